@@ -1,0 +1,195 @@
+"""`migrator sandbox up|down|status`: a private MariaDB, a moto server, the local Glue runtime.
+
+Everything lives under one folder (default `.migrator/sandbox`): `sandbox.json` records
+what runs where (PIDs, ports, the generated password; mode 0600), `mcp.json` wires the
+four built-in MCP servers to it. `up` is idempotent: what already runs is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import ConfigError
+from migrator.sandbox import glue_runtime, mariadb, moto, processes
+
+DEFAULT_DIR = Path(".migrator/sandbox")
+DATABASE = "migrator"
+USER = "migrator"
+REGION = "us-east-1"
+
+
+@dataclass
+class SandboxRecord:
+    root: str
+    mysql_port: int
+    mysql_user: str
+    mysql_password: str
+    mysql_database: str
+    moto_port: int
+    mysql_pid: int | None = None
+    moto_pid: int | None = None
+    started_at: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mariadb(self) -> mariadb.MariaDBSpec:
+        return mariadb.MariaDBSpec(root=Path(self.root) / "mariadb", port=self.mysql_port, user=self.mysql_user,
+                                   password=self.mysql_password, database=self.mysql_database)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def glue_dir(self) -> Path:
+        return Path(self.root) / "glue"
+
+    @property
+    def mcp_json(self) -> Path:
+        return Path(self.root) / "mcp.json"
+
+    def mysql_env(self) -> dict[str, str]:
+        return {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(self.mysql_port), "MYSQL_USER": self.mysql_user,
+                "MYSQL_PASSWORD": self.mysql_password, "MYSQL_DATABASE": self.mysql_database}
+
+    def aws_env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    healthy: bool
+    pid: int | None
+    where: str
+    detail: str = ""
+
+
+def _record_path(root: Path) -> Path:
+    return root / "sandbox.json"
+
+
+def load_record(root: Path) -> SandboxRecord | None:
+    path = _record_path(root)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return SandboxRecord(**data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path} is not a sandbox record ({exc})",
+                          hint="stop any sandbox processes by hand, delete that file and run `migrator sandbox up`") from exc
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Atomic write, readable by the owner only (the file holds a password)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def save_record(record: SandboxRecord) -> None:
+    _write_private(_record_path(Path(record.root)), json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+
+
+def mcp_config(record: SandboxRecord) -> dict[str, Any]:
+    """The standard `mcpServers` document for the four built-in servers, plus migrator's role map."""
+    serve = [sys.executable, "-m", "migrator", "mcp", "serve"]
+    glue_env = {**record.aws_env(), "GLUE_BACKEND": "local", "MIGRATOR_GLUE_LOCAL_DIR": str(record.glue_dir)}
+    servers = {
+        "migrator-mysql": {"command": serve[0], "args": [*serve[1:], "mysql"], "env": record.mysql_env()},
+        "migrator-dynamodb": {"command": serve[0], "args": [*serve[1:], "dynamodb"], "env": record.aws_env()},
+        "migrator-glue": {"command": serve[0], "args": [*serve[1:], "glue"], "env": glue_env},
+        "migrator-s3": {"command": serve[0], "args": [*serve[1:], "s3"], "env": record.aws_env()},
+    }
+    roles = {role: {"server": f"migrator-{role}", "adapter": "builtin"} for role in ("mysql", "dynamodb", "glue", "s3")}
+    return {"mcpServers": servers, "migrator": {"roles": roles}}
+
+
+def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
+    """Start whatever is not running yet; return the record. Fast when all already runs."""
+    root = root.resolve()
+    mariadb.binaries()
+    glue_runtime.require(glue_runtime.probe())
+    root.mkdir(parents=True, exist_ok=True)
+    record = load_record(root) or SandboxRecord(
+        root=str(root), mysql_port=processes.free_port(), mysql_user=USER,
+        mysql_password=secrets.token_urlsafe(18), mysql_database=DATABASE, moto_port=processes.free_port())
+    record.root = str(root)
+    spec = record.mariadb
+
+    mysql_running = processes.is_ours(record.mysql_pid, spec.marker)
+    moto_running = processes.is_ours(record.moto_pid, moto.marker(record.moto_port))
+    if not mysql_running:
+        record.mysql_port = processes.free_port(record.mysql_port)
+        spec = record.mariadb
+        mariadb.initialise(spec)
+        record.mysql_pid = mariadb.start(spec)
+        record.started_at["mysql"] = time.time()
+    if not moto_running:
+        record.moto_port = processes.free_port(record.moto_port)
+        record.moto_pid = moto.start(root, record.moto_port)
+        record.started_at["moto"] = time.time()
+    save_record(record)  # PIDs first: a failed start below must still be stoppable by `down`
+    assert record.mysql_pid is not None and record.moto_pid is not None
+    if not mysql_running:
+        mariadb.wait_ready(spec, record.mysql_pid)
+        mariadb.bootstrap(spec)
+    if not moto_running:
+        moto.wait_ready(root, record.moto_port, record.moto_pid)
+    record.glue_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n")
+    return record
+
+
+def down(root: Path = DEFAULT_DIR) -> list[str]:
+    """Stop exactly the processes this sandbox started (by PID); keep the data. Returns what stopped."""
+    root = root.resolve()
+    record = load_record(root)
+    if record is None:
+        return []
+    stopped: list[str] = []
+    from migrator.servers.glue_local import stop_all_runs  # the runs are sandbox processes too
+
+    stopped += [f"glue run {r}" for r in stop_all_runs(record.glue_dir)]
+    if processes.stop(record.moto_pid, moto.marker(record.moto_port)):
+        stopped.append(f"moto (pid {record.moto_pid})")
+    if processes.stop(record.mysql_pid, record.mariadb.marker, timeout=60):
+        stopped.append(f"mariadb (pid {record.mysql_pid})")
+    record.mysql_pid = None
+    record.moto_pid = None
+    save_record(record)
+    return stopped
+
+
+def status(root: Path = DEFAULT_DIR) -> list[ComponentStatus]:
+    root = root.resolve()
+    record = load_record(root)
+    if record is None:
+        return []
+    spec = record.mariadb
+    my_run = processes.is_ours(record.mysql_pid, spec.marker)
+    moto_run = processes.is_ours(record.moto_pid, moto.marker(record.moto_port))
+    info = glue_runtime.probe()
+    from migrator.servers.glue_local import active_runs
+
+    active = active_runs(record.glue_dir)
+    glue_detail = (f"pythonshell ok, glueetl {'ok' if info.glueetl else 'unavailable'}"
+                   f" (pyspark {info.pyspark or 'missing'}), {len(active)} active run(s)")
+    return [
+        ComponentStatus("mariadb", my_run, my_run and mariadb.healthy(spec), record.mysql_pid if my_run else None,
+                        f"127.0.0.1:{record.mysql_port} database {record.mysql_database} user {record.mysql_user}"),
+        ComponentStatus("moto", moto_run, moto_run and moto.healthy(record.moto_port),
+                        record.moto_pid if moto_run else None, record.endpoint),
+        ComponentStatus("glue", True, info.glueetl or info.java is not None, None, str(record.glue_dir), glue_detail),
+    ]

@@ -1,0 +1,43 @@
+"""The AWS emulator: one moto server process for DynamoDB, S3, Glue, IAM and STS."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from migrator.errors import MigratorError
+from migrator.sandbox import processes
+
+
+def marker(port: int) -> str:
+    return f"moto.server -H 127.0.0.1 -p {port}"
+
+
+def start(root: Path, port: int) -> int:
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
+        raise MigratorError("the AWS emulator moto is not installed",
+                            hint="pip install 'moto[server]'")
+    return processes.spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                           log_path=root / "moto.log")
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def wait_ready(root: Path, port: int, pid: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not processes.is_ours(pid, marker(port)):
+            raise MigratorError("the moto server exited during start-up", hint=f"see {root / 'moto.log'}")
+        if processes.port_open(port) and healthy(port):
+            return
+        time.sleep(0.05)
+    raise MigratorError(f"the moto server did not answer within {timeout:.0f} s", hint=f"see {root / 'moto.log'}")
