@@ -114,6 +114,58 @@ def mcp_serve(kind: Annotated[str, typer.Argument(help="mysql | dynamodb | glue 
     guarded(lambda: serve(kind))
 
 
+# ---------------------------------------------------------------------------- doctor
+
+McpConfigOpt = Annotated[Path | None, typer.Option("--mcp-config", help="mcp.json to use (default: ./mcp.json, "
+                                                    "then .migrator/sandbox/mcp.json).", envvar="MIGRATOR_MCP_CONFIG")]
+
+
+@app.command("doctor")
+def doctor(mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
+    """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
+    import asyncio
+
+    from migrator.mcp.client import McpHub
+    from migrator.mcp.config import find_config, load_config
+    from migrator.mcp.health import run_doctor
+
+    async def go() -> Any:
+        config = load_config(find_config(mcp_config))
+        async with McpHub(config) as hub:
+            return await run_doctor(hub)
+
+    report = guarded(lambda: asyncio.run(go()))
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        _print_doctor(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_doctor(report: Any) -> None:
+    rows = [("ROLE", "SERVER", "ADAPTER", "START", "OPS", "STATUS", "PROBE")]
+    for r in report.roles:
+        ops_ok = sum(1 for o in r.operations if o.ok)
+        probe = "; ".join(f"{p.detail} ({p.seconds * 1000:.0f} ms)" if p.ok else f"{p.name} failed" for p in r.probes)
+        rows.append((r.role, r.server, r.adapter, f"{r.start_seconds:.2f}s" if r.start_seconds is not None else "-",
+                     f"{ops_ok}/{len(r.operations)}", "ok" if r.ok else "FAIL", probe))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]
+        line = "  ".join(cells)
+        if n and row[5] != "ok":
+            line = typer.style(line, fg=typer.colors.RED)
+        typer.echo(line, color=None)
+    for r in report.roles:
+        for w in r.warnings:
+            typer.secho(f"warning: {r.role}: {w}", fg=typer.colors.YELLOW)
+        for p in r.problems:
+            typer.secho(f"problem: {p}", fg=typer.colors.RED, err=False)
+    typer.echo(f"doctor: {'all roles ready' if report.ok else 'some operations cannot be done'} "
+               f"({report.seconds:.2f} s)")
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,271 @@
+"""Adapters for migrator's own servers (`migrator mcp serve ...`): thin, the servers are typed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from migrator.mcp.adapters.base import Adapter
+from migrator.mcp.errors import ErrorCode, ToolError
+from migrator.mcp.facades import (Column, ColumnInfo, ForeignKey, Grants, JobRun, ObjectInfo, QueryResult,
+                                  SchemaInfo, ServerInfo, TableInfo, ViewInfo, decode_cell)
+
+
+def quote_ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def schema_from_doc(doc: Mapping[str, Any]) -> SchemaInfo:
+    tables = {}
+    for t in doc["tables"]:
+        tables[t["name"]] = TableInfo(
+            name=t["name"], kind=t["type"], row_estimate=t.get("row_estimate"),
+            columns=tuple(ColumnInfo(c["name"], c["data_type"], c["column_type"], bool(c["nullable"]), c.get("key") or "")
+                          for c in t["columns"]),
+            primary_key=tuple(t.get("primary_key", ())),
+            foreign_keys=tuple(ForeignKey(f["name"], tuple(f["columns"]), f["referenced_table"],
+                                          tuple(f["referenced_columns"])) for f in t.get("foreign_keys", ())))
+    views = {v["name"]: ViewInfo(v["name"], v.get("definition") or "") for v in doc.get("views", ())}
+    return SchemaInfo(database=doc["database"], tables=tables, views=views)
+
+
+class BuiltinMySQL(Adapter):
+    role = "mysql"
+    kind = "builtin"
+    required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
+        "server_info": ("server_info",), "list_tables": ("list_tables",), "describe_schema": ("describe_schema",),
+        "query": ("query",), "grants": ("grants",), "create_view": ("execute_ddl",), "drop_view": ("execute_ddl",),
+    }
+
+    async def server_info(self) -> ServerInfo:
+        d = await self._call("server_info")
+        return ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
+                          sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"],
+                          time_zone=d["time_zone"], database=d["database"] or "", current_user=d["current_user"])
+
+    async def list_tables(self) -> dict[str, str]:
+        d = await self._call("list_tables")
+        return {t["name"]: t["type"] for t in d["tables"]}
+
+    async def describe_schema(self, tables: Sequence[str] | None = None) -> SchemaInfo:
+        return schema_from_doc(await self._call("describe_schema", {"tables": list(tables) if tables else None}))
+
+    async def query(self, sql: str, params: Sequence[Any] | None = None, *, key: Sequence[str] | None = None,
+                    page_size: int = 5000, timeout: float = 300) -> QueryResult:
+        """All rows of a read-only statement, page by page (the server never truncates)."""
+        columns: tuple[Column, ...] = ()
+        rows: list[tuple[Any, ...]] = []
+        cursor: str | None = None
+        while True:
+            page = await self._call("query", {"sql": sql, "params": list(params) if params else None,
+                                              "page_size": page_size, "cursor": cursor,
+                                              "timeout_seconds": timeout}, timeout=timeout + 10)
+            columns = tuple(Column(c["name"], c["type"]) for c in page["columns"])
+            kinds = [c.type for c in columns]
+            rows.extend(tuple(decode_cell(k, v) for k, v in zip(kinds, row)) for row in page["rows"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return QueryResult(columns, tuple(rows))
+
+    async def grants(self) -> Grants:
+        d = await self._call("grants")
+        return Grants(user=d["user"], privileges=frozenset(d["privileges"]))
+
+    async def create_view(self, name: str, select_sql: str) -> None:
+        await self._call("execute_ddl", {"sql": f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {select_sql}"})
+
+    async def drop_view(self, name: str) -> None:
+        await self._call("execute_ddl", {"sql": f"DROP VIEW IF EXISTS {quote_ident(name)}"})
+
+
+class BuiltinDynamoDB(Adapter):
+    role = "dynamodb"
+    kind = "builtin"
+    required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
+        "list_tables": ("list_tables",), "create_table": ("create_table",), "describe_table": ("describe_table",),
+        "update_table": ("update_table",), "delete_table": ("delete_table",), "wait_for_table": ("wait_for_table",),
+        "batch_write": ("batch_write",), "batch_get": ("batch_get",), "query": ("query",), "scan": ("scan",),
+        "count_items": ("count_items",),
+        "continuous_backups": ("describe_continuous_backups", "update_continuous_backups"),
+        "time_to_live": ("describe_time_to_live", "update_time_to_live"),
+        "tags": ("list_tags", "tag_table", "untag_table"),
+    }
+
+    async def list_tables(self) -> list[str]:
+        names: list[str] = []
+        start: str | None = None
+        while True:
+            d = await self._call("list_tables", {"exclusive_start_table_name": start})
+            names += d["table_names"]
+            start = d.get("last_evaluated_table_name")
+            if not start:
+                return names
+
+    async def create_table(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._call("create_table", dict(spec), idempotent=False)
+
+    async def describe_table(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._call("describe_table", {"table_name": name})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    async def update_table(self, name: str, **changes: Any) -> dict[str, Any]:
+        return await self._call("update_table", {"table_name": name, **changes}, idempotent=False)
+
+    async def delete_table(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._call("delete_table", {"table_name": name})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    async def wait_for_table(self, name: str, state: str = "ACTIVE", timeout: float = 600) -> dict[str, Any]:
+        return await self._call("wait_for_table", {"table_name": name, "state": state, "timeout_seconds": timeout},
+                                timeout=timeout + 30)
+
+    async def batch_write(self, table: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        d = await self._call("batch_write", {"table_name": table, "put_items": [dict(i) for i in items]})
+        return list(d.get("unprocessed_puts") or [])
+
+    async def scan_page(self, table: str, **options: Any) -> dict[str, Any]:
+        return await self._call("scan", {"table_name": table, **options})
+
+    async def count_items(self, table: str, *, segments: int = 1) -> int:
+        d = await self._call("count_items", {"table_name": table, "total_segments": segments}, timeout=900)
+        return int(d["count"])
+
+
+class BuiltinS3(Adapter):
+    role = "s3"
+    kind = "builtin"
+    required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
+        op: (op,) for op in ("list_buckets", "create_bucket", "delete_bucket", "put_object", "get_object",
+                             "head_object", "delete_object", "list_objects")}
+
+    async def list_buckets(self) -> list[str]:
+        d = await self._call("list_buckets")
+        return [b["name"] if isinstance(b, dict) else b for b in d["buckets"]]
+
+    async def create_bucket(self, bucket: str) -> bool:
+        return bool((await self._call("create_bucket", {"bucket": bucket}))["created"])
+
+    async def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
+        await self._call("delete_bucket", {"bucket": bucket, "force": force})
+
+    async def put_object(self, bucket: str, key: str, content: bytes, content_type: str | None = None) -> ObjectInfo:
+        d = await self._call("put_object", {"bucket": bucket, "key": key,
+                                            "content_base64": base64.b64encode(content).decode("ascii"),
+                                            "content_type": content_type})
+        if d.get("sha256") and d["sha256"] != hashlib.sha256(content).hexdigest():
+            raise ToolError(ErrorCode.INTERNAL, f"s3://{bucket}/{key} was stored with a different hash",
+                            server=self.server, tool="put_object")
+        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"))
+
+    async def get_object(self, bucket: str, key: str) -> bytes | None:
+        try:
+            d = await self._call("get_object", {"bucket": bucket, "key": key})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+        if d.get("encoding") == "base64" or "content_base64" in d:
+            return base64.b64decode(d["content_base64"])
+        return str(d["content"]).encode("utf-8")
+
+    async def head_object(self, bucket: str, key: str) -> ObjectInfo | None:
+        try:
+            d = await self._call("head_object", {"bucket": bucket, "key": key})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"))
+
+    async def delete_object(self, bucket: str, key: str) -> bool:
+        return bool((await self._call("delete_object", {"bucket": bucket, "key": key})).get("deleted"))
+
+    async def list_objects(self, bucket: str, prefix: str = "") -> list[ObjectInfo]:
+        out: list[ObjectInfo] = []
+        token: str | None = None
+        while True:
+            d = await self._call("list_objects", {"bucket": bucket, "prefix": prefix, "continuation_token": token})
+            out += [ObjectInfo(bucket, o["key"], int(o["size"]), None, o.get("etag")) for o in d["objects"]]
+            token = d.get("next_continuation_token")
+            if not token:
+                return out
+
+
+def job_run_from_doc(job_name: str, d: Mapping[str, Any]) -> JobRun:
+    return JobRun(job_name=d.get("JobName", job_name), run_id=d["Id"], state=d["JobRunState"],
+                  error_message=d.get("ErrorMessage"), started_on=d.get("StartedOn"), completed_on=d.get("CompletedOn"),
+                  execution_seconds=d.get("ExecutionTime"), arguments=d.get("Arguments") or {})
+
+
+class BuiltinGlue(Adapter):
+    role = "glue"
+    kind = "builtin"
+    required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
+        op: (op,) for op in ("list_jobs", "create_job", "update_job", "get_job", "delete_job", "start_job_run",
+                             "get_job_run", "list_job_runs", "stop_job_run", "get_job_run_logs", "create_connection",
+                             "get_connection", "delete_connection")}
+
+    async def list_jobs(self) -> list[str]:
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            d = await self._call("list_jobs", {"next_token": token})
+            names += d["job_names"]
+            token = d.get("next_token")
+            if not token:
+                return names
+
+    async def create_job(self, job: Mapping[str, Any]) -> None:
+        await self._call("create_job", {"job": dict(job)}, idempotent=False)
+
+    async def update_job(self, name: str, job_update: Mapping[str, Any]) -> None:
+        await self._call("update_job", {"name": name, "job_update": dict(job_update)})
+
+    async def get_job(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._call("get_job", {"name": name})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    async def delete_job(self, name: str) -> bool:
+        return bool((await self._call("delete_job", {"name": name})).get("deleted", True))
+
+    async def start_job_run(self, name: str, arguments: Mapping[str, str] | None = None) -> str:
+        d = await self._call("start_job_run", {"job_name": name, "arguments": dict(arguments or {}) or None},
+                             idempotent=False)
+        return str(d["run_id"])
+
+    async def get_job_run(self, name: str, run_id: str) -> JobRun:
+        return job_run_from_doc(name, await self._call("get_job_run", {"job_name": name, "run_id": run_id}))
+
+    async def stop_job_run(self, name: str, run_id: str) -> str:
+        return str((await self._call("stop_job_run", {"job_name": name, "run_id": run_id})).get("state", ""))
+
+    async def get_job_run_logs(self, name: str, run_id: str, tail_lines: int = 200) -> dict[str, str]:
+        return await self._call("get_job_run_logs", {"job_name": name, "run_id": run_id, "tail_lines": tail_lines})
+
+    async def create_connection(self, connection: Mapping[str, Any]) -> None:
+        await self._call("create_connection", {"connection": dict(connection)}, idempotent=False)
+
+    async def get_connection(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._call("get_connection", {"name": name})
+        except ToolError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    async def delete_connection(self, name: str) -> bool:
+        return bool((await self._call("delete_connection", {"name": name})).get("deleted", True))
