@@ -75,6 +75,20 @@ def envelope_error(code: ErrorCode, message: str, details: dict[str, Any] | None
                           structuredContent=doc, isError=True)
 
 
+class ToolServer(FastMCP):
+    """FastMCP whose argument-validation failures also come back as coded envelopes."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        from mcp.server.fastmcp.exceptions import ToolError
+
+        try:
+            return await super().call_tool(name, arguments)
+        except ToolError as exc:  # unknown tool or arguments that do not fit the schema
+            text = str(exc).replace("\n", " ")
+            code = ErrorCode.NOT_FOUND if text.startswith("Unknown tool") else ErrorCode.INVALID
+            return envelope_error(code, text[:1000])
+
+
 Classifier = Callable[[BaseException], "ToolFailure | None"]
 
 
@@ -125,6 +139,8 @@ def run_stdio(server: FastMCP) -> None:
 
 _BOTO_CODES: dict[str, ErrorCode] = {
     "ResourceNotFoundException": ErrorCode.NOT_FOUND,
+    "ResourceNotFound": ErrorCode.NOT_FOUND,
+    "BucketAlreadyOwnedByYou": ErrorCode.ALREADY_EXISTS,
     "EntityNotFoundException": ErrorCode.NOT_FOUND,
     "NoSuchBucket": ErrorCode.NOT_FOUND,
     "NoSuchKey": ErrorCode.NOT_FOUND,
@@ -188,12 +204,13 @@ def classify_boto(exc: BaseException) -> ToolFailure | None:
     return None
 
 
-def boto_client(service: str) -> Any:
+def boto_client(service: str, max_pool_connections: int = 10) -> Any:
     """A boto3 client honouring AWS_ENDPOINT_URL and AWS_REGION, with bounded retries."""
     import boto3
     from botocore.config import Config
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60,
+                    max_pool_connections=max_pool_connections)
     return boto3.session.Session().client(service, region_name=region, config=config,
                                           endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)

@@ -405,7 +405,7 @@ def _decode_cursor(cursor: str | None) -> int:
 
 def build_server(settings: Settings | None = None) -> FastMCP:
     tools = MySQLTools(settings or Settings.from_env())
-    server = FastMCP("migrator-mysql", instructions="Typed, paginated MySQL access for migrator.")
+    server = common.ToolServer("migrator-mysql", instructions="Typed, paginated MySQL access for migrator.")
     for fn, read_only in ((tools.server_info, True), (tools.query, True), (tools.list_tables, True),
                           (tools.describe_schema, True), (tools.grants, True), (tools.execute_ddl, False)):
         common.register(server, fn, read_only=read_only, classify=classify)
