@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -134,6 +135,7 @@ def run_stdio(server: FastMCP) -> None:
     """Serve on stdio; logs go to stderr so stdout stays the protocol channel."""
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("MIGRATOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    warnings.filterwarnings("ignore", message="Previous unbuffered result")  # abandoned pages, by design
     server.run("stdio")
 
 
