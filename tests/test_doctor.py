@@ -1,0 +1,100 @@
+"""`migrator doctor` end to end: real servers from an mcp.json, exit codes, sentences."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from migrator.sandbox import lifecycle, processes
+
+
+def _doctor(config: dict | str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "mcp.json"
+    path.write_text(config if isinstance(config, str) else json.dumps(config))
+    return subprocess.run([sys.executable, "-m", "migrator", "doctor", "--mcp-config", str(path), *extra],
+                          capture_output=True, text=True, timeout=180, cwd=tmp_path)
+
+
+def _sandbox_config(sandbox: lifecycle.SandboxRecord) -> dict:
+    return lifecycle.mcp_config(sandbox)
+
+
+def test_all_roles_ready_on_the_sandbox(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    out = _doctor(_sandbox_config(sandbox), tmp_path, "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["ok"] is True
+    roles = {r["role"]: r for r in doc["roles"]}
+    assert set(roles) == {"mysql", "dynamodb", "glue", "s3"}
+    for r in roles.values():
+        assert r["started"] and r["start_seconds"] > 0 and all(o["ok"] for o in r["operations"])
+        assert all(p["ok"] for p in r["probes"])
+    assert roles["mysql"]["server_info"]["flavour"] == "mariadb"
+    assert sandbox.mysql_password not in out.stdout  # no secret in the report
+
+    text = _doctor(_sandbox_config(sandbox), tmp_path)
+    assert text.returncode == 0 and "all roles ready" in text.stdout
+    assert "\x1b[" not in text.stdout  # no colour when not on a terminal
+
+
+def test_workshop_mysql_server_as_the_mysql_role(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["workshop-mysql"] = {"command": "mysql_mcp_server", "args": [], "env": sandbox.mysql_env()}
+    config["migrator"]["roles"]["mysql"] = {"server": "workshop-mysql", "adapter": "mysql_mcp_server"}
+    out = _doctor(config, tmp_path, "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    mysql = next(r for r in json.loads(out.stdout)["roles"] if r["role"] == "mysql")
+    assert mysql["adapter"] == "mysql_mcp_server" and mysql["server_info"]["flavour"] == "mariadb"
+
+
+def test_missing_tools_name_the_operation(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["migrator"]["roles"]["dynamodb"] = {"server": "migrator-s3", "adapter": "builtin"}  # wrong server
+    out = _doctor(config, tmp_path)
+    assert out.returncode == 1
+    assert "problem: dynamodb: cannot create_table: needs tool 'create_table', which server 'migrator-s3' does not list" \
+        in out.stdout
+
+
+def test_wrong_password_and_unreachable_server(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_PASSWORD"] = "not-the-password"
+    config["mcpServers"]["migrator-dynamodb"]["env"]["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{processes.free_port()}"
+    out = _doctor(config, tmp_path, "--json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    problems = {r["role"]: r["problems"] for r in doc["roles"]}
+    assert any("access_denied" in p and "Access denied" in p for p in problems["mysql"])
+    assert any("unavailable" in p for p in problems["dynamodb"])
+    assert problems["glue"] == [] and problems["s3"] == []
+    assert "not-the-password" not in out.stdout and "Traceback" not in out.stdout + out.stderr
+
+
+def test_server_that_cannot_start(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["migrator-glue"] = {"command": "no-such-glue-server"}
+    config["mcpServers"]["migrator-s3"] = {"command": sys.executable,
+                                           "args": ["-c", "raise SystemExit('s3 server: missing bucket setting')"]}
+    out = _doctor(config, tmp_path)
+    assert out.returncode == 1
+    assert "glue: MCP server 'migrator-glue' failed (unavailable): command 'no-such-glue-server' was not found" in out.stdout
+    assert "s3 server: missing bucket setting" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_malformed_mcp_json(tmp_path: Path) -> None:
+    out = _doctor('{"mcpServers": {"a": {"command": 1}}}', tmp_path)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.strip() == f"Error: {tmp_path / 'mcp.json'}: mcpServers.a has no 'command': set the executable that starts the server."
+    out = _doctor("{", tmp_path)
+    assert out.returncode == 1 and "is not valid JSON" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_no_config_anywhere(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATOR_MCP_CONFIG"}
+    out = subprocess.run([sys.executable, "-m", "migrator", "doctor"], capture_output=True, text=True, cwd=tmp_path,
+                         env=env, timeout=60)
+    assert out.returncode == 1 and "no MCP configuration found" in out.stderr and "migrator sandbox up" in out.stderr
