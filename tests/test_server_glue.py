@@ -289,7 +289,7 @@ def test_stop_and_max_concurrent_runs(glue: StdioServer, bucket: str) -> None:
     run = wait_state(glue, job, first, TERMINAL)
     assert run["JobRunState"] == "STOPPED"
     assert ok(glue.call("stop_job_run", job_name=job, run_id=first)) == {"state": "STOPPED"}
-    assert not processes_of(first)
+    assert wait_for(lambda: not processes_of(first), "the stopped run's processes to end", timeout=5) is True
 
     third = start(glue, job)  # the slot is free again
     assert ok(glue.call("stop_job_run", job_name=job, run_id=third))["state"] in {"STOPPING", "STOPPED"}
