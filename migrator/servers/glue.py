@@ -19,7 +19,7 @@ from mcp.server.fastmcp import FastMCP
 
 from migrator.errors import ConfigError
 from migrator.mcp.errors import ErrorCode
-from migrator.servers.common import ToolFailure, boto_client, classify_boto, register, run_stdio
+from migrator.servers.common import ToolFailure, ToolServer, boto_client, classify_boto, register, run_stdio
 from migrator.servers.glue_local import TERMINAL_STATES, LocalGlue, LocalGlueError, redact_connection
 
 BACKENDS = ("aws", "local")
@@ -290,7 +290,7 @@ def _tools(backend: GlueBackend) -> list[tuple[Callable[..., Any], bool, bool]]:
 
 def build_server(env: Mapping[str, str] | None = None) -> FastMCP:
     backend = make_backend(os.environ if env is None else env)
-    server = common.ToolServer("migrator-glue")
+    server = ToolServer("migrator-glue")
     for tool, read_only, idempotent in _tools(backend):
         register(server, tool, read_only=read_only, idempotent=idempotent, classify=classify)
     return server
