@@ -129,6 +129,13 @@ class BuiltinDynamoDB(Adapter):
         return await self._call("wait_for_table", {"table_name": name, "state": state, "timeout_seconds": timeout},
                                 timeout=timeout + 30)
 
+    async def list_tags(self, name: str) -> dict[str, str]:
+        d = await self._call("list_tags", {"table_name": name})
+        tags = d.get("tags") or {}
+        if isinstance(tags, list):
+            return {t["Key"]: t["Value"] for t in tags}
+        return dict(tags)
+
     async def batch_write(self, table: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         d = await self._call("batch_write", {"table_name": table, "put_items": [dict(i) for i in items]})
         return list(d.get("unprocessed_puts") or [])

@@ -1,0 +1,41 @@
+"""Glue job scripts (jinja2 templates under migrator/templates) and the runtime bundle."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import PurePath
+from typing import Any
+
+import jinja2
+
+from migrator.runtime.bundle import build_bundle
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("migrator", "templates"), autoescape=False,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return env
+
+
+def render_load_script(*, table: str, view: str, contract: str, specs: list[dict[str, Any]],
+                       key_names: list[str], connection: str, result_uri: str, version: str) -> bytes:
+    arguments = [
+        ("connection_name", connection),
+        ("source_view", view),
+        ("target_table", table),
+        ("attributes", json.dumps(specs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))),
+        ("key_names", json.dumps(key_names, ensure_ascii=False)),
+        ("result_s3_uri", result_uri),
+    ]
+    text = _environment().get_template("glue/load_pythonshell.py.j2").render(
+        table=table, view=view, contract=PurePath(contract).name or "contract", connection=connection,
+        arguments=arguments, version=version)
+    return text.encode("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_bundle() -> bytes:
+    return build_bundle()

@@ -1,0 +1,163 @@
+"""The typed contract: what the rest of migrator reads after loading and validation.
+
+Every node keeps `path`, its JSON path in the contract file (`$.tables[0].attributes[3]`),
+so any later finding (lint, compile, plan) can say where the problem is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a contract: where, what, and what to do."""
+
+    severity: Severity
+    path: str
+    message: str
+    fix: str | None = None
+    code: str = ""
+
+    def sentence(self) -> str:
+        text = f"{self.path}: {self.message.rstrip('.')}"
+        return text + (f"; {self.fix.rstrip('.')}." if self.fix else ".")
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    target_table: str
+    join_condition: str
+    select_column: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Construction:
+    type: str                                   # array | object
+    select_columns: tuple[tuple[str, str], ...]  # (key, expression), in contract order
+    order_by: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    type: str  # self-join | foreign-key | multi-column | conditional | chain | lookup-table | json-construction
+    path: str
+    target_table: str | None = None
+    join_condition: str | None = None
+    join_conditions: tuple[str, ...] = ()
+    select_column: str | None = None
+    join_alias: str | None = None
+    null_value: str | None = None
+    condition: str | None = None
+    else_value: str | None = None
+    chain_separator: str | None = None
+    joins: tuple[ChainStep, ...] = ()
+    construction: Construction | None = None
+
+
+@dataclass(frozen=True)
+class CaseWhen:
+    when: str
+    then: str
+
+
+@dataclass(frozen=True)
+class Calculation:
+    type: str  # aggregate | case | concat | date-math
+    path: str
+    operation: str | None = None        # aggregate: SUM..MAX; date-math: add | subtract | diff
+    target_table: str | None = None
+    join_condition: str | None = None
+    select_column: str | None = None
+    cases: tuple[CaseWhen, ...] = ()
+    else_value: str | None = None
+    parts: tuple[str, ...] = ()
+    separator: str | None = None
+    unit: str | None = None
+    value: str | int | float | None = None
+    other_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Transformation:
+    type: str  # string-format | date-format | number-format | json-parse
+    path: str
+    format: str | None = None
+    source_format: str | None = None
+    decimals: int | None = None
+    pad: int | None = None
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: str  # S N B BOOL NULL M L SS NS BS
+    source_table: str
+    source_column: str | tuple[str, ...]
+    path: str
+    join: Join | None = None
+    calculation: Calculation | None = None
+    transformation: Transformation | None = None
+    denormalized: bool = False
+    justification: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The single source column (the first when the contract lists several)."""
+        return self.source_column if isinstance(self.source_column, str) else self.source_column[0]
+
+
+@dataclass(frozen=True)
+class Gsi:
+    index_name: str
+    pk: str
+    path: str
+    sk: str | None = None
+    projection: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
+    projected_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity_type: str
+    source_table: str
+    pk_template: str
+    sk_template: str
+    attributes: tuple[Attribute, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    type: str  # single-entity | multi-entity
+    source_table: str
+    pk: str
+    path: str
+    sk: str | None = None
+    gsis: tuple[Gsi, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    satisfies: tuple[str, ...] = ()
+    estimated_item_size_bytes: float | None = None
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True)
+class Contract:
+    tables: tuple[Table, ...]
+    source: str = ""  # file it came from, for messages
+    findings: tuple[Finding, ...] = field(default=(), compare=False)
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)

@@ -1,0 +1,173 @@
+"""Apply a plan: dependency order, independent nodes in parallel, state written after each node.
+
+A node that fails stops its dependants (they are skipped, not attempted); independent
+branches go on. A create or replace that failed is recorded as tainted, so the next
+plan replaces it and the next apply finishes the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from migrator.errors import MigratorError
+from migrator.graph import Address
+from migrator.plan.model import Action, Change, Plan
+from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.check import CheckFailed
+from migrator.state.model import ResourceState, State
+from migrator.state.store import StateStore
+
+Event = Callable[[Address, str], None]
+PAST = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}
+
+
+@dataclass
+class ApplyResult:
+    state: State
+    done: list[Address] = field(default_factory=list)
+    failed: dict[Address, str] = field(default_factory=dict)
+    skipped: list[Address] = field(default_factory=list)
+    seconds: dict[Address, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+class StateWriter:
+    """Serialises state updates from parallel nodes; every update is written at once."""
+
+    def __init__(self, store: StateStore, state: State) -> None:
+        self.store = store
+        self.state = state
+        self._lock = asyncio.Lock()
+
+    async def record(self, resource: ResourceState | None, remove: Address | None = None) -> None:
+        async with self._lock:
+            state = self.state
+            if remove is not None:
+                state = state.without(remove)
+            if resource is not None:
+                state = state.with_resource(resource)
+            self.state = self.store.write(state)
+
+
+async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
+                     state: State, on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
+    writer = StateWriter(store, state)
+    ctx.current_state = lambda: writer.state
+    result = ApplyResult(state=state)
+    deletions = [c for c in plan.changes if c.action is Action.DELETE]
+    others = {c.address: c for c in plan.changes if c.action is not Action.DELETE}
+
+    for change in deletions:  # dependants first, one at a time
+        try:
+            on_event(change.address, "destroying")
+            began = time.monotonic()
+            assert change.prior is not None
+            await providers[change.address.kind].delete(change.address, change.prior, ctx)
+            await writer.record(None, remove=change.address)
+            result.done.append(change.address)
+            on_event(change.address, f"destroyed ({time.monotonic() - began:.1f}s)")
+        except MigratorError as exc:
+            result.failed[change.address] = str(exc)
+            on_event(change.address, f"failed: {exc}")
+
+    finished: dict[Address, asyncio.Event] = {a: asyncio.Event() for a in others}
+    outcome: dict[Address, bool] = {}
+    sem = asyncio.Semaphore(parallelism)
+
+    async def run(change: Change) -> None:
+        deps = change.node.depends_on if change.node else ()
+        for dep in deps:
+            if dep in finished:
+                await finished[dep].wait()
+        try:
+            if any(not outcome.get(d, True) for d in deps):
+                outcome[change.address] = False
+                if change.action is not Action.NOOP:
+                    result.skipped.append(change.address)
+                    on_event(change.address, "skipped: a dependency failed")
+                return
+            if change.action is Action.NOOP:
+                outcome[change.address] = True
+                return
+            async with sem:
+                outcome[change.address] = await _apply_one(change, providers[change.address.kind], ctx, writer,
+                                                           result, on_event)
+        finally:
+            finished[change.address].set()
+
+    await asyncio.gather(*(run(c) for c in others.values()))
+    result.state = writer.state
+    return result
+
+
+async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, writer: StateWriter,
+                     result: ApplyResult, on_event: Event) -> bool:
+    node = change.node
+    assert node is not None
+    verb = {Action.CREATE: "creating", Action.UPDATE: "updating", Action.REPLACE: "replacing"}[change.action]
+    on_event(change.address, verb)
+    began = time.monotonic()
+    try:
+        if change.action is Action.REPLACE:
+            if change.prior is not None or change.observed is not None:
+                prior = change.prior or ResourceState(change.address, dict(change.observed or {}))
+                await provider.delete(change.address, prior, ctx)
+            attributes = await provider.create(node, ctx)
+        elif change.action is Action.CREATE:
+            attributes = await provider.create(node, ctx)
+        else:
+            attributes = await provider.update(change, ctx)
+    except MigratorError as exc:
+        attrs = exc.result if isinstance(exc, CheckFailed) else {"error": str(exc)}
+        tainted = ResourceState(change.address, attrs, node.fingerprint, node.depends_on, status="tainted")
+        await writer.record(tainted)
+        result.failed[change.address] = str(exc)
+        on_event(change.address, f"failed: {exc}")
+        return False
+    seconds = time.monotonic() - began
+    await writer.record(ResourceState(change.address, attributes, node.fingerprint, node.depends_on))
+    result.done.append(change.address)
+    result.seconds[change.address] = seconds
+    on_event(change.address, f"{PAST[change.action]} ({seconds:.1f}s)")
+    return True
+
+
+async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
+                        on_event: Event = lambda a, m: None) -> ApplyResult:
+    """Delete everything the state records, dependants first; the state shrinks as it goes."""
+    from migrator.graph import topological
+
+    writer = StateWriter(store, state)
+    ctx.current_state = lambda: writer.state
+    result = ApplyResult(state=state)
+    order = topological(state.resources, {a: r.depends_on for a, r in state.resources.items()})
+    blocked: set[Address] = set()
+    for address in reversed(order):
+        resource = state.resources[address]
+        dependants_failed = [a for a, r in state.resources.items() if address in r.depends_on and a in blocked]
+        if dependants_failed:
+            blocked.add(address)
+            result.skipped.append(address)
+            on_event(address, f"kept: {dependants_failed[0]} could not be destroyed")
+            continue
+        on_event(address, "destroying")
+        began = time.monotonic()
+        try:
+            await providers[address.kind].delete(address, resource, ctx)
+        except MigratorError as exc:
+            blocked.add(address)
+            result.failed[address] = str(exc)
+            on_event(address, f"failed: {exc}")
+            continue
+        await writer.record(None, remove=address)
+        result.done.append(address)
+        on_event(address, f"destroyed ({time.monotonic() - began:.1f}s)")
+    result.state = writer.state
+    return result
+

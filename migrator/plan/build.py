@@ -1,0 +1,55 @@
+"""Refresh and decide: read every resource through its provider, then diff into a plan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.graph import Address, Graph, topological
+from migrator.plan.model import Action, Change, Plan
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import State
+
+
+async def refresh(graph: Graph, state: State, providers: Mapping[str, Provider], ctx: ProviderContext,
+                  parallelism: int = 10) -> dict[Address, dict[str, Any] | None]:
+    """Observed attributes of every address the contract or the state knows, read concurrently."""
+    addresses = sorted(set(graph.nodes) | set(state.resources))
+    sem = asyncio.Semaphore(parallelism)
+
+    async def one(address: Address) -> dict[str, Any] | None:
+        async with sem:
+            return await providers[address.kind].read(address, graph.nodes.get(address), state.get(address), ctx)
+
+    results = await asyncio.gather(*(one(a) for a in addresses))
+    return dict(zip(addresses, results))
+
+
+def decide(graph: Graph, state: State, providers: Mapping[str, Provider],
+           observed: Mapping[Address, Mapping[str, Any] | None]) -> Plan:
+    """Pure: the plan for `graph` given recorded `state` and `observed` reality.
+
+    Deletions come first, dependants before what they depend on; then everything else in
+    dependency order. A load or check whose inputs changed runs again.
+    """
+    changes: dict[Address, Change] = {}
+    for address in graph.order():
+        node = graph.nodes[address]
+        provider = providers[address.kind]
+        prior = state.get(address)
+        change = provider.plan(address, node, prior, observed.get(address))
+        if provider.reruns_with_dependencies and change.action is Action.NOOP:
+            changed = [d for d in node.depends_on if changes[d].action is not Action.NOOP]
+            if changed:
+                change = Change(address, Action.REPLACE, f"replace_because_dependency_changed:{changed[0]}",
+                                before=change.before, after=change.after, node=node, prior=prior,
+                                observed=change.observed)
+            elif prior is not None and prior.config_fingerprint != node.fingerprint:
+                change = Change(address, Action.REPLACE, "replace_because_inputs_changed", before=change.before,
+                                after=change.after, node=node, prior=prior, observed=change.observed)
+        changes[address] = change
+    gone = [a for a in state.resources if a not in graph.nodes]
+    order = topological(gone, {a: state.resources[a].depends_on for a in gone})
+    deletions = [providers[a.kind].plan(a, None, state.get(a), observed.get(a)) for a in reversed(order)]
+    return Plan(changes=tuple(deletions) + tuple(changes.values()), lineage=state.lineage, serial=state.serial)

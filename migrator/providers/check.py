@@ -1,0 +1,63 @@
+"""`check.<table>`: after a load, the view's row count, the items written and the table's
+item count (a counted scan) must agree; the result is recorded either way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator.errors import MigratorError
+from migrator.graph import Address, Node
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+
+def check_problems(view_rows: int, load: dict[str, Any], table_items: int) -> list[str]:
+    problems = []
+    read, written, rejected = load.get("rows_read"), load.get("items_written"), load.get("items_rejected") or 0
+    if read != view_rows:
+        problems.append(f"the job read {read} rows but the view has {view_rows}")
+    if written is not None and read is not None and written + rejected != read:
+        problems.append(f"{read} rows read but {written} written and {rejected} rejected")
+    if table_items != written:
+        problems.append(f"the table holds {table_items} items but {written} were written "
+                        "(rows with the same key overwrite each other)")
+    return problems
+
+
+class CheckProvider(Provider):
+    kind = "check"
+    reruns_with_dependencies = True
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
+
+    def comparable(self, config: Any) -> dict[str, Any]:
+        return {}
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        c = node.config
+        load = ctx.recorded(Address("load", c["table"]))
+        if load is None:
+            raise MigratorError(f"{node.address}: there is no recorded load of {c['table']} to check")
+        view_rows = int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{c['view']}`")).scalar())
+        table_items = await ctx.facades.dynamodb.count_items(c["table"], segments=4)
+        problems = check_problems(view_rows, dict(load.attributes), table_items)
+        result = {"view_rows": view_rows, "rows_read": load.attributes.get("rows_read"),
+                  "items_written": load.attributes.get("items_written"),
+                  "items_rejected": load.attributes.get("items_rejected"), "table_items": table_items,
+                  "ok": not problems, "problems": problems}
+        if problems:
+            raise CheckFailed(f"{node.address}: " + "; ".join(problems), result)
+        return result
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        """A check has nothing outside the state file."""
+
+
+class CheckFailed(MigratorError):
+    """The counts disagree; `result` is still recorded (tainted) so the next apply re-checks."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message, hint="look at the rejected rows and duplicate keys, fix the contract or data, apply again")
+        self.result = result

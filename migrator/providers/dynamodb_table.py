@@ -1,0 +1,132 @@
+"""`dynamodb_table.<name>`: a table with its GSIs.
+
+Tables are tagged `managed-by=migrator` and with the state's lineage, so a table this
+state created but did not get to record (a crash between create and state write) is
+adopted, while a table someone else made is never taken over silently. A key schema
+change is a replace; GSI changes are applied one UpdateTable at a time, each waited for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.errors import MigratorError
+from migrator.graph import Address, Node
+from migrator.plan.model import Action, Change
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+MANAGED_TAG = "managed-by"
+LINEAGE_TAG = "migrator-lineage"
+
+
+def _gsi(g: Mapping[str, Any]) -> dict[str, Any]:
+    projection = dict(g.get("Projection") or {"ProjectionType": "ALL"})
+    if projection.get("NonKeyAttributes"):
+        projection["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
+    else:
+        projection.pop("NonKeyAttributes", None)
+    return {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]], "Projection": projection}
+
+
+class DynamoTableProvider(Provider):
+    kind = "dynamodb_table"
+
+    def __init__(self, lineage: str = "") -> None:
+        self.lineage = lineage
+
+    def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "TableName": config.get("TableName"),
+            "KeySchema": [dict(k) for k in config.get("KeySchema") or []],
+            "AttributeDefinitions": sorted((dict(a) for a in config.get("AttributeDefinitions") or []),
+                                           key=lambda a: a["AttributeName"]),
+            "BillingMode": config.get("BillingMode", "PAY_PER_REQUEST"),
+            "GlobalSecondaryIndexes": sorted((_gsi(g) for g in config.get("GlobalSecondaryIndexes") or []),
+                                             key=lambda g: g["IndexName"]),
+        }
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        desc = await ctx.facades.dynamodb.describe_table(address.name)
+        if desc is None:
+            return None
+        billing = (desc.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED"
+        observed = self.comparable({**desc, "BillingMode": billing})
+        observed["TableStatus"] = desc.get("TableStatus")
+        observed["ItemCount"] = desc.get("ItemCount")
+        observed["Tags"] = await ctx.facades.dynamodb.list_tags(address.name)
+        return observed
+
+    def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
+             observed: Mapping[str, Any] | None) -> Change:
+        if node is not None and prior is None and observed is not None:
+            tags = observed.get("Tags") or {}
+            if tags.get(MANAGED_TAG) != "migrator" or tags.get(LINEAGE_TAG) != self.lineage:
+                raise MigratorError(f"{address} already exists and was not created by this state",
+                                    hint="delete or rename that table, or rename the table in the contract")
+            change = super().plan(address, node, ResourceState(address, dict(observed)), observed)
+            if change.action is Action.NOOP:
+                return Change(address, Action.UPDATE, "update_because_created_but_not_recorded", before=observed,
+                              after=node.public_config(), node=node, prior=None, observed=observed)
+            return change
+        return super().plan(address, node, prior, observed)
+
+    def change_kind(self, change: Change) -> Action:
+        keyish = ("KeySchema", "TableName")
+        if any(c.path.split("[")[0].split(".")[0] in keyish for c in change.attributes):
+            return Action.REPLACE
+        before = {a["AttributeName"]: a["AttributeType"] for a in (change.before or {}).get("AttributeDefinitions", [])}
+        after_cfg = change.node.config if change.node else {}
+        keys = {k["AttributeName"] for k in after_cfg.get("KeySchema", [])}
+        after = {a["AttributeName"]: a["AttributeType"] for a in after_cfg.get("AttributeDefinitions", [])}
+        if any(before.get(k) != after.get(k) for k in keys):
+            return Action.REPLACE
+        return Action.UPDATE
+
+    def replace_reason(self, change: Change) -> str:
+        return "replace_because_key_schema_changed"
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        c = node.config
+        await ctx.facades.dynamodb.create_table({
+            "table_name": c["TableName"], "key_schema": c["KeySchema"], "attribute_definitions": c["AttributeDefinitions"],
+            "global_secondary_indexes": c.get("GlobalSecondaryIndexes") or None, "billing_mode": c["BillingMode"],
+            "tags": {MANAGED_TAG: "migrator", LINEAGE_TAG: ctx.lineage}})
+        ctx.report(node.address, "waiting for ACTIVE")
+        await ctx.facades.dynamodb.wait_for_table(c["TableName"], "ACTIVE")
+        return await self._observed(node, ctx)
+
+    async def _observed(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        observed = await self.read(node.address, node, None, ctx) or {}
+        observed.pop("ItemCount", None)  # changes with every load; not part of the resource's identity
+        return observed
+
+    async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+        assert change.node is not None
+        node, name = change.node, change.node.address.name
+        if change.observed is None:
+            return await self.create(node, ctx)
+        want = {g["IndexName"]: g for g in self.comparable(node.config)["GlobalSecondaryIndexes"]}
+        have = {g["IndexName"]: g for g in self.comparable(change.observed)["GlobalSecondaryIndexes"]}
+        for index in sorted(have):
+            if index not in want or have[index] != want[index]:
+                ctx.report(node.address, f"deleting GSI {index}")
+                await ctx.facades.dynamodb.update_table(name, delete_gsi=index)
+                await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
+        for index in sorted(want):
+            if index not in have or have[index] != want[index]:
+                ctx.report(node.address, f"creating GSI {index}")
+                await ctx.facades.dynamodb.update_table(name, attribute_definitions=node.config["AttributeDefinitions"],
+                                                        create_gsi=want[index])
+                await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
+        if change.observed.get("BillingMode") != node.config["BillingMode"]:
+            await ctx.facades.dynamodb.update_table(name, billing_mode=node.config["BillingMode"])
+            await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
+        return await self._observed(node, ctx)
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        if await ctx.facades.dynamodb.delete_table(address.name) is not None:
+            ctx.report(address, "waiting for deletion")
+            await ctx.facades.dynamodb.wait_for_table(address.name, "DELETED")

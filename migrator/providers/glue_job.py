@@ -1,0 +1,42 @@
+"""`glue_job.<name>`: the load job definition (script in S3, run parameters as DefaultArguments)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.graph import Address, Node
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+_FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "ExecutionProperty", "Connections",
+           "GlueVersion", "Description")
+
+
+class GlueJobProvider(Provider):
+    kind = "glue_job"
+
+    def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        out = {k: config.get(k) for k in _FIELDS if config.get(k) is not None}
+        if isinstance(out.get("MaxCapacity"), (int, float)):
+            out["MaxCapacity"] = float(out["MaxCapacity"])
+        return out
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        doc = await ctx.facades.glue.get_job(address.name)
+        if doc is None:
+            return None
+        return {"Name": doc.get("Name", address.name), **self.comparable(doc)}
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        existing = await ctx.facades.glue.get_job(node.address.name)
+        if existing is None:
+            await ctx.facades.glue.create_job(dict(node.config))
+        else:
+            await ctx.facades.glue.update_job(node.address.name, {k: v for k, v in node.config.items()
+                                                                  if k not in ("Name", "Tags")})
+        return await self.read(node.address, node, None, ctx) or {}
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        await ctx.facades.glue.delete_job(address.name)

@@ -1,0 +1,64 @@
+"""`load.<table>`: one run of the table's Glue job, monitored until it ends.
+
+Rows move inside the job, never through migrator. The job writes its counts to a
+result object in S3, which becomes this resource's recorded attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from migrator.errors import MigratorError
+from migrator.graph import Address, Node
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds")
+
+
+class LoadProvider(Provider):
+    kind = "load"
+    reruns_with_dependencies = True
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        """A load leaves no resource of its own: what was recorded is what is."""
+        return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
+
+    def comparable(self, config: Any) -> dict[str, Any]:
+        return {}
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        c = node.config
+        glue, job = ctx.facades.glue, c["job"]
+        await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
+        run_id = await glue.start_job_run(job)
+        ctx.report(node.address, f"job {job} run {run_id} started")
+        began, last_state = time.monotonic(), ""
+        while True:
+            run = await glue.get_job_run(job, run_id)
+            if run.state != last_state:
+                ctx.report(node.address, f"{run.state.lower()} ({time.monotonic() - began:.0f}s)")
+                last_state = run.state
+            if run.done:
+                break
+            await asyncio.sleep(ctx.settings.poll_seconds)
+        if run.state != "SUCCEEDED":
+            logs = await glue.get_job_run_logs(job, run_id, tail_lines=5)
+            detail = run.error_message or (logs.get("stderr") or "").strip().splitlines()[-1:] or ["no error message"]
+            raise MigratorError(f"{node.address}: Glue job {job} run {run_id} ended {run.state}: "
+                                f"{detail if isinstance(detail, str) else detail[0]}",
+                                hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}")
+        raw = await ctx.facades.s3.get_object(c["result_bucket"], c["result_key"])
+        if raw is None:
+            raise MigratorError(f"{node.address}: the job succeeded but wrote no result to "
+                                f"s3://{c['result_bucket']}/{c['result_key']}", hint="check the job's logs")
+        result = json.loads(raw)
+        return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
+                **{k: result.get(k) for k in RESULT_FIELDS}}
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        """Nothing to remove: the items go with their table."""

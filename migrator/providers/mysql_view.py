@@ -1,0 +1,57 @@
+"""`mysql_view.<name>`: CREATE OR REPLACE VIEW through the MySQL role.
+
+MySQL stores a rewritten definition, so the contract's SQL is never compared with it
+as text: a change in the contract shows as a new config fingerprint, a change made
+outside migrator as a definition different from the one recorded after apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.graph import Address, Node
+from migrator.plan.diff import attribute_changes
+from migrator.plan.model import Action, Change
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+
+class MysqlViewProvider(Provider):
+    kind = "mysql_view"
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        schema = await ctx.facades.mysql.describe_schema([address.name])
+        view = schema.views.get(address.name)
+        table = schema.tables.get(address.name)
+        if view is None or table is None:
+            return None
+        return {"name": address.name, "definition": view.definition, "columns": [c.name for c in table.columns]}
+
+    def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
+             observed: Mapping[str, Any] | None) -> Change:
+        if node is None or observed is None or prior is None or prior.status == "tainted":
+            return super().plan(address, node, prior, observed)
+        after = node.public_config()
+        common = dict(before=observed, after=after, node=node, prior=prior, observed=observed)
+        if node.fingerprint != prior.config_fingerprint:
+            return Change(address, Action.UPDATE, "update_because_config_changed",
+                          attributes=attribute_changes({"sql": prior.attributes.get("sql")}, {"sql": node.config["sql"]}),
+                          **common)
+        if observed.get("definition") != prior.attributes.get("definition") or \
+                list(observed.get("columns") or []) != list(node.config["columns"]):
+            return Change(address, Action.UPDATE, "update_because_changed_outside_migrator",
+                          attributes=attribute_changes({"definition": prior.attributes.get("definition"),
+                                                        "columns": prior.attributes.get("columns")},
+                                                       {"definition": observed.get("definition"),
+                                                        "columns": observed.get("columns")}), **common)
+        return Change(address, Action.NOOP, "no_changes", **common)
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        await ctx.facades.mysql.create_view(node.config["name"], node.config["sql"])
+        observed = await self.read(node.address, node, None, ctx)
+        return {**(observed or {}), "sql": node.config["sql"]}
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        await ctx.facades.mysql.drop_view(address.name)

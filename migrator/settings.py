@@ -1,0 +1,23 @@
+"""Run settings that are not part of the contract: where artifacts go, what jobs are called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str = "migrator-artifacts"
+    prefix: str = "migrator/"
+    job_prefix: str = "migrator-"
+    glue_role: str = "migrator-glue"
+    connection_name: str = "migrator-mysql"
+    python_version: str = "3.9"
+    job_timeout_minutes: int = 120
+    state_dir: Path = Path("state")
+    parallelism: int = 10
+    poll_seconds: float = 1.0
+
+    def s3_uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
