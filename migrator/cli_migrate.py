@@ -129,6 +129,7 @@ def apply_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
                 return planned, None
             await asyncio.to_thread(_confirm, "Do you want to perform these actions?", auto_approve)
             typer.echo("")
+            planned.ctx.report = _event
             result = await apply_plan(planned.plan, planned.providers, planned.ctx, store, state, on_event=_event,
                                       parallelism=settings.parallelism)
             return planned, result
@@ -184,7 +185,8 @@ def destroy_command(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path(
             for address in sorted(state.resources):
                 typer.echo(f"  - {address}")
             await asyncio.to_thread(_confirm, f"Destroy {len(state.resources)} resources?", auto_approve)
-            ctx = ProviderContext(facades=facades, settings=Settings(state_dir=state_dir), lineage=state.lineage)
+            ctx = ProviderContext(facades=facades, settings=Settings(state_dir=state_dir), lineage=state.lineage,
+                                  report=_event)
             return await destroy_state(state, make_providers(state.lineage), ctx, store, on_event=_event)
 
     result = _run(body, mcp_config)

@@ -10,7 +10,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 
-KINDS: tuple[str, ...] = ("mysql_view", "dynamodb_table", "s3_object", "glue_connection", "glue_job", "load", "check")
+KINDS: tuple[str, ...] = ("mysql_view", "dynamodb_table", "s3_bucket", "s3_object", "glue_connection", "glue_job", "load", "check")
 
 
 @dataclass(frozen=True, order=True)

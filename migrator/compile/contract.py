@@ -50,7 +50,8 @@ class Compiled:
 
 def _object_node(settings: Settings, key: str, content: bytes, content_type: str) -> Node:
     return Node(Address("s3_object", key), {"bucket": settings.bucket, "key": key, "content_type": content_type,
-                                            "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)})
+                                            "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)},
+                depends_on=(Address("s3_bucket", settings.bucket),))
 
 
 def attribute_specs(table: Table) -> list[dict[str, Any]]:
@@ -74,7 +75,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
     connection = Node(Address("glue_connection", settings.connection_name),
                       {"name": settings.connection_name, "jdbc_url": source.jdbc_url, "username": source.user,
                        "password": source.password}, sensitive=frozenset({"password"}))
-    nodes += [bundle_node, connection]
+    bucket = Node(Address("s3_bucket", settings.bucket), {"bucket": settings.bucket})
+    nodes += [bucket, bundle_node, connection]
 
     for table in contract.tables:
         if table.type != "single-entity":
@@ -115,7 +117,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket, "result_key": result_key,
             "inputs": fingerprint({"view": view_node.fingerprint, "table": table_node.fingerprint,
                                    "script": script_node.config["sha256"], "bundle": bundle_node.config["sha256"]})},
-            depends_on=(view_node.address, table_node.address, job_node.address))
+            depends_on=(view_node.address, table_node.address, job_node.address, bucket.address))
         check_node = Node(Address("check", table.name), {"table": table.name, "view": view},
                           depends_on=(load_node.address,))
         nodes += [view_node, table_node, script_node, job_node, load_node, check_node]

@@ -58,7 +58,11 @@ class LoadProvider(Provider):
                                 f"s3://{c['result_bucket']}/{c['result_key']}", hint="check the job's logs")
         result = json.loads(raw)
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
+                "result_bucket": c["result_bucket"], "result_key": c["result_key"],
                 **{k: result.get(k) for k in RESULT_FIELDS}}
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
-        """Nothing to remove: the items go with their table."""
+        """The result object goes; the items go with their table."""
+        bucket, key = prior.attributes.get("result_bucket"), prior.attributes.get("result_key")
+        if bucket and key:
+            await ctx.facades.s3.delete_object(str(bucket), str(key))

@@ -30,7 +30,6 @@ class S3ObjectProvider(Provider):
         content = ctx.artifacts.get(node.address.name)
         if content is None:
             raise MigratorError(f"{node.address}: the content of this artifact was not compiled (internal error)")
-        await ctx.facades.s3.create_bucket(node.config["bucket"])
         info = await ctx.facades.s3.put_object(node.config["bucket"], node.address.name, content,
                                                node.config.get("content_type"))
         return {"bucket": info.bucket, "key": info.key, "sha256": info.sha256, "size": info.size}

@@ -1,0 +1,205 @@
+"""The walking skeleton end to end on the sandbox: validate, plan, apply, plan again, destroy.
+
+Real MariaDB, real moto, real stdio MCP servers, the real local Glue runtime running the
+generated job. The items are checked against values computed in this file from the raw
+MySQL rows (pymysql) and read back with boto3 — never against migrator's own output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from migrator.sandbox import lifecycle
+from tests.conftest import REPO, root_connection
+
+sys.path.insert(0, str(REPO / "examples" / "shop"))
+import seed  # noqa: E402
+
+CONTRACT = REPO / "examples" / "shop" / "contract.json"
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _expected_value(kind: str, value: Any) -> Any:
+    """The Python value boto3's deserializer should give back for a MySQL value (CONTRACT.md)."""
+    if value is None:
+        return None
+    if kind == "S":
+        if isinstance(value, dt.datetime):
+            return _iso(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return str(value)
+    if kind == "N":
+        return decimal.Decimal(str(value))
+    if kind == "BOOL":
+        return bool(value)
+    if kind in ("M", "L"):
+        return json.loads(value, parse_float=decimal.Decimal, parse_int=decimal.Decimal)
+    raise AssertionError(kind)
+
+
+def _format(template: str, row: dict[str, Any]) -> str | None:
+    out, rest = "", template
+    while "{" in rest:
+        head, _, tail = rest.partition("{")
+        name, _, rest = tail.partition("}")
+        if row.get(name) is None:
+            return None
+        out += head + str(row[name])
+    return out + rest
+
+
+def expected_items(doc: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Every table's items from the raw rows, computed the plain way."""
+    by_id = {t: {r["id"]: r for r in rs} for t, rs in rows.items() if rs and "id" in rs[0]}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table in doc["tables"]:
+        items = []
+        for row in rows[table["source_table"]]:
+            item: dict[str, Any] = {}
+            for attr in table["attributes"]:
+                join, tf = attr.get("join"), attr.get("transformation")
+                if join:
+                    target = join["target_table"]
+                    fk = row.get(attr["source_column"])
+                    partner = by_id[target].get(fk) if fk is not None else None
+                    raw = partner[join["select_column"].split(".")[1]] if partner else None
+                elif tf:
+                    raw = _format(tf["format"], {**row, **{k: v for k, v in item.items()}})
+                else:
+                    raw = row[attr["source_column"]]
+                value = _expected_value(attr["type"], raw)
+                if value is not None:
+                    item[attr["name"]] = value
+            items.append(item)
+        out[table["table"]] = items
+    return out
+
+
+def _normalise(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items()}
+
+
+@pytest.fixture
+def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    conn = root_connection(sandbox, mysql_db)
+    seed.load(conn, seed.generate(scale=1, seed=7))
+    conn.close()
+    config = lifecycle.mcp_config(sandbox)
+    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = mysql_db
+    glue_dir = tmp_path / "glue"
+    config["mcpServers"]["migrator-glue"]["env"]["MIGRATOR_GLUE_LOCAL_DIR"] = str(glue_dir)
+    mcp_json = tmp_path / "mcp.json"
+    mcp_json.write_text(json.dumps(config))
+    bucket = f"mig-{uuid.uuid4().hex[:12]}"
+    yield {"db": mysql_db, "mcp_json": mcp_json, "bucket": bucket, "state": tmp_path / "state", "cwd": tmp_path,
+           "glue_dir": glue_dir}
+
+
+def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
+           "MIGRATOR_BUCKET": project["bucket"]}
+    return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True, env=env,
+                          cwd=project["cwd"], timeout=600)
+
+
+def _aws(sandbox: lifecycle.SandboxRecord, service: str) -> Any:
+    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
+    de = TypeDeserializer()
+    items, kwargs = [], {"TableName": table}
+    while True:
+        page = ddb.scan(**kwargs)
+        items += [{k: de.deserialize(v) for k, v in i.items()} for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord, project: dict[str, Any]) -> None:
+    doc = json.loads(CONTRACT.read_text())
+    tables = [t["table"] for t in doc["tables"]]
+
+    validated = _cli(project, "validate", str(CONTRACT))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+    plan = _cli(project, "plan", str(CONTRACT))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    n_tables = len(tables)
+    # per table: view, table, script, job, load, check; shared: bucket, runtime bundle, Glue connection
+    assert f"Plan: {6 * n_tables + 3} to add, 0 to change, 0 to replace, 0 to destroy." in plan.stdout
+    assert sandbox.mysql_password not in plan.stdout
+
+    applied = _cli(project, "apply", str(CONTRACT), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete!" in applied.stdout
+    assert sandbox.mysql_password not in applied.stdout + applied.stderr
+
+    # Items equal an independent computation from the raw rows.
+    conn = root_connection(sandbox, project["db"])
+    with conn.cursor() as cur:
+        raw: dict[str, list[dict[str, Any]]] = {}
+        for name in {t["source_table"] for t in doc["tables"]} | {"categories", "addresses", "coupons", "customers",
+                                                                 "products"}:
+            cur.execute(f"SELECT * FROM `{name}`")
+            cols = [d[0] for d in cur.description]
+            raw[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
+    conn.close()
+    want = expected_items(doc, raw)
+    ddb = _aws(sandbox, "dynamodb")
+    for table in doc["tables"]:
+        keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
+        got = sorted(_scan(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
+        exp = sorted(want[table["table"]], key=lambda i: tuple(str(i[k]) for k in keys))
+        assert len(got) == len(exp) == len(raw[table["source_table"]]), table["table"]
+        assert got == exp, table["table"]
+        for check in ("check", ):
+            assert f"{check}.{table['table']}: view rows {len(exp)}, items written {len(exp)}, rejected 0, " \
+                   f"table items {len(exp)}: agree" in applied.stdout
+
+    # State recorded every resource, and holds no secret.
+    state_text = (project["state"] / "migrator.state.json").read_text()
+    assert sandbox.mysql_password not in state_text
+    state = json.loads(state_text)
+    assert len(state["resources"]) == 6 * n_tables + 3 and state["serial"] >= 6 * n_tables + 3
+
+    again = _cli(project, "plan", str(CONTRACT), "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes." in again.stdout
+    second = _cli(project, "apply", str(CONTRACT), "--auto-approve")
+    assert second.returncode == 0 and "No changes." in second.stdout
+    assert json.loads((project["state"] / "migrator.state.json").read_text())["serial"] == state["serial"]
+
+    destroyed = _cli(project, "destroy", "--auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    remaining = set(ddb.list_tables()["TableNames"]) & set(tables)
+    assert remaining == set()
+    s3 = _aws(sandbox, "s3")
+    assert project["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    conn = root_connection(sandbox, project["db"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (project["db"],))
+        assert cur.fetchone() == (0,)
+    conn.close()
+    assert not list((project["glue_dir"] / "jobs").glob("*.json"))
+    assert not list((project["glue_dir"] / "connections").glob("*.json"))
+    assert json.loads((project["state"] / "migrator.state.json").read_text())["resources"] == {}
