@@ -22,12 +22,18 @@ Bucket = Annotated[str, typer.Option("--bucket", help="S3 bucket for job scripts
                                      envvar="MIGRATOR_BUCKET")]
 GlueRole = Annotated[str, typer.Option("--glue-role", help="IAM role the Glue jobs run as (real AWS).",
                                        envvar="MIGRATOR_GLUE_ROLE")]
+SourceHost = Annotated[str | None, typer.Option("--source-host", help="MySQL host as the Glue jobs reach it "
+                                               "(default: the MySQL server's MYSQL_HOST).", envvar="MIGRATOR_SOURCE_HOST")]
+SourcePort = Annotated[int | None, typer.Option("--source-port", help="MySQL port as the Glue jobs reach it.",
+                                               envvar="MIGRATOR_SOURCE_PORT")]
 AutoApprove = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
 ContractArg = Annotated[Path, typer.Argument(help="The migration contract (JSON).")]
 
 
-def _settings(state_dir: Path, bucket: str, glue_role: str) -> Settings:
-    return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir)
+def _settings(state_dir: Path, bucket: str, glue_role: str, source_host: str | None = None,
+              source_port: int | None = None) -> Settings:
+    return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
+                    source_port=source_port)
 
 
 def _read_contract(path: Path) -> Any:
@@ -77,7 +83,8 @@ def _confirm(question: str, auto_approve: bool) -> None:
 @app.command("plan")
 def plan_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
                  state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
-                 glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False,
+                 glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
+                 source_port: SourcePort = None, as_json: JsonFlag = False,
                  detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                                  help="Exit 2 when there are changes.")] = False) -> None:
     """Show what apply would do: compile the contract, read reality through MCP, diff."""
@@ -86,12 +93,12 @@ def plan_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
     from migrator.plan.render_text import render_plan
     from migrator.state.store import StateStore
 
-    settings = _settings(state_dir, bucket, glue_role)
+    settings = _settings(state_dir, bucket, glue_role, source_host, source_port)
     parsed = guarded(lambda: _read_contract(contract))
     state = guarded(lambda: StateStore(state_dir).read())
 
     async def body(config: Any, facades: Any) -> Any:
-        return await make_plan(parsed, facades, settings, state, source_credentials(config))
+        return await make_plan(parsed, facades, settings, state, source_credentials(config, settings))
 
     planned = _run(body, mcp_config)
     if as_json:
@@ -107,21 +114,22 @@ def plan_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
 @app.command("apply")
 def apply_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
                   state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
-                  glue_role: GlueRole = "migrator-glue", auto_approve: AutoApprove = False) -> None:
+                  glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
+                  source_port: SourcePort = None, auto_approve: AutoApprove = False) -> None:
     """Plan, then create, update and load in dependency order, writing state after every step."""
     from migrator.engine.apply import apply_plan
     from migrator.engine.workflow import make_plan, source_credentials
     from migrator.plan.render_text import render_plan
     from migrator.state.store import StateStore
 
-    settings = _settings(state_dir, bucket, glue_role)
+    settings = _settings(state_dir, bucket, glue_role, source_host, source_port)
     parsed = guarded(lambda: _read_contract(contract))
     store = StateStore(state_dir)
 
     async def body(config: Any, facades: Any) -> Any:
         with store.lock("apply"):
             state = store.read()
-            planned = await make_plan(parsed, facades, settings, state, source_credentials(config))
+            planned = await make_plan(parsed, facades, settings, state, source_credentials(config, settings))
             typer.echo(render_plan(planned.plan))
             if planned.errors:
                 raise MigratorError(f"the plan has {len(planned.errors)} error(s); nothing was changed")

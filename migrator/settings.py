@@ -18,6 +18,9 @@ class Settings:
     state_dir: Path = Path("state")
     parallelism: int = 10
     poll_seconds: float = 1.0
+    #: how the Glue job reaches MySQL when that differs from how the MCP server does (VPC, tunnel).
+    source_host: str | None = None
+    source_port: int | None = None
 
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

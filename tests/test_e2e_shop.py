@@ -203,3 +203,41 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     assert not list((project["glue_dir"] / "jobs").glob("*.json"))
     assert not list((project["glue_dir"] / "connections").glob("*.json"))
     assert json.loads((project["state"] / "migrator.state.json").read_text())["resources"] == {}
+
+
+def test_failed_load_stops_dependants_and_the_next_apply_finishes(sandbox: lifecycle.SandboxRecord,
+                                                                  project: dict[str, Any]) -> None:
+    from migrator.sandbox.processes import free_port
+
+    doc = json.loads(CONTRACT.read_text())
+    tables = [t["table"] for t in doc["tables"]]
+    # The Glue jobs are pointed at a port where no MySQL listens: every load fails.
+    failed = _cli(project, "apply", str(CONTRACT), "--auto-approve", "--source-port", str(free_port()))
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Apply failed." in failed.stdout and "Traceback" not in failed.stdout + failed.stderr
+    for name in tables:
+        assert f"load.{name}: failed: load.{name}: Glue job migrator-load-{name} run" in failed.stdout
+    assert "Not attempted because a dependency failed: " + ", ".join(f"check.{n}" for n in sorted(tables)) \
+        in failed.stdout
+    state = json.loads((project["state"] / "migrator.state.json").read_text())["resources"]
+    assert all(state[f"load.{n}"]["status"] == "tainted" for n in tables)
+    assert not any(a.startswith("check.") for a in state)
+    assert all(state[f"dynamodb_table.{n}"]["status"] == "ok" for n in tables)  # what succeeded is recorded
+
+    replan = _cli(project, "plan", str(CONTRACT))
+    # The connection's address changes back; the tainted loads are replaced; the checks are new.
+    assert f"Plan: {len(tables)} to add, 1 to change, {len(tables)} to replace, 0 to destroy." in replan.stdout, \
+        replan.stdout
+    assert "an earlier apply failed while creating it" in replan.stdout
+    fixed = _cli(project, "apply", str(CONTRACT), "--auto-approve")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    ddb = _aws(sandbox, "dynamodb")
+    conn = root_connection(sandbox, project["db"])
+    with conn.cursor() as cur:
+        for table in doc["tables"]:
+            cur.execute(f"SELECT COUNT(*) FROM `{table['source_table']}`")
+            (rows,) = cur.fetchone()
+            assert len(_scan(ddb, table["table"])) == rows
+    conn.close()
+    assert "No changes." in _cli(project, "plan", str(CONTRACT)).stdout
+    assert _cli(project, "destroy", "--auto-approve").returncode == 0

@@ -18,8 +18,11 @@ from migrator.settings import Settings
 from migrator.state.model import State
 
 
-def source_credentials(config: McpConfig) -> SourceCredentials:
-    """The MySQL account the load job uses: the MySQL role's server environment (then ours)."""
+def source_credentials(config: McpConfig, settings: Settings | None = None) -> SourceCredentials:
+    """The MySQL account the load job uses: the MySQL role's server environment (then ours).
+
+    `settings.source_host/port` replace the address when Glue reaches MySQL another way.
+    """
     spec = config.server_for("mysql")
     env = {**{k: v for k, v in os.environ.items() if k.startswith("MYSQL_")}, **spec.env}
     missing = [k for k in ("MYSQL_USER", "MYSQL_DATABASE") if not env.get(k)]
@@ -31,7 +34,10 @@ def source_credentials(config: McpConfig) -> SourceCredentials:
         port = int(env.get("MYSQL_PORT") or 3306)
     except ValueError:
         raise ConfigError(f"mcpServers.{spec.name}.env.MYSQL_PORT is not a number") from None
-    return SourceCredentials(host=env.get("MYSQL_HOST") or "127.0.0.1", port=port, user=env["MYSQL_USER"],
+    host = env.get("MYSQL_HOST") or "127.0.0.1"
+    if settings is not None:
+        host, port = settings.source_host or host, settings.source_port or port
+    return SourceCredentials(host=host, port=port, user=env["MYSQL_USER"],
                              password=env.get("MYSQL_PASSWORD", ""), database=env["MYSQL_DATABASE"])
 
 
