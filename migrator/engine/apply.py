@@ -124,9 +124,12 @@ async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, w
         else:
             attributes = await provider.update(change, ctx)
     except MigratorError as exc:
-        attrs = exc.result if isinstance(exc, CheckFailed) else {"error": str(exc)}
-        tainted = ResourceState(change.address, attrs, node.fingerprint, node.depends_on, status="tainted")
-        await writer.record(tainted)
+        if change.action is not Action.UPDATE:
+            # A create that stopped midway may have left a half-made resource: replace it next time.
+            # A failed in-place update keeps the recorded state, so it is simply tried again.
+            attrs = exc.result if isinstance(exc, CheckFailed) else {"error": str(exc)}
+            await writer.record(ResourceState(change.address, attrs, node.fingerprint, node.depends_on,
+                                              status="tainted"))
         result.failed[change.address] = str(exc)
         on_event(change.address, f"failed: {exc}")
         return False
