@@ -1,0 +1,300 @@
+"""The body of a load job: one MySQL view -> one DynamoDB table, counted and reported.
+
+Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
+(`--JOB_NAME x --connection_name c ...`); unknown arguments are ignored. Arguments:
+
+  --connection_name  Glue connection holding the MySQL location and credentials
+  --source_view      the view (or `database.view`) whose columns are the item's attributes
+  --target_table     the DynamoDB table
+  --attributes       JSON [{"name", "type", "key"?, "index_key"?}] (see items.AttributeSpec)
+  --key_names        optional: JSON array or "PK,SK"; default the attributes marked key
+  --result_s3_uri    optional: s3://bucket/key for the result JSON
+  --fetch_size, --progress_every, --max_attempts   optional tuning (1000, 10000, 8)
+
+Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
+stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's ErrorMessage)
+and the exit status is 1. Rejected rows are counted by "<reason>:<attribute>"; up to 20
+samples keep only the row's key columns, never the whole row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+from migrator.runtime import aws
+from migrator.runtime.connections import mysql_params
+from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
+from migrator.runtime.source import select_sql, stream_rows
+from migrator.runtime.writer import BatchWriter
+
+ARG_CONNECTION = "connection_name"
+ARG_VIEW = "source_view"
+ARG_TABLE = "target_table"
+ARG_ATTRIBUTES = "attributes"
+ARG_KEY_NAMES = "key_names"
+ARG_RESULT = "result_s3_uri"
+ARG_FETCH_SIZE = "fetch_size"
+ARG_PROGRESS_EVERY = "progress_every"
+ARG_MAX_ATTEMPTS = "max_attempts"
+REQUIRED = (ARG_CONNECTION, ARG_VIEW, ARG_TABLE, ARG_ATTRIBUTES)
+MAX_SAMPLES = 20
+PREVIEW_CHARS = 200
+
+
+class LoadError(Exception):
+    """A load that cannot start or finish; the message is one sentence without secrets."""
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    connection_name: str
+    view: str
+    table: str
+    specs: Tuple[AttributeSpec, ...]
+    key_names: Tuple[str, ...]
+    result_uri: Optional[str] = None
+    fetch_size: int = 1000
+    progress_every: int = 10_000
+    max_attempts: int = 8
+
+
+@dataclass
+class LoadResult:
+    """What the load did; `to_doc()` is the result JSON put to S3."""
+
+    rows_read: int = 0
+    items_written: int = 0
+    items_rejected: int = 0
+    rejected_by_reason: Dict[str, int] = field(default_factory=dict)
+    samples: List[Dict[str, Any]] = field(default_factory=list)
+    duration_seconds: float = 0.0
+    started_at: str = ""
+    finished_at: str = ""
+    status: str = "running"
+    error: Optional[str] = None
+    table: str = ""
+    view: str = ""
+    writer: Dict[str, int] = field(default_factory=dict)
+
+    def to_doc(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def parse_argv(argv: Sequence[str]) -> Dict[str, str]:
+    """Glue's `--key value` (or `--key=value`) pairs; anything else is ignored."""
+    args: Dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("--") and "=" in token:
+            key, value = token[2:].split("=", 1)
+            args[key] = value
+            i += 1
+        elif token.startswith("--") and i + 1 < len(argv):
+            args[token[2:]] = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+    return args
+
+
+def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise LoadError(f"--{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _key_names(raw: Optional[str], specs: Sequence[AttributeSpec]) -> Tuple[str, ...]:
+    if raw:
+        text = raw.strip()
+        names = json.loads(text) if text.startswith("[") else [n.strip() for n in text.split(",") if n.strip()]
+    else:
+        names = [s.name for s in specs if s.key]
+    if not names or len(names) > 2 or not all(isinstance(n, str) for n in names):
+        raise LoadError("the table key must be one or two attribute names (--key_names or attributes with key)")
+    return tuple(names)
+
+
+def load_config(args: Mapping[str, str]) -> LoadConfig:
+    """Validate the job arguments; the key names decide which attributes are table keys."""
+    args = {k[2:] if k.startswith("--") else k: v for k, v in args.items()}
+    missing = [f"--{name}" for name in REQUIRED if not args.get(name)]
+    if missing:
+        raise LoadError(f"missing job argument(s): {', '.join(missing)}")
+    try:
+        specs = parse_specs(args[ARG_ATTRIBUTES])
+        keys = _key_names(args.get(ARG_KEY_NAMES), specs)
+    except (ValueError, TypeError) as exc:
+        raise LoadError(f"--{ARG_ATTRIBUTES}/--{ARG_KEY_NAMES}: {exc}") from None
+    names = {s.name for s in specs}
+    unknown = [k for k in keys if k not in names]
+    if unknown:
+        raise LoadError(f"key attribute(s) {', '.join(unknown)} are not among --{ARG_ATTRIBUTES}")
+    try:
+        specs = [AttributeSpec(s.name, s.type, s.name in keys, s.index_key) for s in specs]
+    except ValueError as exc:
+        raise LoadError(str(exc)) from None
+    result = args.get(ARG_RESULT) or None
+    if result is not None:
+        split_s3_uri(result)
+    return LoadConfig(connection_name=args[ARG_CONNECTION], view=args[ARG_VIEW], table=args[ARG_TABLE],
+                      specs=tuple(specs), key_names=keys, result_uri=result,
+                      fetch_size=_int_arg(args, ARG_FETCH_SIZE, 1000),
+                      progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
+                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8))
+
+
+def split_s3_uri(uri: str) -> Tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:] or uri.endswith("/") or uri[5:].startswith("/"):
+        raise LoadError(f"--{ARG_RESULT} must be an s3://bucket/key location, got {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+# ----------------------------------------------------------------------------- rejections
+
+
+def preview(value: Any) -> Any:
+    """A JSON-safe, short rendering of one key value for a rejection sample."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(value)[:PREVIEW_CHARS // 2].hex()
+    if isinstance(value, dt.datetime):
+        return iso_datetime(value)
+    text = str(value)
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
+
+
+def reason_key(exc: RowRejected) -> str:
+    return f"{exc.reason}:{exc.attribute}" if exc.attribute else exc.reason
+
+
+def record_rejection(result: LoadResult, exc: RowRejected, row: Mapping[str, Any],
+                     key_names: Sequence[str]) -> None:
+    result.items_rejected += 1
+    key = reason_key(exc)
+    result.rejected_by_reason[key] = result.rejected_by_reason.get(key, 0) + 1
+    if len(result.samples) < MAX_SAMPLES:
+        result.samples.append({"reason": exc.reason, "attribute": exc.attribute, "detail": exc.detail,
+                               "key": {name: preview(row.get(name)) for name in key_names}})
+
+
+# ----------------------------------------------------------------------------- the job
+
+
+def _now() -> str:
+    return iso_datetime(dt.datetime.now(dt.timezone.utc))
+
+
+def _progress(result: LoadResult, writer: BatchWriter, started: float, event: str = "progress") -> None:
+    elapsed = time.monotonic() - started
+    print(json.dumps({"event": event, "rows_read": result.rows_read, "items_written": writer.written,
+                      "items_rejected": result.items_rejected, "elapsed_seconds": round(elapsed, 3),
+                      "rows_per_second": round(result.rows_read / elapsed, 1) if elapsed > 0 else None}),
+          flush=True)
+
+
+def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: BatchWriter, result: LoadResult,
+              on_progress: Callable[[], None]) -> None:
+    """Convert and write every row; rejected rows are counted, never dropped silently."""
+    for row in rows:
+        result.rows_read += 1
+        try:
+            item = to_item(row, config.specs)
+        except RowRejected as exc:
+            record_rejection(result, exc, row, config.key_names)
+        else:
+            writer.put(item)
+        if result.rows_read % config.progress_every == 0:
+            on_progress()
+    writer.close()
+
+
+def put_result(s3: Any, uri: str, result: LoadResult) -> None:
+    bucket, key = split_s3_uri(uri)
+    body = json.dumps(result.to_doc(), indent=2, sort_keys=True, default=str).encode("utf-8")
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
+             rows: Optional[Callable[[LoadConfig], Iterator[Mapping[str, Any]]]] = None) -> LoadResult:
+    """Resolve the connection, stream the view, write the items, put the result JSON to S3.
+
+    On failure the result (status "failed", error) is still put to S3, then LoadError raised.
+    The keyword arguments let tests and validation inject clients or a row source.
+    """
+    config = load_config(args)
+    result = LoadResult(started_at=_now(), table=config.table, view=config.view)
+    started = time.monotonic()
+    dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb")
+    writer = BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts)
+    source: Optional[Iterator[Mapping[str, Any]]] = None
+    try:
+        source = rows(config) if rows is not None else stream_rows(
+            mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
+            config.fetch_size)
+        copy_rows(source, config, writer, result, lambda: _progress(result, writer, started))
+        result.status = "succeeded"
+    except Exception as exc:
+        result.status = "failed"
+        result.error = one_line(exc)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()  # releases the MySQL connection at once, also after a failure
+        result.items_written = writer.written
+        result.writer = writer.stats()
+        result.finished_at = _now()
+        result.duration_seconds = round(time.monotonic() - started, 3)
+    _progress(result, writer, started, event="finished")
+    if config.result_uri:
+        try:
+            put_result(s3 if s3 is not None else aws.client("s3"), config.result_uri, result)
+        except Exception as exc:
+            if result.status == "succeeded":
+                raise LoadError(f"the load finished but its result could not be written to {config.result_uri}: "
+                                f"{one_line(exc)}") from exc
+    if result.status != "succeeded":
+        raise LoadError(result.error or "the load failed")
+    return result
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: message` on one line (the runtime's error messages never contain secrets)."""
+    text = " ".join(str(exc).split()) or "no message"
+    return text if isinstance(exc, LoadError) else f"{type(exc).__name__}: {text}"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_argv(sys.argv[1:] if argv is None else argv)
+    try:
+        result = run_load(args)
+    except Exception as exc:
+        if os.environ.get("MIGRATOR_DEBUG"):
+            traceback.print_exc()
+        print(f"LoadError: {one_line(exc)}", file=sys.stderr, flush=True)
+        return 1
+    print(json.dumps({"event": "result", **result.to_doc()}, default=str), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
