@@ -166,7 +166,29 @@ def _print_doctor(report: Any) -> None:
                f"({report.seconds:.2f} s)")
 
 
+# ---------------------------------------------------------------------------- validate
+
+@app.command("validate")
+def validate(contract: Annotated[Path, typer.Argument(help="The migration contract (JSON).", show_default=False)],
+             as_json: JsonFlag = False) -> None:
+    """Check a contract against the schema and lint it (no I/O); exit 1 when it has errors."""
+    from migrator.contract.load import finding_line, validate_file
+
+    report = guarded(lambda: validate_file(contract))
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        for finding in report.findings:
+            colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
+            typer.secho(finding_line(finding), fg=colour)
+        typer.secho(report.summary(), fg=typer.colors.GREEN if report.valid else typer.colors.RED)
+    if not report.valid:
+        raise typer.Exit(1)
+
+
 def main() -> None:
+    import migrator.cli_migrate  # noqa: F401 - registers plan, apply and destroy on `app`
+
     app()
 
 

@@ -1,0 +1,304 @@
+"""The contract's JSON schema: where it lives, its violations as findings, the keys it knows.
+
+The schema file is the single description of which keys exist for which node (and join,
+calculation or transformation type); the unknown-key lint and the model builder read
+that from it instead of keeping a second list.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+import migrator
+from migrator.contract.model import Finding, Severity
+from migrator.contract.paths import PathPart, child, json_path, node_name
+from migrator.errors import MigratorError
+
+SCHEMA_FILE = "migration_contract.schema.json"
+# Keys allowed on any object without a warning (JSON Schema's own comment keyword).
+FREE_KEYS = frozenset({"$comment"})
+
+Schema = Mapping[str, Any]
+
+
+def schema_path() -> Path:
+    """The canonical `schemas/` file in a source checkout, else the copy shipped in the package."""
+    canonical = Path(migrator.__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE
+    return canonical if canonical.is_file() else Path(__file__).resolve().with_name(SCHEMA_FILE)
+
+
+@lru_cache(maxsize=1)
+def contract_schema() -> Schema:
+    """The parsed schema (read once: it is constant for the life of the process)."""
+    path = schema_path()
+    try:
+        schema: Schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MigratorError(f"the contract schema {path} cannot be read ({exc})",
+                            hint="reinstall migrator") from exc
+    Draft7Validator.check_schema(schema)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft7Validator:
+    return Draft7Validator(contract_schema())
+
+
+# ---------------------------------------------------------------------------- violations
+
+_JSON_TYPES = {"string": "a string", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+               "object": "an object", "array": "a list", "null": "null"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value (bool before int: Python's bool is an int)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _code(validator: str) -> str:
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in validator)
+    return f"schema.{snake}"
+
+
+def _resolve(fragment: Schema) -> Schema:
+    """Follow local `$ref`s (`#/definitions/x`), the only kind the contract schema uses."""
+    root = contract_schema()
+    while "$ref" in fragment:
+        node: Any = root
+        for token in str(fragment["$ref"]).lstrip("#/").split("/"):
+            node = node[token]
+        fragment = node
+    return fragment
+
+
+def _at(steps: list[Any]) -> Any:
+    """The schema node at an error's `absolute_schema_path` (which steps through `$ref`s as if inlined)."""
+    node: Any = contract_schema()
+    for token in steps:
+        node = _resolve(node)[token] if isinstance(node, Mapping) else node[token]
+    return _resolve(node) if isinstance(node, Mapping) else node
+
+
+def _branch_type(error: ValidationError) -> str | None:
+    """For an error inside an `if/then` branch, the `type` value that selected the branch."""
+    steps = list(error.absolute_schema_path)
+    if "then" not in steps:
+        return None
+    owner = _at(steps[:len(steps) - 1 - steps[::-1].index("then")])
+    const = owner.get("if", {}).get("properties", {}).get("type", {}).get("const")
+    return const if isinstance(const, str) else None
+
+
+def _property(error: ValidationError, key: str) -> Schema | None:
+    """The schema of `key`, from the innermost schema node of the error that defines it."""
+    steps = list(error.absolute_schema_path)
+    for end in range(len(steps), -1, -1):
+        node = _at(steps[:end])
+        prop = node.get("properties", {}).get(key) if isinstance(node, Mapping) else None
+        if isinstance(prop, Mapping):
+            return _resolve(prop)
+    return None
+
+
+def _add_fix(key: str, prop: Schema | None) -> str:
+    """`add `key`` with its allowed values or the gist of its description (up to the first aside)."""
+    if prop is None:
+        return f"add `{key}`"
+    if isinstance(prop.get("enum"), list):
+        return f"add `{key}`, one of {', '.join(str(v) for v in prop['enum'])}"
+    desc = prop.get("description")
+    if not isinstance(desc, str) or not desc:
+        return f"add `{key}`"
+    gist = re.split(r" \(| - |; ", desc)[0]
+    if gist.split()[0][1:].islower():
+        gist = gist[0].lower() + gist[1:]
+    return f"add `{key}` ({gist})"
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def near(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
+    """A close spelling of `word` among `choices`, for "did you mean" (case first, then difflib)."""
+    pool = sorted(set(choices))
+    folded = {c.lower(): c for c in pool}
+    if word.lower() in folded:
+        return folded[word.lower()]
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def _required_findings(error: ValidationError) -> Iterator[Finding]:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    parts = tuple(error.absolute_path)
+    kind = node_name(parts)
+    branch = _branch_type(error)
+    if branch:
+        owner = _article(branch if kind == "join" and branch.endswith("join") else f"{branch} {kind}")
+    else:
+        owner = f"the {kind}"
+    for key in (k for k in error.validator_value if k not in instance):
+        message = f"{owner} needs `{key}`"
+        typo = near(key, [k for k in instance if isinstance(k, str) and _property(error, k) is None])
+        if typo is not None:
+            fix = f"rename `{typo}` to `{key}`"
+        elif key == "entities" and "attributes" in instance:
+            fix = ("describe its items in `entities` (one per entity type, each with its own source_table, "
+                   "pk_template, sk_template and attributes); `attributes` are for single-entity tables")
+        else:
+            fix = _add_fix(key, _property(error, key))
+        yield Finding(Severity.ERROR, child(json_path(parts), key), message, fix, "schema.required")
+
+
+def _expected(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(_JSON_TYPES.get(t, t) for t in names)
+
+
+def _error_finding(error: ValidationError) -> Finding:
+    path = json_path(error.absolute_path)
+    value = error.instance
+    v = error.validator
+    if v == "type":
+        if not error.absolute_path:
+            return Finding(Severity.ERROR, path, f"the contract is {_JSON_TYPES.get(json_type(value), 'a value')}, "
+                           "not an object", 'write it as {"tables": [...]}', "schema.type")
+        expected = _expected(error.validator_value)
+        return Finding(Severity.ERROR, path, f"must be {expected}, not {_JSON_TYPES.get(json_type(value), 'that')}",
+                       f"write it as {expected}", "schema.type")
+    if v == "enum":
+        choices = [str(c) for c in error.validator_value]
+        close = near(value, choices) if isinstance(value, str) else None
+        return Finding(Severity.ERROR, path, f"{json.dumps(value)} is not one of {', '.join(choices)}",
+                       f"did you mean {json.dumps(close)}?" if close else f"use one of {', '.join(choices)}",
+                       "schema.enum")
+    if v == "oneOf" and error.absolute_path and error.absolute_path[-1] == "source_column":
+        return Finding(Severity.ERROR, path, "must be a column name or a list of column names",
+                       'write "column" or ["column_a", "column_b"]', "schema.one_of")
+    if v == "minItems":
+        n = error.validator_value
+        return Finding(Severity.ERROR, path, f"must have at least {n} item{'s' if n != 1 else ''}",
+                       "add the missing items", "schema.min_items")
+    if v == "minimum":
+        return Finding(Severity.ERROR, path, f"must be at least {error.validator_value}",
+                       f"use a value of {error.validator_value} or more", "schema.minimum")
+    return Finding(Severity.ERROR, path, error.message, None, _code(str(v)))
+
+
+def schema_findings(doc: Any) -> list[Finding]:
+    """Every schema violation, one finding each; a wrong JSON type hides other complaints about that value."""
+    errors = list(_validator().iter_errors(doc))
+    typed = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    findings: list[Finding] = []
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in typed:
+            continue
+        if error.validator == "required":
+            findings.extend(_required_findings(error))
+        else:
+            findings.append(_error_finding(error))
+    return findings
+
+
+# ---------------------------------------------------------------------------- known keys
+
+def _if_holds(condition: Schema, instance: Mapping[str, Any]) -> bool:
+    """Evaluate the one `if` form the schema uses: `required` keys and `const` properties."""
+    if any(k not in instance for k in condition.get("required", ())):
+        return False
+    for key, sub in condition.get("properties", {}).items():
+        if key in instance and "const" in sub:
+            if json_type(instance[key]) != json_type(sub["const"]) or instance[key] != sub["const"]:
+                return False
+    return True
+
+
+def _properties(fragment: Schema, instance: Mapping[str, Any]) -> tuple[dict[str, Schema], set[str]]:
+    """The properties that apply to `instance` and those only other branches define."""
+    active = dict(fragment.get("properties", {}))
+    elsewhere: set[str] = set()
+    for part in fragment.get("allOf", ()):
+        then = part.get("then", {}).get("properties", {})
+        if _if_holds(part.get("if", {}), instance):
+            active.update(then)
+        else:
+            elsewhere.update(then)
+    return active, elsewhere - set(active)
+
+
+def node_keys(definition: str, instance: Mapping[str, Any]) -> frozenset[str]:
+    """The keys the schema defines for this node of `definitions/<definition>` (given its `type`)."""
+    fragment = contract_schema()["definitions"][definition]
+    return frozenset(_properties(fragment, instance)[0])
+
+
+def _typed(fragment: Schema, instance: Mapping[str, Any]) -> str | None:
+    """The node's `type` when it is one the schema allows (else which keys belong is unknown)."""
+    allowed = fragment.get("properties", {}).get("type", {}).get("enum", ())
+    kind = instance.get("type")
+    return kind if isinstance(kind, str) and kind in allowed else None
+
+
+def _unknown(instance: Mapping[str, Any], key: str, fragment: Schema, parts: tuple[PathPart, ...]) -> Finding | None:
+    """A warning for a key the node does not use; None where the node's type is itself wrong."""
+    active, elsewhere = _properties(fragment, instance)
+    path = json_path((*parts, key))
+    kind = node_name(parts)
+    if key in elsewhere:
+        selected = _typed(fragment, instance)
+        if selected is None:
+            return None
+        owner = selected if kind == "join" and selected.endswith("join") else f"{selected} {kind}"
+        return Finding(Severity.WARNING, path, f"`{key}` is not used by {_article(owner)}",
+                       "remove it, or change the type", "contract.unused_key")
+    close = near(key, sorted(active))
+    fix = f"did you mean `{close}`?" if close else f"remove it; the {kind} knows: {', '.join(sorted(active))}"
+    return Finding(Severity.WARNING, path, f"unknown key `{key}` in the {kind} (ignored)", fix,
+                   "contract.unknown_key")
+
+
+def unknown_key_findings(doc: Any) -> list[Finding]:
+    """A warning for every key the schema does not define where it appears (a possible typo)."""
+    findings: list[Finding] = []
+    stack: list[tuple[Schema, Any, tuple[PathPart, ...]]] = [(contract_schema(), doc, ())]
+    while stack:
+        fragment, instance, parts = stack.pop()
+        fragment = _resolve(fragment)
+        if isinstance(instance, list) and isinstance(fragment.get("items"), Mapping):
+            stack.extend((fragment["items"], item, (*parts, i)) for i, item in enumerate(instance))
+        if not isinstance(instance, dict):
+            continue
+        free = fragment.get("additionalProperties")
+        if isinstance(free, Mapping):
+            stack.extend((free, value, (*parts, key)) for key, value in instance.items())
+            continue
+        active = _properties(fragment, instance)[0]
+        for key, value in instance.items():
+            if key in active:
+                stack.append((active[key], value, (*parts, key)))
+            elif key not in FREE_KEYS and (finding := _unknown(instance, key, fragment, parts)) is not None:
+                findings.append(finding)
+    return findings
