@@ -2,7 +2,9 @@
 
 Pure: the same contract, schema, server and settings give the same graph and the same
 bytes (views through sqlglot, scripts through jinja2 with sorted JSON, a deterministic
-zip), so plans are reproducible and reviewable.
+zip), so plans are reproducible and reviewable. Each entity (the one of a single-entity
+table, or each of a multi-entity table) gets its view, script, job and load; each table
+gets one check over all its loads.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from migrator import __version__
 from migrator.compile.names import job_name, view_name
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
-from migrator.compile.views import compile_view
-from migrator.contract.model import Contract, Finding, Severity, Table
+from migrator.compile.views import Entity, compile_view
+from migrator.contract.model import Attribute, Contract, Finding, Severity, Table, Transformation
 from migrator.graph import Address, Graph, Node, fingerprint
 from migrator.mcp.facades import SchemaInfo, ServerInfo
 from migrator.settings import Settings
@@ -48,18 +50,56 @@ class Compiled:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
 
+@dataclass(frozen=True)
+class EntityPlan:
+    """One view's worth of a table: what it is called and what its items hold."""
+
+    entity: Entity
+    entity_type: str | None
+    suffix: str  # "" for a single-entity table, "/<ENTITY>" otherwise
+
+
 def _object_node(settings: Settings, key: str, content: bytes, content_type: str) -> Node:
     return Node(Address("s3_object", key), {"bucket": settings.bucket, "key": key, "content_type": content_type,
                                             "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)},
                 depends_on=(Address("s3_bucket", settings.bucket),))
 
 
-def attribute_specs(table: Table) -> list[dict[str, Any]]:
+def attribute_specs(table: Table, attributes: tuple[Attribute, ...]) -> list[dict[str, Any]]:
     """What the runtime needs per attribute: its type, and whether it is a table or GSI key."""
     keys = {table.pk, table.sk} - {None}
     index_keys = {k for g in table.gsis for k in (g.pk, g.sk) if k} - keys
     return [{"name": a.name, "type": a.type, "key": a.name in keys, "index_key": a.name in index_keys}
-            for a in table.attributes]
+            for a in attributes]
+
+
+def entity_plans(table: Table) -> list[EntityPlan]:
+    """Single-entity: the table itself. Multi-entity: each entity, its key attributes from its
+    templates unless it defines them (the attribute wins, CONTRACT.md)."""
+    if table.type != "multi-entity":
+        return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path), None, "")]
+    plans = []
+    for entity in table.entities:
+        attrs = list(entity.attributes)
+        for key, template, label in ((table.sk, entity.sk_template, "sk_template"),
+                                     (table.pk, entity.pk_template, "pk_template")):
+            if key and not any(a.name == key for a in attrs) and template:
+                path = f"{entity.path}.{label}"
+                attrs.insert(0, Attribute(name=key, type="S", source_table=entity.source_table, source_column=key,
+                                          path=path, transformation=Transformation("string-format", path,
+                                                                                   format=template)))
+        owner = f"entity {entity.entity_type} of table {table.name}"
+        plans.append(EntityPlan(Entity(owner, entity.source_table, tuple(attrs), entity.path), entity.entity_type,
+                                f"/{entity.entity_type}"))
+    return plans
+
+
+def _all_attributes(plans: list[EntityPlan]) -> dict[str, Attribute]:
+    out: dict[str, Attribute] = {}
+    for p in plans:
+        for a in p.entity.attributes:
+            out.setdefault(a.name, a)
+    return out
 
 
 def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo, settings: Settings,
@@ -68,6 +108,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
     nodes: list[Node] = []
     artifacts: dict[str, bytes] = {}
 
+    bucket = Node(Address("s3_bucket", settings.bucket), {"bucket": settings.bucket})
     bundle = runtime_bundle()
     bundle_key = f"{settings.prefix}runtime/migrator_runtime.zip"
     artifacts[bundle_key] = bundle
@@ -75,52 +116,61 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
     connection = Node(Address("glue_connection", settings.connection_name),
                       {"name": settings.connection_name, "jdbc_url": source.jdbc_url, "username": source.user,
                        "password": source.password}, sensitive=frozenset({"password"}))
-    bucket = Node(Address("s3_bucket", settings.bucket), {"bucket": settings.bucket})
     nodes += [bucket, bundle_node, connection]
 
     for table in contract.tables:
-        if table.type != "single-entity":
-            findings.append(Finding(Severity.ERROR, f"{table.path}.type",
-                                    f"{table.type} tables are not supported by this version of migrator",
-                                    "split it into single-entity tables, or wait for multi-entity support",
-                                    "unsupported.multi_entity"))
-            continue
-        view = view_name(table.name)
-        spec, view_findings = compile_view(table, view, schema, server)
-        config, table_findings = table_config(table)
-        findings += view_findings + table_findings
-        if spec is None or table_findings and any(f.severity is Severity.ERROR for f in table_findings):
-            continue
-        view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
-                                                        "columns": list(spec.columns)})
+        plans = entity_plans(table)
+        config, table_findings = table_config(table, _all_attributes(plans))
+        findings += table_findings
+        table_ok = not any(f.severity is Severity.ERROR for f in table_findings)
         table_node = Node(Address("dynamodb_table", table.name), config)
-        result_key = f"{settings.prefix}results/{table.name}.json"
-        script = render_load_script(table=table.name, view=view, contract=contract.source,
-                                    specs=attribute_specs(table), key_names=[k for k in (table.pk, table.sk) if k],
-                                    connection=settings.connection_name, result_uri=settings.s3_uri(result_key),
-                                    version=__version__)
-        script_key = f"{settings.prefix}scripts/load_{table.name}.py"
-        artifacts[script_key] = script
-        script_node = _object_node(settings, script_key, script, "text/x-python")
-        job = job_name(settings.job_prefix, table.name)
-        job_node = Node(Address("glue_job", job), {
-            "Name": job, "Role": settings.glue_role, "Description": f"migrator: load {table.name} from {view}",
-            "Command": {"Name": "pythonshell", "ScriptLocation": settings.s3_uri(script_key),
-                        "PythonVersion": settings.python_version},
-            "DefaultArguments": {"--extra-py-files": settings.s3_uri(bundle_key), "--job-language": "python"},
-            "MaxCapacity": 0.0625, "Timeout": settings.job_timeout_minutes,
-            "ExecutionProperty": {"MaxConcurrentRuns": 1},
-            "Connections": {"Connections": [settings.connection_name]}, "GlueVersion": "3.0",
-            "Tags": {"managed-by": "migrator"}},
-            depends_on=(script_node.address, bundle_node.address, connection.address))
-        load_node = Node(Address("load", table.name), {
-            "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket, "result_key": result_key,
-            "inputs": fingerprint({"view": view_node.fingerprint, "table": table_node.fingerprint,
-                                   "script": script_node.config["sha256"], "bundle": bundle_node.config["sha256"]})},
-            depends_on=(view_node.address, table_node.address, job_node.address, bucket.address))
-        check_node = Node(Address("check", table.name), {"table": table.name, "view": view},
-                          depends_on=(load_node.address,))
-        nodes += [view_node, table_node, script_node, job_node, load_node, check_node]
+        loads: list[Address] = []
+        views: list[str] = []
+        entity_nodes: list[Node] = []
+        for ep in plans:
+            view = view_name(table.name, ep.entity_type)
+            spec, view_findings = compile_view(ep.entity, view, table.name, schema, server, ep.entity_type)
+            findings += view_findings
+            if spec is None:
+                table_ok = False
+                continue
+            label = f"{table.name}{ep.suffix}"
+            view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
+                                                            "columns": list(spec.columns)})
+            result_key = f"{settings.prefix}results/{label.replace('/', '__')}.json"
+            script = render_load_script(table=table.name, view=view, contract=contract.source,
+                                        specs=attribute_specs(table, ep.entity.attributes),
+                                        key_names=[k for k in (table.pk, table.sk) if k],
+                                        connection=settings.connection_name, result_uri=settings.s3_uri(result_key),
+                                        version=__version__)
+            script_key = f"{settings.prefix}scripts/load_{label.replace('/', '__')}.py"
+            artifacts[script_key] = script
+            script_node = _object_node(settings, script_key, script, "text/x-python")
+            job = job_name(settings.job_prefix, label.replace("/", "-"))
+            job_node = Node(Address("glue_job", job), {
+                "Name": job, "Role": settings.glue_role, "Description": f"migrator: load {label} from {view}",
+                "Command": {"Name": "pythonshell", "ScriptLocation": settings.s3_uri(script_key),
+                            "PythonVersion": settings.python_version},
+                "DefaultArguments": {"--extra-py-files": settings.s3_uri(bundle_key), "--job-language": "python"},
+                "MaxCapacity": 0.0625, "Timeout": settings.job_timeout_minutes,
+                "ExecutionProperty": {"MaxConcurrentRuns": 1},
+                "Connections": {"Connections": [settings.connection_name]}, "GlueVersion": "3.0",
+                "Tags": {"managed-by": "migrator"}},
+                depends_on=(script_node.address, bundle_node.address, connection.address))
+            load_node = Node(Address("load", label), {
+                "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket,
+                "result_key": result_key,
+                "inputs": fingerprint({"view": view_node.fingerprint, "table": table_node.fingerprint,
+                                       "script": script_node.config["sha256"], "bundle": bundle_node.config["sha256"]})},
+                depends_on=(view_node.address, table_node.address, job_node.address, bucket.address))
+            entity_nodes += [view_node, script_node, job_node, load_node]
+            loads.append(load_node.address)
+            views.append(view)
+        if not table_ok:
+            continue
+        check_node = Node(Address("check", table.name), {"table": table.name, "views": views,
+                                                          "loads": [str(a) for a in loads]},
+                          depends_on=tuple(loads))
+        nodes += [table_node, *entity_nodes, check_node]
     graph = Graph.build(nodes)
     return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings))
-

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.contract.model import Finding, Severity, Table
+from migrator.contract.model import Attribute, Finding, Severity, Table
 
 KEY_TYPES = {"S", "N", "B"}
 
 
-def key_type(table: Table, name: str, path: str, findings: list[Finding]) -> str | None:
-    attr = table.attribute(name)
+def key_type(table: Table, attributes: dict[str, Attribute], name: str, path: str,
+             findings: list[Finding]) -> str | None:
+    attr = attributes.get(name)
     if attr is None:
         findings.append(Finding(Severity.ERROR, path, f"key attribute '{name}' is not an attribute of table "
                                 f"'{table.name}'", "add an attribute with that name", "key.undefined"))
@@ -26,14 +27,15 @@ def key_type(table: Table, name: str, path: str, findings: list[Finding]) -> str
     return attr.type
 
 
-def table_config(table: Table) -> tuple[dict[str, Any], list[Finding]]:
+def table_config(table: Table, attributes: dict[str, Attribute]) -> tuple[dict[str, Any], list[Finding]]:
+    """`attributes`: every attribute by name (of the table, or of all its entities, first wins)."""
     findings: list[Finding] = []
     definitions: dict[str, str] = {}
 
     def key(name: str | None, role: str, path: str) -> list[dict[str, str]]:
         if not name:
             return []
-        kind = key_type(table, name, path, findings)
+        kind = key_type(table, attributes, name, path, findings)
         if kind is not None:
             definitions[name] = kind
         return [{"AttributeName": name, "KeyType": role}]

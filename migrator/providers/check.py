@@ -37,16 +37,20 @@ class CheckProvider(Provider):
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
-        load = ctx.recorded(Address("load", c["table"]))
-        if load is None:
-            raise MigratorError(f"{node.address}: there is no recorded load of {c['table']} to check")
-        view_rows = int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{c['view']}`")).scalar())
+        totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0}
+        for text in c["loads"]:
+            load = ctx.recorded(Address.parse(text))
+            if load is None:
+                raise MigratorError(f"{node.address}: there is no recorded {text} to check")
+            for key in totals:
+                totals[key] += int(load.attributes.get(key) or 0)
+        view_rows = 0
+        for view in c["views"]:
+            view_rows += int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{view}`")).scalar())
         table_items = await ctx.facades.dynamodb.count_items(c["table"], segments=4)
-        problems = check_problems(view_rows, dict(load.attributes), table_items)
-        result = {"view_rows": view_rows, "rows_read": load.attributes.get("rows_read"),
-                  "items_written": load.attributes.get("items_written"),
-                  "items_rejected": load.attributes.get("items_rejected"), "table_items": table_items,
-                  "ok": not problems, "problems": problems}
+        problems = check_problems(view_rows, totals, table_items)
+        result = {"view_rows": view_rows, **totals, "table_items": table_items, "ok": not problems,
+                  "problems": problems}
         if problems:
             raise CheckFailed(f"{node.address}: " + "; ".join(problems), result)
         return result
