@@ -200,8 +200,9 @@ class ViewBuilder:
                 pk_side, other = (BASE, joined) if to_many else (joined, BASE)
                 how = ("the side naming the primary key is the entity's own row" if to_many
                        else "the side naming the primary key is the joined row")
+                label = {BASE: table.name, joined: "joined"}
                 self.warn(path, f"'{text}' names {table.name} on both sides; read as "
-                          f"{pk_side}.{first.name} = {other}.{second.name} ({how})",
+                          f"{label[pk_side]}.{first.name} = {label[other]}.{second.name} ({how})",
                           "use a join_alias to say it explicitly", "join.self_reference")
                 return exp.EQ(this=exp.column(first.name, table=pk_side), expression=exp.column(second.name, table=other))
             return tree.transform(visit)
@@ -433,7 +434,7 @@ class ViewBuilder:
             raise CompileError(f"{join.path}.join_alias", "a self-join needs a join_alias", "name the joined copy",
                                "join.alias")
         source = self.source()
-        target = join.target_table or source.name
+        target = join.target_table or self.foreign_target(join, source) or source.name
         jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
         self._add_join(jn, self.aliases[jn], condition)
         value = self.fragment(join.select_column, f"{join.path}.select_column", ns)
@@ -443,6 +444,36 @@ class ViewBuilder:
         probe = exp.column(info.primary_key[0] if info.primary_key else info.columns[0].name, table=jn, quoted=True)
         return exp.Case(ifs=[exp.If(this=exp.Is(this=probe, expression=exp.Null()),
                                     true=exp.Literal.string(str(join.null_value)))], default=value)
+
+    def foreign_target(self, join: Join, source: TableInfo) -> str | None:
+        """A self-join whose condition matches the alias's key to a foreign-key column of the
+        source (`cat.id = products.category_id`, products.category_id -> categories.id) can only
+        mean the referenced table: read it so, and say so."""
+        try:
+            tree = parse_fragment(str(join.join_condition)).tree
+        except FragmentError:
+            return None
+        alias = (join.join_alias or "").lower()
+        for eq in tree.find_all(exp.EQ):
+            sides = [eq.this, eq.expression]
+            if not all(isinstance(s, exp.Column) for s in sides):
+                continue
+            aliased = [s for s in sides if s.table.lower() == alias]
+            based = [s for s in sides if s.table.lower() == source.name.lower()]
+            if len(aliased) != 1 or len(based) != 1:
+                continue
+            for fk in source.foreign_keys:
+                if [c.lower() for c in fk.columns] == [based[0].name.lower()] and \
+                        [c.lower() for c in fk.referenced_columns] == [aliased[0].name.lower()] and \
+                        fk.referenced_table.lower() != source.name.lower():
+                    self.warn(f"{join.path}.join_condition",
+                              f"this self-join matches {source.name}.{based[0].name}, a foreign key to "
+                              f"{fk.referenced_table}.{fk.referenced_columns[0]}, with its own {aliased[0].name}; read "
+                              f"as a join of {fk.referenced_table} under '{join.join_alias}'",
+                              f'write a foreign-key join with "target_table": "{fk.referenced_table}"',
+                              "join.self_join_foreign_key")
+                    return fk.referenced_table
+        return None
 
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
         jn, ns, condition = self._join_to(join, join.target_table, join.path)

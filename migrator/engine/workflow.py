@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, replace
 
@@ -11,6 +12,7 @@ from migrator.errors import ConfigError
 from migrator.mcp.config import McpConfig
 from migrator.mcp.roles import Facades
 from migrator.plan.build import decide, refresh
+from migrator.plan.live_checks import data_findings
 from migrator.plan.model import Plan
 from migrator.providers import providers as make_providers
 from migrator.providers.base import Provider, ProviderContext
@@ -63,6 +65,7 @@ async def make_plan(contract: Contract, facades: Facades, settings: Settings, st
     findings = tuple(contract.findings) + compiled.findings
     if not compiled.ok:
         return Planned(compiled, Plan((), state.lineage, state.serial, findings), provs, ctx)
-    observed = await refresh(compiled.graph, state, provs, ctx, settings.parallelism)
-    plan = replace(decide(compiled.graph, state, provs, observed), findings=findings)
+    observed, data = await asyncio.gather(refresh(compiled.graph, state, provs, ctx, settings.parallelism),
+                                          data_findings(compiled, contract, facades))
+    plan = replace(decide(compiled.graph, state, provs, observed), findings=findings + tuple(data))
     return Planned(compiled, plan, provs, ctx)
