@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator import __version__
+from migrator.compile.key_lint import key_findings
 from migrator.compile.names import job_name, view_name
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
@@ -57,6 +58,8 @@ class EntityPlan:
     entity: Entity
     entity_type: str | None
     suffix: str  # "" for a single-entity table, "/<ENTITY>" otherwise
+    #: templates the entity's own key attributes override (checked, then unused)
+    overridden: dict[str, str] = field(default_factory=dict)
 
 
 def _object_node(settings: Settings, key: str, content: bytes, content_type: str) -> Node:
@@ -81,16 +84,19 @@ def entity_plans(table: Table) -> list[EntityPlan]:
     plans = []
     for entity in table.entities:
         attrs = list(entity.attributes)
+        overridden: dict[str, str] = {}
         for key, template, label in ((table.sk, entity.sk_template, "sk_template"),
                                      (table.pk, entity.pk_template, "pk_template")):
-            if key and not any(a.name == key for a in attrs) and template:
+            if key and any(a.name == key for a in attrs) and template:
+                overridden[label] = template
+            elif key and template:
                 path = f"{entity.path}.{label}"
                 attrs.insert(0, Attribute(name=key, type="S", source_table=entity.source_table, source_column=key,
                                           path=path, transformation=Transformation("string-format", path,
                                                                                    format=template)))
         owner = f"entity {entity.entity_type} of table {table.name}"
         plans.append(EntityPlan(Entity(owner, entity.source_table, tuple(attrs), entity.path), entity.entity_type,
-                                f"/{entity.entity_type}"))
+                                f"/{entity.entity_type}", dict(sorted(overridden.items()))))
     return plans
 
 
@@ -130,7 +136,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         for ep in plans:
             view = view_name(table.name, ep.entity_type)
             spec, view_findings = compile_view(ep.entity, view, table.name, schema, server, ep.entity_type)
-            findings += view_findings
+            findings += view_findings + key_findings(table, ep.entity, schema, ep.overridden)
             if spec is None:
                 table_ok = False
                 continue
