@@ -32,7 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "contracts"
 WORKSHOP: dict[str, Any] = json.loads((FIXTURES / "modernizr.json").read_text())
 WORKSHOP_SCHEMA = Draft7Validator(json.loads((FIXTURES / "modernizr_schema.json").read_text()))
-BASELINE = {("$.tables[0].entities[2].attributes[5].type", "attribute.json_as_string")}
+BASELINE = {("$.tables[0].entities[2].attributes[5].type", "attribute.json_as_string"),
+            ("$.tables[2].attributes[0].join.else_value", "sql.table"),
+            ("$.tables[2].attributes[11].join.else_value", "sql.table")}
 
 Doc = dict[str, Any]
 
@@ -471,7 +473,11 @@ def test_cli_text_valid(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         "warning  $.tables[0].entities[2].attributes[5].type  a json-construction array gives a list, which an S "
         "attribute stores as JSON text; declare type L to store a list.",
-        "Contract valid: 3 tables, 1 warning.",
+        "warning  $.tables[2].attributes[0].join.else_value  'parent.name' names 'parent', which is not a table of "
+        "this join; name the source table, the target table or the join_alias.",
+        "warning  $.tables[2].attributes[11].join.else_value  'parent.id' names 'parent', which is not a table of "
+        "this join; name the source table, the target table or the join_alias.",
+        "Contract valid: 3 tables, 3 warnings.",
     ]
 
 
@@ -523,8 +529,8 @@ def test_cli_broken_json_and_missing_file(tmp_path: Path) -> None:
 
 def test_validate_file_report(tmp_path: Path) -> None:
     report = validate_file(FIXTURES / "modernizr.json")
-    assert (report.valid, report.tables, report.warnings) == (True, 3, 1)
-    assert report.summary() == "Contract valid: 3 tables, 1 warning."
+    assert (report.valid, report.tables, report.warnings) == (True, 3, 3)
+    assert report.summary() == "Contract valid: 3 tables, 3 warnings."
 
 
 # ---------------------------------------------------------------------------- properties
@@ -645,3 +651,23 @@ def test_paths_round_trip(parts: list[PathPart]) -> None:
 def test_schema_falls_back_to_the_packaged_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(migrator, "__file__", str(tmp_path / "site-packages" / "migrator" / "__init__.py"))
     assert schema_path() == Path(migrator.contract.schema.__file__).resolve().with_name(SCHEMA_FILE)
+
+
+@pytest.mark.parametrize("field, text, message", [
+    ("join_condition", "u.id = t.a; DROP TABLE t", "holds more than one statement"),
+    ("join_condition", "u.id = t.a /* sneaky */", "contains a comment"),
+    ("select_column", "u.name -- hi", "contains a comment"),
+    ("select_column", "(SELECT password FROM mysql.user LIMIT 1)", "contains a subquery"),
+    ("join_condition", "u.id IN (SELECT id FROM u)", "contains a subquery"),
+    ("select_column", "u.name FROM", "is not valid MySQL"),
+])
+def test_unsafe_sql_fragments_are_errors_with_their_path(tmp_path: Path, field: str, text: str, message: str) -> None:
+    join = {"type": "foreign-key", "target_table": "u", "join_condition": "u.id = t.a", "select_column": "u.name"}
+    join[field] = text
+    doc = {"tables": [{"table": "Tab", "type": "single-entity", "source_table": "t", "pk": "id", "satisfies": [],
+                       "estimated_item_size_bytes": 1, "attributes": [
+                           {"name": "id", "type": "N", "source_table": "t", "source_column": "id"},
+                           {"name": "x", "type": "S", "source_table": "t", "source_column": "a", "join": join}]}]}
+    findings = [f for f in check_contract(doc) if f.code == "sql.unsafe"]
+    assert [(f.path, f.severity.value) for f in findings] == [(f"$.tables[0].attributes[1].join.{field}", "error")]
+    assert message in findings[0].message

@@ -114,10 +114,16 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(unique.values(), key=lambda f: (sort_key(f.path), _severity_rank(f), f.code, f.message))
 
 
+def _sql_findings(doc: Any) -> list[Finding]:
+    from migrator.contract.sql_lint import sql_findings  # imports sqlglot; only when there is a contract
+
+    return sql_findings(doc)
+
+
 def check_contract(doc: Any) -> list[Finding]:
     """Every schema violation and lint finding of a parsed contract, sorted by path."""
     return sort_findings([*schema_findings(doc), *duplicate_key_findings(doc), *unknown_key_findings(doc),
-                          *lint_findings(doc)])
+                          *lint_findings(doc), *_sql_findings(doc)])
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
