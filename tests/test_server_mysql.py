@@ -12,7 +12,6 @@ import decimal
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymysql
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -519,13 +519,12 @@ class ViewBuilder:
         same = target.name.lower() == source.name.lower()
         if not same:
             names[target.name.lower()] = (jn, target)
-        ns = Namespace(names, default=jn)
         self_ref = self.self_reference(str(join.join_condition), f"{join.path}.join_condition", source, jn,
                                        to_many=c.type == "array") if same else None
         where = self.fragment(join.join_condition, f"{join.path}.join_condition", Namespace(names), self_ref)
         value_ns = Namespace({**names, source.name.lower(): (jn, target)} if same else names, default=jn)
         pairs: list[exp.Expression] = []
-        for i, (key, text) in enumerate(c.select_columns):
+        for key, text in c.select_columns:
             pairs += [exp.Literal.string(key), self.as_text(self.fragment(text, f"{path}.select_columns.{key}", value_ns))]
         obj = exp.func("JSON_OBJECT", *pairs)
         order = self.order_by(c.order_by, f"{path}.order_by", value_ns, jn, target)
@@ -542,11 +541,8 @@ class ViewBuilder:
                 raise CompileError(f"{path}.limit", "limit must be a whole number >= 0", None, "join.construction")
             limit = int(c.limit)
         if self.server.flavour == "mariadb":
-            agg = exp.GroupConcat  # placeholder to keep mypy calm; replaced below
-            inner = exp.Anonymous(this="JSON_ARRAYAGG", expressions=[obj])
             ordered = _aggregate_with_order(obj, order, limit)
             query = exp.select(exp.func("COALESCE", ordered, exp.func("JSON_ARRAY"))).from_(table).where(where)
-            del agg, inner
             return exp.Subquery(this=query)
         # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the rows in a derived
         # table, keep the first `limit`, and concatenate in order with GROUP_CONCAT.

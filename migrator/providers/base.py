@@ -90,3 +90,17 @@ class Provider:
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         raise NotImplementedError
+
+
+class RunProvider(Provider):
+    """A resource that is an action (a load, a check): nothing outside the state records it,
+    so what was recorded is what is, and it runs again when its inputs change."""
+
+    reruns_with_dependencies = True
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
+
+    def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {}

@@ -8,7 +8,7 @@ from typing import Any
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import ProviderContext, RunProvider
 from migrator.plan.live_checks import table_keys
 from migrator.state.model import ResourceState
 
@@ -28,16 +28,8 @@ def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats
     return problems
 
 
-class CheckProvider(Provider):
+class CheckProvider(RunProvider):
     kind = "check"
-    reruns_with_dependencies = True
-
-    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
-        return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
-
-    def comparable(self, config: Any) -> dict[str, Any]:
-        return {}
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config

@@ -13,23 +13,14 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import ProviderContext, RunProvider
 from migrator.state.model import ResourceState
 
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds")
 
 
-class LoadProvider(Provider):
+class LoadProvider(RunProvider):
     kind = "load"
-    reruns_with_dependencies = True
-
-    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
-        """A load leaves no resource of its own: what was recorded is what is."""
-        return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
-
-    def comparable(self, config: Any) -> dict[str, Any]:
-        return {}
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
