@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -18,12 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
+from tests.helpers import aws, run_cli, scan_items
 
 sys.path.insert(0, str(REPO / "examples" / "shop"))
 import seed  # noqa: E402
@@ -113,26 +111,9 @@ def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> 
 
 
 def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
+    env = {"MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
            "MIGRATOR_BUCKET": project["bucket"]}
-    return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True, env=env,
-                          cwd=project["cwd"], timeout=600)
-
-
-def _aws(sandbox: lifecycle.SandboxRecord, service: str) -> Any:
-    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
-def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
-    de = TypeDeserializer()
-    items, kwargs = [], {"TableName": table}
-    while True:
-        page = ddb.scan(**kwargs)
-        items += [{k: de.deserialize(v) for k, v in i.items()} for i in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return run_cli(env, project["cwd"], *args)
 
 
 def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord, project: dict[str, Any]) -> None:
@@ -165,10 +146,10 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
             raw[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
     conn.close()
     want = expected_items(doc, raw)
-    ddb = _aws(sandbox, "dynamodb")
+    ddb = aws(sandbox, "dynamodb")
     for table in doc["tables"]:
         keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
-        got = sorted(_scan(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
+        got = sorted(scan_items(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
         exp = sorted(want[table["table"]], key=lambda i: tuple(str(i[k]) for k in keys))
         assert len(got) == len(exp) == len(raw[table["source_table"]]), table["table"]
         assert got == exp, table["table"]
@@ -193,7 +174,7 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     remaining = set(ddb.list_tables()["TableNames"]) & set(tables)
     assert remaining == set()
-    s3 = _aws(sandbox, "s3")
+    s3 = aws(sandbox, "s3")
     assert project["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     conn = root_connection(sandbox, project["db"])
     with conn.cursor() as cur:
@@ -231,13 +212,13 @@ def test_failed_load_stops_dependants_and_the_next_apply_finishes(sandbox: lifec
     assert "an earlier apply failed while creating it" in replan.stdout
     fixed = _cli(project, "apply", str(CONTRACT), "--auto-approve")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    ddb = _aws(sandbox, "dynamodb")
+    ddb = aws(sandbox, "dynamodb")
     conn = root_connection(sandbox, project["db"])
     with conn.cursor() as cur:
         for table in doc["tables"]:
             cur.execute(f"SELECT COUNT(*) FROM `{table['source_table']}`")
             (rows,) = cur.fetchone()
-            assert len(_scan(ddb, table["table"])) == rows
+            assert len(scan_items(ddb, table["table"])) == rows
     conn.close()
     assert "No changes." in _cli(project, "plan", str(CONTRACT)).stdout
     assert _cli(project, "destroy", "--auto-approve").returncode == 0

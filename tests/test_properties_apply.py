@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
-import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +34,7 @@ from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.store import StateStore
 from tests.conftest import root_connection
+from tests.helpers import aws, scan_items
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
 MONEY = st.decimals(min_value=-9999, max_value=9999, places=2, allow_nan=False, allow_infinity=False)
@@ -152,11 +151,6 @@ async def _enter(hub: McpHub) -> McpHub:
     return await hub.__aenter__()
 
 
-def _aws(sandbox: lifecycle.SandboxRecord, service: str) -> Any:
-    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(case=cases())
@@ -189,7 +183,7 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
         assert applied.ok, applied.failed
         again = await make_plan(contract, facades, settings_, applied.state, source_creds)
         empty = again.plan.empty
-        items = _scan(_aws(sandbox, "dynamodb"), table)
+        items = scan_items(aws(sandbox, "dynamodb"), table)
         ctx = ProviderContext(facades=facades, settings=settings_, lineage=applied.state.lineage)
         destroyed = await destroy_state(applied.state, make_providers(applied.state.lineage), ctx, store)
         return {"empty": empty, "again": again.plan, "items": items, "destroyed": destroyed}
@@ -200,8 +194,8 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
     assert sorted(out["items"], key=key) == sorted(_expected(case), key=key)
     assert out["destroyed"].ok and not out["destroyed"].state.resources
     # Nothing is left: checked directly, not through migrator.
-    assert table not in _aws(sandbox, "dynamodb").list_tables()["TableNames"]
-    assert f"prop-{tag}" not in [b["Name"] for b in _aws(sandbox, "s3").list_buckets()["Buckets"]]
+    assert table not in aws(sandbox, "dynamodb").list_tables()["TableNames"]
+    assert f"prop-{tag}" not in [b["Name"] for b in aws(sandbox, "s3").list_buckets()["Buckets"]]
     with conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (world["db"],))
         assert cur.fetchone() == (0,)
@@ -210,13 +204,3 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
     glue = Path(world["tmp"] / "glue")
     assert not list((glue / "jobs").glob(f"p{tag}-*")) and not list((glue / "connections").glob(f"c{tag}*"))
 
-
-def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
-    de = TypeDeserializer()
-    items, kwargs = [], {"TableName": table}
-    while True:
-        page = ddb.scan(**kwargs)
-        items += [{k: de.deserialize(v) for k, v in i.items()} for i in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
