@@ -163,7 +163,8 @@ def _print_apply_summary(plan: Any, result: Any) -> None:
             typer.echo(f"{address}: view rows {attrs.get('view_rows')}, items written {attrs.get('items_written')}, "
                        f"rejected {attrs.get('items_rejected')}, table items {attrs.get('table_items')}: "
                        + ("agree" if attrs.get("ok") else "DISAGREE")
-                       + (f" ({overwritten} items overwritten by rows with the same key)" if overwritten else ""))
+                       + (f" ({overwritten} item{'s' if overwritten != 1 else ''} overwritten by rows with the same key)"
+                          if overwritten else ""))
     status = "Apply complete!" if result.ok else "Apply failed."
     typer.secho(f"{status} Resources: {count(Action.CREATE)} added, {count(Action.UPDATE)} changed, "
                 f"{count(Action.REPLACE)} replaced, {count(Action.DELETE)} destroyed.",

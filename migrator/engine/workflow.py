@@ -43,6 +43,14 @@ def source_credentials(config: McpConfig, settings: Settings | None = None) -> S
                              password=env.get("MYSQL_PASSWORD", ""), database=env["MYSQL_DATABASE"])
 
 
+def merge_findings(offline: tuple[Finding, ...], live: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Offline lint plus what the live schema showed; where both speak of a table name in a
+    fragment, the live finding (which knows the schema) replaces the offline guess."""
+    live_paths = {f.path for f in live if f.code.startswith("sql.")}
+    kept = tuple(f for f in offline if not (f.code == "sql.table" and f.path in live_paths))
+    return kept + live
+
+
 @dataclass
 class Planned:
     compiled: Compiled
@@ -62,7 +70,7 @@ async def make_plan(contract: Contract, facades: Facades, settings: Settings, st
     compiled = compile_contract(contract, schema, server, settings, source)
     provs = make_providers(state.lineage)
     ctx = ProviderContext(facades=facades, settings=settings, lineage=state.lineage, artifacts=compiled.artifacts)
-    findings = tuple(contract.findings) + compiled.findings
+    findings = merge_findings(contract.findings, compiled.findings)
     if not compiled.ok:
         return Planned(compiled, Plan((), state.lineage, state.serial, findings), provs, ctx)
     observed, data = await asyncio.gather(refresh(compiled.graph, state, provs, ctx, settings.parallelism),

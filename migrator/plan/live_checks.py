@@ -20,6 +20,10 @@ def table_keys(config: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k["AttributeName"], types.get(k["AttributeName"], "S")) for k in config.get("KeySchema", [])]
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def stats_findings(path: str, table: str, stats: KeyStats) -> list[Finding]:
     out = []
     if stats.unloadable:
@@ -28,8 +32,8 @@ def stats_findings(path: str, table: str, stats: KeyStats) -> list[Finding]:
                            "fix the data, or build the key from columns that are always set", "data.key_empty"))
     if stats.colliding_keys:
         out.append(Finding(Severity.WARNING, path, f"{stats.colliding_rows} source rows of table {table} collide on "
-                           f"{stats.colliding_keys} duplicate keys; {stats.overwritten} items would be overwritten by "
-                           "another row's item", "make the key unique, e.g. add the row's id to the sort key",
+                           f"{_n(stats.colliding_keys, 'duplicate key')}; {_n(stats.overwritten, 'item')} would be "
+                           "overwritten by another row's item", "make the key unique, e.g. add the row's id to the sort key",
                            "data.key_collision"))
     return out
 
