@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -31,7 +31,7 @@ SandboxDir = Annotated[Path, typer.Option("--dir", help="Sandbox folder.", envva
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
@@ -188,6 +188,7 @@ def validate(contract: Annotated[Path, typer.Argument(help="The migration contra
 
 def main() -> None:
     import migrator.cli_migrate  # noqa: F401 - registers plan, apply and destroy on `app`
+    import migrator.cli_state  # noqa: F401 - registers state, import and force-unlock
 
     app()
 

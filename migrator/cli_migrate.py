@@ -80,56 +80,130 @@ def _confirm(question: str, auto_approve: bool) -> None:
         raise MigratorError("cancelled; nothing was changed")
 
 
+Targets = Annotated[list[str] | None, typer.Option("--target", "-target", help="Limit the plan to this address "
+                                                   "and what it depends on (repeatable).")]
+Replaces = Annotated[list[str] | None, typer.Option("--replace", "-replace", help="Replace this resource even if it "
+                                                    "did not change (repeatable).")]
+AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Let the plan delete or replace tables that "
+                                             "hold items.")]
+Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help="Resources applied at once.")]
+
+
+def _options(targets: list[str] | None, replace: list[str] | None, allow_data_loss: bool) -> Any:
+    from migrator.engine.workflow import PlanOptions
+
+    return PlanOptions(targets=frozenset(Address.parse(t) for t in targets or ()),
+                       replace=frozenset(Address.parse(r) for r in replace or ()), allow_data_loss=allow_data_loss)
+
+
 @app.command("plan")
 def plan_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
                  state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
                  glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
                  source_port: SourcePort = None, as_json: JsonFlag = False,
+                 markdown: Annotated[bool, typer.Option("--markdown", help="A plan for a pull request comment.")] = False,
+                 out: Annotated[Path | None, typer.Option("--out", "-out", help="Save the plan; `apply FILE` applies "
+                                                          "exactly it.")] = None,
+                 target: Targets = None, replace: Replaces = None, allow_data_loss: AllowDataLoss = False,
+                 refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Record reality in the state "
+                                                            "without proposing changes.")] = False,
                  detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                                  help="Exit 2 when there are changes.")] = False) -> None:
     """Show what apply would do: compile the contract, read reality through MCP, diff."""
     from migrator.engine.workflow import make_plan, source_credentials
+    from migrator.plan.planfile import write_planfile
     from migrator.plan.render_json import plan_json
     from migrator.plan.render_text import render_plan
     from migrator.state.store import StateStore
 
+    if refresh_only:
+        _refresh_only(mcp_config, state_dir)
+        return
     settings = _settings(state_dir, bucket, glue_role, source_host, source_port)
+    options = guarded(lambda: _options(target, replace, allow_data_loss))
     parsed = guarded(lambda: _read_contract(contract))
     state = guarded(lambda: StateStore(state_dir).read())
 
     async def body(config: Any, facades: Any) -> Any:
-        return await make_plan(parsed, facades, settings, state, source_credentials(config, settings))
+        return await make_plan(parsed, facades, settings, state, source_credentials(config, settings), options)
 
     planned = _run(body, mcp_config)
     if as_json:
         _emit_json(plan_json(planned.plan))
+    elif markdown:
+        from migrator.plan.render_markdown import render_markdown
+
+        typer.echo(render_markdown(planned.plan))
     else:
         typer.echo(render_plan(planned.plan))
     if planned.errors:
         raise typer.Exit(1)
+    if out is not None:
+        guarded(lambda: write_planfile(out, planned.plan, contract, settings, tuple(target or ()),
+                                       tuple(replace or ()), allow_data_loss))
+        if not as_json and not markdown:
+            typer.echo(f"\nSaved the plan to {out}: `migrator apply {out}` applies exactly it.")
     if detailed_exitcode and not planned.plan.empty:
         raise typer.Exit(2)
 
 
+def _refresh_only(mcp_config: Path | None, state_dir: Path) -> None:
+    from migrator.engine.workflow import refresh_state
+    from migrator.state.store import StateStore
+
+    store = StateStore(state_dir)
+
+    async def body(config: Any, facades: Any) -> list[str]:
+        with store.lock("refresh"):
+            state = store.read()
+            new_state, notes = await refresh_state(state, facades, Settings(state_dir=state_dir))
+            if notes:
+                store.write(new_state)
+            return notes
+
+    notes = _run(body, mcp_config)
+    for note in notes:
+        typer.echo(note)
+    typer.echo("The state records reality; nothing else was changed." if notes
+               else "No changes. The state matches reality.")
+
+
 @app.command("apply")
-def apply_command(contract: ContractArg, mcp_config: McpConfigOpt = None,
+def apply_command(contract: Annotated[Path, typer.Argument(help="The migration contract, or a plan saved by "
+                                                           "`plan --out`.")],
+                  mcp_config: McpConfigOpt = None,
                   state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
                   glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
-                  source_port: SourcePort = None, auto_approve: AutoApprove = False) -> None:
+                  source_port: SourcePort = None, auto_approve: AutoApprove = False,
+                  target: Targets = None, replace: Replaces = None, allow_data_loss: AllowDataLoss = False,
+                  parallelism: Parallelism = 10) -> None:
     """Plan, then create, update and load in dependency order, writing state after every step."""
     from migrator.engine.apply import apply_plan
     from migrator.engine.workflow import make_plan, source_credentials
+    from migrator.plan.planfile import check_inputs, check_same, read_planfile, settings_from
     from migrator.plan.render_text import render_plan
     from migrator.state.store import StateStore
 
+    saved = guarded(lambda: read_planfile(contract))
     settings = _settings(state_dir, bucket, glue_role, source_host, source_port)
-    parsed = guarded(lambda: _read_contract(contract))
+    if saved is not None:
+        settings = settings_from(saved, settings)
+        target, replace, allow_data_loss, auto_approve = list(saved.targets), list(saved.replace), \
+            saved.allow_data_loss, True
+    settings = Settings(**{**settings.__dict__, "parallelism": parallelism})
+    options = guarded(lambda: _options(target, replace, allow_data_loss))
+    parsed = guarded(lambda: _read_contract(Path(saved.contract) if saved else contract))
     store = StateStore(state_dir)
 
     async def body(config: Any, facades: Any) -> Any:
         with store.lock("apply"):
             state = store.read()
-            planned = await make_plan(parsed, facades, settings, state, source_credentials(config, settings))
+            if saved is not None:
+                check_inputs(saved, contract, state)
+            state = state.with_lineage()  # tables are tagged with it when created
+            planned = await make_plan(parsed, facades, settings, state, source_credentials(config, settings), options)
+            if saved is not None and not planned.errors:
+                check_same(saved, contract, planned.plan)
             typer.echo(render_plan(planned.plan))
             if planned.errors:
                 raise MigratorError(f"the plan has {len(planned.errors)} error(s); nothing was changed")

@@ -103,3 +103,36 @@ def stdio_server(command: str, args: list[str], env: dict[str, str], log: Path) 
 def builtin_server(kind: str, env: dict[str, str], log: Path) -> Iterator[StdioServer]:
     with stdio_server(sys.executable, ["-m", "migrator", "mcp", "serve", kind], env, log) as server:
         yield server
+
+
+@pytest.fixture
+def tiny(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> dict[str, Any]:
+    """A two-table source, a one-table contract, its mcp.json, state folder and bucket."""
+    conn = root_connection(sandbox, mysql_db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE kinds (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL)")
+        cur.execute("CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, kind_id INT)")
+        cur.executemany("INSERT INTO kinds VALUES (%s, %s)", [(1, "big"), (2, "small")])
+        cur.executemany("INSERT INTO things VALUES (%s, %s, %s)", [(1, "a", 1), (2, "b", None), (3, "c", 2)])
+    conn.close()
+    table = f"Things{uuid.uuid4().hex[:6]}"
+    contract = {"tables": [{"table": table, "type": "single-entity", "source_table": "things", "pk": "PK", "sk": None,
+                            "gsis": [{"index_name": "ByName", "pk": "name", "projection": "KEYS_ONLY"}],
+                            "satisfies": ["AP1"], "estimated_item_size_bytes": 64, "attributes": [
+        {"name": "PK", "type": "S", "source_table": "things", "source_column": "id",
+         "transformation": {"type": "string-format", "format": "THING#{id}"}},
+        {"name": "name", "type": "S", "source_table": "things", "source_column": "name"},
+        {"name": "kind", "type": "S", "source_table": "things", "source_column": "kind_id",
+         "join": {"type": "foreign-key", "target_table": "kinds", "join_condition": "kinds.id = things.kind_id",
+                  "select_column": "kinds.label"}}]}]}
+    path = tmp_path / "contract.json"
+    path.write_text(json.dumps(contract))
+    config = lifecycle.mcp_config(sandbox)
+    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = mysql_db
+    config["mcpServers"]["migrator-glue"]["env"]["MIGRATOR_GLUE_LOCAL_DIR"] = str(tmp_path / "glue")
+    (tmp_path / "mcp.json").write_text(json.dumps(config))
+    return {"contract": path, "table": table, "db": mysql_db, "tmp": tmp_path,
+            "env": {**os.environ, "MIGRATOR_MCP_CONFIG": str(tmp_path / "mcp.json"),
+                    "MIGRATOR_STATE_DIR": str(tmp_path / "state"), "MIGRATOR_BUCKET": f"d-{uuid.uuid4().hex[:10]}"}}
+
+

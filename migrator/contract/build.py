@@ -195,6 +195,7 @@ def build_table(node: Node, path: str) -> Table:
         entities=tuple(build_entity(n, p) for p, n in _nodes(node.get("entities"), child(path, "entities")))
         if multi else (),
         satisfies=_strs(node, "satisfies", path), estimated_item_size_bytes=size,
+        allow_data_loss=node.get("allow_data_loss") is True,
     )
 
 

@@ -148,6 +148,7 @@ class Table:
     entities: tuple[Entity, ...] = ()
     satisfies: tuple[str, ...] = ()
     estimated_item_size_bytes: float | None = None
+    allow_data_loss: bool = False
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)

@@ -57,6 +57,8 @@ class StateWriter:
 
 async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
                      state: State, on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
+    state = state.with_lineage()
+    ctx.lineage = state.lineage  # created tables carry it, so a crash before recording them is recoverable
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)

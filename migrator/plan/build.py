@@ -27,19 +27,28 @@ async def refresh(graph: Graph, state: State, providers: Mapping[str, Provider],
 
 
 def decide(graph: Graph, state: State, providers: Mapping[str, Provider],
-           observed: Mapping[Address, Mapping[str, Any] | None]) -> Plan:
+           observed: Mapping[Address, Mapping[str, Any] | None], *,
+           replace: frozenset[Address] = frozenset(), targets: frozenset[Address] = frozenset()) -> Plan:
     """Pure: the plan for `graph` given recorded `state` and `observed` reality.
 
     Deletions come first, dependants before what they depend on; then everything else in
-    dependency order. A load or check whose inputs changed runs again.
+    dependency order. A load or check whose inputs changed runs again. `replace` forces a
+    replacement; `targets` limits the plan to those addresses and what they depend on.
     """
+    scope = target_closure(graph, targets) if targets else None
     changes: dict[Address, Change] = {}
     for address in graph.order():
         node = graph.nodes[address]
         provider = providers[address.kind]
         prior = state.get(address)
         change = provider.plan(address, node, prior, observed.get(address))
-        if provider.reruns_with_dependencies and change.action is Action.NOOP:
+        if scope is not None and address not in scope:
+            change = Change(address, Action.NOOP, "not_targeted", before=change.before, after=change.after,
+                            node=node, prior=prior, observed=change.observed)
+        elif address in replace and change.action in (Action.NOOP, Action.UPDATE):
+            change = Change(address, Action.REPLACE, "replace_because_requested", before=change.before,
+                            after=change.after, node=node, prior=prior, observed=change.observed)
+        if provider.reruns_with_dependencies and change.action is Action.NOOP and change.reason != "not_targeted":
             changed = [d for d in node.depends_on if changes[d].action is not Action.NOOP]
             if changed:
                 change = Change(address, Action.REPLACE, f"replace_because_dependency_changed:{changed[0]}",
@@ -49,7 +58,19 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Provider],
                 change = Change(address, Action.REPLACE, "replace_because_inputs_changed", before=change.before,
                                 after=change.after, node=node, prior=prior, observed=change.observed)
         changes[address] = change
-    gone = [a for a in state.resources if a not in graph.nodes]
+    gone = [a for a in state.resources if a not in graph.nodes and (scope is None or a in targets)]
     order = topological(gone, {a: state.resources[a].depends_on for a in gone})
     deletions = [providers[a.kind].plan(a, None, state.get(a), observed.get(a)) for a in reversed(order)]
     return Plan(changes=tuple(deletions) + tuple(changes.values()), lineage=state.lineage, serial=state.serial)
+
+
+def target_closure(graph: Graph, targets: frozenset[Address]) -> set[Address]:
+    """The targets and everything they depend on, directly or not."""
+    out: set[Address] = set()
+    frontier = [t for t in targets if t in graph.nodes]
+    while frontier:
+        current = frontier.pop()
+        if current not in out:
+            out.add(current)
+            frontier.extend(graph.nodes[current].depends_on)
+    return out

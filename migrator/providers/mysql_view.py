@@ -20,6 +20,9 @@ from migrator.state.model import ResourceState
 class MysqlViewProvider(Provider):
     kind = "mysql_view"
 
+    def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {"definition": config.get("definition"), "columns": list(config.get("columns") or [])}
+
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
         schema = await ctx.facades.mysql.describe_schema([address.name])

@@ -51,7 +51,12 @@ class State:
 
     @staticmethod
     def new() -> State:
-        return State(lineage=str(uuid.uuid4()))
+        """No state yet: the lineage is chosen when something is first about to be recorded,
+        so plans made before then (and saved with `plan --out`) still match."""
+        return State(lineage="")
+
+    def with_lineage(self) -> State:
+        return self if self.lineage else replace(self, lineage=str(uuid.uuid4()))
 
     def get(self, address: Address) -> ResourceState | None:
         return self.resources.get(address)
