@@ -203,7 +203,8 @@ def _diff_lines(change: Change) -> list[str]:
     lines = render_change(public_change(change))
     if change.action in (Action.CREATE, Action.REPLACE):
         lines += [f"      + {name} = (known after apply)" for name in KNOWN_AFTER_APPLY.get(change.address.kind, ())]
-    return [_SYMBOL_INDENT.sub(r"\2\1 ", line) for line in lines]
+    # a name with a line break must not start a line of its own (the text renderer prints it as is)
+    return [_SYMBOL_INDENT.sub(r"\2\1 ", line.replace("\r", "\\r").replace("\n", "\\n")) for line in lines]
 
 
 def _full_diff(plan: Plan) -> str | None:
