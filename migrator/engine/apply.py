@@ -57,8 +57,11 @@ class StateWriter:
 
 async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
                      state: State, on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
-    state = state.with_lineage()
-    ctx.lineage = state.lineage  # created tables carry it, so a crash before recording them is recoverable
+    if not state.lineage:
+        # Recorded before anything is created: tables carry the lineage, so one created just
+        # before a crash is recognised as ours by the next run.
+        state = store.write(state.with_lineage())
+    ctx.lineage = state.lineage
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)

@@ -13,6 +13,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
+from migrator.mcp.facades import JobRun
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.state.model import ResourceState
 
@@ -25,23 +26,19 @@ class LoadProvider(RunProvider):
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
         glue, job = ctx.facades.glue, c["job"]
+        for earlier in await glue.list_job_runs(job):
+            if not earlier.done:  # left running by an apply that was interrupted: let it finish first
+                ctx.report(node.address, f"waiting for run {earlier.run_id}, left by an interrupted apply")
+                await self._wait(node, job, earlier.run_id, ctx)
         await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
         run_id = await glue.start_job_run(job)
         ctx.report(node.address, f"job {job} run {run_id} started")
-        began, last_state = time.monotonic(), ""
-        while True:
-            run = await glue.get_job_run(job, run_id)
-            if run.state != last_state:
-                ctx.report(node.address, f"{run.state.lower()} ({time.monotonic() - began:.0f}s)")
-                last_state = run.state
-            if run.done:
-                break
-            await asyncio.sleep(ctx.settings.poll_seconds)
+        run = await self._wait(node, job, run_id, ctx)
         if run.state != "SUCCEEDED":
             logs = await glue.get_job_run_logs(job, run_id, tail_lines=5)
-            detail = run.error_message or (logs.get("stderr") or "").strip().splitlines()[-1:] or ["no error message"]
-            raise MigratorError(f"{node.address}: Glue job {job} run {run_id} ended {run.state}: "
-                                f"{detail if isinstance(detail, str) else detail[0]}",
+            stderr = (logs.get("stderr") or "").strip().splitlines()
+            detail = run.error_message or (stderr[-1] if stderr else "no error message")
+            raise MigratorError(f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}",
                                 hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}")
         raw = await ctx.facades.s3.get_object(c["result_bucket"], c["result_key"])
         if raw is None:
@@ -51,6 +48,17 @@ class LoadProvider(RunProvider):
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
                 "result_bucket": c["result_bucket"], "result_key": c["result_key"],
                 **{k: result.get(k) for k in RESULT_FIELDS}}
+
+    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext) -> JobRun:
+        began, last_state = time.monotonic(), ""
+        while True:
+            run = await ctx.facades.glue.get_job_run(job, run_id)
+            if run.state != last_state:
+                ctx.report(node.address, f"{run.state.lower()} ({time.monotonic() - began:.0f}s)")
+                last_state = run.state
+            if run.done:
+                return run
+            await asyncio.sleep(ctx.settings.poll_seconds)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         """The result object goes; the items go with their table."""

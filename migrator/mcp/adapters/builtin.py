@@ -257,6 +257,16 @@ class BuiltinGlue(Adapter):
     async def get_job_run(self, name: str, run_id: str) -> JobRun:
         return job_run_from_doc(name, await self._call("get_job_run", {"job_name": name, "run_id": run_id}))
 
+    async def list_job_runs(self, name: str) -> list[JobRun]:
+        runs: list[JobRun] = []
+        token: str | None = None
+        while True:
+            d = await self._call("list_job_runs", {"job_name": name, "next_token": token})
+            runs += [job_run_from_doc(name, r) for r in d["job_runs"]]
+            token = d.get("next_token")
+            if not token:
+                return runs
+
     async def stop_job_run(self, name: str, run_id: str) -> str:
         return str((await self._call("stop_job_run", {"job_name": name, "run_id": run_id})).get("state", ""))
 
