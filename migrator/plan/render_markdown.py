@@ -249,8 +249,9 @@ def render_markdown(plan: Plan, *, title: str = "migrator plan", limit: int = DE
     note = (f"_Full diff omitted: {len(diff):,} characters; run `migrator plan` locally to see it._"
             if diff else None)
     for name, section in lists.items():
-        text = document(note)
-        if len(text) <= limit or section is None:
+        if len(document(note)) <= limit:
+            break
+        if section is None:
             continue
         lo, hi = 0, shown[name]  # find the most items that fit: document(lo) fits (or lo == 0), hi does not
         while lo < hi - 1:
