@@ -192,7 +192,8 @@ def test_every_plan_document_matches_the_published_schema(plan: Plan) -> None:
             else set()
         assert set(rc["after_unknown"]) == unknown
     assert doc["drift"] == [str(c.address) for c in plan.changes
-                            if c.reason in ("update_because_changed_outside_migrator", "create_because_missing")]
+                            if c.reason in ("update_because_changed_outside_migrator", "create_because_missing",
+                                            "replace_because_changed_outside_migrator")]
 
 
 SECRETS = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ23456789", min_size=12, max_size=20)

@@ -92,7 +92,7 @@ def test_target_and_forced_replace(tiny: dict[str, Any]) -> None:
 
     assert _cli(tiny, "apply", contract, "--auto-approve", "--parallelism", "2").returncode == 0
     forced = _cli(tiny, "plan", contract, "-replace", view)
-    assert f"# {view} must be replaced (replace because requested)" in forced.stdout
+    assert f"# {view} must be replaced (replacement requested with -replace)" in forced.stdout
     assert f"# load.{tiny['table']} must be replaced (runs again: {view} changes)" in forced.stdout
     assert _cli(tiny, "destroy", "--auto-approve").returncode == 0
 

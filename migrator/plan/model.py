@@ -20,6 +20,10 @@ class Action(StrEnum):
     NOOP = "no-op"
 
 
+#: reasons that mean reality moved away from the state without migrator.
+DRIFT_REASONS = frozenset({"update_because_changed_outside_migrator", "create_because_missing",
+                           "replace_because_changed_outside_migrator"})
+
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
 
 
@@ -41,6 +45,10 @@ class Change:
     node: Node | None = field(default=None, compare=False, repr=False)
     prior: ResourceState | None = field(default=None, compare=False, repr=False)
     observed: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+def is_drift(change: Change) -> bool:
+    return change.reason in DRIFT_REASONS
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.graph import fingerprint
-from migrator.plan.model import Action, AttributeChange, Change, Plan
+from migrator.plan.model import Action, AttributeChange, Change, Plan, is_drift
 
 FORMAT_VERSION = "1.0"
 SCHEMA_FILE = "plan.schema.json"
@@ -38,13 +38,6 @@ KNOWN_AFTER_APPLY: Mapping[str, tuple[str, ...]] = {
 }
 
 #: Reasons that mean reality moved without migrator: the plan repairs it.
-DRIFT_REASONS = frozenset({"update_because_changed_outside_migrator", "create_because_missing"})
-
-
-def is_drift(change: Change) -> bool:
-    return change.reason in DRIFT_REASONS
-
-
 def after_unknown(change: Change) -> dict[str, bool]:
     if change.action not in (Action.CREATE, Action.REPLACE):
         return {}
@@ -126,5 +119,5 @@ def plan_schema() -> dict[str, Any]:
     return schema
 
 
-__all__ = ["ACTIONS", "DRIFT_REASONS", "FORMAT_VERSION", "KNOWN_AFTER_APPLY", "after_unknown", "is_drift",
+__all__ = ["ACTIONS", "FORMAT_VERSION", "KNOWN_AFTER_APPLY", "after_unknown", "is_drift",
            "plan_fingerprint", "plan_json", "plan_schema", "public_change", "resource_change"]

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from migrator.contract.model import Finding, Severity
-from migrator.plan.model import Action, Change, Plan
-from migrator.plan.render_json import KNOWN_AFTER_APPLY, is_drift, plan_json, public_change
+from migrator.plan.model import Action, Change, Plan, is_drift
+from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json, public_change
 from migrator.plan.render_text import reason_text, render_change
 
 DEFAULT_LIMIT = 65_000
@@ -36,7 +36,8 @@ SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.
 #: Reasons the text renderer leaves unsaid because its verb says enough; a table cell needs words.
 PLAIN_REASONS = {"create_because_new": "new in the contract", "update_because_config_changed": "its definition changed"}
 DRIFT_FIX = {"update_because_changed_outside_migrator": "apply puts back the contract's definition",
-             "create_because_missing": "apply creates it again"}
+             "create_because_missing": "apply creates it again",
+             "replace_because_changed_outside_migrator": "apply replaces it with the contract's definition"}
 DESTRUCTIVE_KIND = "dynamodb_table"
 
 _SPACE = re.compile(r"\s+")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from migrator.contract.model import Finding, Severity
-from migrator.plan.model import SYMBOL, Action, Change, Plan
+from migrator.plan.model import SYMBOL, Action, Change, Plan, is_drift
 
 REASONS = {
     "create_because_new": "",
@@ -19,6 +19,8 @@ REASONS = {
     "replace_because_tainted": "an earlier apply failed while creating it",
     "replace_because_inputs_changed": "its inputs changed",
     "replace_because_config_changed": "its definition changed",
+    "replace_because_changed_outside_migrator": "changed outside migrator in a way that needs a new one",
+    "replace_because_requested": "replacement requested with -replace",
     "delete_because_removed_from_contract": "no longer in the contract",
 }
 
@@ -70,6 +72,10 @@ def render_plan(plan: Plan) -> str:
     lines: list[str] = []
     if plan.findings:
         lines += render_findings(plan.findings) + [""]
+    drift = [c for c in plan.actionable if is_drift(c)]
+    if drift:
+        lines.append("Changed outside migrator (apply puts back what the contract says):")
+        lines += [f"  {SYMBOL[c.action]} {c.address}" for c in drift] + [""]
     if not plan.empty:
         lines.append("migrator will perform these actions:")
         lines.append("")

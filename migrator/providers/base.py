@@ -70,7 +70,9 @@ class Provider:
         if not diffs:
             return Change(address, Action.NOOP, "no_changes", before=observed, after=after, node=node, prior=prior,
                           observed=observed)
-        draft = Change(address, Action.UPDATE, "update_because_config_changed", before=observed, after=after,
+        drifted = self.comparable(observed) != self.comparable(prior.attributes)
+        reason = "update_because_changed_outside_migrator" if drifted else "update_because_config_changed"
+        draft = Change(address, Action.UPDATE, reason, before=observed, after=after,
                        attributes=diffs, node=node, prior=prior, observed=observed)
         action = self.change_kind(draft)
         if action is Action.REPLACE:
@@ -79,6 +81,8 @@ class Provider:
         return draft
 
     def replace_reason(self, change: Change) -> str:
+        if change.reason == "update_because_changed_outside_migrator":
+            return "replace_because_changed_outside_migrator"
         return "replace_because_config_changed"
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:

@@ -86,6 +86,8 @@ class DynamoTableProvider(Provider):
         return Action.UPDATE
 
     def replace_reason(self, change: Change) -> str:
+        if change.reason == "update_because_changed_outside_migrator":
+            return "replace_because_changed_outside_migrator"
         return "replace_because_key_schema_changed"
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
