@@ -106,7 +106,11 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
         finally:
             finished[change.address].set()
 
-    await asyncio.gather(*(run(c) for c in others.values()))
+    # A TaskGroup, not gather: if anything unexpected escapes a node, the others are cancelled
+    # instead of running on unobserved.
+    async with asyncio.TaskGroup() as group:
+        for change in others.values():
+            group.create_task(run(change))
     result.state = writer.state
     return result
 
