@@ -359,8 +359,8 @@ def assert_well_cut(md: str, full: str, plan: Plan, limit: int) -> None:
     destroys = any(c.address.kind == "dynamodb_table" and c.action in (Action.DELETE, Action.REPLACE)
                    for c in plan.changes)
     assert ("> [!CAUTION]" in lines) is destroys
-    drift = any(c.reason in ("update_because_changed_outside_migrator", "create_because_missing")
-                for c in plan.changes)
+    drift = any(c.reason in ("update_because_changed_outside_migrator", "create_because_missing",
+                             "replace_because_changed_outside_migrator") for c in plan.changes)
     assert ("#### Changed outside migrator" in lines) is drift
     assert lines.count("<details><summary>Full diff</summary>") == lines.count("</details>") <= 1
 

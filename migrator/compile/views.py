@@ -23,9 +23,8 @@ BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 DATE_UNITS = {"MICROSECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 AGGREGATES = {"SUM", "COUNT", "AVG", "MIN", "MAX"}
-#: date-format tokens, longest first, to MySQL DATE_FORMAT specifiers.
-DATE_TOKENS = (("YYYY", "%Y"), ("SSS", "\x00ms"), ("MM", "%m"), ("DD", "%d"), ("HH", "%H"), ("mm", "%i"),
-               ("ss", "%s"))
+#: date-format tokens, longest first, to MySQL DATE_FORMAT specifiers ("SSS": milliseconds).
+DATE_TOKENS = (("YYYY", "%Y"), ("SSS", ""), ("MM", "%m"), ("DD", "%d"), ("HH", "%H"), ("mm", "%i"), ("ss", "%s"))
 
 
 @dataclass(frozen=True)
@@ -220,8 +219,7 @@ class ViewBuilder:
                                "break the cycle", "template.cycle")
         self._resolving.add(attr.name)
         try:
-            base = self.base_value(attr)
-            expr = self.transformed(attr, base)
+            expr = self.transformed(attr, lambda: self.base_value(attr))
         finally:
             self._resolving.discard(attr.name)
         self._values[attr.name] = expr
@@ -250,15 +248,18 @@ class ViewBuilder:
 
     # -- transformations -----------------------------------------------------------------
 
-    def transformed(self, attr: Attribute, base: exp.Expression) -> exp.Expression:
+    def transformed(self, attr: Attribute, base_value: Callable[[], exp.Expression]) -> exp.Expression:
+        """The transformation over the attribute's value; a string-format computes that value
+        only when it names the attribute itself (a constant such as "#META" reads nothing)."""
         tf = attr.transformation
         if tf is None:
-            return base
+            return base_value()
         if tf.type == "string-format":
             if tf.format is None:
                 raise CompileError(f"{tf.path}.format", "string-format needs a 'format'", 'e.g. "CUSTOMER#{id}"',
                                    "transformation.format")
-            return self.template(tf.format, f"{tf.path}.format", own=(attr.name, base))
+            return self.template(tf.format, f"{tf.path}.format", own=(attr.name, base_value))
+        base = base_value()
         if tf.type == "date-format":
             return self.date_format(tf, base)
         if tf.type == "number-format":
@@ -271,7 +272,8 @@ class ViewBuilder:
         raise CompileError(f"{tf.path}.type", f"unknown transformation '{tf.type}'",
                            "use string-format, date-format, number-format or json-parse", "transformation.type")
 
-    def template(self, template: str, path: str, own: tuple[str, exp.Expression] | None = None) -> exp.Expression:
+    def template(self, template: str, path: str,
+                 own: tuple[str, Callable[[], exp.Expression]] | None = None) -> exp.Expression:
         """CONCAT of literal parts and placeholders; a template with no placeholder is a constant."""
         if template.count("{") != template.count("}"):
             raise CompileError(path, f"unbalanced braces in '{template}'", "write placeholders as {name}",
@@ -289,12 +291,12 @@ class ViewBuilder:
             return exp.Literal.string("")
         if len(parts) == 1 and isinstance(parts[0], exp.Literal):
             return parts[0]
-        return exp.func("CONCAT", *parts)
+        return fn("CONCAT", *parts)
 
-    def placeholder(self, name: str, path: str, own: tuple[str, exp.Expression] | None) -> exp.Expression:
+    def placeholder(self, name: str, path: str, own: tuple[str, Callable[[], exp.Expression]] | None) -> exp.Expression:
         """The entity's attributes first, then columns of its source table (CONTRACT.md)."""
         if own is not None and name == own[0]:
-            return self.as_text(own[1])
+            return self.as_text(own[1]())
         other = self.entity.attribute(name)
         if other is not None:
             return self.as_text(self.value(other))
@@ -317,35 +319,34 @@ class ViewBuilder:
         if kind in {"datetime", "timestamp"}:
             return iso_timestamp(expr)
         if kind == "date":
-            return exp.func("DATE_FORMAT", expr, exp.Literal.string("%Y-%m-%d"))
+            return fn("DATE_FORMAT", expr, exp.Literal.string("%Y-%m-%d"))
         return expr
 
     def date_format(self, tf: Transformation, base: exp.Expression) -> exp.Expression:
         value = base
         source = (tf.source_format or "timestamp").lower()
         if source == "epoch_seconds":
-            value = exp.func("FROM_UNIXTIME", base)
+            value = fn("FROM_UNIXTIME", base)
         elif source == "epoch_millis":
-            value = exp.func("FROM_UNIXTIME", exp.Div(this=base, expression=exp.Literal.number(1000)))
+            value = fn("FROM_UNIXTIME", exp.Div(this=base, expression=exp.Literal.number(1000)))
         elif source not in ("timestamp", "date", "datetime"):
             raise CompileError(f"{tf.path}.source_format", f"unknown source_format '{tf.source_format}'",
                                "use timestamp, date, epoch_seconds or epoch_millis", "transformation.source_format")
         fmt = tf.format or "ISO8601"
         if fmt.upper() in ("ISO8601", "ISO-8601", "ISO"):
             return iso_timestamp(value)
-        spec = fmt.replace("%", "%%")
-        for token, replacement in DATE_TOKENS:
-            spec = spec.replace(token, replacement)
-        if "\x00ms" not in spec:
-            return exp.func("DATE_FORMAT", value, exp.Literal.string(spec))
-        head, _, tail = spec.partition("\x00ms")
         parts: list[exp.Expression] = []
-        if head:
-            parts.append(exp.func("DATE_FORMAT", value, exp.Literal.string(head)))
-        parts.append(milliseconds(value))
-        if tail:
-            parts.append(exp.func("DATE_FORMAT", value, exp.Literal.string(tail.replace("\x00ms", "000"))))
-        return exp.func("CONCAT", *parts)
+        for kind, text in date_format_tokens(fmt):
+            if kind == "ms":
+                parts.append(milliseconds(value))
+            elif parts and isinstance(parts[-1], exp.Anonymous) and parts[-1].name == "DATE_FORMAT":
+                previous = parts.pop()
+                parts.append(fn("DATE_FORMAT", value, exp.Literal.string(previous.expressions[1].this + text)))
+            else:
+                parts.append(fn("DATE_FORMAT", value, exp.Literal.string(text)))
+        if len(parts) == 1:
+            return parts[0]
+        return fn("CONCAT", *parts)
 
     def number_format(self, attr: Attribute, tf: Transformation, base: exp.Expression) -> exp.Expression:
         value = base
@@ -353,17 +354,13 @@ class ViewBuilder:
             if not isinstance(tf.decimals, int) or not 0 <= tf.decimals <= 30:
                 raise CompileError(f"{tf.path}.decimals", "decimals must be a whole number from 0 to 30", None,
                                    "transformation.decimals")
-            value = exp.Cast(this=exp.func("ROUND", value, exp.Literal.number(tf.decimals)),
+            value = exp.Cast(this=fn("ROUND", value, exp.Literal.number(tf.decimals)),
                              to=exp.DataType.build(f"DECIMAL(65, {tf.decimals})"))
         if tf.pad is not None:
             if not isinstance(tf.pad, int) or not 1 <= tf.pad <= 64:
                 raise CompileError(f"{tf.path}.pad", "pad must be a whole number from 1 to 64", None,
                                    "transformation.pad")
-            text = exp.Cast(this=exp.func("ABS", value), to=exp.DataType.build("CHAR"))
-            padded = exp.func("LPAD", text, exp.Literal.number(tf.pad), exp.Literal.string("0"))
-            value = exp.Case(ifs=[exp.If(this=exp.LT(this=value, expression=exp.Literal.number(0)),
-                                         true=exp.func("CONCAT", exp.Literal.string("-"), padded.copy()))],
-                             default=padded)
+            value = zero_pad(value, tf.pad)
             if attr.type == "N":
                 self.warn(f"{tf.path}.pad", f"zero-padding makes text, but '{attr.name}' is declared N (the padding "
                           "is lost)", "declare it S", "transformation.pad_type")
@@ -478,10 +475,11 @@ class ViewBuilder:
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
         jn, ns, condition = self._join_to(join, join.target_table, join.path)
         self._add_join(jn, self.aliases[jn], condition)
-        base_ns = Namespace(ns.names, default=BASE)
+        source = self.source()
+        base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
         when = self.fragment(join.condition, f"{join.path}.condition", base_ns)
         then = self.fragment(join.select_column, f"{join.path}.select_column", ns)
-        other = self.fragment(join.else_value, f"{join.path}.else_value", ns)
+        other = self.fragment(join.else_value, f"{join.path}.else_value", base_ns)
         return exp.Case(ifs=[exp.If(this=when, true=then)], default=other)
 
     def chain(self, attr: Attribute, join: Join) -> exp.Expression:
@@ -502,7 +500,7 @@ class ViewBuilder:
             extra[target.name.lower()] = (jn, target)
         if join.chain_separator is None:
             return values[-1]
-        return exp.func("CONCAT_WS", exp.Literal.string(join.chain_separator), *[self.as_text(v) for v in values])
+        return fn("CONCAT_WS", exp.Literal.string(join.chain_separator), *[self.as_text(v) for v in values])
 
     def json_construction(self, attr: Attribute, join: Join) -> exp.Expression:
         c = join.construction
@@ -526,7 +524,7 @@ class ViewBuilder:
         pairs: list[exp.Expression] = []
         for key, text in c.select_columns:
             pairs += [exp.Literal.string(key), self.as_text(self.fragment(text, f"{path}.select_columns.{key}", value_ns))]
-        obj = exp.func("JSON_OBJECT", *pairs)
+        obj = fn("JSON_OBJECT", *pairs)
         order = self.order_by(c.order_by, f"{path}.order_by", value_ns, jn, target)
         table = exp.alias_(exp.to_table(target.name, quoted=True), jn, table=True, quoted=True)
         if c.type == "object":
@@ -542,7 +540,7 @@ class ViewBuilder:
             limit = int(c.limit)
         if self.server.flavour == "mariadb":
             ordered = _aggregate_with_order(obj, order, limit)
-            query = exp.select(exp.func("COALESCE", ordered, exp.func("JSON_ARRAY"))).from_(table).where(where)
+            query = exp.select(fn("COALESCE", ordered, fn("JSON_ARRAY"))).from_(table).where(where)
             return exp.Subquery(this=query)
         # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the rows in a derived
         # table, keep the first `limit`, and concatenate in order with GROUP_CONCAT.
@@ -550,11 +548,12 @@ class ViewBuilder:
         numbered = numbered.select(exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)),
                                               "__rn"), append=True)
         derived = exp.alias_(exp.Subquery(this=numbered), jn, table=True)
-        concat = exp.GroupConcat(this=exp.Order(this=obj, expressions=[exp.Ordered(this=exp.column("__rn", table=jn))]),
+        concat = exp.GroupConcat(this=exp.Order(this=obj, expressions=[exp.Ordered(this=exp.column("__rn", table=jn),
+                                                                                     nulls_first=True)]),
                                  separator=exp.Literal.string(","))
-        array = exp.Cast(this=exp.func("CONCAT", exp.Literal.string("["), concat, exp.Literal.string("]")),
+        array = exp.Cast(this=fn("CONCAT", exp.Literal.string("["), concat, exp.Literal.string("]")),
                          to=exp.DataType.build("JSON"))
-        query = exp.select(exp.func("COALESCE", array, exp.func("JSON_ARRAY"))).from_(derived)
+        query = exp.select(fn("COALESCE", array, fn("JSON_ARRAY"))).from_(derived)
         if limit is not None:
             query = query.where(exp.LTE(this=exp.column("__rn", table=jn), expression=exp.Literal.number(limit)))
         return exp.Subquery(this=query)
@@ -569,9 +568,9 @@ class ViewBuilder:
                 m = re.match(r"^(.*?)\s+(ASC|DESC)$", body, re.IGNORECASE)
                 if m:
                     body, desc = m.group(1), m.group(2).upper() == "DESC"
-                out.append(exp.Ordered(this=self.fragment(body, path, ns), desc=desc))
+                out.append(exp.Ordered(this=self.fragment(body, path, ns), desc=desc, nulls_first=not desc))
         keys = target.primary_key or tuple(c.name for c in target.columns)
-        out += [exp.Ordered(this=exp.column(k, table=alias, quoted=True)) for k in keys]
+        out += [exp.Ordered(this=exp.column(k, table=alias, quoted=True), nulls_first=True) for k in keys]
         return out
 
     # -- calculations --------------------------------------------------------------------
@@ -623,13 +622,20 @@ class ViewBuilder:
             ppath = f"{calc.path}.parts[{i}]"
             text = str(part)
             if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-                values.append(exp.Literal.string(text[1:-1].replace(text[0] * 2, text[0])))
+                try:  # MySQL's literal rules (doubled quotes, backslash escapes), through the parser
+                    literal = parse_fragment(text).tree
+                except FragmentError as exc:
+                    raise CompileError(ppath, f"{text} {exc}", None, "sql.unsafe") from None
+                if not (isinstance(literal, exp.Literal) and literal.is_string):
+                    raise CompileError(ppath, f"{text} is not one quoted literal", "quote the whole part once",
+                                       "calculation.concat")
+                values.append(literal)
             elif (other := self.entity.attribute(text)) is not None and other.name != attr.name:
                 values.append(self.as_text(self.value(other)))
             else:
                 column = self.column_name(source, text, ppath)
                 values.append(self.as_text(exp.column(column, table=BASE, quoted=True)))
-        return exp.func("CONCAT_WS", exp.Literal.string(calc.separator or ""), *values)
+        return fn("CONCAT_WS", exp.Literal.string(calc.separator or ""), *values)
 
     def date_math(self, attr: Attribute, calc: Calculation) -> exp.Expression:
         op = (calc.operation or "").lower()
@@ -640,11 +646,15 @@ class ViewBuilder:
         source = self.source()
         column = exp.column(self.column_name(source, attr.column, f"{attr.path}.source_column"), table=BASE, quoted=True)
         if op == "diff":
-            if not calc.other_column:
-                raise CompileError(f"{calc.path}.other_column", "diff needs other_column", None, "calculation.date_math")
-            other = exp.column(self.column_name(source, calc.other_column, f"{calc.path}.other_column"), table=BASE,
-                               quoted=True)
-            return exp.func("TIMESTAMPDIFF", exp.var(unit), other, column)
+            if calc.other_column:
+                other: exp.Expression = exp.column(self.column_name(source, calc.other_column,
+                                                                    f"{calc.path}.other_column"), table=BASE, quoted=True)
+            elif isinstance(calc.value, str) and calc.value.strip():
+                other = exp.Literal.string(calc.value.strip())  # a date or datetime constant
+            else:
+                raise CompileError(f"{calc.path}.other_column", "diff needs other_column (or a date as value)", None,
+                                   "calculation.date_math")
+            return fn("TIMESTAMPDIFF", exp.var(unit), other, column)
         if op not in ("add", "subtract"):
             raise CompileError(f"{calc.path}.operation", f"date-math operation '{calc.operation}' is not add, "
                                "subtract or diff", None, "calculation.operation")
@@ -659,7 +669,7 @@ class ViewBuilder:
             raise CompileError(f"{calc.path}.value", "date-math needs a numeric value or other_column", None,
                                "calculation.date_math")
         interval = exp.Interval(this=amount, unit=exp.var(unit))
-        return exp.func("DATE_ADD" if op == "add" else "DATE_SUB", column, interval)
+        return fn("DATE_ADD" if op == "add" else "DATE_SUB", column, interval)
 
     # -- the view ------------------------------------------------------------------------
 
@@ -687,15 +697,53 @@ class ViewBuilder:
                         entity=entity)
 
 
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A MySQL function call written as is: sqlglot's typed functions re-express some calls
+    (CONCAT_WS gains a NULL guard, DATE_ADD doubles its INTERVAL), which changes meaning."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
 def iso_timestamp(expr: exp.Expression) -> exp.Expression:
-    return exp.func("CONCAT", exp.func("DATE_FORMAT", expr, exp.Literal.string("%Y-%m-%dT%H:%i:%s.")),
+    return fn("CONCAT", fn("DATE_FORMAT", expr, exp.Literal.string("%Y-%m-%dT%H:%i:%s.")),
                     milliseconds(expr), exp.Literal.string("Z"))
 
 
 def milliseconds(expr: exp.Expression) -> exp.Expression:
-    return exp.func("LPAD", exp.func("FLOOR", exp.Div(this=exp.func("MICROSECOND", expr),
+    return fn("LPAD", fn("FLOOR", exp.Div(this=fn("MICROSECOND", expr),
                                                        expression=exp.Literal.number(1000))),
                     exp.Literal.number(3), exp.Literal.string("0"))
+
+
+def zero_pad(value: exp.Expression, width: int) -> exp.Expression:
+    """The integer digits zero-padded to `width` (never cut), the sign first, the fraction kept:
+    -7 -> '-007', 12345 -> '12345', 3.5 -> '003.5' (docs/patterns.md)."""
+    text = exp.Cast(this=fn("ABS", value), to=exp.DataType.build("CHAR"))
+    dot = fn("LOCATE", exp.Literal.string("."), text.copy())
+    whole = fn("SUBSTRING_INDEX", text.copy(), exp.Literal.string("."), exp.Literal.number(1))
+    fraction = exp.Case(ifs=[exp.If(this=exp.GT(this=dot, expression=exp.Literal.number(0)),
+                                    true=fn("SUBSTRING", text.copy(), dot.copy()))], default=exp.Literal.string(""))
+    padded = exp.Case(ifs=[exp.If(this=exp.GTE(this=fn("CHAR_LENGTH", whole.copy()), expression=exp.Literal.number(width)),
+                                  true=whole.copy())],
+                      default=fn("LPAD", whole.copy(), exp.Literal.number(width), exp.Literal.string("0")))
+    sign = exp.Case(ifs=[exp.If(this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)),
+                                true=exp.Literal.string("-"))], default=exp.Literal.string(""))
+    return fn("CONCAT", sign, padded, fraction)
+
+
+def date_format_tokens(fmt: str) -> list[tuple[str, str]]:
+    """Left to right, the longest token at each position: ("spec", DATE_FORMAT text) or ("ms", "")."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(fmt):
+        for token, spec in DATE_TOKENS:
+            if fmt.startswith(token, i):
+                out.append(("ms", "") if token == "SSS" else ("spec", spec))
+                i += len(token)
+                break
+        else:
+            out.append(("spec", fmt[i].replace("%", "%%")))
+            i += 1
+    return out
 
 
 def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: int | None) -> exp.Expression:
