@@ -163,6 +163,16 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     state = json.loads(state_text)
     assert len(state["resources"]) == 6 * n_tables + 3 and state["serial"] >= 6 * n_tables + 3
 
+    # No secret anywhere migrator wrote: state, logs, server logs, job logs, saved plans. The
+    # mcp.json (configuration) and the local Glue runtime's connection store hold it by design.
+    planfile = project["cwd"] / "saved.plan.json"
+    assert _cli(project, "plan", str(CONTRACT), "--out", str(planfile)).returncode == 0
+    written = [p for p in Path(project["cwd"]).rglob("*") if p.is_file() and p.name != "mcp.json"
+               and "connections" not in p.parts]
+    assert any(p.suffix == ".log" for p in written) and planfile in written
+    leaks = [str(p) for p in written if sandbox.mysql_password.encode() in p.read_bytes()]
+    assert leaks == []
+
     again = _cli(project, "plan", str(CONTRACT), "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout
