@@ -21,13 +21,9 @@ Depends on the standard library and pymysql only.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import hashlib
 import json
-import os
 import sys
-import time
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -343,160 +339,32 @@ def generate(scale: int = DEFAULT_SCALE, seed: int = DEFAULT_SEED) -> Rows:
     return rows
 
 
+# ------------------------------------------------------------------ load and CLI (examples/seedkit.py)
+
+sys.path.insert(0, str(HERE.parent))
+import seedkit  # noqa: E402 - shared by the examples (stdlib + pymysql)
+
+EXAMPLE = seedkit.Example(name="shop", schema=SCHEMA_SQL, tables=TABLES, columns=COLUMNS, generate=generate,
+                          default_scale=DEFAULT_SCALE, default_seed=DEFAULT_SEED,
+                          scale_help="multiplier: 200 customers, 50 products, 500 orders per unit")
+
+
 def fingerprint(rows: Rows) -> str:
     """A SHA-256 over the rows' canonical repr: equal fingerprints mean byte-identical rows."""
-    digest = hashlib.sha256()
-    for table in TABLES:
-        digest.update(f"{table}{COLUMNS[table]!r}\n".encode())
-        for row in rows[table]:
-            digest.update(repr(row).encode("utf-8") + b"\n")
-    return digest.hexdigest()
+    return seedkit.fingerprint(EXAMPLE, rows)
 
-
-# ------------------------------------------------------------------------------------- load
 
 def schema_statements(path: Path = SCHEMA_SQL) -> list[str]:
-    """The statements of schema.sql: "--" comment lines dropped, split on ";" at end of line."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("--")]
-    statements, current = [], []
-    for line in lines:
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            statements.append("\n".join(current).strip().rstrip(";").strip())
-            current = []
-    tail = "\n".join(current).strip()
-    if tail:
-        statements.append(tail)
-    return [s for s in statements if s]
+    return seedkit.schema_statements(path)
 
 
-def load(conn: Any, rows: Rows, *, schema: Path = SCHEMA_SQL, chunk: int = CHUNK) -> dict[str, int]:
-    """(Re)create the example tables in `conn`'s current database and insert `rows`.
-
-    Drops only the example tables (children first), runs schema.sql, inserts every table in
-    one transaction and returns the row count per table as read back from the database.
-    `conn` is an open pymysql connection (autocommit on or off).
-    """
-    import pymysql.cursors
-
-    if getattr(conn, "charset", "utf8mb4") != "utf8mb4":
-        conn.set_character_set("utf8mb4")
-    with conn.cursor(pymysql.cursors.Cursor) as cur:
-        cur.execute("SELECT DATABASE()")
-        (database,) = cur.fetchone()
-        if not database:
-            raise RuntimeError("the connection has no current database; connect with database=...")
-        # A known session: UTC for TIMESTAMP columns, strict (no silent truncation), backslash
-        # escapes on (pymysql escapes with backslashes).
-        cur.execute("SET SESSION time_zone = '+00:00'")
-        cur.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'")
-        for table in reversed(TABLES):
-            cur.execute(f"DROP TABLE IF EXISTS `{table}`")
-        for statement in schema_statements(schema):
-            cur.execute(statement)
-        conn.begin()
-        try:
-            for table in TABLES:
-                columns = COLUMNS[table]
-                sql = (f"INSERT INTO `{table}` ({', '.join(f'`{c}`' for c in columns)}) "
-                       f"VALUES ({', '.join(['%s'] * len(columns))})")
-                data = rows[table]
-                for start in range(0, len(data), chunk):
-                    cur.executemany(sql, data[start:start + chunk])
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        counts: dict[str, int] = {}
-        for table in TABLES:
-            cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-            counts[table] = int(cur.fetchone()[0])
-    return counts
-
-
-# ------------------------------------------------------------------------------------- CLI
-
-def _sandbox_params(root: Path) -> dict[str, Any] | None:
-    """Connection parameters of the sandbox at `root`, or None when there is none."""
-    try:
-        from migrator.sandbox.lifecycle import load_record
-    except ImportError:  # running without migrator installed: read the record directly
-        path = root / "sandbox.json"
-        if not path.exists():
-            return None
-        data = json.loads(path.read_text())
-        return {"host": "127.0.0.1", "port": data["mysql_port"], "user": data["mysql_user"],
-                "password": data["mysql_password"], "database": data["mysql_database"]}
-    record = load_record(root)
-    if record is None:
-        return None
-    return {"host": "127.0.0.1", "port": record.mysql_port, "user": record.mysql_user,
-            "password": record.mysql_password, "database": record.mysql_database}
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seed.py", description="Load the examples/shop schema and seed data.")
-    parser.add_argument("--sandbox", type=Path,
-                        default=Path(os.environ.get("MIGRATOR_SANDBOX_DIR", ".migrator/sandbox")),
-                        help="sandbox folder written by `migrator sandbox up` (default: %(default)s)")
-    parser.add_argument("--scale", type=int, default=DEFAULT_SCALE,
-                        help="multiplier: 200 customers, 50 products, 500 orders per unit (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
-    parser.add_argument("--host", help="MySQL host (overrides the sandbox's)")
-    parser.add_argument("--port", type=int, help="MySQL port (overrides the sandbox's)")
-    parser.add_argument("--user", help="MySQL user (overrides the sandbox's)")
-    parser.add_argument("--password", help="MySQL password (overrides the sandbox's; or set MYSQL_PASSWORD)")
-    parser.add_argument("--database", help="target database (overrides the sandbox's)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="only generate: print row counts and the rows' fingerprint, connect to nothing")
-    return parser
+def load(conn: Any, rows: Rows, *, chunk: int = CHUNK) -> dict[str, int]:
+    """(Re)create the example tables in `conn`'s current database and insert `rows`."""
+    return seedkit.load(EXAMPLE, conn, rows, chunk=chunk)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.scale < 1:
-        print("seed.py: --scale must be >= 1", file=sys.stderr)
-        return 2
-    began = time.monotonic()
-    rows = generate(args.scale, args.seed)
-    if args.dry_run:
-        for table in TABLES:
-            print(f"{table:<12} {len(rows[table]):>8}")
-        print(f"fingerprint  {fingerprint(rows)}")
-        return 0
-
-    params = _sandbox_params(args.sandbox) or {}
-    explicit = {"host": args.host, "port": args.port, "user": args.user,
-                "password": args.password if args.password is not None else os.environ.get("MYSQL_PASSWORD"),
-                "database": args.database}
-    params.update({k: v for k, v in explicit.items() if v is not None})
-    if not params.get("port") or not params.get("user") or not params.get("database"):
-        print(f"seed.py: no sandbox in {args.sandbox} (run `migrator sandbox up`), or pass "
-              "--host/--port/--user/--password/--database", file=sys.stderr)
-        return 2
-    import pymysql  # only needed to load
-
-    try:
-        conn = pymysql.connect(host=params.get("host") or "127.0.0.1", port=int(params["port"]),
-                               user=params["user"], password=params.get("password") or "",
-                               database=params["database"], charset="utf8mb4", connect_timeout=10)
-    except pymysql.MySQLError as exc:
-        print(f"seed.py: cannot connect to MySQL at {params.get('host') or '127.0.0.1'}:{params['port']} "
-              f"as {params['user']}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        counts = load(conn, rows)
-    except pymysql.MySQLError as exc:
-        print(f"seed.py: loading failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
-    elapsed = time.monotonic() - began
-    print(f"loaded examples/shop into {params['database']} (scale {args.scale}, seed {args.seed})")
-    for table in TABLES:
-        print(f"{table:<12} {counts[table]:>8}")
-    print(f"{'total':<12} {sum(counts.values()):>8}   ({elapsed:.2f} s)")
-    return 0
+    return seedkit.main(EXAMPLE, argv)
 
 
 if __name__ == "__main__":
