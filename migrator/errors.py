@@ -10,8 +10,6 @@ from __future__ import annotations
 class MigratorError(Exception):
     """A failure the user can act on; `str()` is the sentence shown to them."""
 
-    exit_code: int = 1
-
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message.rstrip(".")
         self.hint = hint

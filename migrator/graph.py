@@ -84,18 +84,6 @@ class Graph:
         """Dependencies first; ties broken by address so the order is the same every time."""
         return topological(self.nodes.keys(), {a: n.depends_on for a, n in self.nodes.items()})
 
-    def dependants(self, address: Address) -> set[Address]:
-        """Everything that depends on `address`, directly or not."""
-        out: set[Address] = set()
-        frontier = [address]
-        while frontier:
-            current = frontier.pop()
-            for node in self.nodes.values():
-                if current in node.depends_on and node.address not in out:
-                    out.add(node.address)
-                    frontier.append(node.address)
-        return out
-
 
 def topological(addresses: Iterable[Address], deps: Mapping[Address, Iterable[Address]]) -> list[Address]:
     present = set(addresses)

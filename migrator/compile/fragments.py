@@ -7,7 +7,6 @@ the compiler's aliases through the AST, never by string replacement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlglot
@@ -73,28 +72,3 @@ def _outside_strings(text: str) -> str:
         i += 1
     return "".join(out)
 
-
-def columns(tree: exp.Expression) -> list[exp.Column]:
-    return list(tree.find_all(exp.Column))
-
-
-def rewrite_columns(tree: exp.Expression, resolve: Callable[[exp.Column], str]) -> exp.Expression:
-    """A copy of `tree` with every column qualified by the alias `resolve` picks for it."""
-    def visit(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-            return exp.column(node.name, table=resolve(node), quoted=True)
-        return node
-    return tree.copy().transform(visit)
-
-
-def table_names(tree: exp.Expression) -> set[str]:
-    return {c.table for c in columns(tree) if c.table}
-
-
-def substitute(tree: exp.Expression, replacements: Mapping[str, exp.Expression]) -> exp.Expression:
-    """Replace unqualified column references by whole expressions (for placeholders)."""
-    def visit(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not node.table and node.name in replacements:
-            return replacements[node.name].copy()
-        return node
-    return tree.copy().transform(visit)

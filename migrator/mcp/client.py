@@ -15,7 +15,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -277,14 +277,3 @@ class McpHub:
         except ServerDied as exc:
             raise ToolError(ErrorCode.UNAVAILABLE, f"the server stopped while listing tools ({exc})",
                             server=server) from None
-
-
-async def gather_limited(limit: int, calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run coroutine factories with at most `limit` in flight, results in input order."""
-    sem = asyncio.Semaphore(limit)
-
-    async def one(factory: Callable[[], Awaitable[T]]) -> T:
-        async with sem:
-            return await factory()
-
-    return list(await asyncio.gather(*(one(f) for f in calls)))
