@@ -756,7 +756,9 @@ def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: 
 
 def _split_order(text: str) -> list[str]:
     """Split an ORDER BY list on top-level commas."""
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             if ch == quote:

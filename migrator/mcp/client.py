@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import anyio
 from mcp import ClientSession, McpError, StdioServerParameters
@@ -63,7 +63,7 @@ class ServerConnection:
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._lock = asyncio.Lock()
-        self._log: IO[str] | None = None
+        self._log: TextIO | None = None
 
     def _params(self) -> StdioServerParameters:
         env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}
@@ -109,6 +109,7 @@ class ServerConnection:
 
     async def _hold(self, ready: asyncio.Future[ClientSession], stop: asyncio.Event) -> None:
         try:
+            assert self._log is not None  # opened by _start before this task runs
             async with stdio_client(self._params(), errlog=self._log) as (read, write):
                 async with ClientSession(read, write) as session:
                     init = await session.initialize()

@@ -8,6 +8,7 @@ the user sees the real cause.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -39,12 +40,12 @@ class CircuitBreaker:
     server: str
     threshold: int = 5
     reset_seconds: float = 30.0
-    clock: "type[time.monotonic] | object" = field(default=time.monotonic, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     failures: int = 0
     opened_at: float | None = None
 
     def _now(self) -> float:
-        return self.clock()  # type: ignore[operator]
+        return self.clock()
 
     @property
     def state(self) -> BreakerState:

@@ -19,7 +19,7 @@ class GlueJobProvider(Provider):
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         out = {k: config.get(k) for k in _FIELDS if config.get(k) is not None}
         if isinstance(out.get("MaxCapacity"), (int, float)):
-            out["MaxCapacity"] = float(out["MaxCapacity"])
+            out["MaxCapacity"] = float(out["MaxCapacity"] or 0)
         return out
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,

@@ -37,7 +37,7 @@ class MysqlViewProvider(Provider):
         if node is None or observed is None or prior is None or prior.status == "tainted":
             return super().plan(address, node, prior, observed)
         after = node.public_config()
-        common = dict(before=observed, after=after, node=node, prior=prior, observed=observed)
+        common: dict[str, Any] = dict(before=observed, after=after, node=node, prior=prior, observed=observed)
         if node.fingerprint != prior.config_fingerprint:
             return Change(address, Action.UPDATE, "update_because_config_changed",
                           attributes=attribute_changes({"sql": prior.attributes.get("sql")}, {"sql": node.config["sql"]}),

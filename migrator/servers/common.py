@@ -105,11 +105,11 @@ def register(server: FastMCP, fn: Callable[..., Any], *, read_only: bool, classi
         except ToolFailure as failure:
             return envelope_error(failure.code, failure.message, failure.details)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a coded result
-            failure = classify(exc)
-            if failure is None:
+            known = classify(exc)
+            if known is None:
                 log.exception("tool %s failed unexpectedly", fn.__name__)
                 return envelope_error(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-            return envelope_error(failure.code, failure.message, failure.details)
+            return envelope_error(known.code, known.message, known.details)
         return envelope_ok(result)
 
     wrapper.__signature__ = sig.replace(return_annotation=CallToolResult)  # type: ignore[attr-defined]

@@ -204,7 +204,7 @@ def _wait(client: Any, table_name: str, state: str, timeout_seconds: float) -> d
     start = time.monotonic()
     deadline = start + max(0.0, timeout_seconds)
     delay = 0.2
-    status, gsis = "UNKNOWN", {}
+    status, gsis = "UNKNOWN", dict[str, str]()
     while True:
         try:
             table = client.describe_table(TableName=table_name)["Table"]

@@ -74,7 +74,7 @@ class StateStore:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 holder = _read_lock(path)
-                if holder.get("host") == socket.gethostname() and not _pid_alive(int(holder.get("pid", 0) or 0)):
+                if holder.get("host") == socket.gethostname() and not _pid_alive(int(str(holder.get("pid") or 0))):
                     path.unlink(missing_ok=True)  # stale: its process is gone
                     continue
                 raise StateLocked(self.directory, holder) from None
