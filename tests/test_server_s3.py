@@ -266,6 +266,15 @@ def test_list_objects_pages(server: StdioServer, s3: Any, bucket: str) -> None:
     assert error_code(server.call("list_objects", bucket=bucket, max_keys=0)) == "invalid"
 
 
+@pytest.mark.parametrize("text", ["null", "true", "[1, 2]", '{"a": 1}', "42", '"quoted"'])
+def test_text_that_looks_like_json_stays_text(server: StdioServer, s3: Any, shared_bucket: str, text: str) -> None:
+    """FastMCP pre-parses JSON-looking strings; a text argument must arrive as the same text."""
+    key = f"json-looking/{abs(hash(text))}"
+    put = server.call("put_object", bucket=shared_bucket, key=key, content=text)
+    assert put["ok"], put
+    assert s3.get_object(Bucket=shared_bucket, Key=key)["Body"].read() == text.encode()
+
+
 # ------------------------------------------------------------------ properties
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

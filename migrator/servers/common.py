@@ -19,12 +19,14 @@ import json
 import logging
 import os
 import sys
+import typing
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import anyio
 from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from migrator.mcp.errors import ErrorCode
@@ -90,6 +92,23 @@ class ToolServer(FastMCP):
             return envelope_error(code, text[:1000])
 
 
+class _TextSafeArguments(FuncMetadata):
+    """FastMCP parses string arguments that look like JSON ("null", "[1]") even when the
+    parameter accepts text (`str | None`), so the text "null" arrived as None. Text stays text."""
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        parsed = super().pre_parse_json(data)
+        for key, value in data.items():
+            field = self.arg_model.model_fields.get(key)
+            if field is not None and isinstance(value, str) and _admits_text(field.annotation):
+                parsed[key] = value
+        return parsed
+
+
+def _admits_text(annotation: Any) -> bool:
+    return annotation is str or str in typing.get_args(annotation)
+
+
 Classifier = Callable[[BaseException], "ToolFailure | None"]
 
 
@@ -122,6 +141,9 @@ def register(server: FastMCP, fn: Callable[..., Any], *, read_only: bool, classi
                                     idempotentHint=idempotent),
         structured_output=False,
     )
+    registered = server._tool_manager.get_tool(fn.__name__)  # noqa: SLF001 - see _TextSafeArguments
+    if registered is not None:
+        registered.fn_metadata = _TextSafeArguments.model_construct(**dict(registered.fn_metadata))
 
 
 def env_flag(name: str, default: bool = False) -> bool:
