@@ -27,9 +27,9 @@ def _s(node: Any, key: str) -> str | None:
 
 
 def _order_parts(text: str) -> list[str]:
-    from migrator.compile.views import _split_order
+    from migrator.compile.views import split_order
 
-    return [re.sub(r"\s+(ASC|DESC)$", "", p.strip(), flags=re.IGNORECASE) for p in _split_order(text)]
+    return [re.sub(r"\s+(ASC|DESC)$", "", p.strip(), flags=re.IGNORECASE) for p in split_order(text)]
 
 
 def _join_fragments(join: dict[str, Any], path: str, source: str) -> Iterator[Fragment]:

@@ -1,0 +1,251 @@
+"""Joins (docs/patterns.md): every type a LEFT JOIN with its own alias, or for JSON
+construction a correlated subquery that never multiplies or collapses rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from migrator.compile.fragments import FragmentError, parse_fragment
+from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, fn
+from migrator.contract.model import Attribute, Join
+from migrator.mcp.facades import TableInfo
+
+
+class JoinCompiler(BuilderCore):
+    """The seven join types; each adds its LEFT JOIN (or subquery) and returns the value."""
+
+    def join_value(self, attr: Attribute, join: Join) -> exp.Expression:
+        handler = {"foreign-key": self.to_one_join, "lookup-table": self.to_one_join,
+                   "multi-column": self.to_one_join, "self-join": self.self_join, "conditional": self.conditional,
+                   "chain": self.chain, "json-construction": self.json_construction}.get(join.type)
+        if handler is None:
+            raise CompileError(f"{join.path}.type", f"unknown join type '{join.type}'", None, "join.type")
+        return handler(attr, join)
+
+    def _join_to(self, join: Join, target_name: str | None, path: str, to_many: bool = False,
+                 conditions: Sequence[str] | None = None, alias: str | None = None,
+                 extra: dict[str, tuple[str, TableInfo]] | None = None) -> tuple[str, Namespace, exp.Expression]:
+        """Add `LEFT JOIN target AS jN ON ...`; returns (alias, namespace for the value, condition)."""
+        source = self.source()
+        target = self.table_info(target_name, f"{path}.target_table")
+        jn = self.new_alias(target)
+        names: dict[str, tuple[str, TableInfo]] = dict(extra or {})
+        names.update({source.name.lower(): (BASE, source), BASE: (BASE, source)})
+        same = target.name.lower() == source.name.lower()
+        if alias:
+            names[alias.lower()] = (jn, target)
+        if not same or alias:
+            names[target.name.lower()] = names.get(target.name.lower(), (jn, target)) if same else (jn, target)
+        names[jn] = (jn, target)
+        ns = Namespace(names, default=jn)
+        texts = list(conditions) if conditions is not None else [join.join_condition]  # type: ignore[list-item]
+        cond_paths = ([f"{path}.join_conditions[{i}]" for i in range(len(texts))] if conditions is not None
+                      else [f"{path}.join_condition"])
+        parts = []
+        for text, cpath in zip(texts, cond_paths):
+            self_ref = (self.self_reference(str(text), cpath, source, jn, to_many) if same and not alias else None)
+            parts.append(self.fragment(text, cpath, Namespace(names, default=None), self_ref))
+        if not parts:
+            raise CompileError(f"{path}.join_conditions", "no join condition", "give at least one", "join.condition")
+        condition = parts[0]
+        for part in parts[1:]:
+            condition = exp.And(this=condition, expression=part)
+        if same and not alias:
+            ns = Namespace({**names, source.name.lower(): (jn, target)}, default=jn)
+        return jn, ns, condition
+
+    def _add_join(self, alias: str, info: TableInfo, condition: exp.Expression) -> None:
+        self.joins.append(exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
+                                   on=condition, side="LEFT"))
+
+    def to_one_join(self, attr: Attribute, join: Join) -> exp.Expression:
+        conditions = list(join.join_conditions) if join.type == "multi-column" else None
+        if join.type == "multi-column" and not conditions:
+            raise CompileError(f"{join.path}.join_conditions", "multi-column join needs join_conditions",
+                               "list the conditions", "join.condition")
+        jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions)
+        self._add_join(jn, self.aliases[jn], condition)
+        return self.fragment(join.select_column, f"{join.path}.select_column", ns)
+
+    def self_join(self, attr: Attribute, join: Join) -> exp.Expression:
+        if not join.join_alias:
+            raise CompileError(f"{join.path}.join_alias", "a self-join needs a join_alias", "name the joined copy",
+                               "join.alias")
+        source = self.source()
+        target = join.target_table or self.foreign_target(join, source) or source.name
+        jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
+        self._add_join(jn, self.aliases[jn], condition)
+        value = self.fragment(join.select_column, f"{join.path}.select_column", ns)
+        if join.null_value is None:
+            return value
+        info = self.aliases[jn]
+        probe = exp.column(info.primary_key[0] if info.primary_key else info.columns[0].name, table=jn, quoted=True)
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=probe, expression=exp.Null()),
+                                    true=exp.Literal.string(str(join.null_value)))], default=value)
+
+    def foreign_target(self, join: Join, source: TableInfo) -> str | None:
+        """A self-join whose condition matches the alias's key to a foreign-key column of the
+        source (`cat.id = products.category_id`, products.category_id -> categories.id) can only
+        mean the referenced table: read it so, and say so."""
+        try:
+            tree = parse_fragment(str(join.join_condition)).tree
+        except FragmentError:
+            return None
+        alias = (join.join_alias or "").lower()
+        for eq in tree.find_all(exp.EQ):
+            sides = [eq.this, eq.expression]
+            if not all(isinstance(s, exp.Column) for s in sides):
+                continue
+            aliased = [s for s in sides if s.table.lower() == alias]
+            based = [s for s in sides if s.table.lower() == source.name.lower()]
+            if len(aliased) != 1 or len(based) != 1:
+                continue
+            for fk in source.foreign_keys:
+                if [c.lower() for c in fk.columns] == [based[0].name.lower()] and \
+                        [c.lower() for c in fk.referenced_columns] == [aliased[0].name.lower()] and \
+                        fk.referenced_table.lower() != source.name.lower():
+                    self.warn(f"{join.path}.join_condition",
+                              f"this self-join matches {source.name}.{based[0].name}, a foreign key to "
+                              f"{fk.referenced_table}.{fk.referenced_columns[0]}, with its own {aliased[0].name}; read "
+                              f"as a join of {fk.referenced_table} under '{join.join_alias}'",
+                              f'write a foreign-key join with "target_table": "{fk.referenced_table}"',
+                              "join.self_join_foreign_key")
+                    return fk.referenced_table
+        return None
+
+    def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
+        jn, ns, condition = self._join_to(join, join.target_table, join.path)
+        self._add_join(jn, self.aliases[jn], condition)
+        source = self.source()
+        base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
+        when = self.fragment(join.condition, f"{join.path}.condition", base_ns)
+        then = self.fragment(join.select_column, f"{join.path}.select_column", ns)
+        other = self.fragment(join.else_value, f"{join.path}.else_value", base_ns)
+        return exp.Case(ifs=[exp.If(this=when, true=then)], default=other)
+
+    def chain(self, attr: Attribute, join: Join) -> exp.Expression:
+        if not join.joins:
+            raise CompileError(f"{join.path}.joins", "a chain needs at least one join", None, "join.chain")
+        extra: dict[str, tuple[str, TableInfo]] = {}
+        values: list[exp.Expression] = []
+        for step in join.joins:
+            step_join = Join(type="foreign-key", path=step.path, target_table=step.target_table,
+                             join_condition=step.join_condition, select_column=step.select_column)
+            target = self.table_info(step.target_table, f"{step.path}.target_table")
+            if target.name.lower() in extra:
+                raise CompileError(f"{step.path}.target_table", f"the chain joins '{target.name}' twice, so its "
+                                   "columns are ambiguous", "split the chain", "join.chain")
+            jn, ns, condition = self._join_to(step_join, step.target_table, step.path, extra=extra)
+            self._add_join(jn, self.aliases[jn], condition)
+            values.append(self.fragment(step.select_column, f"{step.path}.select_column", ns))
+            extra[target.name.lower()] = (jn, target)
+        if join.chain_separator is None:
+            return values[-1]
+        return fn("CONCAT_WS", exp.Literal.string(join.chain_separator), *[self.as_text(v) for v in values])
+
+    def json_construction(self, attr: Attribute, join: Join) -> exp.Expression:
+        c = join.construction
+        path = f"{join.path}.construction"
+        if c is None:
+            raise CompileError(path, "json-construction needs a construction", None, "join.construction")
+        if not c.select_columns:
+            raise CompileError(f"{path}.select_columns", "select_columns is empty", "name at least one key",
+                               "join.construction")
+        source = self.source()
+        target = self.table_info(join.target_table, f"{join.path}.target_table")
+        jn = self.new_alias(target)
+        names = {source.name.lower(): (BASE, source), BASE: (BASE, source), jn: (jn, target)}
+        same = target.name.lower() == source.name.lower()
+        if not same:
+            names[target.name.lower()] = (jn, target)
+        self_ref = self.self_reference(str(join.join_condition), f"{join.path}.join_condition", source, jn,
+                                       to_many=c.type == "array") if same else None
+        where = self.fragment(join.join_condition, f"{join.path}.join_condition", Namespace(names), self_ref)
+        value_ns = Namespace({**names, source.name.lower(): (jn, target)} if same else names, default=jn)
+        pairs: list[exp.Expression] = []
+        for key, text in c.select_columns:
+            pairs += [exp.Literal.string(key), self.as_text(self.fragment(text, f"{path}.select_columns.{key}", value_ns))]
+        obj = fn("JSON_OBJECT", *pairs)
+        order = self.order_by(c.order_by, f"{path}.order_by", value_ns, jn, target)
+        table = exp.alias_(exp.to_table(target.name, quoted=True), jn, table=True, quoted=True)
+        if c.type == "object":
+            query = exp.select(obj).from_(table).where(where).order_by(*order).limit(1)
+            return exp.Subquery(this=query)
+        if c.type != "array":
+            raise CompileError(f"{path}.type", f"construction type '{c.type}' is not array or object", None,
+                               "join.construction")
+        limit = None
+        if c.limit is not None:
+            if int(c.limit) != c.limit or c.limit < 0:
+                raise CompileError(f"{path}.limit", "limit must be a whole number >= 0", None, "join.construction")
+            limit = int(c.limit)
+        if self.server.flavour == "mariadb":
+            ordered = _aggregate_with_order(obj, order, limit)
+            query = exp.select(fn("COALESCE", ordered, fn("JSON_ARRAY"))).from_(table).where(where)
+            return exp.Subquery(this=query)
+        # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the rows in a derived
+        # table, keep the first `limit`, and concatenate in order with GROUP_CONCAT.
+        numbered = exp.select(exp.Star()).from_(table).where(where)
+        numbered = numbered.select(exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)),
+                                              "__rn"), append=True)
+        derived = exp.alias_(exp.Subquery(this=numbered), jn, table=True)
+        concat = exp.GroupConcat(this=exp.Order(this=obj, expressions=[exp.Ordered(this=exp.column("__rn", table=jn),
+                                                                                     nulls_first=True)]),
+                                 separator=exp.Literal.string(","))
+        array = exp.Cast(this=fn("CONCAT", exp.Literal.string("["), concat, exp.Literal.string("]")),
+                         to=exp.DataType.build("JSON"))
+        query = exp.select(fn("COALESCE", array, fn("JSON_ARRAY"))).from_(derived)
+        if limit is not None:
+            query = query.where(exp.LTE(this=exp.column("__rn", table=jn), expression=exp.Literal.number(limit)))
+        return exp.Subquery(this=query)
+
+    def order_by(self, text: str | None, path: str, ns: Namespace, alias: str, target: TableInfo) -> list[exp.Ordered]:
+        """The contract's order, then the target's primary key: ties always break the same way."""
+        out: list[exp.Ordered] = []
+        if text:
+            for i, part in enumerate(split_order(text)):
+                desc = False
+                body = part.strip()
+                m = re.match(r"^(.*?)\s+(ASC|DESC)$", body, re.IGNORECASE)
+                if m:
+                    body, desc = m.group(1), m.group(2).upper() == "DESC"
+                out.append(exp.Ordered(this=self.fragment(body, path, ns), desc=desc, nulls_first=not desc))
+        keys = target.primary_key or tuple(c.name for c in target.columns)
+        out += [exp.Ordered(this=exp.column(k, table=alias, quoted=True), nulls_first=True) for k in keys]
+        return out
+
+
+def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: int | None) -> exp.Expression:
+    """MariaDB's `JSON_ARRAYAGG(expr ORDER BY ... LIMIT n)`."""
+    body: exp.Expression = exp.Order(this=obj, expressions=order)
+    if limit is not None:
+        body = exp.Limit(this=body, expression=exp.Literal.number(limit))
+    return exp.Anonymous(this="JSON_ARRAYAGG", expressions=[body])
+
+
+def split_order(text: str) -> list[str]:
+    """Split an ORDER BY list on top-level commas."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()]
+
