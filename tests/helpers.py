@@ -3,8 +3,10 @@ scan deserialised by boto3 (never by migrator), and the CLI in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import uuid
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,3 +36,21 @@ def scan_items(ddb: Any, table: str) -> list[dict[str, Any]]:
 def run_cli(env: dict[str, str], cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True,
                           env={**os.environ, **env}, cwd=cwd, timeout=timeout)
+
+
+def project(sandbox: lifecycle.SandboxRecord, database: str, folder: Path) -> dict[str, Any]:
+    """An mcp.json for `database` on the sandbox, a Glue folder, a state folder and a fresh bucket."""
+    config = lifecycle.mcp_config(sandbox)
+    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = database
+    glue_dir = folder / "glue"
+    config["mcpServers"]["migrator-glue"]["env"]["MIGRATOR_GLUE_LOCAL_DIR"] = str(glue_dir)
+    mcp_json = folder / "mcp.json"
+    mcp_json.write_text(json.dumps(config))
+    return {"db": database, "mcp_json": mcp_json, "bucket": f"mig-{uuid.uuid4().hex[:12]}", "state": folder / "state",
+            "cwd": folder, "glue_dir": glue_dir}
+
+
+def project_cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
+           "MIGRATOR_BUCKET": project["bucket"]}
+    return run_cli(env, project["cwd"], *args)

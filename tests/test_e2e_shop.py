@@ -12,7 +12,6 @@ import decimal
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import aws, run_cli, scan_items
+from tests.helpers import aws, project_cli, scan_items
+from tests.helpers import project as make_project
 
 sys.path.insert(0, str(REPO / "examples" / "shop"))
 import seed  # noqa: E402
@@ -90,30 +90,16 @@ def expected_items(doc: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -
     return out
 
 
-def _normalise(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items()}
-
-
 @pytest.fixture
 def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     conn = root_connection(sandbox, mysql_db)
     seed.load(conn, seed.generate(scale=1, seed=7))
     conn.close()
-    config = lifecycle.mcp_config(sandbox)
-    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = mysql_db
-    glue_dir = tmp_path / "glue"
-    config["mcpServers"]["migrator-glue"]["env"]["MIGRATOR_GLUE_LOCAL_DIR"] = str(glue_dir)
-    mcp_json = tmp_path / "mcp.json"
-    mcp_json.write_text(json.dumps(config))
-    bucket = f"mig-{uuid.uuid4().hex[:12]}"
-    yield {"db": mysql_db, "mcp_json": mcp_json, "bucket": bucket, "state": tmp_path / "state", "cwd": tmp_path,
-           "glue_dir": glue_dir}
+    yield make_project(sandbox, mysql_db, tmp_path)
 
 
 def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
-           "MIGRATOR_BUCKET": project["bucket"]}
-    return run_cli(env, project["cwd"], *args)
+    return project_cli(project, *args)
 
 
 def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord, project: dict[str, Any]) -> None:
