@@ -1,24 +1,58 @@
 """Small helpers shared by the end-to-end tests: boto3 straight at the emulator, a full
-scan deserialised by boto3 (never by migrator), and the CLI in a subprocess."""
+scan deserialised by boto3 (never by migrator), the CLI in a subprocess, and a project
+(database, mcp.json, state, bucket, and optionally an AWS emulator of its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import uuid
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
-from migrator.sandbox import lifecycle
+from migrator.sandbox import lifecycle, moto, processes
 
 
-def aws(sandbox: lifecycle.SandboxRecord, service: str) -> Any:
-    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
+class HasEndpoint(Protocol):
+    @property
+    def endpoint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A moto server owned by one test: its tables and buckets are nobody else's."""
+
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def own_emulator(folder: Path) -> Iterator[Emulator]:
+    """Start a private moto server for one test and stop it afterwards (its memory goes with it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = processes.free_port()
+    process = moto.start(folder, port)
+    try:
+        moto.wait_ready(folder, port, process)
+        yield Emulator(port)
+    finally:
+        processes.stop(process)
+
+
+def aws(target: HasEndpoint, service: str) -> Any:
+    """boto3 straight at an emulator (the sandbox's or a test's own)."""
+    return boto3.client(service, endpoint_url=target.endpoint, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
@@ -38,16 +72,24 @@ def run_cli(env: dict[str, str], cwd: Path, *args: str, timeout: float = 600) ->
                           env={**os.environ, **env}, cwd=cwd, timeout=timeout)
 
 
-def project(sandbox: lifecycle.SandboxRecord, database: str, folder: Path) -> dict[str, Any]:
-    """An mcp.json for `database` on the sandbox, a Glue folder, a state folder and a fresh bucket."""
+def project(sandbox: lifecycle.SandboxRecord, database: str, folder: Path,
+            emulator: HasEndpoint | None = None) -> dict[str, Any]:
+    """An mcp.json for `database` on the sandbox, a Glue folder, a state folder and a fresh bucket.
+
+    With `emulator`, every AWS call of the project (servers and Glue jobs) goes there.
+    """
+    emulator = emulator or sandbox
     config = lifecycle.mcp_config(sandbox)
+    for server in config["mcpServers"].values():
+        if "AWS_ENDPOINT_URL" in server["env"]:
+            server["env"]["AWS_ENDPOINT_URL"] = emulator.endpoint
     config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = database
     glue_dir = folder / "glue"
     config["mcpServers"]["migrator-glue"]["env"]["MIGRATOR_GLUE_LOCAL_DIR"] = str(glue_dir)
     mcp_json = folder / "mcp.json"
     mcp_json.write_text(json.dumps(config))
     return {"db": database, "mcp_json": mcp_json, "bucket": f"mig-{uuid.uuid4().hex[:12]}", "state": folder / "state",
-            "cwd": folder, "glue_dir": glue_dir}
+            "cwd": folder, "glue_dir": glue_dir, "aws": emulator}
 
 
 def project_cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:

@@ -35,7 +35,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import aws, project_cli, scan_items
+from tests.helpers import aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 EXAMPLE = REPO / "examples" / "modernizr"
@@ -146,7 +146,8 @@ def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> 
     conn = root_connection(sandbox, mysql_db)
     seed.load(conn, seed.generate(scale=1, seed=7))
     conn.close()
-    yield make_project(sandbox, mysql_db, tmp_path)
+    with own_emulator(tmp_path / "moto") as emulator:  # its tables are this test's alone
+        yield make_project(sandbox, mysql_db, tmp_path, emulator)
 
 
 def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
@@ -225,7 +226,7 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert reported and any({colliding_rows, lost} & _numbers(line) for line in reported), applied_text
 
     # Items equal an independent computation from the raw rows.
-    ddb = aws(sandbox, "dynamodb")
+    ddb = aws(project["aws"], "dynamodb")
     for table in TABLES:
         got = scan_items(ddb, table)
         keys = [(i["PK"], i["SK"]) for i in got]
@@ -275,7 +276,7 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     destroyed = _cli(project, "destroy", "--auto-approve")
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     assert set(ddb.list_tables()["TableNames"]) & set(TABLES) == set()
-    s3 = aws(sandbox, "s3")
+    s3 = aws(project["aws"], "s3")
     assert project["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     conn = root_connection(sandbox, project["db"])
     with conn.cursor() as cur:

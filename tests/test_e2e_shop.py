@@ -20,7 +20,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import aws, project_cli, scan_items
+from tests.helpers import aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 sys.path.insert(0, str(REPO / "examples" / "shop"))
@@ -95,7 +95,8 @@ def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> 
     conn = root_connection(sandbox, mysql_db)
     seed.load(conn, seed.generate(scale=1, seed=7))
     conn.close()
-    yield make_project(sandbox, mysql_db, tmp_path)
+    with own_emulator(tmp_path / "moto") as emulator:  # its tables are this test's alone
+        yield make_project(sandbox, mysql_db, tmp_path, emulator)
 
 
 def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
@@ -132,7 +133,7 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
             raw[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
     conn.close()
     want = expected_items(doc, raw)
-    ddb = aws(sandbox, "dynamodb")
+    ddb = aws(project["aws"], "dynamodb")
     for table in doc["tables"]:
         keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
         got = sorted(scan_items(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
@@ -170,7 +171,7 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     remaining = set(ddb.list_tables()["TableNames"]) & set(tables)
     assert remaining == set()
-    s3 = aws(sandbox, "s3")
+    s3 = aws(project["aws"], "s3")
     assert project["bucket"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     conn = root_connection(sandbox, project["db"])
     with conn.cursor() as cur:
@@ -208,7 +209,7 @@ def test_failed_load_stops_dependants_and_the_next_apply_finishes(sandbox: lifec
     assert "an earlier apply failed while creating it" in replan.stdout
     fixed = _cli(project, "apply", str(CONTRACT), "--auto-approve")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    ddb = aws(sandbox, "dynamodb")
+    ddb = aws(project["aws"], "dynamodb")
     conn = root_connection(sandbox, project["db"])
     with conn.cursor() as cur:
         for table in doc["tables"]:

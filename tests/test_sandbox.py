@@ -22,8 +22,8 @@ def _cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None)
                           env=env or dict(os.environ), cwd=cwd, timeout=120)
 
 
-def _alive(pid: int) -> bool:
-    return processes.is_ours(pid, "")
+def _alive(process: processes.ProcessIdentity | None) -> bool:
+    return processes.is_ours(process)
 
 
 def test_up_is_idempotent_down_is_exact_and_data_survives(tmp_path: Path) -> None:
@@ -68,9 +68,9 @@ def test_up_is_idempotent_down_is_exact_and_data_survives(tmp_path: Path) -> Non
     down = _cli("sandbox", "down", "--dir", str(root))
     assert down.returncode == 0 and "mariadb" in down.stdout and "moto" in down.stdout
     deadline = time.monotonic() + 10
-    while (_alive(record.mysql_pid) or _alive(record.moto_pid)) and time.monotonic() < deadline:
+    while (_alive(record.mysql()) or _alive(record.moto())) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(record.mysql_pid) and not _alive(record.moto_pid)
+    assert not _alive(record.mysql()) and not _alive(record.moto())
     assert not processes.port_open(record.mysql_port) and not processes.port_open(record.moto_port)
     assert _cli("sandbox", "status", "--dir", str(root)).returncode == 1
     assert "nothing was running" in _cli("sandbox", "down", "--dir", str(root)).stdout

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.providers.base import Provider, ProviderContext
 from migrator.state.model import ResourceState
 
 _FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "ExecutionProperty", "Connections",
            "GlueVersion", "Description")
+
+
+STOP_TIMEOUT_SECONDS = 120.0
 
 
 class GlueJobProvider(Provider):
@@ -39,4 +45,20 @@ class GlueJobProvider(Provider):
         return await self.read(node.address, node, None, ctx) or {}
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
-        await ctx.facades.glue.delete_job(address.name)
+        """Runs still going (left by an interrupted apply) are stopped first: none may write after destroy."""
+        glue = ctx.facades.glue
+        if await glue.get_job(address.name) is None:
+            return
+        active = [r for r in await glue.list_job_runs(address.name) if not r.done]
+        for run in active:
+            await glue.stop_job_run(address.name, run.run_id)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while active:
+            active = [r for r in [await glue.get_job_run(address.name, r.run_id) for r in active] if not r.done]
+            if active and time.monotonic() > deadline:
+                raise MigratorError(f"{address}: run {active[0].run_id} did not stop within "
+                                    f"{STOP_TIMEOUT_SECONDS:.0f} s, so the job is kept",
+                                    hint="stop the run in Glue and run destroy again")
+            if active:
+                await asyncio.sleep(ctx.settings.poll_seconds)
+        await glue.delete_job(address.name)

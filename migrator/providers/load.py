@@ -15,6 +15,7 @@ from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun
 from migrator.providers.base import ProviderContext, RunProvider
+from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.state.model import ResourceState
 
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds")
@@ -31,7 +32,7 @@ class LoadProvider(RunProvider):
                 ctx.report(node.address, f"waiting for run {earlier.run_id}, left by an interrupted apply")
                 await self._wait(node, job, earlier.run_id, ctx)
         await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
-        run_id = await glue.start_job_run(job)
+        run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
         ctx.report(node.address, f"job {job} run {run_id} started")
         run = await self._wait(node, job, run_id, ctx)
         if run.state != "SUCCEEDED":

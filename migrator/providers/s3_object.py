@@ -8,6 +8,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.providers.base import Provider, ProviderContext
+from migrator.runtime.lineage import lineage_metadata
 from migrator.state.model import ResourceState
 
 
@@ -31,7 +32,7 @@ class S3ObjectProvider(Provider):
         if content is None:
             raise MigratorError(f"{node.address}: the content of this artifact was not compiled (internal error)")
         info = await ctx.facades.s3.put_object(node.config["bucket"], node.address.name, content,
-                                               node.config.get("content_type"))
+                                               node.config.get("content_type"), lineage_metadata(ctx.lineage))
         return {"bucket": info.bucket, "key": info.key, "sha256": info.sha256, "size": info.size}
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:

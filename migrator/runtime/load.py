@@ -9,6 +9,7 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
   --attributes       JSON [{"name", "type", "key"?, "index_key"?}] (see items.AttributeSpec)
   --key_names        optional: JSON array or "PK,SK"; default the attributes marked key
   --result_s3_uri    optional: s3://bucket/key for the result JSON
+  --migrator_lineage optional: the state lineage the result object is marked with (runtime.lineage)
   --fetch_size, --progress_every, --max_attempts   optional tuning (1000, 10000, 8)
 
 Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
@@ -30,6 +31,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
+from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.writer import BatchWriter
@@ -63,6 +65,7 @@ class LoadConfig:
     fetch_size: int = 1000
     progress_every: int = 10_000
     max_attempts: int = 8
+    lineage: str = ""
 
 
 @dataclass
@@ -158,7 +161,7 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
                       specs=tuple(specs), key_names=keys, result_uri=result,
                       fetch_size=_int_arg(args, ARG_FETCH_SIZE, 1000),
                       progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
-                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8))
+                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "")
 
 
 def split_s3_uri(uri: str) -> Tuple[str, str]:
@@ -228,10 +231,11 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
     writer.close()
 
 
-def put_result(s3: Any, uri: str, result: LoadResult) -> None:
+def put_result(s3: Any, uri: str, result: LoadResult, lineage: str = "") -> None:
     bucket, key = split_s3_uri(uri)
     body = json.dumps(result.to_doc(), indent=2, sort_keys=True, default=str).encode("utf-8")
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json",
+                  Metadata=lineage_metadata(lineage))
 
 
 def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
@@ -267,7 +271,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     _progress(result, writer, started, event="finished")
     if config.result_uri:
         try:
-            put_result(s3 if s3 is not None else aws.client("s3"), config.result_uri, result)
+            put_result(s3 if s3 is not None else aws.client("s3"), config.result_uri, result, config.lineage)
         except Exception as exc:
             if result.status == "succeeded":
                 raise LoadError(f"the load finished but its result could not be written to {config.result_uri}: "

@@ -36,6 +36,16 @@ class SandboxRecord:
     mysql_pid: int | None = None
     moto_pid: int | None = None
     started_at: dict[str, float] = field(default_factory=dict)
+    mysql_process: dict[str, Any] | None = None  # ProcessIdentity documents: who the PIDs really are
+    moto_process: dict[str, Any] | None = None
+
+    def mysql(self) -> processes.ProcessIdentity | None:
+        return processes.ProcessIdentity.from_doc(self.mysql_process) or processes.adopt(self.mysql_pid,
+                                                                                        self.mariadb.marker)
+
+    def moto(self) -> processes.ProcessIdentity | None:
+        return processes.ProcessIdentity.from_doc(self.moto_process) or processes.adopt(self.moto_pid,
+                                                                                       moto.marker(self.moto_port))
 
     @property
     def mariadb(self) -> mariadb.MariaDBSpec:
@@ -128,25 +138,27 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
     record.root = str(root)
     spec = record.mariadb
 
-    mysql_running = processes.is_ours(record.mysql_pid, spec.marker)
-    moto_running = processes.is_ours(record.moto_pid, moto.marker(record.moto_port))
+    mysql, moto_process = record.mysql(), record.moto()
+    mysql_running, moto_running = processes.is_ours(mysql), processes.is_ours(moto_process)
     if not mysql_running:
         record.mysql_port = processes.free_port(record.mysql_port)
         spec = record.mariadb
         mariadb.initialise(spec)
-        record.mysql_pid = mariadb.start(spec)
+        mysql = mariadb.start(spec)
         record.started_at["mysql"] = time.time()
     if not moto_running:
         record.moto_port = processes.free_port(record.moto_port)
-        record.moto_pid = moto.start(root, record.moto_port)
+        moto_process = moto.start(root, record.moto_port)
         record.started_at["moto"] = time.time()
+    assert mysql is not None and moto_process is not None
+    record.mysql_pid, record.mysql_process = mysql.pid, mysql.to_doc()
+    record.moto_pid, record.moto_process = moto_process.pid, moto_process.to_doc()
     save_record(record)  # PIDs first: a failed start below must still be stoppable by `down`
-    assert record.mysql_pid is not None and record.moto_pid is not None
     if not mysql_running:
-        mariadb.wait_ready(spec, record.mysql_pid)
+        mariadb.wait_ready(spec, mysql)
         mariadb.bootstrap(spec)
     if not moto_running:
-        moto.wait_ready(root, record.moto_port, record.moto_pid)
+        moto.wait_ready(root, record.moto_port, moto_process)
     record.glue_dir.mkdir(parents=True, exist_ok=True)
     _write_private(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n")
     return record
@@ -162,12 +174,12 @@ def down(root: Path = DEFAULT_DIR) -> list[str]:
     from migrator.servers.glue_local import stop_all_runs  # the runs are sandbox processes too
 
     stopped += [f"glue run {r}" for r in stop_all_runs(record.glue_dir)]
-    if processes.stop(record.moto_pid, moto.marker(record.moto_port)):
+    if processes.stop(record.moto()):
         stopped.append(f"moto (pid {record.moto_pid})")
-    if processes.stop(record.mysql_pid, record.mariadb.marker, timeout=60):
+    if processes.stop(record.mysql(), timeout=60):
         stopped.append(f"mariadb (pid {record.mysql_pid})")
-    record.mysql_pid = None
-    record.moto_pid = None
+    record.mysql_pid = record.moto_pid = None
+    record.mysql_process = record.moto_process = None
     save_record(record)
     return stopped
 
@@ -178,8 +190,8 @@ def status(root: Path = DEFAULT_DIR) -> list[ComponentStatus]:
     if record is None:
         return []
     spec = record.mariadb
-    my_run = processes.is_ours(record.mysql_pid, spec.marker)
-    moto_run = processes.is_ours(record.moto_pid, moto.marker(record.moto_port))
+    my_run = processes.is_ours(record.mysql())
+    moto_run = processes.is_ours(record.moto())
     info = glue_runtime.probe()
     from migrator.servers.glue_local import active_runs
 

@@ -35,6 +35,11 @@ class MariaDBSpec:
         return self.root / "mysqld.pid"
 
     @property
+    def tmpdir(self) -> Path:
+        """Its own temporary folder: nothing else on the machine shares or cleans it."""
+        return self.root / "tmp"
+
+    @property
     def log(self) -> Path:
         return self.root / "mysqld.err"
 
@@ -68,21 +73,22 @@ def initialise(spec: MariaDBSpec) -> None:
                             hint="remove that folder and run `migrator sandbox up` again")
 
 
-def start(spec: MariaDBSpec) -> int:
+def start(spec: MariaDBSpec) -> processes.ProcessIdentity:
     server, _ = binaries()
+    spec.tmpdir.mkdir(parents=True, exist_ok=True)
     return processes.spawn(
         [server, "--no-defaults", spec.marker, f"--port={spec.port}", "--bind-address=127.0.0.1",
-         f"--socket={spec.socket}", f"--pid-file={spec.pid_file}", "--user=root", "--skip-name-resolve",
-         f"--log-error={spec.log}", "--default-time-zone=+00:00", "--character-set-server=utf8mb4",
+         f"--socket={spec.socket}", f"--pid-file={spec.pid_file}", f"--tmpdir={spec.tmpdir}", "--user=root",
+         "--skip-name-resolve", f"--log-error={spec.log}", "--default-time-zone=+00:00", "--character-set-server=utf8mb4",
          "--collation-server=utf8mb4_unicode_ci", "--innodb-buffer-pool-size=128M",
          "--max-connections=200"],
         log_path=spec.root / "mariadbd.out")
 
 
-def wait_ready(spec: MariaDBSpec, pid: int, timeout: float = 30.0) -> None:
+def wait_ready(spec: MariaDBSpec, process: processes.ProcessIdentity, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not processes.is_ours(pid, spec.marker):
+        if not processes.is_ours(process):
             raise MigratorError(f"MariaDB exited during start-up: {_last_error(spec)}",
                                 hint=f"see {spec.log}")
         try:

@@ -16,7 +16,7 @@ def marker(port: int) -> str:
     return f"moto.server -H 127.0.0.1 -p {port}"
 
 
-def start(root: Path, port: int) -> int:
+def start(root: Path, port: int) -> processes.ProcessIdentity:
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
         raise MigratorError("the AWS emulator moto is not installed",
                             hint="pip install 'moto[server]'")
@@ -32,10 +32,10 @@ def healthy(port: int) -> bool:
         return False
 
 
-def wait_ready(root: Path, port: int, pid: int, timeout: float = 30.0) -> None:
+def wait_ready(root: Path, port: int, process: processes.ProcessIdentity, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not processes.is_ours(pid, marker(port)):
+        if not processes.is_ours(process):
             raise MigratorError("the moto server exited during start-up", hint=f"see {root / 'moto.log'}")
         if processes.port_open(port) and healthy(port):
             return

@@ -1,7 +1,7 @@
 """Start, find and stop the sandbox's background processes by PID.
 
-A PID alone can be reused by the OS after a reboot, so a recorded process counts as ours
-only while its command line still contains the marker we started it with.
+A PID alone can be reused by the OS, so a recorded process counts as ours only while its
+identity (PID, kernel start time, boot ID; `migrator.process_identity`) still matches.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -44,38 +46,37 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def is_ours(pid: int | None, marker: str) -> bool:
-    """True when `pid` runs and its command line contains `marker` (not a zombie)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    except OSError:
-        return False
-    return marker in cmdline(pid)
+def adopt(pid: int | None, marker: str) -> ProcessIdentity | None:
+    """The identity of a PID recorded without one (an older sandbox.json), if its command line is ours."""
+    if not pid or marker not in cmdline(pid):
+        return None
+    return identify(pid)
+
+
+def is_ours(process: ProcessIdentity | None) -> bool:
+    """True while the very process we started runs (not exited, not a zombie, PID not reused)."""
+    return is_running(process)
 
 
 def spawn(argv: Sequence[str], *, log_path: Path, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> int:
-    """Start a detached process (own session) writing to `log_path`; return its PID."""
+          cwd: Path | None = None) -> ProcessIdentity:
+    """Start a detached process (own session) writing to `log_path`; return who it is.
+
+    The identity is read before anyone can reap the child, and holds from `fork` on, so a
+    process that is still starting up is never taken for a dead one.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, cwd=cwd, start_new_session=True, close_fds=True)
-    return proc.pid
+    return identify(proc.pid) or ProcessIdentity(proc.pid, -1, boot_id())
 
 
-def stop(pid: int | None, marker: str, *, timeout: float = 15.0) -> bool:
+def stop(process: ProcessIdentity | None, *, timeout: float = 15.0) -> bool:
     """SIGTERM the process if it is ours, escalate to SIGKILL; True if it was running."""
-    if not is_ours(pid, marker):
+    if process is None or not is_ours(process):
         return False
-    assert pid is not None
+    pid = process.pid
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -83,7 +84,7 @@ def stop(pid: int | None, marker: str, *, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _reap(pid)
-        if not is_ours(pid, marker):
+        if not is_ours(process):
             return True
         time.sleep(0.05)
     try:

@@ -44,7 +44,8 @@ from typing import Any
 from migrator.mcp.errors import ErrorCode
 
 
-from migrator.servers.glue_runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MINUTES, FetchError, JOB_TYPES, LocalGlueError, Run, RunDir, TERMINAL_STATES, TIMEOUT_OVERRIDE, _alive, _check_name, _flock, _kill_run_processes, _now, _positive_int, _read_json, _request_stop, _signal, _split_s3, _str_map, _tail, _wait_gone, _write_json, merge_arguments, settle)
+from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running
+from migrator.servers.glue_runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MINUTES, FetchError, JOB_TYPES, LocalGlueError, Run, RunDir, TERMINAL_STATES, TIMEOUT_OVERRIDE, _check_name, _flock, _kill_run_processes, _now, _positive_int, _read_json, _request_stop, _signal, _split_s3, _str_map, _tail, _wait_gone, _write_json, merge_arguments, settle)
 
 _JOB_KEYS = frozenset({
     "Name", "JobMode", "JobRunQueuingEnabled", "Description", "LogUri", "Role", "ExecutionProperty", "Command",
@@ -243,7 +244,8 @@ class LocalGlue:
             with _flock(run_dir.file("run.lock")):  # nobody may judge the run before its supervisor PID is recorded
                 run_dir.save(run)
                 try:
-                    run.supervisor_pid = _spawn_supervisor(run_dir)
+                    supervisor = _spawn_supervisor(run_dir)
+                    run.supervisor_pid, run.supervisor_identity = supervisor.pid, supervisor.to_doc()
                 except OSError as exc:
                     run.finish("ERROR", f"could not start the local Glue supervisor: {exc}")
                     run_dir.save(run)
@@ -344,20 +346,20 @@ class LocalGlue:
 
     def stop_all_runs(self, timeout: float = 15.0) -> list[str]:
         """Stop every run in progress: SIGTERM the supervisors, wait, then SIGKILL whatever is left."""
-        stopping: list[tuple[RunDir, int]] = []
+        stopping: list[tuple[RunDir, ProcessIdentity]] = []
         for run_dir in self.all_run_dirs():
             with contextlib.suppress(OSError, ValueError):
                 if run_dir.load().state in ACTIVE_STATES:
-                    pid = _request_stop(run_dir)
-                    if pid is not None:
-                        stopping.append((run_dir, pid))
+                    process = _request_stop(run_dir)
+                    if process is not None:
+                        stopping.append((run_dir, process))
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(_alive(pid, d.marker) for d, pid in stopping):
+        while time.monotonic() < deadline and any(is_running(p) for _, p in stopping):
             time.sleep(0.05)
-        for run_dir, pid in stopping:
-            _signal(pid, run_dir.marker, signal.SIGKILL)
+        for run_dir, process in stopping:
+            _signal(process, signal.SIGKILL)
             _kill_run_processes(run_dir.run_id)
-            _wait_gone(pid, run_dir.marker)
+            _wait_gone(process)
             settle(run_dir)
         return [f"{d.job_name}/{d.run_id}" for d, _ in stopping]
 
@@ -374,14 +376,19 @@ def _page(key: str, items: list[Any], keys: list[str], next_token: str | None, m
     more = start + max_results < len(items)
     return {key: page, "next_token": keys[start + max_results - 1] if more else None}
 
-def _spawn_supervisor(run_dir: RunDir) -> int:
-    """A detached process in its own session, so the run outlives the MCP server."""
+def _spawn_supervisor(run_dir: RunDir) -> ProcessIdentity:
+    """A detached process in its own session, so the run outlives the MCP server.
+
+    Identified before the reaper may collect it: a child that already exited is still a
+    zombie then, so its identity is read and later judged not running.
+    """
     with open(run_dir.file("supervisor.log"), "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "migrator.servers.glue_supervisor", str(run_dir.path)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 env=dict(os.environ), cwd=run_dir.path, start_new_session=True, close_fds=True)
+    identity = identify(proc.pid) or ProcessIdentity(proc.pid, -1, boot_id())
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()  # no zombies in the server
-    return proc.pid
+    return identity
 
 def active_runs(glue_dir: Path) -> list[str]:
     """`job/run_id` of the runs in progress under a sandbox's glue folder."""

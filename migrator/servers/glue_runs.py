@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.mcp.errors import ErrorCode
+from migrator.process_identity import ProcessIdentity, is_running
 
 
 ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING"})
@@ -116,19 +117,6 @@ def _split_s3(uri: str) -> tuple[str, str]:
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
 
-def _alive(pid: int | None, marker: str) -> bool:
-    """Running, not a zombie, and its command line still contains `marker` (PIDs get reused)."""
-    if not pid:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}:
-            return False
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except (OSError, IndexError):
-        return False
-    return marker in cmdline
-
 def run_pids(run_id: str) -> list[int]:
     """Every process started for this run (script, Spark JVM, ...): they carry GLUE_RUN_ID in their env."""
     needle = f"GLUE_RUN_ID={run_id}".encode()
@@ -148,12 +136,12 @@ def _kill_run_processes(run_id: str, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
 
-def _signal(pid: int | None, marker: str, sig: int) -> bool:
-    if not _alive(pid, marker):
+def _signal(process: ProcessIdentity | None, sig: int) -> bool:
+    """Signal the recorded process only if it is still that very process."""
+    if process is None or not is_running(process):
         return False
-    assert pid is not None
     try:
-        os.kill(pid, sig)
+        os.kill(process.pid, sig)
     except ProcessLookupError:
         return False
     return True
@@ -180,6 +168,7 @@ class Run:
     execution_time: int = 0
     error_message: str | None = None
     supervisor_pid: int | None = None
+    supervisor_identity: dict[str, Any] | None = None
     child_pid: int | None = None
 
     @classmethod
@@ -200,6 +189,10 @@ class Run:
                     "NumberOfWorkers": self.number_of_workers, "MaxCapacity": self.max_capacity}
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
+
+    def supervisor(self) -> ProcessIdentity | None:
+        """The supervisor process as identified when it was spawned (None before that)."""
+        return ProcessIdentity.from_doc(self.supervisor_identity)
 
     def finish(self, state: str, message: str | None = None) -> None:
         """Terminal states are final: a second finish changes nothing."""
@@ -226,11 +219,6 @@ class RunDir:
     def job_name(self) -> str:
         return self.path.parent.name
 
-    @property
-    def marker(self) -> str:
-        """What the supervisor's command line contains."""
-        return f"glue_supervisor {self.path}"
-
     def file(self, name: str) -> Path:
         return self.path / name
 
@@ -250,7 +238,7 @@ class RunDir:
                 self.save(run)
 
     def supervisor_alive(self, run: Run) -> bool:
-        return _alive(run.supervisor_pid, self.marker)
+        return is_running(run.supervisor())
 
 def settle(run_dir: RunDir) -> Run:
     """The run's true state: an active run whose supervisor is gone is ERROR (or STOPPED if asked to stop)."""
@@ -267,22 +255,22 @@ def settle(run_dir: RunDir) -> Run:
             _kill_run_processes(run.id)
         return run
 
-def _request_stop(run_dir: RunDir) -> int | None:
-    """Mark the run STOPPING and SIGTERM its supervisor; the supervisor's PID, or None if it had none alive."""
+def _request_stop(run_dir: RunDir) -> ProcessIdentity | None:
+    """Mark the run STOPPING and SIGTERM its supervisor; the supervisor, or None if it had none alive."""
     with run_dir.update() as run:
-        pid = run.supervisor_pid if run.state in ACTIVE_STATES and run_dir.supervisor_alive(run) else None
-        if pid is not None:
+        process = run.supervisor() if run.state in ACTIVE_STATES and run_dir.supervisor_alive(run) else None
+        if process is not None:
             run.state = "STOPPING"
             run.last_modified_on = _now()
-    if pid is None:
+    if process is None:
         settle(run_dir)
         return None
-    _signal(pid, run_dir.marker, signal.SIGTERM)
-    return pid
+    _signal(process, signal.SIGTERM)
+    return process
 
-def _wait_gone(pid: int | None, marker: str, timeout: float = 5.0) -> None:
+def _wait_gone(process: ProcessIdentity | None, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid, marker):
+    while time.monotonic() < deadline and is_running(process):
         time.sleep(0.02)
 
 def merge_arguments(job: dict[str, Any], run_args: dict[str, str]) -> dict[str, str]:

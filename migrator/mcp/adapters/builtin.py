@@ -165,14 +165,16 @@ class BuiltinS3(Adapter):
     async def delete_bucket(self, bucket: str, *, force: bool = False) -> None:
         await self._call("delete_bucket", {"bucket": bucket, "force": force})
 
-    async def put_object(self, bucket: str, key: str, content: bytes, content_type: str | None = None) -> ObjectInfo:
+    async def put_object(self, bucket: str, key: str, content: bytes, content_type: str | None = None,
+                         metadata: Mapping[str, str] | None = None) -> ObjectInfo:
         d = await self._call("put_object", {"bucket": bucket, "key": key,
                                             "content_base64": base64.b64encode(content).decode("ascii"),
-                                            "content_type": content_type})
+                                            "content_type": content_type, "metadata": dict(metadata or {})})
         if d.get("sha256") and d["sha256"] != hashlib.sha256(content).hexdigest():
             raise ToolError(ErrorCode.INTERNAL, f"s3://{bucket}/{key} was stored with a different hash",
                             server=self.server, tool="put_object")
-        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"))
+        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"),
+                          {k.lower(): v for k, v in (metadata or {}).items()})
 
     async def get_object(self, bucket: str, key: str) -> bytes | None:
         try:
@@ -192,7 +194,7 @@ class BuiltinS3(Adapter):
             if exc.code is ErrorCode.NOT_FOUND:
                 return None
             raise
-        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"))
+        return ObjectInfo(bucket, key, int(d["size"]), d.get("sha256"), d.get("etag"), dict(d.get("metadata") or {}))
 
     async def delete_object(self, bucket: str, key: str) -> bool:
         return bool((await self._call("delete_object", {"bucket": bucket, "key": key})).get("deleted"))
