@@ -103,7 +103,25 @@ def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str
     return project_cli(project, *args)
 
 
-def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord, project: dict[str, Any]) -> None:
+@pytest.fixture
+def debris(sandbox: lifecycle.SandboxRecord) -> Iterator[None]:
+    """What an earlier failed test may leave in the shared emulator: tables named like ours.
+
+    One failure must stay one failure: a test that owns its emulator does not see them.
+    """
+    ddb = aws(sandbox, "dynamodb")
+    names = [t["table"] for t in json.loads(CONTRACT.read_text())["tables"]]
+    for name in names:
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}])
+    yield
+    for name in names:
+        ddb.delete_table(TableName=name)
+
+
+def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord, project: dict[str, Any],
+                                              debris: None) -> None:
     doc = json.loads(CONTRACT.read_text())
     tables = [t["table"] for t in doc["tables"]]
 
