@@ -4,6 +4,7 @@ and an exclusive lock so two runs never write the same state."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -43,7 +44,7 @@ class StateStore:
         return State.from_json(doc, str(self.path))
 
     def write(self, state: State) -> State:
-        """Write `state` with the next serial; the previous file becomes the backup."""
+        """Write `state` with the next serial; the previous version stays as the backup."""
         self.directory.mkdir(parents=True, exist_ok=True)
         written = replace(state.with_lineage(), serial=state.serial + 1)
         text = json.dumps(written.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -53,7 +54,13 @@ class StateStore:
             fh.flush()
             os.fsync(fh.fileno())
         if self.path.exists():
-            os.replace(self.path, self.backup_path)
+            # The backup is a second name for the current file, so the state file itself is
+            # never missing: a kill at any point leaves the old or the new version in place.
+            backup_tmp = self.backup_path.with_name(self.backup_path.name + f".tmp{os.getpid()}")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(backup_tmp)
+            os.link(self.path, backup_tmp)
+            os.replace(backup_tmp, self.backup_path)
         os.replace(tmp, self.path)
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
@@ -64,32 +71,42 @@ class StateStore:
 
     @contextlib.contextmanager
     def lock(self, operation: str) -> Iterator[None]:
-        """Exclusive for the run; a lock left by a dead process on this host is taken over."""
+        """Exclusive for the run: an flock the kernel releases when the holder dies, however it dies.
+
+        The file names the holder (who, pid, host, operation, since, ID) for the message the
+        next run prints. `force-unlock` removes the file; a run that locked the removed file
+        notices (its inode is no longer the path's) and tries again on the new one.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / LOCK_FILE
         info = {"id": str(uuid.uuid4()), "operation": operation, "pid": os.getpid(), "host": socket.gethostname(),
                 "created": now(), "who": os.environ.get("USER", "") or str(os.getuid())}
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                holder = _read_lock(path)
-                if holder.get("host") == socket.gethostname() and not _pid_alive(int(str(holder.get("pid") or 0))):
-                    path.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                raise StateLocked(self.directory, holder) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(info, fh)
-            break
+        fd = _acquire(path, info, self.directory)
         try:
             yield
         finally:
-            if _read_lock(path).get("id") == info["id"]:  # never remove a lock someone else took since
-                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if _same_file(fd, path):
+                    path.unlink()  # still ours: nobody force-unlocked it meanwhile
+            os.close(fd)  # releases the flock
 
     def lock_info(self) -> dict[str, object] | None:
+        """The holder of the lock, or None when no live process holds it."""
         path = self.directory / LOCK_FILE
-        return _read_lock(path) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_lock(path)
+        else:
+            return None  # a file without a holder: its process died
+        finally:
+            os.close(fd)
 
     def force_unlock(self, lock_id: str) -> dict[str, object]:
         """Remove the lock whose ID is `lock_id` (as printed when it blocked a run)."""
@@ -101,6 +118,33 @@ class StateStore:
                                 hint="copy the ID from the message that reported the lock")
         (self.directory / LOCK_FILE).unlink(missing_ok=True)
         return holder
+
+
+def _acquire(path: Path, info: dict[str, object], directory: Path) -> int:
+    """An fd holding the flock on the file that `path` names, with `info` written in it."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StateLocked(directory, _read_lock(path)) from None
+        if not _same_file(fd, path):  # removed (force-unlock, or its holder's release) after we opened it
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(info).encode())
+        os.fsync(fd)
+        return fd
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 class StateLocked(MigratorError):
@@ -115,21 +159,10 @@ class StateLocked(MigratorError):
 
 
 def _read_lock(path: Path) -> dict[str, object]:
-    for _ in range(5):
+    """The holder's record; it is written right after the flock is taken, so wait a moment for it."""
+    for _ in range(50):
         try:
             return dict(json.loads(path.read_text()))
         except (OSError, ValueError):
-            time.sleep(0.02)  # being written right now
+            time.sleep(0.02)
     return {}
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
