@@ -33,7 +33,7 @@ KNOWN_AFTER_APPLY: Mapping[str, tuple[str, ...]] = {
     "glue_connection": (),
     "glue_job": (),
     "load": ("run_id", "state", "rows_read", "items_written", "items_rejected", "rejected_by_reason",
-             "duration_seconds"),
+             "duration_seconds", "writer"),
     "check": ("view_rows", "table_items", "distinct_keys", "overwritten", "ok", "problems"),
 }
 

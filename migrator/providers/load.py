@@ -18,7 +18,8 @@ from migrator.providers.base import ProviderContext, RunProvider
 from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.state.model import ResourceState
 
-RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds")
+#: what the load record keeps of the job's result; `writer` holds its batches, retries and throttles.
+RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds", "writer")
 
 
 class LoadProvider(RunProvider):

@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
+from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
 from migrator.runtime.source import select_sql, stream_rows
@@ -255,7 +256,8 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         source = rows(config) if rows is not None else stream_rows(
             mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
             config.fetch_size)
-        copy_rows(source, config, writer, result, lambda: _progress(result, writer, started))
+        copy_rows(exit_after_rows(source, config.table, writer.flush), config, writer, result,
+                  lambda: _progress(result, writer, started))
         result.status = "succeeded"
     except Exception as exc:
         result.status = "failed"

@@ -11,7 +11,8 @@ backoff, never gives up, and counts nothing. This writer:
 - re-sends UnprocessedItems and retries throttling / internal errors with exponential
   backoff and full jitter (delay = uniform(0, min(max_delay, base_delay * 2**n)));
 - gives up after `max_attempts` requests for the same items with BatchWriteFailed,
-  saying how many items were not written.
+  saying how many items were not written;
+- counts what it did, botocore's own silent retries included (`stats()`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def error_code(exc: BaseException) -> Optional[str]:
         code = response.get("Error", {}).get("Code")
         return code if isinstance(code, str) else None
     return None
+
+
+def _retry_attempts(response: Any) -> int:
+    """How often botocore repeated the request before this answer (ResponseMetadata.RetryAttempts)."""
+    if not isinstance(response, Mapping):
+        return 0
+    attempts = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    return attempts if isinstance(attempts, int) else 0
 
 
 def backoff_delay(attempt: int, base_delay: float, max_delay: float, rng: random.Random) -> float:
@@ -91,6 +100,7 @@ class BatchWriter:
         self.throttles = 0      # requests answered with a throttling error or with unprocessed items
         self.unprocessed = 0    # items DynamoDB handed back as UnprocessedItems (summed over requests)
         self.duplicate_flushes = 0  # early flushes because a key was already in the buffer
+        self.sdk_retries = 0    # attempts botocore repeated inside one request (its own backoff), summed
 
     # -- public
 
@@ -122,7 +132,7 @@ class BatchWriter:
     def stats(self) -> Dict[str, int]:
         return {"written": self.written, "batches": self.batches, "retries": self.retries,
                 "throttles": self.throttles, "unprocessed": self.unprocessed,
-                "duplicate_flushes": self.duplicate_flushes}
+                "duplicate_flushes": self.duplicate_flushes, "sdk_retries": self.sdk_retries}
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -137,8 +147,13 @@ class BatchWriter:
 
     def _request(self, items: List[Item]) -> Dict[str, Any]:
         self.batches += 1
-        response: Dict[str, Any] = self.client.batch_write_item(
-            RequestItems={self.table_name: [{"PutRequest": {"Item": item}} for item in items]})
+        try:
+            response: Dict[str, Any] = self.client.batch_write_item(
+                RequestItems={self.table_name: [{"PutRequest": {"Item": item}} for item in items]})
+        except Exception as exc:
+            self.sdk_retries += _retry_attempts(getattr(exc, "response", None))
+            raise
+        self.sdk_retries += _retry_attempts(response)
         return response
 
     def _send(self, items: List[Item]) -> None:

@@ -30,6 +30,7 @@ from mcp.server.fastmcp.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from migrator.mcp.errors import ErrorCode
+from migrator.servers.faults import CrashFault
 
 log = logging.getLogger("migrator.servers")
 
@@ -116,11 +117,20 @@ def register(server: FastMCP, fn: Callable[..., Any], *, read_only: bool, classi
              idempotent: bool = True, description: str | None = None) -> None:
     """Expose `fn` as a tool; its signature becomes the input schema."""
     sig = inspect.signature(fn, eval_str=True)
+    fault = CrashFault.from_env(os.environ)  # test-only; None unless MIGRATOR_FAULT_CRASH is set
+
+    def run(**kwargs: Any) -> Any:
+        if fault is not None:
+            fault.maybe_fire(fn.__name__, "before")
+        result = fn(**kwargs)
+        if fault is not None:
+            fault.maybe_fire(fn.__name__, "after")
+        return result
 
     @functools.wraps(fn)
     async def wrapper(**kwargs: Any) -> CallToolResult:
         try:
-            result = await anyio.to_thread.run_sync(functools.partial(fn, **kwargs))
+            result = await anyio.to_thread.run_sync(functools.partial(run, **kwargs))
         except ToolFailure as failure:
             return envelope_error(failure.code, failure.message, failure.details)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a coded result

@@ -1,0 +1,83 @@
+"""`kill -9` of `migrator apply` at every node boundary and in the middle of a load: the next
+apply converges, no item is lost or duplicated, and destroy leaves nothing.
+
+Every kill is a real SIGKILL of the CLI process (no cleanup runs). Loads keep running in
+their detached Glue runs, as they do on AWS; the next apply waits for such a run.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from migrator.sandbox import lifecycle
+from tests.helpers import Emulator
+from tests.reliability.support import (NODE_DONE, assert_loaded, assert_state_true, cli, cli_process,
+                                       destroy_and_check, expected, shop_project, state)
+from tests.reliability.throttle_proxy import Throttling, throttling_proxy
+from tests.shop_reference import CONTRACT
+
+
+def test_kill_9_at_every_node_boundary_then_converge(sandbox: lifecycle.SandboxRecord, shop_db: str,
+                                                     emulator: Emulator, tmp_path: Path) -> None:
+    proj = shop_project(sandbox, shop_db, tmp_path, emulator)
+    killed_after: list[str] = []
+    # One node at a time, so each run finishes exactly one more node and dies right after it,
+    # usually in the middle of the next one. The runs walk every boundary of the apply.
+    for _ in range(100):
+        proc = cli_process(proj, "apply", str(CONTRACT), "--auto-approve", "--parallelism", "1")
+        assert proc.stdout is not None
+        done = None
+        for line in proc.stdout:
+            match = NODE_DONE.match(line)
+            if match:
+                proc.kill()
+                done = match.group(1)
+                break
+        out, err = proc.communicate(timeout=300)
+        if done is None:
+            assert proc.returncode == 0 and "No changes." in out, out + err
+            break
+        killed_after.append(done)
+        assert_state_true(sandbox, proj)
+    else:
+        raise AssertionError(f"no convergence after {len(killed_after)} killed applies")
+
+    resources = set(state(proj)["resources"])
+    assert len(resources) == 33
+    assert set(killed_after) == resources, sorted(resources - set(killed_after))  # a kill after every node
+    assert_loaded(proj, expected(sandbox, shop_db))
+    assert cli(proj, "plan", str(CONTRACT), "--detailed-exitcode").returncode == 0
+    destroy_and_check(sandbox, proj)
+
+
+def test_kill_9_inside_a_load_then_converge(sandbox: lifecycle.SandboxRecord, shop_db: str, emulator: Emulator,
+                                            tmp_path: Path) -> None:
+    """Killed once OrderItems has 400 items written; the run it left finishes, the next apply reloads."""
+    want = expected(sandbox, shop_db)
+    holder: dict[str, Any] = {}
+    fired = threading.Event()
+
+    def on_write(table: str, written: int) -> None:
+        if table == "OrderItems" and written >= 400 and not fired.is_set():
+            fired.set()
+            holder["proc"].kill()
+
+    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.0, on_write=on_write)) as proxy:
+        proj = shop_project(sandbox, shop_db, tmp_path, proxy)
+        proc = holder["proc"] = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
+        out, err = proc.communicate(timeout=300)
+        assert fired.is_set() and proc.returncode == -9, out + err
+        assert "load.OrderItems: job" in out and "Apply complete" not in out
+        assert_state_true(sandbox, proj)
+        assert "load.OrderItems" not in state(proj)["resources"]
+        left = [p.name for p in (Path(proj["glue_dir"]) / "runs" / "migrator-load-OrderItems").glob("jr_*")]
+        assert len(left) == 1  # the run the kill left behind goes on by itself
+
+        finished = cli(proj, "apply", str(CONTRACT), "--auto-approve")
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        assert state(proj)["resources"]["load.OrderItems"]["attributes"]["run_id"] != left[0]  # loaded again
+        assert_loaded(proj, want)
+        assert "No changes." in cli(proj, "plan", str(CONTRACT)).stdout
+        destroy_and_check(sandbox, proj)
