@@ -50,6 +50,12 @@ def own_emulator(folder: Path) -> Iterator[Emulator]:
         processes.stop(process)
 
 
+def stress(examples: int) -> int:
+    """`examples` times MIGRATOR_STRESS (default 1): benchmarks/stress_properties.py runs the
+    expensive properties at 10x their CI examples."""
+    return examples * max(1, int(os.environ.get("MIGRATOR_STRESS", "1") or 1))
+
+
 def aws(target: HasEndpoint, service: str) -> Any:
     """boto3 straight at an emulator (the sandbox's or a test's own)."""
     return boto3.client(service, endpoint_url=target.endpoint, region_name="us-east-1",

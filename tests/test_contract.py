@@ -6,11 +6,10 @@ No database: everything here is offline. The workshop contract and schema are pu
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +26,16 @@ from migrator.contract.model import Contract, Finding, Severity
 from migrator.contract.paths import PathPart, child, json_path, parse_path
 from migrator.contract.schema import SCHEMA_FILE, contract_schema, schema_findings, schema_path
 from migrator.errors import MigratorError
+from tests.contract_strategies import CONTRACTISH, JSON, WORKSHOP, get, mutated_workshop, workshop
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "contracts"
-WORKSHOP: dict[str, Any] = json.loads((FIXTURES / "modernizr.json").read_text())
 WORKSHOP_SCHEMA = Draft7Validator(json.loads((FIXTURES / "modernizr_schema.json").read_text()))
 BASELINE = {("$.tables[0].entities[2].attributes[5].type", "attribute.json_as_string"),
             ("$.tables[2].attributes[0].join.else_value", "sql.table"),
             ("$.tables[2].attributes[11].join.else_value", "sql.table")}
 
 Doc = dict[str, Any]
-
-
-def workshop() -> Doc:
-    return copy.deepcopy(WORKSHOP)
 
 
 def errors(findings: list[Finding]) -> list[Finding]:
@@ -547,77 +542,10 @@ def check_invariants(doc: Any) -> list[Finding]:
     return findings
 
 
-SCALARS = st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False, allow_infinity=False) \
-    | st.text(max_size=6)
-JSON = st.recursive(SCALARS, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids,
-                                                                                           max_size=4), max_leaves=16)
-VOCAB = ["tables", "table", "type", "source_table", "source_column", "pk", "sk", "gsis", "index_name",
-         "projection", "projected_attributes", "attributes", "entities", "entity_type", "pk_template", "sk_template",
-         "name", "join", "calculation", "transformation", "satisfies", "estimated_item_size_bytes", "joins",
-         "construction", "select_columns", "cases", "parts", "value", "decimals", "pad", "format"]
-WORDS = ["single-entity", "multi-entity", "INCLUDE", "KEYS_ONLY", "ALL", "S", "N", "M", "L", "BOOL", "self-join",
-         "foreign-key", "multi-column", "conditional", "chain", "lookup-table", "json-construction", "aggregate",
-         "case", "concat", "date-math", "string-format", "date-format", "number-format", "json-parse", "array",
-         "object", "PK", "SK", "GSI1PK", "users", "{x", "{}", ""]
-CONTRACTISH = st.recursive(
-    SCALARS | st.sampled_from(WORDS),
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.sampled_from(VOCAB), kids, max_size=6),
-    max_leaves=30)
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(JSON, CONTRACTISH, st.builds(lambda t: {"tables": t}, st.lists(CONTRACTISH, max_size=3))))
 def test_arbitrary_json_never_raises(doc: Any) -> None:
     check_invariants(doc)
-
-
-def _locations(doc: Any, parts: tuple[PathPart, ...] = ()) -> Iterator[tuple[PathPart, ...]]:
-    yield parts
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _locations(value, (*parts, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from _locations(value, (*parts, i))
-
-
-def _get(doc: Any, parts: tuple[PathPart, ...]) -> Any:
-    for part in parts:
-        doc = doc[part]
-    return doc
-
-
-@st.composite
-def mutated_workshop(draw: st.DrawFn) -> Any:
-    """The workshop contract after 1-4 mutations: drop, retype, insert junk, duplicate, swap a word.
-
-    Half start from the form the workshop's schema accepts (Users given `"attributes": []`), so
-    that the superset property is exercised on contracts that schema accepts.
-    """
-    doc: Any = workshop()
-    if draw(st.booleans()):
-        doc["tables"][0]["attributes"] = []
-    for _ in range(draw(st.integers(1, 4))):
-        parts = draw(st.sampled_from(list(_locations(doc))))
-        node = _get(doc, parts)
-        op = draw(st.sampled_from(["drop", "retype", "junk", "duplicate", "word"]))
-        if not parts and op in ("drop", "retype", "word"):
-            continue
-        parent: Any = _get(doc, parts[:-1]) if parts else None
-        if op == "drop":
-            del parent[parts[-1]]
-        elif op in ("retype", "word"):
-            values = SCALARS | st.lists(SCALARS, max_size=2) if op == "retype" else st.sampled_from(WORDS)
-            parent[parts[-1]] = draw(values)
-        elif op == "junk" and isinstance(node, dict):
-            node[draw(st.sampled_from([*VOCAB, "junk", "comment", "source_colum", "tabel"]))] = draw(JSON)
-        elif op == "junk" and isinstance(node, list):
-            node.insert(draw(st.integers(0, len(node))), draw(JSON))
-        elif op == "duplicate" and isinstance(parent, list):
-            parent.insert(int(parts[-1]), copy.deepcopy(node))
-        elif op == "duplicate" and isinstance(node, list) and node:
-            node.append(copy.deepcopy(node[-1]))
-    return doc
 
 
 EXTENSION_KEYS = {"parts", "separator", "unit", "value", "other_column", "decimals", "pad", "join_alias", "$schema"}
@@ -630,7 +558,7 @@ def _allowed_rejection(doc: Any, finding: Finding) -> bool:
         return True
     if EXTENSION_KEYS & {p for p in parts if isinstance(p, str)}:
         return True
-    return parts[-1] == "operation" and _get(doc, parts[:-1]).get("type") == "date-math"
+    return parts[-1] == "operation" and get(doc, parts[:-1]).get("type") == "date-math"
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

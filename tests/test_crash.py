@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
-from tests.helpers import aws, run_cli, scan_items
+from tests.helpers import aws, run_cli, scan_items, stress
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=stress(5), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(delay=st.floats(min_value=0.1, max_value=6.0))
 def test_apply_killed_at_any_moment_then_finished(sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any],
                                                   delay: float) -> None:

@@ -30,7 +30,7 @@ from migrator.settings import Settings
 from migrator.state.model import State
 from migrator.state.store import StateStore
 from tests.conftest import root_connection
-from tests.helpers import aws
+from tests.helpers import aws, stress
 
 ROWS = [(1, "a", "x"), (2, "b", None), (3, "c", "y"), (4, "d", None), (5, "e", "z")]
 
@@ -244,5 +244,5 @@ class Migration(RuleBasedStateMachine):
 
 def test_state_machine(machine_world: dict[str, Any]) -> None:
     Migration.world = machine_world
-    run_state_machine_as_test(Migration, settings=settings(max_examples=6, stateful_step_count=10, deadline=None,
+    run_state_machine_as_test(Migration, settings=settings(max_examples=stress(6), stateful_step_count=10, deadline=None,
                                                            suppress_health_check=list(HealthCheck)))

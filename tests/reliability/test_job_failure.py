@@ -24,7 +24,7 @@ def test_a_job_that_dies_mid_load_is_failed_with_its_error_line_and_the_next_app
     text = failed.stdout + failed.stderr
     assert failed.returncode == 1 and marker.exists(), text
     line = "RuntimeError: injected fault: the load of OrderItems stops after 300 rows"
-    assert f"load.OrderItems: failed: load.OrderItems: Glue job migrator-load-OrderItems run" in text, text
+    assert "load.OrderItems: failed: load.OrderItems: Glue job migrator-load-OrderItems run" in text, text
     assert f"ended FAILED: {line}" in text, text
     record = state(proj)["resources"]["load.OrderItems"]
     assert record["status"] == "tainted" and line in record["attributes"]["error"]

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from migrator.sandbox import lifecycle
+from migrator.servers import glue_local
+from migrator.servers.glue_runs import RunDir
 from tests.helpers import Emulator
-from tests.reliability.support import (NODE_DONE, assert_loaded, assert_state_true, cli, cli_process,
-                                       destroy_and_check, expected, shop_project, state)
+from tests.reliability.support import (NODE_DONE, assert_loaded, assert_nothing_left, assert_state_true, cli,
+                                       cli_process, destroy_and_check, expected, shop_project, state)
 from tests.reliability.throttle_proxy import Throttling, throttling_proxy
 from tests.shop_reference import CONTRACT
 
@@ -28,14 +30,16 @@ def test_kill_9_at_every_node_boundary_then_converge(sandbox: lifecycle.SandboxR
     for _ in range(100):
         proc = cli_process(proj, "apply", str(CONTRACT), "--auto-approve", "--parallelism", "1")
         assert proc.stdout is not None
-        done = None
+        done, seen = None, []
         for line in proc.stdout:
+            seen.append(line)
             match = NODE_DONE.match(line)
             if match:
                 proc.kill()
                 done = match.group(1)
                 break
-        out, err = proc.communicate(timeout=300)
+        rest, err = proc.communicate(timeout=300)
+        out = "".join(seen) + rest
         if done is None:
             assert proc.returncode == 0 and "No changes." in out, out + err
             break
@@ -81,3 +85,28 @@ def test_kill_9_inside_a_load_then_converge(sandbox: lifecycle.SandboxRecord, sh
         assert_loaded(proj, want)
         assert "No changes." in cli(proj, "plan", str(CONTRACT)).stdout
         destroy_and_check(sandbox, proj)
+
+
+def test_destroy_right_after_a_kill_stops_the_run_left_behind(sandbox: lifecycle.SandboxRecord, shop_db: str,
+                                                              emulator: Emulator, tmp_path: Path) -> None:
+    """A load slowed by throttling is still running when destroy comes: destroy stops the run
+    before it deletes the job, so nothing writes after it and nothing is left."""
+    holder: dict[str, Any] = {}
+    fired = threading.Event()
+
+    def on_write(table: str, written: int) -> None:
+        if table == "OrderItems" and written >= 100 and not fired.is_set():
+            fired.set()
+            holder["proc"].kill()
+
+    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.6, mode="error", on_write=on_write)) as proxy:
+        proj = shop_project(sandbox, shop_db, tmp_path, proxy)
+        proc = holder["proc"] = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
+        proc.communicate(timeout=300)
+        assert fired.is_set() and proc.returncode == -9
+        runs = Path(proj["glue_dir"]) / "runs" / "migrator-load-OrderItems"
+        assert glue_local.active_runs(Path(proj["glue_dir"])), "the throttled load is still running"
+        destroyed = cli(proj, "destroy", "--auto-approve")
+        assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+        assert {RunDir(p).load().state for p in runs.glob("jr_*")} <= {"STOPPED", "SUCCEEDED"}
+        assert_nothing_left(sandbox, proj)
