@@ -244,7 +244,8 @@ def _print_apply_summary(plan: Any, result: Any) -> None:
                 f"{count(Action.REPLACE)} replaced, {count(Action.DELETE)} destroyed.",
                 fg=typer.colors.GREEN if result.ok else typer.colors.RED)
     for address, message in sorted(result.failed.items()):
-        typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
+        named = message if message.startswith(f"{address}:") else f"{address}: {message}"
+        typer.secho(f"Error: {named}", err=True, fg=typer.colors.RED)
     if result.skipped:
         typer.echo("Not attempted because a dependency failed: " + ", ".join(str(a) for a in sorted(result.skipped)))
 

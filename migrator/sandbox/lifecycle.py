@@ -40,12 +40,13 @@ class SandboxRecord:
     moto_process: dict[str, Any] | None = None
 
     def mysql(self) -> processes.ProcessIdentity | None:
-        return processes.ProcessIdentity.from_doc(self.mysql_process) or processes.adopt(self.mysql_pid,
-                                                                                        self.mariadb.marker)
+        """The MariaDB process this record started (a record of an older version: adopted by its marker)."""
+        recorded = processes.ProcessIdentity.from_doc(self.mysql_process)
+        return recorded or processes.adopt(self.mysql_pid, self.mariadb.marker)
 
     def moto(self) -> processes.ProcessIdentity | None:
-        return processes.ProcessIdentity.from_doc(self.moto_process) or processes.adopt(self.moto_pid,
-                                                                                       moto.marker(self.moto_port))
+        recorded = processes.ProcessIdentity.from_doc(self.moto_process)
+        return recorded or processes.adopt(self.moto_pid, moto.marker(self.moto_port))
 
     @property
     def mariadb(self) -> mariadb.MariaDBSpec:
