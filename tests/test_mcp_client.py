@@ -119,6 +119,22 @@ async def test_crash_during_unsafe_call_is_reported_not_repeated(tmp_path: Path)
 
 
 @pytest.mark.anyio
+async def test_one_crash_cutting_many_calls_is_one_failure_for_the_breaker(tmp_path: Path) -> None:
+    """Eight calls in flight when the process dies: all are retried on the restarted server;
+    the breaker (threshold 3) counts the death once, so it stays closed."""
+    async with _hub(tmp_path, breaker_threshold=3, breaker_reset_seconds=60) as hub:
+        await hub.call("flaky", "echo", {"text": "warm"}, parse_envelope)
+        sleepers = [asyncio.create_task(hub.call("flaky", "sleep", {"seconds": 1.0}, parse_envelope,
+                                                 CallOptions(retry=FAST))) for _ in range(8)]
+        await asyncio.sleep(0.3)
+        crashed = await hub.call("flaky", "crash_once", {"tag": "many"}, parse_envelope, CallOptions(retry=FAST))
+        results = await asyncio.gather(*sleepers)
+        assert [r["slept"] for r in results] == [1.0] * 8
+        assert crashed["pid"] and hub.connection("flaky").restarts == 1
+        assert hub.breaker("flaky").state is BreakerState.CLOSED
+
+
+@pytest.mark.anyio
 async def test_circuit_breaker_fails_fast_after_repeated_failures(tmp_path: Path) -> None:
     async with _hub(tmp_path, breaker_threshold=3, breaker_reset_seconds=60) as hub:
         with pytest.raises(ToolError):

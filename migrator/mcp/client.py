@@ -46,7 +46,15 @@ class CallOptions:
 
 
 class ServerDied(Exception):
-    """The session to the server closed (process exited or pipe broken)."""
+    """The session to the server closed (process exited or pipe broken).
+
+    `generation` says which process it was (the connection's restart count), so the calls
+    that were in flight together count as one failure of the server, not one each.
+    """
+
+    def __init__(self, message: str, generation: int = 0) -> None:
+        super().__init__(message)
+        self.generation = generation
 
 
 class ServerConnection:
@@ -145,19 +153,20 @@ class ServerConnection:
 
     async def call_tool(self, name: str, arguments: dict[str, Any], timeout: float) -> CallToolResult:
         session = await self.ensure_started()
+        generation = self.restarts
         try:
             return await session.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout))
         except McpError as exc:
             if exc.error.code == CONNECTION_CLOSED:
                 self.session = None  # the next call restarts the server
-                raise ServerDied(exc.error.message) from exc
+                raise ServerDied(exc.error.message, generation) from exc
             if exc.error.code == REQUEST_TIMEOUT_CODE:
                 raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
                                 tool=name) from exc
             raise ToolError(ErrorCode.INVALID, exc.error.message, server=self.spec.name, tool=name) from exc
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
             self.session = None
-            raise ServerDied(type(exc).__name__) from exc
+            raise ServerDied(type(exc).__name__, generation) from exc
 
     async def list_tools(self, timeout: float = 30.0) -> list[Tool]:
         session = await self.ensure_started()
@@ -201,6 +210,7 @@ class McpHub:
         self._connections: dict[str, ServerConnection] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._breaker_args = (breaker_threshold, breaker_reset_seconds)
+        self._deaths_counted: dict[str, int] = {}  # per server: the last process whose death the breaker saw
 
     async def __aenter__(self) -> McpHub:
         return self
@@ -246,7 +256,9 @@ class McpHub:
                 result = await conn.call_tool(tool, arguments, options.timeout)
                 value = parse(result)
             except ServerDied as exc:
-                breaker.record_failure()
+                if self._deaths_counted.get(server) != exc.generation:  # one death, however many calls it cut
+                    self._deaths_counted[server] = exc.generation
+                    breaker.record_failure()
                 error = ToolError(ErrorCode.UNAVAILABLE,
                                   f"the server stopped during the call ({conn.last_log_line() or exc})",
                                   server=server, tool=tool,
