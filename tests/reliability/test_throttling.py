@@ -31,11 +31,12 @@ def test_throttled_batch_writes_lose_nothing_and_are_counted(sandbox: lifecycle.
         for table in (t["table"] for t in shop_doc()["tables"]):
             record = resources[f"load.{table}"]["attributes"]
             writer = record["writer"]
-            injected = throttling.injected(table)
-            assert injected > 0, table
+            injected = throttling.injected(table)  # may be 0 for a table of two batches
             assert record["items_written"] == counts[table] == throttling.written[table], table
             # every injected answer shows in the record: botocore's silent retries plus the writer's own
             assert writer["sdk_retries"] + writer["throttles"] == injected, (table, writer, injected)
             assert writer["unprocessed"] > 0 or throttling.unprocessed[table] == 0, (table, writer)
-            assert writer["retries"] >= writer["throttles"] - throttling.errors[table], (table, writer)
+            assert writer["retries"] == writer["throttles"], (table, writer)  # each throttle answered by a re-send
+        tables = [t["table"] for t in shop_doc()["tables"]]
+        assert sum(throttling.errors[t] for t in tables) > 0 and sum(throttling.unprocessed[t] for t in tables) > 0
         destroy_and_check(sandbox, proj)
