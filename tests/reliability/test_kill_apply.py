@@ -7,9 +7,10 @@ their detached Glue runs, as they do on AWS; the next apply waits for such a run
 
 from __future__ import annotations
 
+import subprocess
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from migrator.sandbox import lifecycle
 from migrator.servers import glue_local
@@ -19,6 +20,21 @@ from tests.reliability.support import (NODE_DONE, assert_loaded, assert_nothing_
                                        cli_process, destroy_and_check, expected, shop_project, state)
 from tests.reliability.throttle_proxy import Throttling, throttling_proxy
 from tests.shop_reference import CONTRACT
+
+
+@dataclass
+class KillAt:
+    """SIGKILL `proc` once `items` items of `table` have reached the emulator (a proxy callback)."""
+
+    table: str
+    items: int
+    proc: subprocess.Popen[str] | None = None
+    fired: threading.Event = field(default_factory=threading.Event)
+
+    def on_write(self, table: str, written: int) -> None:
+        if table == self.table and written >= self.items and not self.fired.is_set() and self.proc is not None:
+            self.fired.set()
+            self.proc.kill()
 
 
 def test_kill_9_at_every_node_boundary_then_converge(sandbox: lifecycle.SandboxRecord, shop_db: str,
@@ -60,19 +76,12 @@ def test_kill_9_inside_a_load_then_converge(sandbox: lifecycle.SandboxRecord, sh
                                             tmp_path: Path) -> None:
     """Killed once OrderItems has 400 items written; the run it left finishes, the next apply reloads."""
     want = expected(sandbox, shop_db)
-    holder: dict[str, Any] = {}
-    fired = threading.Event()
-
-    def on_write(table: str, written: int) -> None:
-        if table == "OrderItems" and written >= 400 and not fired.is_set():
-            fired.set()
-            holder["proc"].kill()
-
-    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.0, on_write=on_write)) as proxy:
+    kill = KillAt("OrderItems", 400)
+    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.0, on_write=kill.on_write)) as proxy:
         proj = shop_project(sandbox, shop_db, tmp_path, proxy)
-        proc = holder["proc"] = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
+        proc = kill.proc = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
         out, err = proc.communicate(timeout=300)
-        assert fired.is_set() and proc.returncode == -9, out + err
+        assert kill.fired.is_set() and proc.returncode == -9, out + err
         assert "load.OrderItems: job" in out and "Apply complete" not in out
         assert_state_true(sandbox, proj)
         assert "load.OrderItems" not in state(proj)["resources"]
@@ -91,19 +100,12 @@ def test_destroy_right_after_a_kill_stops_the_run_left_behind(sandbox: lifecycle
                                                               emulator: Emulator, tmp_path: Path) -> None:
     """A load slowed by throttling is still running when destroy comes: destroy stops the run
     before it deletes the job, so nothing writes after it and nothing is left."""
-    holder: dict[str, Any] = {}
-    fired = threading.Event()
-
-    def on_write(table: str, written: int) -> None:
-        if table == "OrderItems" and written >= 100 and not fired.is_set():
-            fired.set()
-            holder["proc"].kill()
-
-    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.6, mode="error", on_write=on_write)) as proxy:
+    kill = KillAt("OrderItems", 100)
+    with throttling_proxy(emulator.endpoint, Throttling(fraction=0.6, mode="error", on_write=kill.on_write)) as proxy:
         proj = shop_project(sandbox, shop_db, tmp_path, proxy)
-        proc = holder["proc"] = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
+        proc = kill.proc = cli_process(proj, "apply", str(CONTRACT), "--auto-approve")
         proc.communicate(timeout=300)
-        assert fired.is_set() and proc.returncode == -9
+        assert kill.fired.is_set() and proc.returncode == -9
         runs = Path(proj["glue_dir"]) / "runs" / "migrator-load-OrderItems"
         assert glue_local.active_runs(Path(proj["glue_dir"])), "the throttled load is still running"
         destroyed = cli(proj, "destroy", "--auto-approve")
