@@ -31,6 +31,9 @@ UNREPEATABLE = [("migrator-dynamodb", "create_table"), ("migrator-dynamodb", "up
                 ("migrator-glue", "create_connection")]
 
 
+@pytest.mark.open_bug  # OPEN BUG: about 1 run in 8 the apply hangs after the four deaths (no call
+# returns, no server log line after the crash; seen in a clean-clone CI run at c3ed426). Not in the
+# default run until the hang is found: `python3 -m pytest -m open_bug tests/reliability` reproduces it.
 def test_a_server_dying_in_a_repeatable_call_is_restarted_and_the_call_retried(
         sandbox: lifecycle.SandboxRecord, shop_db: str, emulator: Emulator, tmp_path: Path) -> None:
     """Each of the four servers dies once in a repeatable call. Those calls are retried on a
