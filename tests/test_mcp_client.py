@@ -38,6 +38,8 @@ def _hub(tmp_path: Path, **kwargs: object) -> McpHub:
                   "env": {"FLAKY_DIR": str(state), "PYTHONPATH": str(REPO)}},
         "missing": {"command": "definitely-not-a-command-xyz"},
         "dies": {"command": sys.executable, "args": ["-c", "import sys; print('boom: bad config', file=sys.stderr); sys.exit(3)"]},
+        "once": {"command": sys.executable, "args": [str(REPO / "tests/fixtures/answer_then_exit_server.py")],
+                 "env": {"ONCE_DIR": str(state)}},
     }}
     return McpHub(parse_config(doc, None, os.environ), log_dir=tmp_path / "logs", rng=random.Random(7), **kwargs)
 
@@ -103,6 +105,27 @@ async def test_crashed_server_is_restarted_and_a_safe_call_repeated(tmp_path: Pa
         assert hub.connection("flaky").restarts == 1
         # The next call uses the new process without another restart.
         assert (await hub.call("flaky", "echo", {"text": "y"}, parse_envelope))["pid"] == out["pid"]
+
+
+@pytest.mark.anyio
+async def test_a_server_that_exits_right_after_answering_neither_hangs_nor_repeats_the_call(tmp_path: Path) -> None:
+    """Each process answers one call and exits at once. The answer is kept (not repeated, even
+    for an unsafe call), and no call waits for its timeout on the dead process.
+
+    Regression: the SDK lists the tools after a session's first answer, with no timeout; a
+    server gone by then left that request, and the apply, waiting for ever."""
+    parse = lambda r: r.structuredContent  # noqa: E731
+    async with _hub(tmp_path) as hub:
+        async def calls() -> list[int]:
+            # The first is answered by a fresh process, so it must come back even though unsafe;
+            # the later ones may also be sent before the death is seen, so they are repeatable.
+            first = await hub.call("once", "once", {}, parse, CallOptions(timeout=30, idempotent=False))
+            rest = [await hub.call("once", "once", {}, parse, CallOptions(timeout=30, retry=FAST)) for _ in range(4)]
+            return [first["pid"], *(r["pid"] for r in rest)]
+        pids = await asyncio.wait_for(calls(), 25)  # less than one call's timeout: none may wait for it
+        assert hub.connection("once").restarts >= 4
+    assert len(set(pids)) == 5
+    assert _count(tmp_path, "calls") == 5  # every answered call was answered once
 
 
 @pytest.mark.anyio

@@ -24,6 +24,7 @@ from typing import Any, TextIO, TypeVar
 import anyio
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from anyio.streams.memory import MemoryObjectReceiveStream
 from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
@@ -36,6 +37,8 @@ T = TypeVar("T")
 #: environment a server inherits from migrator unless its mcp.json entry sets it.
 FORWARDED_PREFIXES: tuple[str, ...] = ("AWS_", "MYSQL_")
 REQUEST_TIMEOUT_CODE = 408
+#: how much longer than its timeout a call may take in all (sending, the SDK's own bookkeeping).
+DEADLINE_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,37 @@ class ServerDied(Exception):
         self.generation = generation
 
 
+@dataclass
+class _Session:
+    """One server process and its session. Never revived: a dead one is replaced by a new one,
+    so nothing that still holds the old one (a late error, a slow teardown) can touch its successor."""
+
+    generation: int
+    client: ClientSession
+    received: MemoryObjectReceiveStream[Any]  # the transport's stream of the server's messages
+    task: asyncio.Task[None]
+    stop: asyncio.Event
+    dead: bool = False
+
+    @property
+    def alive(self) -> bool:
+        # The transport closes `received` when the server's stdout ends, i.e. when the process has
+        # died: a request sent after that would never be answered, so it must not be sent at all.
+        return not self.dead and not self.task.done() and self.received.statistics().open_send_streams > 0
+
+
 class ServerConnection:
-    """One stdio server process and its initialised session."""
+    """One stdio server at a time, restarted when it dies."""
 
     def __init__(self, spec: ServerSpec, log_dir: Path, *, start_timeout: float = 60.0) -> None:
         self.spec = spec
         self.log_path = log_dir / f"{spec.name}.log"
         self.start_timeout = start_timeout
-        self.session: ClientSession | None = None
         self.server_info: dict[str, Any] = {}
+        self.tools: list[Tool] = []
         self.started_in: float | None = None
         self.restarts = 0
-        self._task: asyncio.Task[None] | None = None
-        self._stop: asyncio.Event | None = None
+        self._current: _Session | None = None
         self._lock = asyncio.Lock()
         self._log: TextIO | None = None
 
@@ -79,17 +100,17 @@ class ServerConnection:
         return StdioServerParameters(command=self.spec.command, args=list(self.spec.args), env=env,
                                      cwd=self.spec.cwd)
 
-    async def ensure_started(self) -> ClientSession:
+    async def ensure_started(self) -> _Session:
         async with self._lock:
-            if self.session is not None and self._task is not None and not self._task.done():
-                return self.session
-            # Not started, or died: a dead session is replaced by a fresh process.
-            if self._task is not None:
+            current = self._current
+            if current is not None and current.alive:
+                return current
+            if current is not None:  # it died: a fresh process replaces it
                 await self._shutdown()
                 self.restarts += 1
             return await self._start()
 
-    async def _start(self) -> ClientSession:
+    async def _start(self) -> _Session:
         if shutil.which(self.spec.command) is None and not Path(self.spec.command).exists():
             raise ToolError(ErrorCode.UNAVAILABLE, f"command '{self.spec.command}' was not found",
                             server=self.spec.name,
@@ -98,24 +119,28 @@ class ServerConnection:
         self._log = open(self.log_path, "a", encoding="utf-8")
         self._log.write(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}\n")
         self._log.flush()
-        ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
-        self._stop = asyncio.Event()
+        ready: asyncio.Future[tuple[ClientSession, MemoryObjectReceiveStream[Any]]] = \
+            asyncio.get_running_loop().create_future()
+        stop = asyncio.Event()
         began = time.monotonic()
-        self._task = asyncio.create_task(self._hold(ready, self._stop), name=f"mcp:{self.spec.name}")
+        task = asyncio.create_task(self._hold(ready, stop), name=f"mcp:{self.spec.name}")
         try:
-            session = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
+            client, received = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
         except asyncio.TimeoutError:
-            await self._shutdown()
+            await self._stop_task(task, stop)
+            self._close_log()
             raise ToolError(ErrorCode.UNAVAILABLE, f"did not initialise within {self.start_timeout:.0f} s",
                             server=self.spec.name, hint=f"see {self.log_path}") from None
         except BaseException as exc:
-            await self._shutdown()
+            await self._stop_task(task, stop)
+            self._close_log()
             raise self._start_failure(exc) from None
         self.started_in = time.monotonic() - began
-        self.session = session
-        return session
+        self._current = _Session(self.restarts, client, received, task, stop)
+        return self._current
 
-    async def _hold(self, ready: asyncio.Future[ClientSession], stop: asyncio.Event) -> None:
+    async def _hold(self, ready: asyncio.Future[tuple[ClientSession, MemoryObjectReceiveStream[Any]]],
+                    stop: asyncio.Event) -> None:
         try:
             assert self._log is not None  # opened by _start before this task runs
             async with stdio_client(self._params(), errlog=self._log) as (read, write):
@@ -123,15 +148,17 @@ class ServerConnection:
                     init = await session.initialize()
                     self.server_info = {"name": init.serverInfo.name, "version": init.serverInfo.version,
                                         "protocol": init.protocolVersion}
-                    ready.set_result(session)
+                    # Listing fills the SDK's cache of output schemas. Without it the SDK lists the
+                    # tools after the first answer, with no timeout: if the server dies just then,
+                    # that request is never answered and the call hangs for ever.
+                    self.tools = await _list_all(session, self.start_timeout)
+                    ready.set_result((session, read))
                     await stop.wait()
         except BaseException as exc:  # noqa: BLE001 - reported through the future or on the next call
             if not ready.done():
                 ready.set_exception(exc if isinstance(exc, Exception) else ServerDied(str(exc)))
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-        finally:
-            self.session = None
 
     def _start_failure(self, exc: BaseException) -> ToolError:
         tail = self.last_log_line()
@@ -152,43 +179,52 @@ class ServerConnection:
         return lines[-1][:300] if lines else ""
 
     async def call_tool(self, name: str, arguments: dict[str, Any], timeout: float) -> CallToolResult:
-        session = await self.ensure_started()
-        generation = self.restarts
+        live = await self.ensure_started()
         try:
-            return await session.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout))
+            # The SDK's read timeout covers waiting for the answer only; this deadline covers
+            # everything the call can wait on (sending included), so no call outlives it.
+            return await asyncio.wait_for(
+                live.client.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout)),
+                timeout + DEADLINE_GRACE_SECONDS)
         except McpError as exc:
             if exc.error.code == CONNECTION_CLOSED:
-                self.session = None  # the next call restarts the server
-                raise ServerDied(exc.error.message, generation) from exc
+                live.dead = True
+                raise ServerDied(exc.error.message, live.generation) from exc
             if exc.error.code == REQUEST_TIMEOUT_CODE:
-                raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
-                                tool=name) from exc
+                raise self._timed_out(live, name, timeout) from exc
             raise ToolError(ErrorCode.INVALID, exc.error.message, server=self.spec.name, tool=name) from exc
+        except asyncio.TimeoutError as exc:
+            raise self._timed_out(live, name, timeout) from exc
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
-            self.session = None
-            raise ServerDied(type(exc).__name__, generation) from exc
+            live.dead = True
+            raise ServerDied(type(exc).__name__, live.generation) from exc
 
-    async def list_tools(self, timeout: float = 30.0) -> list[Tool]:
-        session = await self.ensure_started()
-        tools: list[Tool] = []
-        cursor: str | None = None
-        while True:
-            page = await asyncio.wait_for(session.list_tools(cursor=cursor), timeout)
-            tools.extend(page.tools)
-            cursor = page.nextCursor
-            if not cursor:
-                return tools
+    def _timed_out(self, live: _Session, tool: str, timeout: float) -> Exception:
+        if not live.alive:  # no answer because the process is gone, not because it is slow
+            live.dead = True
+            return ServerDied("the server exited without answering", live.generation)
+        return ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name, tool=tool)
+
+    async def list_tools(self) -> list[Tool]:
+        """The tools the running server offers (listed when it started)."""
+        await self.ensure_started()
+        return list(self.tools)
 
     async def _shutdown(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), 10)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - a dying server may fail its own exit
-                self._task.cancel()
-        self._task = None
-        self.session = None
+        current, self._current = self._current, None
+        if current is not None:
+            await self._stop_task(current.task, current.stop)
+        self._close_log()
+
+    @staticmethod
+    async def _stop_task(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 10)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - a dying server may fail its own exit
+            task.cancel()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -196,6 +232,18 @@ class ServerConnection:
     async def close(self) -> None:
         async with self._lock:
             await self._shutdown()
+
+
+async def _list_all(session: ClientSession, timeout: float) -> list[Tool]:
+    tools: list[Tool] = []
+    cursor: str | None = None
+    with anyio.fail_after(timeout):
+        while True:
+            page = await session.list_tools(cursor=cursor)
+            tools.extend(page.tools)
+            cursor = page.nextCursor
+            if not cursor:
+                return tools
 
 
 class McpHub:
@@ -285,8 +333,4 @@ class McpHub:
             await asyncio.sleep(options.retry.delay(attempt, self.rng))
 
     async def list_tools(self, server: str) -> list[Tool]:
-        try:
-            return await self.connection(server).list_tools()
-        except ServerDied as exc:
-            raise ToolError(ErrorCode.UNAVAILABLE, f"the server stopped while listing tools ({exc})",
-                            server=server) from None
+        return await self.connection(server).list_tools()
