@@ -38,7 +38,7 @@ def _hub(tmp_path: Path, **kwargs: object) -> McpHub:
                   "env": {"FLAKY_DIR": str(state), "PYTHONPATH": str(REPO)}},
         "missing": {"command": "definitely-not-a-command-xyz"},
         "dies": {"command": sys.executable, "args": ["-c", "import sys; print('boom: bad config', file=sys.stderr); sys.exit(3)"]},
-        "once": {"command": sys.executable, "args": [str(REPO / "tests/fixtures/answer_then_exit_server.py")],
+        "once": {"command": sys.executable, "args": [str(REPO / "tests/fixtures/abrupt_server.py")],
                  "env": {"ONCE_DIR": str(state)}},
     }}
     return McpHub(parse_config(doc, None, os.environ), log_dir=tmp_path / "logs", rng=random.Random(7), **kwargs)
@@ -126,6 +126,29 @@ async def test_a_server_that_exits_right_after_answering_neither_hangs_nor_repea
         assert hub.connection("once").restarts >= 4
     assert len(set(pids)) == 5
     assert _count(tmp_path, "calls") == 5  # every answered call was answered once
+
+
+@pytest.mark.anyio
+async def test_calls_on_a_server_that_hung_up_fail_at_once_not_at_their_timeout(tmp_path: Path) -> None:
+    """The server stops reading and never answers; the next request's write fails while its
+    output is still open. Both calls learn at once that the process is gone: the unsafe one
+    in flight says so in one sentence, the repeatable one is answered by a new process.
+
+    Regression: the broken write tore the SDK session down before it told the waiting calls,
+    so each waited for its whole timeout (60 s in an apply)."""
+    parse = lambda r: r.structuredContent  # noqa: E731
+    async with _hub(tmp_path) as hub:
+        await hub.connection("once").ensure_started()
+        began = time.monotonic()
+        hung = asyncio.create_task(hub.call("once", "hang_up", {}, parse, CallOptions(timeout=30, idempotent=False)))
+        await asyncio.sleep(0.5)
+        retried = await asyncio.wait_for(hub.call("once", "once", {}, parse, CallOptions(timeout=30, retry=FAST)), 25)
+        with pytest.raises(ToolError) as info:
+            await asyncio.wait_for(hung, 25)
+        elapsed = time.monotonic() - began
+    assert "not safe to repeat" in str(info.value) and "'hang_up'" in str(info.value)
+    assert retried["pid"] and _count(tmp_path, "calls") == 1
+    assert elapsed < 20, f"the calls waited {elapsed:.0f} s for a dead server"
 
 
 @pytest.mark.anyio

@@ -24,7 +24,7 @@ from typing import Any, TextIO, TypeVar
 import anyio
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
@@ -39,6 +39,8 @@ FORWARDED_PREFIXES: tuple[str, ...] = ("AWS_", "MYSQL_")
 REQUEST_TIMEOUT_CODE = 408
 #: how much longer than its timeout a call may take in all (sending, the SDK's own bookkeeping).
 DEADLINE_GRACE_SECONDS = 5.0
+#: how long an answer that arrived just before the server died may take to reach its caller.
+ANSWER_GRACE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,14 @@ class _Session:
 
     generation: int
     client: ClientSession
-    received: MemoryObjectReceiveStream[Any]  # the transport's stream of the server's messages
+    ended: asyncio.Event  # set when the server's output ended (it died) or the transport failed
     task: asyncio.Task[None]
     stop: asyncio.Event
     dead: bool = False
 
     @property
     def alive(self) -> bool:
-        # The transport closes `received` when the server's stdout ends, i.e. when the process has
-        # died: a request sent after that would never be answered, so it must not be sent at all.
-        return not self.dead and not self.task.done() and self.received.statistics().open_send_streams > 0
+        return not self.dead and not self.ended.is_set() and not self.task.done()
 
 
 class ServerConnection:
@@ -119,13 +119,12 @@ class ServerConnection:
         self._log = open(self.log_path, "a", encoding="utf-8")
         self._log.write(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}\n")
         self._log.flush()
-        ready: asyncio.Future[tuple[ClientSession, MemoryObjectReceiveStream[Any]]] = \
-            asyncio.get_running_loop().create_future()
-        stop = asyncio.Event()
+        ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
+        stop, ended = asyncio.Event(), asyncio.Event()
         began = time.monotonic()
-        task = asyncio.create_task(self._hold(ready, stop), name=f"mcp:{self.spec.name}")
+        task = asyncio.create_task(self._hold(ready, stop, ended), name=f"mcp:{self.spec.name}")
         try:
-            client, received = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
+            client = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
         except asyncio.TimeoutError:
             await self._stop_task(task, stop)
             self._close_log()
@@ -136,29 +135,36 @@ class ServerConnection:
             self._close_log()
             raise self._start_failure(exc) from None
         self.started_in = time.monotonic() - began
-        self._current = _Session(self.restarts, client, received, task, stop)
+        self._current = _Session(self.restarts, client, ended, task, stop)
         return self._current
 
-    async def _hold(self, ready: asyncio.Future[tuple[ClientSession, MemoryObjectReceiveStream[Any]]],
-                    stop: asyncio.Event) -> None:
+    async def _hold(self, ready: asyncio.Future[ClientSession], stop: asyncio.Event, ended: asyncio.Event) -> None:
         try:
             assert self._log is not None  # opened by _start before this task runs
             async with stdio_client(self._params(), errlog=self._log) as (read, write):
-                async with ClientSession(read, write) as session:
-                    init = await session.initialize()
-                    self.server_info = {"name": init.serverInfo.name, "version": init.serverInfo.version,
-                                        "protocol": init.protocolVersion}
-                    # Listing fills the SDK's cache of output schemas. Without it the SDK lists the
-                    # tools after the first answer, with no timeout: if the server dies just then,
-                    # that request is never answered and the call hangs for ever.
-                    self.tools = await _list_all(session, self.start_timeout)
-                    ready.set_result((session, read))
-                    await stop.wait()
+                # The session reads through a relay that sets `ended` when the server's output
+                # ends, so calls waiting on a dead process learn it at once, not at their timeout.
+                relay_in, relay_out = anyio.create_memory_object_stream[Any](0)
+                async with anyio.create_task_group() as relays:
+                    relays.start_soon(_relay, read, relay_in, ended)
+                    async with ClientSession(relay_out, write) as session:
+                        init = await session.initialize()
+                        self.server_info = {"name": init.serverInfo.name, "version": init.serverInfo.version,
+                                            "protocol": init.protocolVersion}
+                        # Listing fills the SDK's cache of output schemas. Without it the SDK lists
+                        # the tools after the first answer, with no timeout: if the server dies just
+                        # then, that request is never answered and the call hangs for ever.
+                        self.tools = await _list_all(session, self.start_timeout)
+                        ready.set_result(session)
+                        await stop.wait()
+                    relays.cancel_scope.cancel()
         except BaseException as exc:  # noqa: BLE001 - reported through the future or on the next call
             if not ready.done():
                 ready.set_exception(exc if isinstance(exc, Exception) else ServerDied(str(exc)))
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
+        finally:
+            ended.set()
 
     def _start_failure(self, exc: BaseException) -> ToolError:
         tail = self.last_log_line()
@@ -180,30 +186,48 @@ class ServerConnection:
 
     async def call_tool(self, name: str, arguments: dict[str, Any], timeout: float) -> CallToolResult:
         live = await self.ensure_started()
+        if not live.alive:  # it died after it was handed out: a request to it would go nowhere
+            live = await self.ensure_started()
+        call = asyncio.ensure_future(
+            live.client.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout)))
+        ended = asyncio.ensure_future(live.ended.wait())
         try:
             # The SDK's read timeout covers waiting for the answer only; this deadline covers
             # everything the call can wait on (sending included), so no call outlives it.
-            return await asyncio.wait_for(
-                live.client.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout)),
-                timeout + DEADLINE_GRACE_SECONDS)
+            await asyncio.wait({call, ended}, timeout=timeout + DEADLINE_GRACE_SECONDS,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not call.done() and ended.done():
+                # The process is gone. An answer that arrived before its output ended still comes
+                # through (the caller may just not have run yet); nothing else will.
+                await asyncio.wait({call}, timeout=ANSWER_GRACE_SECONDS)
+            if not call.done():
+                if live.ended.is_set():
+                    live.dead = True
+                    raise ServerDied("the server exited without answering", live.generation)
+                raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
+                                tool=name)
+            return self._result(live, name, timeout, call)
+        finally:
+            for waiter in (call, ended):
+                waiter.cancel()
+
+    def _result(self, live: _Session, name: str, timeout: float, call: asyncio.Future[CallToolResult]) -> CallToolResult:
+        try:
+            return call.result()
         except McpError as exc:
             if exc.error.code == CONNECTION_CLOSED:
                 live.dead = True
                 raise ServerDied(exc.error.message, live.generation) from exc
             if exc.error.code == REQUEST_TIMEOUT_CODE:
-                raise self._timed_out(live, name, timeout) from exc
+                if not live.alive:  # no answer because the process is gone, not because it is slow
+                    live.dead = True
+                    raise ServerDied("the server exited without answering", live.generation) from exc
+                raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
+                                tool=name) from exc
             raise ToolError(ErrorCode.INVALID, exc.error.message, server=self.spec.name, tool=name) from exc
-        except asyncio.TimeoutError as exc:
-            raise self._timed_out(live, name, timeout) from exc
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
             live.dead = True
             raise ServerDied(type(exc).__name__, live.generation) from exc
-
-    def _timed_out(self, live: _Session, tool: str, timeout: float) -> Exception:
-        if not live.alive:  # no answer because the process is gone, not because it is slow
-            live.dead = True
-            return ServerDied("the server exited without answering", live.generation)
-        return ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name, tool=tool)
 
     async def list_tools(self) -> list[Tool]:
         """The tools the running server offers (listed when it started)."""
@@ -232,6 +256,16 @@ class ServerConnection:
     async def close(self) -> None:
         async with self._lock:
             await self._shutdown()
+
+
+async def _relay(source: MemoryObjectReceiveStream[Any], sink: MemoryObjectSendStream[Any],
+                 ended: asyncio.Event) -> None:
+    try:
+        async with sink:
+            async for message in source:
+                await sink.send(message)
+    finally:
+        ended.set()
 
 
 async def _list_all(session: ClientSession, timeout: float) -> list[Tool]:
