@@ -140,3 +140,21 @@ def test_corrupt_record_is_a_sentence(tmp_path: Path) -> None:
     (tmp_path / "sandbox.json").write_text("{oops")
     out = _cli("sandbox", "status", "--dir", str(tmp_path))
     assert out.returncode == 1 and "is not a sandbox record" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_installing_a_datadir_leaves_other_servers_temporary_tables_alone(tmp_path: Path) -> None:
+    """MariaDB deletes every `#sql*` file in its tmpdir when it starts, the bootstrap of
+    mariadb-install-db included. With the shared tmpdir that removed the temporary tables of
+    any other MariaDB running on the machine (seen: a segfault in CI; "Error on delete of
+    '/tmp/#sql-temptable-…'" when two sandboxes were made at once)."""
+    shared = Path(os.environ.get("TMPDIR") or "/tmp")
+    sentinel = shared / f"#sql-temptable-{os.getpid():x}-{time.monotonic_ns():x}-1.MAI"
+    sentinel.write_bytes(b"another server's temporary table")
+    try:
+        spec = mariadb.MariaDBSpec(tmp_path / "mariadb", port=0, user="u", password="p", database="d")
+        mariadb.initialise(spec)
+        assert sentinel.exists(), "mariadb-install-db cleaned the shared tmpdir"
+    finally:
+        sentinel.unlink(missing_ok=True)
+    assert (spec.datadir / "mysql").is_dir()
+    assert sorted(p.name for p in spec.root.iterdir()) == ["data", "tmp"]  # no half-made datadir beside it

@@ -59,18 +59,34 @@ def binaries() -> tuple[str, str]:
 
 
 def initialise(spec: MariaDBSpec) -> None:
-    """Create the datadir once; a datadir that exists is kept with its data."""
+    """Create the datadir once; a datadir that exists is kept with its data.
+
+    Built beside its place and renamed when complete, so a failed or interrupted install never
+    leaves a datadir that looks made. MariaDB deletes every `#sql*` file in its tmpdir when it
+    starts, the bootstrap included: with the shared /tmp it removed the temporary tables of any
+    other MariaDB running on the machine (a segfault in one, "Error on delete of '/tmp/#sql-…'"
+    in the other), so it gets the sandbox's own tmpdir.
+    """
     if (spec.datadir / "mysql").is_dir():
         return
     _, install = binaries()
-    spec.datadir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([install, "--no-defaults", "--user=root", f"--datadir={spec.datadir}",
-                           "--auth-root-authentication-method=normal", "--skip-test-db"],
+    partial = spec.datadir.with_name(spec.datadir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    spec.tmpdir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([install, "--no-defaults", "--user=root", f"--datadir={partial}",
+                           "--auth-root-authentication-method=normal", "--skip-test-db", f"--tmpdir={spec.tmpdir}"],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise MigratorError(f"mariadb-install-db failed for {spec.datadir}: {tail[0]}",
-                            hint="remove that folder and run `migrator sandbox up` again")
+        shutil.rmtree(partial, ignore_errors=True)
+        lines = (done.stderr + done.stdout).splitlines()
+        errors = [l.strip() for l in lines if "ERROR" in l and "Aborting" not in l] or [l.strip() for l in lines[-1:]]
+        raise MigratorError(f"mariadb-install-db failed for {spec.datadir}: {(errors or ['no output'])[0]}",
+                            hint="run `migrator sandbox up` again; if it fails the same way, check the disk "
+                                 f"and {spec.root}")
+    if spec.datadir.exists():
+        shutil.rmtree(spec.datadir)  # an empty or half-made datadir from an older version
+    partial.rename(spec.datadir)
 
 
 def start(spec: MariaDBSpec) -> processes.ProcessIdentity:
