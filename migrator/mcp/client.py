@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp import ClientSession, McpError, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
@@ -69,14 +69,13 @@ class _Session:
 
     generation: int
     client: ClientSession
-    ended: asyncio.Event  # set when the server's output ended (it died) or the transport failed
+    ended: asyncio.Event  # set when the server's output ended, the transport failed or a call saw it die
     task: asyncio.Task[None]
     stop: asyncio.Event
-    dead: bool = False
 
     @property
     def alive(self) -> bool:
-        return not self.dead and not self.ended.is_set() and not self.task.done()
+        return not self.ended.is_set() and not self.task.done()
 
 
 class ServerConnection:
@@ -186,8 +185,6 @@ class ServerConnection:
 
     async def call_tool(self, name: str, arguments: dict[str, Any], timeout: float) -> CallToolResult:
         live = await self.ensure_started()
-        if not live.alive:  # it died after it was handed out: a request to it would go nowhere
-            live = await self.ensure_started()
         call = asyncio.ensure_future(
             live.client.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout)))
         ended = asyncio.ensure_future(live.ended.wait())
@@ -201,11 +198,7 @@ class ServerConnection:
                 # through (the caller may just not have run yet); nothing else will.
                 await asyncio.wait({call}, timeout=ANSWER_GRACE_SECONDS)
             if not call.done():
-                if live.ended.is_set():
-                    live.dead = True
-                    raise ServerDied("the server exited without answering", live.generation)
-                raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
-                                tool=name)
+                raise self._no_answer(live, name, timeout)
             return self._result(live, name, timeout, call)
         finally:
             for waiter in (call, ended):
@@ -216,18 +209,19 @@ class ServerConnection:
             return call.result()
         except McpError as exc:
             if exc.error.code == CONNECTION_CLOSED:
-                live.dead = True
+                live.ended.set()
                 raise ServerDied(exc.error.message, live.generation) from exc
             if exc.error.code == REQUEST_TIMEOUT_CODE:
-                if not live.alive:  # no answer because the process is gone, not because it is slow
-                    live.dead = True
-                    raise ServerDied("the server exited without answering", live.generation) from exc
-                raise ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name,
-                                tool=name) from exc
+                raise self._no_answer(live, name, timeout) from exc
             raise ToolError(ErrorCode.INVALID, exc.error.message, server=self.spec.name, tool=name) from exc
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:
-            live.dead = True
+            live.ended.set()
             raise ServerDied(type(exc).__name__, live.generation) from exc
+
+    def _no_answer(self, live: _Session, tool: str, timeout: float) -> Exception:
+        if not live.alive:  # no answer because the process is gone, not because it is slow
+            return ServerDied("the server exited without answering", live.generation)
+        return ToolError(ErrorCode.TIMEOUT, f"no answer within {timeout:.0f} s", server=self.spec.name, tool=tool)
 
     async def list_tools(self) -> list[Tool]:
         """The tools the running server offers (listed when it started)."""
