@@ -38,7 +38,7 @@ def _settings(state_dir: Path, bucket: str, glue_role: str, source_host: str | N
 
 def _read_contract(path: Path) -> Any:
     from migrator.contract.load import read_contract
-    from migrator.contract.model import Severity
+    from migrator.findings import Severity
     from migrator.plan.render_text import render_findings
 
     contract, findings = read_contract(path)

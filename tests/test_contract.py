@@ -22,7 +22,8 @@ import migrator
 import migrator.contract.schema
 from migrator.contract.build import build_contract
 from migrator.contract.load import (check_contract, load_contract, parse_json, read_contract, validate_file)
-from migrator.contract.model import Contract, Finding, Severity
+from migrator.contract.model import Contract
+from migrator.findings import Finding, Severity
 from migrator.contract.paths import PathPart, child, json_path, parse_path
 from migrator.contract.schema import SCHEMA_FILE, contract_schema, schema_findings, schema_path
 from migrator.errors import MigratorError

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.graph import KINDS, Address, Node
 from migrator.plan.model import Action, AttributeChange, Change, Plan
 from migrator.plan.render_json import FORMAT_VERSION, KNOWN_AFTER_APPLY, plan_json, plan_schema

@@ -19,7 +19,8 @@ from migrator.compile.names import job_name, view_name
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
 from migrator.compile.views import Entity, compile_view
-from migrator.contract.model import Attribute, Contract, Finding, Severity, Table, Transformation
+from migrator.contract.model import Attribute, Contract, Table, Transformation
+from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
 from migrator.mcp.facades import SchemaInfo, ServerInfo
 from migrator.settings import Settings

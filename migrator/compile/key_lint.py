@@ -5,7 +5,8 @@ but that name nothing."""
 from __future__ import annotations
 
 from migrator.compile.views import PLACEHOLDER, Entity
-from migrator.contract.model import Finding, Severity, Table
+from migrator.contract.model import Table
+from migrator.findings import Finding, Severity
 from migrator.mcp.facades import SchemaInfo
 
 NUMERIC = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.contract.model import Attribute, Finding, Severity, Table
+from migrator.contract.model import Attribute, Table
+from migrator.findings import Finding, Severity
 
 KEY_TYPES = {"S", "N", "B"}
 

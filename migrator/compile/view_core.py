@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from migrator.compile.fragments import FragmentError, parse_fragment
-from migrator.contract.model import Attribute, Calculation, Finding, Join, Severity
+from migrator.contract.model import Attribute, Calculation, Join
+from migrator.findings import Finding, Severity
 from migrator.mcp.facades import SchemaInfo, ServerInfo, TableInfo
 
 BASE = "t0"

@@ -16,7 +16,7 @@ from migrator.compile.joins import JoinCompiler, split_order
 from migrator.compile.transformations import TransformationCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
                                         iso_timestamp)
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.mcp.facades import SchemaInfo, ServerInfo
 
 __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBuilder", "ViewSpec", "compile_view",

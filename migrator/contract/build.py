@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from migrator.contract.lint import is_whole
-from migrator.contract.model import (Attribute, Calculation, CaseWhen, ChainStep, Construction, Contract, Entity,
-                                     Finding, Gsi, Join, Table, Transformation)
+from migrator.contract.model import Attribute, Calculation, CaseWhen, ChainStep, Construction, Contract, Entity, Gsi, Join, Table, Transformation
+from migrator.findings import Finding
 from migrator.contract.paths import ROOT, child
 from migrator.contract.schema import node_keys
 from migrator.errors import MigratorError

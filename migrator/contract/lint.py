@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.contract.paths import ROOT, child
 from migrator.contract.schema import near
 

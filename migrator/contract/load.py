@@ -15,7 +15,8 @@ from typing import Any
 
 from migrator.contract.build import build_contract
 from migrator.contract.lint import lint_findings
-from migrator.contract.model import Contract, Finding, Severity
+from migrator.contract.model import Contract
+from migrator.findings import Finding, Severity
 from migrator.contract.paths import ROOT, child, sort_key
 from migrator.contract.schema import schema_findings, unknown_key_findings
 from migrator.errors import MigratorError

@@ -19,7 +19,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 import migrator
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.contract.paths import PathPart, child, json_path, node_name
 from migrator.errors import MigratorError
 

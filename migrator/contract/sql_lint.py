@@ -11,7 +11,7 @@ from typing import Any
 from sqlglot import exp
 
 from migrator.compile.fragments import FragmentError, parse_fragment
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.contract.paths import child
 
 Fragment = tuple[str, str, set[str]]  # (text, path, table names the fragment may use)

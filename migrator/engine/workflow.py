@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, replace
 
 from migrator.compile.contract import Compiled, SourceCredentials, compile_contract
-from migrator.contract.model import Contract, Finding, Severity
+from migrator.contract.model import Contract
+from migrator.findings import Finding, Severity
 from migrator.errors import ConfigError
 from migrator.mcp.config import McpConfig
 from migrator.mcp.roles import Facades

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from migrator.contract.model import Finding
+from migrator.findings import Finding
 from migrator.graph import Address, Node
 from migrator.state.model import ResourceState
 

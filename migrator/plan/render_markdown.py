@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.plan.model import Action, Change, Plan, is_drift
 from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json, public_change
 from migrator.plan.render_text import reason_text, render_change

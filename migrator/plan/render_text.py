@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from migrator.contract.model import Finding, Severity
+from migrator.findings import Finding, Severity
 from migrator.plan.model import SYMBOL, Action, Change, Plan, is_drift
 
 REASONS = {

@@ -23,7 +23,8 @@ from migrator.compile.names import view_name
 from migrator.compile.views import ViewSpec, compile_view
 from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
-from migrator.contract.model import Finding, Severity, Table
+from migrator.contract.model import Table
+from migrator.findings import Finding, Severity
 from migrator.mcp.adapters.builtin import schema_from_doc
 from migrator.mcp.facades import SchemaInfo, ServerInfo
 from migrator.servers.mysql import MySQLTools, Settings

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator.contract.model import Severity
+from migrator.findings import Severity
 from tests.patterns import contracts as c
 from tests.patterns.reference import expected_rows, sql_literal
 from tests.patterns.support import (REGIONS, SETTINGS, TEXT, PatternDB, categories, customers, keys, orders,

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator.contract.model import Severity
+from migrator.findings import Severity
 from tests.patterns import contracts as c
 from tests.patterns.reference import expected_rows
 from tests.patterns.support import (FEW_IDS, REGIONS, SETTINGS, TEXT, PatternDB, addresses, categories, customers,

@@ -12,7 +12,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from migrator.contract.model import Severity
+from migrator.findings import Severity
 from migrator.mcp.facades import ServerInfo
 from tests.patterns.contracts import every_pattern
 from tests.patterns.support import PatternDB, entity_views, model

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrator.contract.load import check_contract
-from migrator.contract.model import Severity
+from migrator.findings import Severity
 from migrator.sandbox import lifecycle
 from tests.patterns.contracts import agg, fk
 from tests.patterns.support import PatternDB, attr, entity_views, model, single
