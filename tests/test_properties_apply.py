@@ -23,13 +23,10 @@ from hypothesis import strategies as st
 
 from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
-from migrator.engine.apply import apply_plan, destroy_state
-from migrator.engine.workflow import make_plan, source_credentials
+from migrator.app import ApplyRequest, Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades
-from migrator.providers import providers as make_providers
-from migrator.providers.base import ProviderContext
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.store import StateStore
@@ -172,27 +169,22 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
     store = StateStore(world["tmp"] / f"state_{tag}")
     settings_ = Settings(bucket=f"prop-{tag}", prefix=f"{tag}/", job_prefix=f"p{tag}-", connection_name=f"c{tag}",
                          poll_seconds=0.2)
-    facades, portal = world["facades"], world["portal"]
-    source_creds = source_credentials(world["config"])
+    session = Session(world["config"], world["facades"], settings_, store=store)
 
     async def flow() -> dict[str, Any]:
-        state = store.read()
-        planned = await make_plan(contract, facades, settings_, state, source_creds)
-        assert not planned.errors, planned.plan.findings
-        applied = await apply_plan(planned.plan, planned.providers, planned.ctx, store, state)
-        assert applied.ok, applied.failed
-        again = await make_plan(contract, facades, settings_, applied.state, source_creds)
-        empty = again.plan.empty
+        applied = await session.apply(contract, ApplyRequest(Path(contract.source), auto_approve=True))
+        assert not applied.planned.errors, applied.planned.plan.findings
+        assert applied.result is not None and applied.result.ok, applied.result
+        again = await session.plan(contract)
         items = scan_items(aws(sandbox, "dynamodb"), table)
-        ctx = ProviderContext(facades=facades, settings=settings_, lineage=applied.state.lineage)
-        destroyed = await destroy_state(applied.state, make_providers(applied.state.lineage), ctx, store)
-        return {"empty": empty, "again": again.plan, "items": items, "destroyed": destroyed}
+        destroyed = await session.destroy(auto_approve=True)
+        return {"empty": again.plan.empty, "again": again.plan, "items": items, "destroyed": destroyed}
 
-    out = portal.call(flow)
+    out = world["portal"].call(flow)
     assert out["empty"], [(str(c.address), c.reason) for c in out["again"].actionable]
     key = (lambda i: str(i["PK"]))
     assert sorted(out["items"], key=key) == sorted(_expected(case), key=key)
-    assert out["destroyed"].ok and not out["destroyed"].state.resources
+    assert out["destroyed"].ok and not out["destroyed"].state.resources and not store.read().resources
     # Nothing is left: checked directly, not through migrator.
     assert table not in aws(sandbox, "dynamodb").list_tables()["TableNames"]
     assert f"prop-{tag}" not in [b["Name"] for b in aws(sandbox, "s3").list_buckets()["Buckets"]]

@@ -17,14 +17,12 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from migrator.app import ApplyRequest, Applied, PlanHasErrors, Session
 from migrator.contract.build import build_contract
-from migrator.engine.apply import apply_plan, destroy_state
-from migrator.engine.workflow import PlanOptions, make_plan, source_credentials
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades
-from migrator.providers import providers as make_providers
-from migrator.providers.base import ProviderContext
+from migrator.planner import PlanOptions
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.model import State
@@ -124,11 +122,14 @@ class Migration(RuleBasedStateMachine):
     def _call(self, fn: Any) -> Any:
         return self.world["portal"].call(fn)
 
+    def _session(self, store: StateStore) -> Session:
+        return Session(self.world["config"], self.world["facades"], self.settings, store=store)
+
+    def _contract(self) -> Any:
+        return build_contract(contract_doc(self.table, self.knobs), "machine.json")
+
     def _plan(self, allow: bool, store: StateStore) -> Any:
-        contract = build_contract(contract_doc(self.table, self.knobs), "machine.json")
-        source = source_credentials(self.world["config"])
-        return self._call(lambda: make_plan(contract, self.world["facades"], self.settings, store.read(), source,
-                                            PlanOptions(allow_data_loss=allow)))
+        return self._call(lambda: self._session(store).plan(self._contract(), PlanOptions(allow_data_loss=allow)))
 
     def _items(self) -> int | None:
         ddb = aws(self.world["sandbox"], "dynamodb")
@@ -136,14 +137,16 @@ class Migration(RuleBasedStateMachine):
             return None
         return int(ddb.scan(TableName=self.table, Select="COUNT")["Count"])
 
-    def _apply(self, allow: bool, store: StateStore) -> Any:
-        planned = self._plan(allow, store)
-        if planned.errors:
-            assert {f.code for f in planned.errors} == {"safety.data_loss"}, planned.errors
+    def _apply(self, allow: bool, store: StateStore) -> Applied | None:
+        """The apply of the CLI (plan under the lock, then execute); None when the plan was refused."""
+        contract = self._contract()
+        request = ApplyRequest(Path(contract.source), PlanOptions(allow_data_loss=allow), auto_approve=True)
+        try:
+            return self._call(lambda: self._session(store).apply(contract, request))
+        except PlanHasErrors as refused:
+            assert {f.code for f in refused.planned.errors} == {"safety.data_loss"}, refused.planned.errors
             assert not allow
             return None
-        state = store.read()
-        return self._call(lambda: apply_plan(planned.plan, planned.providers, planned.ctx, store, state))
 
     # -- rules -----------------------------------------------------------------------
 
@@ -157,14 +160,14 @@ class Migration(RuleBasedStateMachine):
     def apply(self, allow: bool) -> None:
         _log("rule apply")
         before = self._items()
-        result = self._apply(allow, StateStore(self.directory))
-        if result is None:  # refused: protected data is untouched
+        applied = self._apply(allow, StateStore(self.directory))
+        if applied is None:  # refused: protected data is untouched
             _log("apply refused: data loss")
             assert self._items() == before
             self.converged = False
             return
-        assert result.ok, result.failed
-        _log(f"apply: {len(result.done)} resources")
+        assert applied.result is None or applied.result.ok, applied.result.failed
+        _log(f"apply: {len(applied.result.done) if applied.result else 0} resources")
         self.converged = True
 
     @rule(budget=st.integers(min_value=0, max_value=10))
@@ -215,10 +218,8 @@ class Migration(RuleBasedStateMachine):
 
     def _destroy(self) -> None:
         store = StateStore(self.directory)
-        state = store.read()
-        ctx = ProviderContext(facades=self.world["facades"], settings=self.settings, lineage=state.lineage)
-        result = self._call(lambda: destroy_state(state, make_providers(state.lineage), ctx, store))
-        assert result.ok, result.failed
+        result = self._call(lambda: self._session(store).destroy(auto_approve=True))
+        assert result is None or result.ok, result.failed
         assert not store.read().resources
 
     def teardown(self) -> None:
@@ -226,8 +227,8 @@ class Migration(RuleBasedStateMachine):
             return
         # A crash may have left things the state never recorded: a final apply adopts them, then destroy.
         self.knobs["present"] = True
-        result = self._apply(True, StateStore(self.directory))
-        assert result is not None and result.ok
+        applied = self._apply(True, StateStore(self.directory))
+        assert applied is not None and (applied.result is None or applied.result.ok)
         self._destroy()
         sandbox = self.world["sandbox"]
         assert self.table not in aws(sandbox, "dynamodb").list_tables()["TableNames"]

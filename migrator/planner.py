@@ -1,16 +1,17 @@
-"""The flow shared by plan, apply and destroy: read the source, compile, refresh, decide."""
+"""Making a plan: read the source schema, compile the contract, refresh every resource, decide.
+
+The engine only executes plans; everything that decides what a run would do lives here,
+so `plan`, `apply` and `plan --refresh-only` share one path.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, replace
 
 from migrator.compile.contract import Compiled, SourceCredentials, compile_contract
 from migrator.contract.model import Contract
 from migrator.findings import Finding, Severity
-from migrator.errors import ConfigError
-from migrator.mcp.config import McpConfig
 from migrator.mcp.roles import Facades
 from migrator.plan.build import decide, refresh
 from migrator.plan.live_checks import data_findings
@@ -21,29 +22,6 @@ from migrator.providers import providers as make_providers
 from migrator.providers.base import Provider, ProviderContext
 from migrator.settings import Settings
 from migrator.state.model import State
-
-
-def source_credentials(config: McpConfig, settings: Settings | None = None) -> SourceCredentials:
-    """The MySQL account the load job uses: the MySQL role's server environment (then ours).
-
-    `settings.source_host/port` replace the address when Glue reaches MySQL another way.
-    """
-    spec = config.server_for("mysql")
-    env = {**{k: v for k, v in os.environ.items() if k.startswith("MYSQL_")}, **spec.env}
-    missing = [k for k in ("MYSQL_USER", "MYSQL_DATABASE") if not env.get(k)]
-    if missing:
-        raise ConfigError(f"the load jobs need MySQL credentials, but mcpServers.{spec.name}.env has no "
-                          + " or ".join(missing), hint="set MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and "
-                          "MYSQL_DATABASE there")
-    try:
-        port = int(env.get("MYSQL_PORT") or 3306)
-    except ValueError:
-        raise ConfigError(f"mcpServers.{spec.name}.env.MYSQL_PORT is not a number") from None
-    host = env.get("MYSQL_HOST") or "127.0.0.1"
-    if settings is not None:
-        host, port = settings.source_host or host, settings.source_port or port
-    return SourceCredentials(host=host, port=port, user=env["MYSQL_USER"],
-                             password=env.get("MYSQL_PASSWORD", ""), database=env["MYSQL_DATABASE"])
 
 
 def merge_findings(offline: tuple[Finding, ...], live: tuple[Finding, ...]) -> tuple[Finding, ...]:

@@ -1,0 +1,323 @@
+"""The service layer: a Session is one run of migrator against one state and one set of MCP servers.
+
+The CLI only parses options and renders; everything a command does happens here: opening
+the MCP servers, taking the state lock, the lineage, the checks of a saved plan, asking for
+confirmation and reporting progress. Tests (and any other front end) drive the same Session,
+so what they prove is what the commands do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from migrator.compile.contract import SourceCredentials
+from migrator.contract.load import ValidationReport, read_contract, validate_file
+from migrator.contract.model import Contract
+from migrator.engine.apply import ApplyResult, apply_plan, destroy_state
+from migrator.errors import ConfigError, MigratorError
+from migrator.findings import Finding, Severity
+from migrator.graph import Address
+from migrator.mcp.client import McpHub
+from migrator.mcp.config import McpConfig, find_config, load_config
+from migrator.mcp.health import DoctorReport, run_doctor
+from migrator.mcp.roles import Facades
+from migrator.plan.model import Plan
+from migrator.plan.planfile import PlanFile, check_inputs, check_same, read_planfile, settings_from, write_planfile
+from migrator.planner import Planned, PlanOptions, make_plan, refresh_state
+from migrator.providers import providers as make_providers
+from migrator.providers.base import ProviderContext
+from migrator.settings import Settings
+from migrator.state.model import ResourceState, State
+from migrator.state.store import StateStore
+
+T = TypeVar("T")
+
+#: resources `migrator import` can adopt: they exist outside migrator before it creates them.
+IMPORTABLE = ("dynamodb_table", "mysql_view")
+
+
+class ContractInvalid(MigratorError):
+    """The contract has errors; `findings` holds every finding for the front end to list."""
+
+    def __init__(self, path: Path, findings: Sequence[Finding]) -> None:
+        self.findings = tuple(findings)
+        errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+        super().__init__(f"the contract {path} has {errors} error(s)",
+                         hint=f"fix them and run again (`migrator validate {path}` lists them)")
+
+
+class PlanHasErrors(MigratorError):
+    """The plan was made but has errors (a data-loss refusal, a live schema problem): nothing changed."""
+
+    def __init__(self, planned: Planned) -> None:
+        self.planned = planned
+        super().__init__(f"the plan has {len(planned.errors)} error(s); nothing was changed")
+
+
+def _ignore(*_: Any) -> None:
+    return None
+
+
+@dataclass
+class Hooks:
+    """What a front end is shown, and asked, while a Session works.
+
+    `confirm` asks a yes/no question and raises a MigratorError to cancel; it runs in a
+    thread (it may block on a terminal). None means nobody can be asked: only runs with
+    `auto_approve` may change anything.
+    """
+
+    on_plan: Callable[[Plan], None] = _ignore
+    on_destroy: Callable[[Sequence[Address]], None] = _ignore
+    on_event: Callable[[Address, str], None] = _ignore
+    #: execution begins (after approval).
+    on_start: Callable[[], None] = _ignore
+    confirm: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan saved by `plan --out` and the file it came from."""
+
+    path: Path
+    file: PlanFile
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What `apply` runs: a contract with options, or a saved plan (which fixes both)."""
+
+    contract: Path
+    options: PlanOptions = field(default_factory=PlanOptions)
+    auto_approve: bool = False
+    saved: SavedPlan | None = None
+
+
+@dataclass
+class Applied:
+    planned: Planned
+    #: None when the plan was empty and nothing ran.
+    result: ApplyResult | None
+
+
+# ---------------------------------------------------------------------------- without servers
+
+def load_contract(path: Path) -> Contract:
+    """The typed contract, or ContractInvalid with every finding when it has errors."""
+    contract, findings = read_contract(path)
+    if contract is None or any(f.severity is Severity.ERROR for f in findings):
+        raise ContractInvalid(path, findings)
+    return contract
+
+
+def validate(path: Path) -> ValidationReport:
+    """`migrator validate`: schema and lint, no I/O beyond reading the file."""
+    return validate_file(path)
+
+
+def resolve_apply(path: Path, settings: Settings, options: PlanOptions,
+                  auto_approve: bool) -> tuple[ApplyRequest, Settings]:
+    """`apply PATH`: a saved plan brings its own contract, options and settings, and needs no
+    confirmation (it was reviewed); anything else is a contract applied with `options`."""
+    saved = read_planfile(path)
+    if saved is None:
+        return ApplyRequest(path, options, auto_approve), settings
+    options = PlanOptions(targets=frozenset(Address.parse(t) for t in saved.targets),
+                          replace=frozenset(Address.parse(r) for r in saved.replace),
+                          allow_data_loss=saved.allow_data_loss)
+    settings = replace(settings_from(saved, settings), parallelism=settings.parallelism)
+    return ApplyRequest(Path(saved.contract), options, True, SavedPlan(path, saved)), settings
+
+
+def save_plan(path: Path, plan: Plan, contract: Path, settings: Settings, options: PlanOptions) -> None:
+    """`plan --out`: the saved plan holds no secret and no desired configuration."""
+    write_planfile(path, plan, contract, settings, tuple(str(a) for a in sorted(options.targets)),
+                   tuple(str(a) for a in sorted(options.replace)), options.allow_data_loss)
+
+
+def read_state(state_dir: Path) -> State:
+    """The state as recorded (`migrator state list|show`); no lock needed to read."""
+    return StateStore(state_dir).read()
+
+
+def forget(state_dir: Path, addresses: Sequence[Address]) -> None:
+    """`migrator state rm`: migrator stops managing these resources; they are not destroyed."""
+    store = StateStore(state_dir)
+    with store.lock("state rm"):
+        state = store.read()
+        missing = [str(a) for a in addresses if state.get(a) is None]
+        if missing:
+            raise MigratorError(f"{', '.join(missing)} not in the state", hint="`migrator state list` shows what is")
+        for address in addresses:
+            state = state.without(address)
+        store.write(state)
+
+
+def force_unlock(state_dir: Path, lock_id: str) -> dict[str, object]:
+    """Break the lock of a run that died; returns who held it."""
+    return StateStore(state_dir).force_unlock(lock_id)
+
+
+def check_importable(address: Address, resource_id: str) -> None:
+    """`migrator import ADDRESS ID`: only kinds that exist outside migrator, and the ID must be the name."""
+    if address.kind not in IMPORTABLE:
+        raise MigratorError(f"{address.kind} resources cannot be imported",
+                            hint="import one of: " + ", ".join(IMPORTABLE))
+    if address.name != resource_id:
+        raise MigratorError(f"{address} names '{address.name}' but the ID is '{resource_id}'",
+                            hint=f"the address of {resource_id} is {address.kind}.{resource_id}")
+
+
+def source_credentials(config: McpConfig, settings: Settings | None = None) -> SourceCredentials:
+    """The MySQL account the load job uses: the MySQL role's server environment (then ours).
+
+    `settings.source_host/port` replace the address when Glue reaches MySQL another way.
+    """
+    spec = config.server_for("mysql")
+    env = {**{k: v for k, v in os.environ.items() if k.startswith("MYSQL_")}, **spec.env}
+    missing = [k for k in ("MYSQL_USER", "MYSQL_DATABASE") if not env.get(k)]
+    if missing:
+        raise ConfigError(f"the load jobs need MySQL credentials, but mcpServers.{spec.name}.env has no "
+                          + " or ".join(missing), hint="set MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and "
+                          "MYSQL_DATABASE there")
+    try:
+        port = int(env.get("MYSQL_PORT") or 3306)
+    except ValueError:
+        raise ConfigError(f"mcpServers.{spec.name}.env.MYSQL_PORT is not a number") from None
+    host = env.get("MYSQL_HOST") or "127.0.0.1"
+    if settings is not None:
+        host, port = settings.source_host or host, settings.source_port or port
+    return SourceCredentials(host=host, port=port, user=env["MYSQL_USER"],
+                             password=env.get("MYSQL_PASSWORD", ""), database=env["MYSQL_DATABASE"])
+
+
+# ---------------------------------------------------------------------------- the session
+
+class Session:
+    """One run: the MCP servers (through their facades), the settings, the state store, the hooks.
+
+    Built by `Session.open` (which starts and stops the servers) or, by tests that keep
+    servers running across many runs, directly from facades they opened themselves.
+    """
+
+    def __init__(self, config: McpConfig, facades: Facades, settings: Settings, *, store: StateStore | None = None,
+                 hooks: Hooks | None = None, hub: McpHub | None = None) -> None:
+        self.config = config
+        self.facades = facades
+        self.settings = settings
+        self.store = store if store is not None else StateStore(settings.state_dir)
+        self.hooks = hooks or Hooks()
+        self._hub = hub
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings, mcp_config: Path | None = None, *,
+                   hooks: Hooks | None = None) -> AsyncIterator[Session]:
+        """Start the configured MCP servers for the length of the block; always stop them."""
+        config = load_config(find_config(mcp_config))
+        async with McpHub(config) as hub:
+            yield cls(config, Facades.open(hub), settings, hooks=hooks, hub=hub)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _source(self) -> SourceCredentials:
+        return source_credentials(self.config, self.settings)
+
+    def _context(self, lineage: str) -> ProviderContext:
+        return ProviderContext(facades=self.facades, settings=self.settings, lineage=lineage,
+                               report=self.hooks.on_event)
+
+    async def _confirm(self, question: str, auto_approve: bool) -> None:
+        if auto_approve:
+            return
+        if self.hooks.confirm is None:
+            raise MigratorError("nobody can confirm the changes here", hint="run again with --auto-approve")
+        await asyncio.to_thread(self.hooks.confirm, question)
+
+    # -- commands --------------------------------------------------------------------
+
+    async def plan(self, contract: Contract, options: PlanOptions | None = None) -> Planned:
+        """What apply would do; reads reality, changes nothing (not even the state)."""
+        state = self.store.read()
+        return await make_plan(contract, self.facades, self.settings, state, self._source(), options or PlanOptions())
+
+    async def apply(self, contract: Contract, request: ApplyRequest | None = None) -> Applied:
+        """Plan under the state lock, show it, ask, then execute it, writing state after every step."""
+        request = request or ApplyRequest(Path(contract.source), auto_approve=False)
+        saved = request.saved
+        with self.store.lock("apply"):
+            state = self.store.read()
+            if saved is not None:
+                check_inputs(saved.file, saved.path, state)
+            state = state.with_lineage()  # tables are tagged with it when created
+            planned = await make_plan(contract, self.facades, self.settings, state, self._source(), request.options)
+            if saved is not None and not planned.errors:
+                check_same(saved.file, saved.path, planned.plan)
+            self.hooks.on_plan(planned.plan)
+            if planned.errors:
+                raise PlanHasErrors(planned)
+            if planned.plan.empty:
+                return Applied(planned, None)
+            await self._confirm("Do you want to perform these actions?", request.auto_approve)
+            self.hooks.on_start()
+            planned.ctx.report = self.hooks.on_event
+            result = await apply_plan(planned.plan, planned.providers, planned.ctx, self.store, state,
+                                      on_event=self.hooks.on_event, parallelism=self.settings.parallelism)
+            return Applied(planned, result)
+
+    async def destroy(self, auto_approve: bool = False) -> ApplyResult | None:
+        """Remove everything the state records, dependants first; None when it records nothing."""
+        with self.store.lock("destroy"):
+            state = self.store.read()
+            if not state.resources:
+                return None
+            self.hooks.on_destroy(sorted(state.resources))
+            await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
+            return await destroy_state(state, make_providers(state.lineage), self._context(state.lineage),
+                                       self.store, on_event=self.hooks.on_event)
+
+    async def refresh(self) -> list[str]:
+        """`plan --refresh-only`: record reality in the state; one note per resource that moved."""
+        with self.store.lock("refresh"):
+            state = self.store.read()
+            new_state, notes = await refresh_state(state, self.facades, self.settings)
+            if notes:
+                self.store.write(new_state)
+            return notes
+
+    async def import_(self, address: Address, resource_id: str) -> dict[str, Any]:
+        """Adopt an existing table or view into the state; the next plan reconciles it."""
+        check_importable(address, resource_id)
+        with self.store.lock("import"):
+            state = self.store.read().with_lineage()
+            if state.get(address) is not None:
+                raise MigratorError(f"{address} is already in the state",
+                                    hint="`migrator state rm` it first to re-import")
+            observed = await make_providers(state.lineage)[address.kind].read(address, None, None,
+                                                                              self._context(state.lineage))
+            if observed is None:
+                raise MigratorError(f"there is no {address.kind.replace('_', ' ')} named '{resource_id}' to import")
+            self.store.write(state.with_resource(ResourceState(address, observed)))
+            return observed
+
+    async def doctor(self) -> DoctorReport:
+        """Every role's server: starts, has the tools migrator needs, answers a probe."""
+        if self._hub is None:
+            raise MigratorError("doctor needs a session that started its own servers (Session.open)")
+        return await run_doctor(self._hub)
+
+
+def run(body: Callable[[Session], Awaitable[T]], settings: Settings, mcp_config: Path | None = None, *,
+        hooks: Hooks | None = None) -> T:
+    """Open a Session, run `body` in it, close the servers: the synchronous entry for a CLI command."""
+    async def go() -> T:
+        async with Session.open(settings, mcp_config, hooks=hooks) as session:
+            return await body(session)
+
+    return asyncio.run(go())

@@ -1,0 +1,65 @@
+"""`migrator validate` (the contract, offline) and `migrator doctor` (the MCP servers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from migrator.cli.common import JsonFlag, McpConfigOpt, emit_json, guarded
+from migrator.settings import Settings
+
+
+def validate(contract: Annotated[Path, typer.Argument(help="The migration contract (JSON).", show_default=False)],
+             as_json: JsonFlag = False) -> None:
+    """Check a contract against the schema and lint it (no I/O); exit 1 when it has errors."""
+    from migrator import app
+    from migrator.contract.load import finding_line
+
+    report = guarded(lambda: app.validate(contract))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        for finding in report.findings:
+            colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
+            typer.secho(finding_line(finding), fg=colour)
+        typer.secho(report.summary(), fg=typer.colors.GREEN if report.valid else typer.colors.RED)
+    if not report.valid:
+        raise typer.Exit(1)
+
+
+def doctor(mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
+    """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
+    from migrator import app
+
+    report = guarded(lambda: app.run(lambda session: session.doctor(), Settings(), mcp_config))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        _print_doctor(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_doctor(report: Any) -> None:
+    rows = [("ROLE", "SERVER", "ADAPTER", "START", "OPS", "STATUS", "PROBE")]
+    for r in report.roles:
+        ops_ok = sum(1 for o in r.operations if o.ok)
+        probe = "; ".join(f"{p.detail} ({p.seconds * 1000:.0f} ms)" if p.ok else f"{p.name} failed" for p in r.probes)
+        rows.append((r.role, r.server, r.adapter, f"{r.start_seconds:.2f}s" if r.start_seconds is not None else "-",
+                     f"{ops_ok}/{len(r.operations)}", "ok" if r.ok else "FAIL", probe))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]
+        line = "  ".join(cells)
+        if n and row[5] != "ok":
+            line = typer.style(line, fg=typer.colors.RED)
+        typer.echo(line, color=None)
+    for r in report.roles:
+        for w in r.warnings:
+            typer.secho(f"warning: {r.role}: {w}", fg=typer.colors.YELLOW)
+        for p in r.problems:
+            typer.secho(f"problem: {p}", fg=typer.colors.RED, err=False)
+    typer.echo(f"doctor: {'all roles ready' if report.ok else 'some operations cannot be done'} "
+               f"({report.seconds:.2f} s)")

@@ -1,0 +1,70 @@
+"""What every command shares: the error boundary, JSON output and the common options.
+
+Exit codes: 0 success, 1 a failure the user can act on (one sentence on stderr),
+2 usage error (typer's own), 3 an internal error (a bug; the traceback goes to a log file,
+not to the terminal).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from migrator.errors import MigratorError
+from migrator.settings import Settings
+
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+McpConfigOpt = Annotated[Path | None, typer.Option("--mcp-config", help="mcp.json to use (default: ./mcp.json, "
+                                                    "then .migrator/sandbox/mcp.json).", envvar="MIGRATOR_MCP_CONFIG")]
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Folder of the state file.", envvar="MIGRATOR_STATE_DIR")]
+Bucket = Annotated[str, typer.Option("--bucket", help="S3 bucket for job scripts, the runtime and results.",
+                                     envvar="MIGRATOR_BUCKET")]
+GlueRole = Annotated[str, typer.Option("--glue-role", help="IAM role the Glue jobs run as (real AWS).",
+                                       envvar="MIGRATOR_GLUE_ROLE")]
+SourceHost = Annotated[str | None, typer.Option("--source-host", help="MySQL host as the Glue jobs reach it "
+                                               "(default: the MySQL server's MYSQL_HOST).", envvar="MIGRATOR_SOURCE_HOST")]
+SourcePort = Annotated[int | None, typer.Option("--source-port", help="MySQL port as the Glue jobs reach it.",
+                                               envvar="MIGRATOR_SOURCE_PORT")]
+AutoApprove = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
+ContractArg = Annotated[Path, typer.Argument(help="The migration contract (JSON).")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body: a MigratorError is one sentence, anything else a logged bug."""
+    try:
+        return fn()
+    except MigratorError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; nothing already done was lost", 130)
+    except typer.Exit:
+        raise
+    except Exception:  # noqa: BLE001 - the last line of defence against tracebacks on the terminal
+        log = Path(".migrator") / "crash.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc())
+        fail(f"internal error in migrator (a bug): {sys.exc_info()[1]!r}; the traceback is in {log}", 3)
+    raise AssertionError("unreachable")
+
+
+def emit_json(doc: Any) -> None:
+    typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str = "migrator-glue",
+             source_host: str | None = None, source_port: int | None = None, parallelism: int = 10) -> Settings:
+    return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
+                    source_port=source_port, parallelism=parallelism)

@@ -1,0 +1,199 @@
+"""`migrator plan | apply | destroy`: the Terraform-shaped commands. They parse and render;
+the Session (migrator/app.py) does the work."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from migrator.cli.common import (AutoApprove, Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
+                                 SourcePort, StateDir, emit_json, guarded, settings)
+from migrator.errors import MigratorError
+from migrator.graph import Address
+
+if TYPE_CHECKING:
+    from migrator.app import Hooks
+    from migrator.contract.model import Contract
+    from migrator.engine.apply import ApplyResult
+    from migrator.plan.model import Plan
+    from migrator.planner import PlanOptions
+
+Targets = Annotated[list[str] | None, typer.Option("--target", "-target", help="Limit the plan to this address "
+                                                   "and what it depends on (repeatable).")]
+Replaces = Annotated[list[str] | None, typer.Option("--replace", "-replace", help="Replace this resource even if it "
+                                                    "did not change (repeatable).")]
+AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Let the plan delete or replace tables that "
+                                             "hold items.")]
+Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help="Resources applied at once.")]
+
+
+def _contract(path: Path) -> Contract:
+    """The contract; when it has errors, every finding is listed before the one-sentence error."""
+    from migrator import app
+    from migrator.plan.render_text import render_findings
+
+    try:
+        return app.load_contract(path)
+    except app.ContractInvalid as exc:
+        for line in render_findings(exc.findings):
+            typer.secho(line, err=True, fg=typer.colors.RED if line.startswith("error") else typer.colors.YELLOW)
+        raise
+
+
+def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow_data_loss: bool) -> PlanOptions:
+    from migrator.planner import PlanOptions
+
+    return PlanOptions(targets=frozenset(Address.parse(t) for t in targets or ()),
+                       replace=frozenset(Address.parse(r) for r in replace or ()), allow_data_loss=allow_data_loss)
+
+
+def _event(address: Address, message: str) -> None:
+    colour = typer.colors.RED if message.startswith("failed") else None
+    typer.secho(f"{address}: {message}", fg=colour)
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise MigratorError("no terminal to confirm on", hint="run again with --auto-approve")
+    answer = typer.prompt(f"{question} Only 'yes' will be accepted", default="", show_default=False)
+    if answer.strip() != "yes":
+        raise MigratorError("cancelled; nothing was changed")
+
+
+def _hooks() -> Hooks:
+    from migrator.app import Hooks
+    from migrator.plan.render_text import render_plan
+
+    def on_destroy(addresses: Sequence[Address]) -> None:
+        typer.echo("migrator will destroy:")
+        for address in addresses:
+            typer.echo(f"  - {address}")
+
+    return Hooks(on_plan=lambda plan: typer.echo(render_plan(plan)), on_destroy=on_destroy, on_event=_event,
+                 on_start=lambda: typer.echo(""), confirm=_confirm)
+
+
+def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
+         state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
+         glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
+         source_port: SourcePort = None, as_json: JsonFlag = False,
+         markdown: Annotated[bool, typer.Option("--markdown", help="A plan for a pull request comment.")] = False,
+         out: Annotated[Path | None, typer.Option("--out", "-out", help="Save the plan; `apply FILE` applies "
+                                                  "exactly it.")] = None,
+         target: Targets = None, replace: Replaces = None, allow_data_loss: AllowDataLoss = False,
+         refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Record reality in the state "
+                                                    "without proposing changes.")] = False,
+         detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                         help="Exit 2 when there are changes.")] = False) -> None:
+    """Show what apply would do: compile the contract, read reality through MCP, diff."""
+    from migrator import app
+    from migrator.plan.render_json import plan_json
+    from migrator.plan.render_text import render_plan
+
+    if refresh_only:
+        _refresh_only(mcp_config, state_dir)
+        return
+    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port)
+    options = guarded(lambda: _options(target, replace, allow_data_loss))
+    parsed = guarded(lambda: _contract(contract))
+    guarded(lambda: app.read_state(state_dir))  # a broken state file is reported before any server starts
+    planned = guarded(lambda: app.run(lambda session: session.plan(parsed, options), run_settings, mcp_config))
+    if as_json:
+        emit_json(plan_json(planned.plan))
+    elif markdown:
+        from migrator.plan.render_markdown import render_markdown
+
+        typer.echo(render_markdown(planned.plan))
+    else:
+        typer.echo(render_plan(planned.plan))
+    if planned.errors:
+        raise typer.Exit(1)
+    if out is not None:
+        guarded(lambda: app.save_plan(out, planned.plan, contract, run_settings, options))
+        if not as_json and not markdown:
+            typer.echo(f"\nSaved the plan to {out}: `migrator apply {out}` applies exactly it.")
+    if detailed_exitcode and not planned.plan.empty:
+        raise typer.Exit(2)
+
+
+def _refresh_only(mcp_config: Path | None, state_dir: Path) -> None:
+    from migrator import app
+
+    notes = guarded(lambda: app.run(lambda session: session.refresh(), settings(state_dir), mcp_config))
+    for note in notes:
+        typer.echo(note)
+    typer.echo("The state records reality; nothing else was changed." if notes
+               else "No changes. The state matches reality.")
+
+
+def apply(contract: Annotated[Path, typer.Argument(help="The migration contract, or a plan saved by `plan --out`.")],
+          mcp_config: McpConfigOpt = None,
+          state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
+          glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
+          source_port: SourcePort = None, auto_approve: AutoApprove = False,
+          target: Targets = None, replace: Replaces = None, allow_data_loss: AllowDataLoss = False,
+          parallelism: Parallelism = 10) -> None:
+    """Plan, then create, update and load in dependency order, writing state after every step."""
+    from migrator import app
+
+    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism)
+    options = guarded(lambda: _options(target, replace, allow_data_loss))
+    request, run_settings = guarded(lambda: app.resolve_apply(contract, run_settings, options, auto_approve))
+    parsed = guarded(lambda: _contract(request.contract))
+    applied = guarded(lambda: app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
+                                      hooks=_hooks()))
+    if applied.result is None:
+        return
+    _print_apply_summary(applied.planned.plan, applied.result)
+    if not applied.result.ok:
+        raise typer.Exit(1)
+
+
+def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
+    from migrator.plan.model import Action
+
+    done = set(result.done)
+
+    def count(action: Action) -> int:
+        return sum(1 for c in plan.changes if c.action is action and c.address in done)
+
+    typer.echo("")
+    for address in sorted(done):
+        if address.kind == "check":
+            attrs = result.state.resources[address].attributes
+            overwritten = attrs.get("overwritten") or 0
+            typer.echo(f"{address}: view rows {attrs.get('view_rows')}, items written {attrs.get('items_written')}, "
+                       f"rejected {attrs.get('items_rejected')}, table items {attrs.get('table_items')}: "
+                       + ("agree" if attrs.get("ok") else "DISAGREE")
+                       + (f" ({overwritten} item{'s' if overwritten != 1 else ''} overwritten by rows with the same key)"
+                          if overwritten else ""))
+    status = "Apply complete!" if result.ok else "Apply failed."
+    typer.secho(f"{status} Resources: {count(Action.CREATE)} added, {count(Action.UPDATE)} changed, "
+                f"{count(Action.REPLACE)} replaced, {count(Action.DELETE)} destroyed.",
+                fg=typer.colors.GREEN if result.ok else typer.colors.RED)
+    for address, message in sorted(result.failed.items()):
+        named = message if message.startswith(f"{address}:") else f"{address}: {message}"
+        typer.secho(f"Error: {named}", err=True, fg=typer.colors.RED)
+    if result.skipped:
+        typer.echo("Not attempted because a dependency failed: " + ", ".join(str(a) for a in sorted(result.skipped)))
+
+
+def destroy(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state"),
+            auto_approve: AutoApprove = False) -> None:
+    """Remove everything migrator created, as recorded in the state file."""
+    from migrator import app
+
+    result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve), settings(state_dir), mcp_config,
+                                     hooks=_hooks()))
+    if result is None:
+        typer.echo("Nothing to destroy: the state records no resources.")
+        return
+    typer.secho(f"Destroy {'complete' if result.ok else 'incomplete'}! Resources: {len(result.done)} destroyed"
+                + (f", {len(result.failed)} failed, {len(result.skipped)} kept." if not result.ok else "."),
+                fg=typer.colors.GREEN if result.ok else typer.colors.RED)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,53 @@
+"""`migrator sandbox up|down|status`: the local stack (MariaDB, moto, the local Glue runtime)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from migrator.cli.common import JsonFlag, emit_json, guarded
+
+SandboxDir = Annotated[Path, typer.Option("--dir", help="Sandbox folder.", envvar="MIGRATOR_SANDBOX_DIR")]
+
+
+def sandbox_up(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFlag = False) -> None:
+    """Start the sandbox (idempotent) and write its mcp.json."""
+    from migrator.sandbox import lifecycle
+
+    record = guarded(lambda: lifecycle.up(root))
+    components = guarded(lambda: lifecycle.status(root))
+    if as_json:
+        emit_json({"mcp_json": str(record.mcp_json), "components": [c.__dict__ for c in components]})
+        return
+    for c in components:
+        typer.echo(f"{c.name:8} {'running' if c.running else 'stopped':8} {c.where}"
+                   + (f"  (pid {c.pid})" if c.pid else "") + (f"  {c.detail}" if c.detail else ""))
+    typer.echo(f"mcp.json {record.mcp_json}")
+
+
+def sandbox_down(root: SandboxDir = Path(".migrator/sandbox")) -> None:
+    """Stop the processes the sandbox started; keep its data."""
+    from migrator.sandbox import lifecycle
+
+    stopped = guarded(lambda: lifecycle.down(root))
+    typer.echo("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+
+
+def sandbox_status(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFlag = False) -> None:
+    """Report what runs where and whether it answers; exit 1 when something is down."""
+    from migrator.sandbox import lifecycle
+
+    components = guarded(lambda: lifecycle.status(root))
+    if as_json:
+        emit_json({"components": [c.__dict__ for c in components]})
+    elif not components:
+        typer.echo(f"no sandbox in {root}; run `migrator sandbox up`")
+    for c in components if not as_json else []:
+        state = "healthy" if c.healthy else ("running" if c.running else "stopped")
+        colour = typer.colors.GREEN if c.healthy else typer.colors.RED
+        typer.echo(f"{c.name:8} " + typer.style(f"{state:8}", fg=colour) + f" {c.where}"
+                   + (f"  (pid {c.pid})" if c.pid else "") + (f"  {c.detail}" if c.detail else ""))
+    if not components or not all(c.healthy for c in components):
+        raise typer.Exit(1)
