@@ -455,8 +455,10 @@ def test_run_load_end_to_end_from_the_bundle(sandbox: Any, mysql_db: str, ddb: A
             "--result_s3_uri", f"s3://{bucket}/runs/1/result.json", "--fetch_size", "7", "--progress_every", "10"]
     env = {"PATH": os.environ.get("PATH", ""), **sandbox.aws_env(), "MIGRATOR_GLUE_LOCAL_DIR": str(glue_dir),
            "PYTHONPATH": str(bundle_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+    began = time.monotonic()
     done = subprocess.run([sys.executable, str(script), str(bundle_dir), *argv], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
+    wall = time.monotonic() - began
     assert done.returncode == 0, done.stderr
     assert spec.password not in done.stdout + done.stderr
 
@@ -471,9 +473,13 @@ def test_run_load_end_to_end_from_the_bundle(sandbox: Any, mysql_db: str, ddb: A
     assert sorted((s["reason"], json.dumps(s["key"], sort_keys=True)) for s in result["samples"]) == [
         ("key_empty", '{"PK": "", "SK": 42}'), ("key_null", '{"PK": null, "SK": 41}'),
         ("not_boolean", '{"PK": "bad@example.com", "SK": 43}')]
-    for field in ("started_at", "finished_at"):
-        dt.datetime.strptime(result[field], "%Y-%m-%dT%H:%M:%S.%fZ")
-    assert result["duration_seconds"] >= 0 and result["writer"]["batches"] >= 2
+    started, finished = (dt.datetime.strptime(result[f], "%Y-%m-%dT%H:%M:%S.%fZ") for f in ("started_at", "finished_at"))
+    # the duration is the load's own (monotonic) time: positive, within the wall-clock span it reports
+    # (timestamps have millisecond precision) and within the time the process took as a whole
+    assert 0 < result["duration_seconds"] < wall
+    assert abs((finished - started).total_seconds() - result["duration_seconds"]) < 0.05
+    # 41 items in batches of 25, whatever the fetch size; moto throttles nothing
+    assert (result["writer"]["written"], result["writer"]["batches"], result["writer"]["retries"]) == (41, 2, 0)
 
     got = {i["SK"]["N"]: i for i in scan_all(ddb, table)}
     expected = {str(r["id"]): expected_item(r) for r in rows if r["id"] not in (41, 42, 43)}
