@@ -280,7 +280,8 @@ class Session:
             self.hooks.on_destroy(sorted(state.resources))
             await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
             return await destroy_state(state, make_providers(state.lineage), self._context(state.lineage),
-                                       self.store, on_event=self.hooks.on_event)
+                                       self.store, on_event=self.hooks.on_event,
+                                       parallelism=self.settings.parallelism)
 
     async def refresh(self) -> list[str]:
         """`plan --refresh-only`: record reality in the state; one note per resource that moved."""

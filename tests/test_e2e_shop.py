@@ -114,6 +114,11 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
 
     destroyed = _cli(project, "destroy", "--auto-approve")
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    # destroy walks the reversed graph in parallel: the loads (each a delete in S3) overlap; one at a
+    # time, each load would be destroyed before the next one starts
+    events = [line.split(": ", 1) for line in destroyed.stdout.splitlines() if line.startswith("load.")]
+    first_done = next(i for i, (_, what) in enumerate(events) if what.startswith("destroyed"))
+    assert len({a for a, what in events[:first_done] if what == "destroying"}) >= 2, destroyed.stdout
     remaining = set(ddb.list_tables()["TableNames"]) & set(tables)
     assert remaining == set()
     s3 = aws(project["aws"], "s3")

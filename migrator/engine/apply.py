@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from migrator.engine.walk import dependants, walk
 from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.plan.model import Action, Change, Plan
@@ -65,54 +66,56 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    deletions = [c for c in plan.changes if c.action is Action.DELETE]
+    sem = asyncio.Semaphore(parallelism)
+    deletions = {c.address: c for c in plan.changes if c.action is Action.DELETE}
     others = {c.address: c for c in plan.changes if c.action is not Action.DELETE}
 
-    for change in deletions:  # dependants first, one at a time
-        try:
-            on_event(change.address, "destroying")
-            began = time.monotonic()
-            assert change.prior is not None
-            await providers[change.address.kind].delete(change.address, change.prior, ctx)
-            await writer.record(None, remove=change.address)
-            result.done.append(change.address)
-            on_event(change.address, f"destroyed ({time.monotonic() - began:.1f}s)")
-        except MigratorError as exc:
-            result.failed[change.address] = str(exc)
-            on_event(change.address, f"failed: {exc}")
+    async def delete(address: Address) -> bool:
+        change = deletions[address]
+        assert change.prior is not None
+        async with sem:
+            return await _delete_one(address, change.prior, providers[address.kind], ctx, writer, result, on_event)
 
-    finished: dict[Address, asyncio.Event] = {a: asyncio.Event() for a in others}
-    outcome: dict[Address, bool] = {}
-    sem = asyncio.Semaphore(parallelism)
+    # Deletions first, on the reversed edges: a resource goes once everything that needs it is gone.
+    await walk(deletions, dependants({a: c.prior.depends_on if c.prior else () for a, c in deletions.items()}),
+               delete, lambda a, cause: _kept(a, cause, result, on_event))
 
-    async def run(change: Change) -> None:
-        deps = change.node.depends_on if change.node else ()
-        for dep in deps:
-            if dep in finished:
-                await finished[dep].wait()
-        try:
-            if any(not outcome.get(d, True) for d in deps):
-                outcome[change.address] = False
-                if change.action is not Action.NOOP:
-                    result.skipped.append(change.address)
-                    on_event(change.address, "skipped: a dependency failed")
-                return
-            if change.action is Action.NOOP:
-                outcome[change.address] = True
-                return
-            async with sem:
-                outcome[change.address] = await _apply_one(change, providers[change.address.kind], ctx, writer,
-                                                           result, on_event)
-        finally:
-            finished[change.address].set()
+    async def run(address: Address) -> bool:
+        change = others[address]
+        if change.action is Action.NOOP:
+            return True
+        async with sem:
+            return await _apply_one(change, providers[address.kind], ctx, writer, result, on_event)
 
-    # A TaskGroup, not gather: if anything unexpected escapes a node, the others are cancelled
-    # instead of running on unobserved.
-    async with asyncio.TaskGroup() as group:
-        for change in others.values():
-            group.create_task(run(change))
+    def blocked(address: Address, cause: Address) -> None:
+        if others[address].action is not Action.NOOP:
+            result.skipped.append(address)
+            on_event(address, "skipped: a dependency failed")
+
+    await walk(others, {a: c.node.depends_on if c.node else () for a, c in others.items()}, run, blocked)
     result.state = writer.state
     return result
+
+
+def _kept(address: Address, cause: Address, result: ApplyResult, on_event: Event) -> None:
+    result.skipped.append(address)
+    on_event(address, f"kept: {cause} could not be destroyed")
+
+
+async def _delete_one(address: Address, prior: ResourceState, provider: Provider, ctx: ProviderContext,
+                      writer: StateWriter, result: ApplyResult, on_event: Event) -> bool:
+    on_event(address, "destroying")
+    began = time.monotonic()
+    try:
+        await provider.delete(address, prior, ctx)
+    except MigratorError as exc:
+        result.failed[address] = str(exc)
+        on_event(address, f"failed: {exc}")
+        return False
+    await writer.record(None, remove=address)
+    result.done.append(address)
+    on_event(address, f"destroyed ({time.monotonic() - began:.1f}s)")
+    return True
 
 
 async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, writer: StateWriter,
@@ -151,35 +154,20 @@ async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, w
 
 
 async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
-                        on_event: Event = lambda a, m: None) -> ApplyResult:
-    """Delete everything the state records, dependants first; the state shrinks as it goes."""
-    from migrator.graph import topological
-
+                        on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
+    """Delete everything the state records on the reversed dependency graph, in parallel; the
+    state shrinks as it goes. What a failed deletion still needs is kept."""
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    order = topological(state.resources, {a: r.depends_on for a, r in state.resources.items()})
-    blocked: set[Address] = set()
-    for address in reversed(order):
-        resource = state.resources[address]
-        dependants_failed = [a for a, r in state.resources.items() if address in r.depends_on and a in blocked]
-        if dependants_failed:
-            blocked.add(address)
-            result.skipped.append(address)
-            on_event(address, f"kept: {dependants_failed[0]} could not be destroyed")
-            continue
-        on_event(address, "destroying")
-        began = time.monotonic()
-        try:
-            await providers[address.kind].delete(address, resource, ctx)
-        except MigratorError as exc:
-            blocked.add(address)
-            result.failed[address] = str(exc)
-            on_event(address, f"failed: {exc}")
-            continue
-        await writer.record(None, remove=address)
-        result.done.append(address)
-        on_event(address, f"destroyed ({time.monotonic() - began:.1f}s)")
+    sem = asyncio.Semaphore(parallelism)
+
+    async def delete(address: Address) -> bool:
+        async with sem:
+            return await _delete_one(address, state.resources[address], providers[address.kind], ctx, writer,
+                                     result, on_event)
+
+    await walk(state.resources, dependants({a: r.depends_on for a, r in state.resources.items()}), delete,
+               lambda a, cause: _kept(a, cause, result, on_event))
     result.state = writer.state
     return result
-
