@@ -1,0 +1,91 @@
+"""`dynamodb_gsi.<table>/<index>`: one global secondary index, created, backfilled and deleted on its own.
+
+A new table is created with the contract's indexes in the same CreateTable call (one wait
+instead of one backfill per index); their nodes then find them made and record them. On an
+existing table an index is added with UpdateTable and waited for until it has backfilled;
+the indexes of one table are chained in the graph, because DynamoDB takes one index change
+per table at a time. An index cannot be changed in place: a different key or projection is
+a replace. Loads do not depend on indexes, so adding one does not load the table again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.graph import Address, Node
+from migrator.plan.model import Action, Change
+from migrator.providers.base import Provider, ProviderContext
+from migrator.state.model import ResourceState
+
+
+def gsi_address(table: str, index: str) -> Address:
+    return Address("dynamodb_gsi", f"{table}/{index}")
+
+
+def split_name(address: Address) -> tuple[str, str]:
+    table, _, index = address.name.partition("/")
+    return table, index
+
+
+def comparable_gsi(g: Mapping[str, Any]) -> dict[str, Any]:
+    """The shape of an index that matters: name, key schema, projection (attribute lists sorted)."""
+    projection = dict(g.get("Projection") or {"ProjectionType": "ALL"})
+    if projection.get("NonKeyAttributes"):
+        projection["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
+    else:
+        projection.pop("NonKeyAttributes", None)
+    return {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]], "Projection": projection}
+
+
+class DynamoGsiProvider(Provider):
+    kind = "dynamodb_gsi"
+
+    def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return comparable_gsi(config)
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: ProviderContext) -> dict[str, Any] | None:
+        table, index = split_name(address)
+        desc = await ctx.facades.dynamodb.describe_table(table)
+        found = next((g for g in (desc or {}).get("GlobalSecondaryIndexes") or [] if g.get("IndexName") == index), None)
+        if found is None or found.get("IndexStatus") == "DELETING":
+            return None
+        return {**comparable_gsi(found), "IndexStatus": found.get("IndexStatus")}
+
+    def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
+             observed: Mapping[str, Any] | None) -> Change:
+        if node is not None and prior is None and observed is not None:
+            # Its table is ours (the table's plan refuses a foreign one), so an index found on it
+            # was made by us: by CreateTable, or by a run that died before recording it.
+            if self.comparable(observed) == self.comparable(node.config):
+                return Change(address, Action.UPDATE, "update_because_created_but_not_recorded", before=observed,
+                              after=node.public_config(), node=node, prior=None, observed=observed)
+            return super().plan(address, node, ResourceState(address, dict(observed)), observed)
+        return super().plan(address, node, prior, observed)
+
+    def change_kind(self, change: Change) -> Action:
+        return Action.REPLACE  # DynamoDB has no in-place change of an index's keys or projection
+
+    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+        table, index = split_name(node.address)
+        present = await self.read(node.address, node, None, ctx)
+        if present is None:
+            ctx.report(node.address, "creating the index")
+            await ctx.facades.dynamodb.update_table(table, attribute_definitions=list(node.config["AttributeDefinitions"]),
+                                                    create_gsi=comparable_gsi(node.config))
+        ctx.report(node.address, "waiting for the index to backfill")
+        await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE")
+        return await self.read(node.address, node, None, ctx) or {}
+
+    async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+        assert change.node is not None
+        return await self.create(change.node, ctx)  # only "created but not recorded" gets here: record it
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        table, index = split_name(address)
+        if await self.read(address, None, prior, ctx) is None:
+            return
+        ctx.report(address, "deleting the index")
+        await ctx.facades.dynamodb.update_table(table, delete_gsi=index)
+        await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE")
