@@ -91,9 +91,10 @@ Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help=
 
 def _options(targets: list[str] | None, replace: list[str] | None, allow_data_loss: bool) -> Any:
     from migrator.engine.workflow import PlanOptions
+    from migrator.providers import parse_address
 
-    return PlanOptions(targets=frozenset(Address.parse(t) for t in targets or ()),
-                       replace=frozenset(Address.parse(r) for r in replace or ()), allow_data_loss=allow_data_loss)
+    return PlanOptions(targets=frozenset(parse_address(t) for t in targets or ()),
+                       replace=frozenset(parse_address(r) for r in replace or ()), allow_data_loss=allow_data_loss)
 
 
 @app.command("plan")

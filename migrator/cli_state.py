@@ -16,7 +16,10 @@ from migrator.graph import Address
 state_app = typer.Typer(no_args_is_help=True, help="Inspect and edit the state file (never the resources).")
 app.add_typer(state_app, name="state")
 
-IMPORTABLE = ("dynamodb_table", "mysql_view")
+def _parse(text: str) -> Address:
+    from migrator.providers import parse_address
+
+    return parse_address(text)
 
 
 def _store(state_dir: Path) -> Any:
@@ -41,7 +44,7 @@ def state_list(state_dir: StateDir = Path("state"), as_json: JsonFlag = False) -
 def state_show(address: Annotated[str, typer.Argument(help="KIND.NAME")], state_dir: StateDir = Path("state")) -> None:
     """One resource as recorded: attributes observed after apply, dependencies, status."""
     state = guarded(lambda: _store(state_dir).read())
-    addr = guarded(lambda: Address.parse(address))
+    addr = guarded(lambda: _parse(address))
     resource = state.get(addr)
     if resource is None:
         _fail(str(MigratorError(f"{address} is not in the state", hint="`migrator state list` shows what is")))
@@ -55,7 +58,7 @@ def state_rm(addresses: Annotated[list[str], typer.Argument(help="KIND.NAME ..."
     store = _store(state_dir)
 
     def body() -> list[Address]:
-        parsed = [Address.parse(a) for a in addresses]
+        parsed = [_parse(a) for a in addresses]
         with store.lock("state rm"):
             state = store.read()
             missing = [str(a) for a in parsed if state.get(a) is None]
@@ -85,12 +88,13 @@ def import_command(address: Annotated[str, typer.Argument(help="dynamodb_table.N
                    mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state")) -> None:
     """Adopt an existing DynamoDB table or MySQL view into the state; the next plan reconciles it."""
     from migrator.cli_migrate import _run
+    from migrator.providers import IMPORTABLE
     from migrator.providers import providers as make_providers
     from migrator.providers.base import ProviderContext
     from migrator.settings import Settings
     from migrator.state.model import ResourceState
 
-    addr = guarded(lambda: Address.parse(address))
+    addr = guarded(lambda: _parse(address))
     if addr.kind not in IMPORTABLE:
         _fail(str(MigratorError(f"{addr.kind} resources cannot be imported",
                                 hint="import one of: " + ", ".join(IMPORTABLE))))

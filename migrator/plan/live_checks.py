@@ -10,8 +10,8 @@ from typing import Any
 from migrator.compile.contract import Compiled
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.contract.model import Contract
-from migrator.findings import Finding, Severity
 from migrator.errors import MigratorError
+from migrator.findings import Finding, Severity
 from migrator.graph import Address
 from migrator.mcp.roles import Facades
 
