@@ -8,8 +8,8 @@ from typing import Any
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.plan.live_checks import table_keys
 from migrator.providers.base import ProviderContext, RunProvider
+from migrator.providers.dynamodb_table import table_keys
 from migrator.state.model import ResourceState
 
 

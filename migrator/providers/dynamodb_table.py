@@ -21,6 +21,12 @@ MANAGED_TAG = "managed-by"
 LINEAGE_TAG = "migrator-lineage"
 
 
+def table_keys(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The table's key attributes with their DynamoDB types, partition key first."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in config.get("AttributeDefinitions", [])}
+    return [(k["AttributeName"], types.get(k["AttributeName"], "S")) for k in config.get("KeySchema", [])]
+
+
 def _gsi(g: Mapping[str, Any]) -> dict[str, Any]:
     projection = dict(g.get("Projection") or {"ProjectionType": "ALL"})
     if projection.get("NonKeyAttributes"):
