@@ -147,7 +147,8 @@ def test_the_committed_plan_schemas_are_generated_from_the_code() -> None:
     """When this fails, run `python -m migrator.plan.schema` and commit both copies."""
     expected = plan_schema_module.expected_text()
     for path in (REPO / "schemas" / "plan.schema.json", REPO / "migrator" / "plan" / "plan.schema.json"):
-        assert path.read_text(encoding="utf-8") == expected, f"{path} is out of date: run python -m migrator.plan.schema"
+        assert path.read_text(encoding="utf-8") == expected, \
+            f"{path} is out of date: run python -m migrator.plan.schema"
     doc = json.loads(expected)
     assert doc["$defs"]["kind"]["enum"] == list(KINDS)
     assert doc["$defs"]["resource_change"]["properties"]["reason"]["examples"][:2] == ["create_because_new",

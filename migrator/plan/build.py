@@ -73,7 +73,8 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
         elif address in replace and change.action in (Action.NOOP, Action.UPDATE):
             change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_REQUESTED, before=change.before,
                             after=change.after, node=node, prior=prior, observed=change.observed)
-        if provider.reruns_with_dependencies and change.action is Action.NOOP and change.reason is not Reason.NOT_TARGETED:
+        reruns = provider.reruns_with_dependencies and change.reason is not Reason.NOT_TARGETED
+        if reruns and change.action is Action.NOOP:
             changed = [d for d in node.depends_on if changes[d].action is not Action.NOOP]
             if changed:
                 change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_DEPENDENCY_CHANGED,

@@ -39,7 +39,8 @@ class MysqlViewProvider(Provider):
         if node is None or observed is None or prior is None or prior.status == "tainted":
             return super().plan(address, node, prior, observed)
         after = node.public_config()
-        common: dict[str, Any] = {"before": observed, "after": after, "node": node, "prior": prior, "observed": observed}
+        common: dict[str, Any] = {"before": observed, "after": after, "node": node, "prior": prior,
+                                  "observed": observed}
         if node.fingerprint != prior.config_fingerprint:
             return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CONFIG_CHANGED,
                           attributes=attribute_changes({"sql": prior.attributes.get("sql")}, {"sql": node.config["sql"]}),
