@@ -30,6 +30,7 @@ from migrator.mcp.roles import Facades
 from migrator.plan.model import Plan
 from migrator.plan.planfile import PlanFile, check_inputs, check_same, read_planfile, settings_from, write_planfile
 from migrator.planner import Planned, PlanOptions, make_plan, refresh_state
+from migrator.providers import IMPORTABLE, parse_address
 from migrator.providers import providers as make_providers
 from migrator.providers.base import ProviderContext
 from migrator.settings import Settings
@@ -37,10 +38,6 @@ from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
 
 T = TypeVar("T")
-
-#: resources `migrator import` can adopt: they exist outside migrator before it creates them.
-IMPORTABLE = ("dynamodb_table", "mysql_view")
-
 
 class ContractInvalid(MigratorError):
     """The contract has errors; `findings` holds every finding for the front end to list."""
@@ -128,8 +125,8 @@ def resolve_apply(path: Path, settings: Settings, options: PlanOptions,
     saved = read_planfile(path)
     if saved is None:
         return ApplyRequest(path, options, auto_approve), settings
-    options = PlanOptions(targets=frozenset(Address.parse(t) for t in saved.targets),
-                          replace=frozenset(Address.parse(r) for r in saved.replace),
+    options = PlanOptions(targets=frozenset(parse_address(t) for t in saved.targets),
+                          replace=frozenset(parse_address(r) for r in saved.replace),
                           allow_data_loss=saved.allow_data_loss)
     settings = replace(settings_from(saved, settings), parallelism=settings.parallelism)
     return ApplyRequest(Path(saved.contract), options, True, SavedPlan(path, saved)), settings
@@ -162,6 +159,11 @@ def forget(state_dir: Path, addresses: Sequence[Address]) -> None:
 def force_unlock(state_dir: Path, lock_id: str) -> dict[str, object]:
     """Break the lock of a run that died; returns who held it."""
     return StateStore(state_dir).force_unlock(lock_id)
+
+
+def address(text: str) -> Address:
+    """A resource address typed by a user (`-target`, `state rm`, `import`): KIND.NAME of a known kind."""
+    return parse_address(text)
 
 
 def check_importable(address: Address, resource_id: str) -> None:

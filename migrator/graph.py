@@ -1,16 +1,22 @@
-"""Resource addresses, nodes and the dependency graph with a deterministic topological walk."""
+"""Resource addresses, nodes and the dependency graph with a deterministic topological walk.
+
+A bottom module: it does not know which node kinds exist (the providers declare them,
+`migrator.providers.KINDS`); `Address.parse` checks a kind against the kinds it is given.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import MigratorError
 
-KINDS: tuple[str, ...] = ("mysql_view", "dynamodb_table", "s3_bucket", "s3_object", "glue_connection", "glue_job", "load", "check")
+#: what a kind looks like: `dynamodb_table`, `s3_object`
+_KIND = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True, order=True)
@@ -22,11 +28,15 @@ class Address:
         return f"{self.kind}.{self.name}"
 
     @staticmethod
-    def parse(text: str) -> Address:
+    def parse(text: str, kinds: Collection[str] | None = None) -> Address:
+        """KIND.NAME; with `kinds` (user input: `migrator.providers.parse_address`), KIND must be one of them.
+        Without, any well-formed kind parses (a state file: a kind no provider has is refused where
+        the providers are asked for it)."""
         kind, dot, name = text.partition(".")
-        if not dot or kind not in KINDS or not name:
+        if not dot or not name or not _KIND.fullmatch(kind) or (kinds is not None and kind not in kinds):
             raise MigratorError(f"'{text}' is not a resource address",
-                                hint="write KIND.NAME with KIND one of " + ", ".join(KINDS))
+                                hint="write KIND.NAME with KIND " + ("one of " + ", ".join(kinds) if kinds is not None
+                                                                     else "a node kind such as dynamodb_table"))
         return Address(kind, name)
 
 

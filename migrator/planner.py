@@ -17,7 +17,6 @@ from migrator.plan.build import decide, refresh
 from migrator.plan.live_checks import data_findings
 from migrator.graph import Address
 from migrator.plan.model import Action, Plan
-from migrator.plan.render_text import reason_text
 from migrator.providers import providers as make_providers
 from migrator.providers.base import Provider, ProviderContext
 from migrator.settings import Settings
@@ -56,7 +55,7 @@ async def data_loss_findings(plan: Plan, contract: Contract, facades: Facades, a
             continue
         verb = "destroy" if change.action is Action.DELETE else "replace"
         out.append(Finding(Severity.ERROR, table.path if table else "$.tables",
-                           f"{change.address} holds items and the plan would {verb} it ({reason_text(change.reason)}); "
+                           f"{change.address} holds items and the plan would {verb} it ({change.reason.words(change.dependency)}); "
                            "its data would be lost", "pass --allow-data-loss, or set \"allow_data_loss\": true on the "
                            "table in the contract, if that is intended", "safety.data_loss"))
     return out

@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from migrator.findings import Finding, Severity
-from migrator.graph import KINDS, Address, Node
+from migrator.graph import Address, Node
 from migrator.plan.model import Action, AttributeChange, Change, Plan
+from migrator.plan.model import Reason as R
 from migrator.plan.render_json import FORMAT_VERSION, KNOWN_AFTER_APPLY, plan_json, plan_schema
 from migrator.plan.render_markdown import MIN_LIMIT, render_markdown
-from migrator.plan.render_text import REASONS
+from migrator.providers import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO / "schemas" / "plan.schema.json"
@@ -46,23 +47,23 @@ def small_plan() -> Plan:
     conn = Node(A("glue_connection.mysql"), {"name": "mysql", "username": "etl", "password": "hunter2-Sekret"},
                 sensitive=frozenset({"password"}))
     return Plan(changes=(
-        Change(t("legacy"), Action.DELETE, "delete_because_removed_from_contract",
+        Change(t("legacy"), Action.DELETE, R.DELETE_BECAUSE_REMOVED_FROM_CONTRACT,
                before={"TableName": "legacy", "ItemCount": 1200}),
-        Change(A("mysql_view.v_orders"), Action.UPDATE, "update_because_changed_outside_migrator",
+        Change(A("mysql_view.v_orders"), Action.UPDATE, R.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR,
                before={"definition": "select 1"}, after={"sql": "select id from orders"},
                attributes=(AttributeChange("definition", "select 1", "select id from orders"),)),
-        Change(A("glue_connection.mysql"), Action.UPDATE, "update_because_config_changed",
+        Change(A("glue_connection.mysql"), Action.UPDATE, R.UPDATE_BECAUSE_CONFIG_CHANGED,
                before={"name": "mysql", "username": "old"}, after=conn.public_config(),
                attributes=(AttributeChange("username", "old", "etl"),), node=conn),
-        Change(t("orders"), Action.REPLACE, "replace_because_key_schema_changed",
+        Change(t("orders"), Action.REPLACE, R.REPLACE_BECAUSE_KEY_SCHEMA_CHANGED,
                before={"TableName": "orders", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]},
                after={"TableName": "orders", "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}]},
                attributes=(AttributeChange("KeySchema[0].AttributeName", "id", "PK"),)),
-        Change(t("customers"), Action.CREATE, "create_because_new", after={"TableName": "customers"}),
-        Change(A("mysql_view.v_customers"), Action.CREATE, "create_because_missing", after={"sql": "select 2"}),
-        Change(A("load.orders"), Action.REPLACE, "replace_because_dependency_changed:dynamodb_table.orders",
-               after={"job": "load-orders"}),
-        Change(A("check.orders"), Action.NOOP, "no_changes"),
+        Change(t("customers"), Action.CREATE, R.CREATE_BECAUSE_NEW, after={"TableName": "customers"}),
+        Change(A("mysql_view.v_customers"), Action.CREATE, R.CREATE_BECAUSE_MISSING, after={"sql": "select 2"}),
+        Change(A("load.orders"), Action.REPLACE, R.REPLACE_BECAUSE_DEPENDENCY_CHANGED, after={"job": "load-orders"},
+               dependency=t("orders")),
+        Change(A("check.orders"), Action.NOOP, R.NO_CHANGES),
     ), lineage="3f1c9a2e-1b7d-4c55-9e0a-6d2f8b4a7c10", serial=7, findings=(
         Finding(Severity.WARNING, "$.tables[1].attributes[2]", "denormalized attribute has no justification",
                 fix="add a `justification`", code="denormalized-without-justification"),
@@ -119,7 +120,7 @@ def test_the_small_plan_as_json() -> None:
 
 
 def test_the_fingerprint_is_sha256_of_the_canonical_resource_changes() -> None:
-    plan = Plan(changes=(Change(A("s3_object.scripts/a.py"), Action.CREATE, "create_because_new",
+    plan = Plan(changes=(Change(A("s3_object.scripts/a.py"), Action.CREATE, R.CREATE_BECAUSE_NEW,
                                 after={"sha256": "ab", "bucket": "b"}),), lineage="L", serial=1)
     canonical = ('[{"actions":["create"],"address":"s3_object.scripts/a.py","after":{"bucket":"b","sha256":"ab"},'
                  '"after_unknown":{},"before":null,"changed":[],"kind":"s3_object","name":"scripts/a.py",'
@@ -128,14 +129,14 @@ def test_the_fingerprint_is_sha256_of_the_canonical_resource_changes() -> None:
 
 
 def test_the_fingerprint_does_not_depend_on_key_order_and_follows_every_change() -> None:
-    one = Change(t("a"), Action.UPDATE, "update_because_config_changed", before={"x": 1, "y": [1, 2]},
+    one = Change(t("a"), Action.UPDATE, R.UPDATE_BECAUSE_CONFIG_CHANGED, before={"x": 1, "y": [1, 2]},
                  after={"y": [1, 2], "x": 2}, attributes=(AttributeChange("x", 1, 2),))
-    same = Change(t("a"), Action.UPDATE, "update_because_config_changed", before={"y": [1, 2], "x": 1},
+    same = Change(t("a"), Action.UPDATE, R.UPDATE_BECAUSE_CONFIG_CHANGED, before={"y": [1, 2], "x": 1},
                   after={"x": 2, "y": [1, 2]}, attributes=(AttributeChange("x", 1, 2),))
     base = plan_json(Plan((one,), "L", 1))["fingerprint"]
     assert base == plan_json(Plan((same,), "other lineage", 9))["fingerprint"]
     for other in (Change(t("a"), Action.REPLACE, one.reason, one.before, one.after, one.attributes),
-                  Change(t("a"), one.action, "update_because_changed_outside_migrator", one.before, one.after,
+                  Change(t("a"), one.action, R.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR, one.before, one.after,
                          one.attributes),
                   Change(t("a"), one.action, one.reason, one.before, {"x": 3, "y": [1, 2]}, one.attributes),
                   Change(t("b"), one.action, one.reason, one.before, one.after, one.attributes)):
@@ -150,23 +151,23 @@ JSON_SCALARS = (st.none() | st.booleans() | st.integers(-(2**53), 2**53)
 JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
 JSON_OBJECTS = st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=4)
-REASON_CODES = st.sampled_from([*REASONS, "no_changes", "not managed",
-                                "replace_because_dependency_changed:dynamodb_table.orders"]) | st.text(min_size=1)
 NAMES = st.text(min_size=1, max_size=24)
+ADDRESSES = st.builds(Address, st.sampled_from(KINDS), NAMES)
 
 
 @st.composite
 def changes(draw: st.DrawFn) -> Change:
-    address = Address(draw(st.sampled_from(KINDS)), draw(NAMES))
+    address = draw(ADDRESSES)
+    reason = draw(st.sampled_from(list(R)))
     node = None
     if draw(st.booleans()):
         config = draw(JSON_OBJECTS)
         node = Node(address, config, sensitive=frozenset(draw(st.sets(st.sampled_from(sorted(config) or ["k"])))))
-    return Change(address, draw(st.sampled_from(list(Action))), draw(REASON_CODES),
+    return Change(address, draw(st.sampled_from(list(Action))), reason,
                   before=draw(st.none() | JSON_OBJECTS), after=draw(st.none() | JSON_OBJECTS),
                   attributes=tuple(draw(st.lists(st.builds(AttributeChange, st.text(max_size=16), JSON_VALUES,
                                                            JSON_VALUES), max_size=3))),
-                  node=node)
+                  node=node, dependency=draw(ADDRESSES) if reason.names_dependency else None)
 
 
 FINDINGS = st.builds(Finding, st.sampled_from(list(Severity)), st.text(max_size=20), st.text(max_size=40),
@@ -206,11 +207,11 @@ def test_sensitive_values_never_leave_the_node(secret: str, action: Action, othe
     assume(secret not in json.dumps(other, ensure_ascii=False))  # the other, public, values may say anything
     config = {**other, "name": "mysql", "password": secret}
     node = Node(A("glue_connection.mysql"), config, sensitive=frozenset({"password"}))
-    change = Change(node.address, action, "update_because_config_changed",
+    change = Change(node.address, action, R.UPDATE_BECAUSE_CONFIG_CHANGED,
                     before={"name": "mysql", "password": secret + "-old"}, after=node.public_config(),
                     attributes=(AttributeChange("password", secret + "-old", secret),
                                 AttributeChange("name", "old", "mysql")), node=node)
-    plan = Plan((change, Change(t("x"), Action.CREATE, "create_because_new", after={"n": 1})), "L", 1)
+    plan = Plan((change, Change(t("x"), Action.CREATE, R.CREATE_BECAUSE_NEW, after={"n": 1})), "L", 1)
     doc = json.dumps(plan_json(plan), ensure_ascii=False)
     markdown = render_markdown(plan)
     for text in (doc, markdown):
@@ -270,7 +271,7 @@ def test_the_small_plan_as_markdown() -> None:
 
 
 def test_an_empty_plan() -> None:
-    plan = Plan((Change(A("check.orders"), Action.NOOP, "no_changes"),), "L", 3)
+    plan = Plan((Change(A("check.orders"), Action.NOOP, R.NO_CHANGES),), "L", 3)
     md = render_markdown(plan, title="shop plan")
     assert md == ("### shop plan: no changes\n\nReality matches the contract.\n\n"
                   f"Plan fingerprint: `{plan_json(plan)['fingerprint']}` (state lineage `L`, serial 3)\n")
@@ -279,15 +280,15 @@ def test_an_empty_plan() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("action", [a for a in Action if a is not Action.NOOP])
 def test_the_banner_only_when_a_table_and_its_items_go(kind: str, action: Action) -> None:
-    md = render_markdown(Plan((Change(Address(kind, "orders"), action, "whatever"),
-                               Change(A("load.x"), Action.CREATE, "create_because_new")), "L", 1))
+    md = render_markdown(Plan((Change(Address(kind, "orders"), action, R.REPLACE_BECAUSE_TAINTED),
+                               Change(A("load.x"), Action.CREATE, R.CREATE_BECAUSE_NEW)), "L", 1))
     destroys = kind == "dynamodb_table" and action in (Action.DELETE, Action.REPLACE)
     assert ("> [!CAUTION]" in md) is destroys
     assert ("Data would be destroyed" in md) is destroys
 
 
 def test_no_drift_or_findings_sections_without_them() -> None:
-    md = render_markdown(Plan((Change(t("a"), Action.CREATE, "create_because_new"),), "", 0))
+    md = render_markdown(Plan((Change(t("a"), Action.CREATE, R.CREATE_BECAUSE_NEW),), "", 0))
     assert "Changed outside migrator" not in md and "Findings" not in md
     assert lines_of(md)[0] == "### migrator plan: 1 to add, 0 to change, 0 to replace, 0 to destroy"
     assert re.fullmatch(r"Plan fingerprint: `[0-9a-f]{64}` \(serial 0\)", lines_of(md)[-2])  # no lineage yet
@@ -295,8 +296,9 @@ def test_no_drift_or_findings_sections_without_them() -> None:
 
 def test_hostile_names_and_messages_cannot_break_the_layout() -> None:
     name = "a|b`c``d\nnew line <details> *x*"
-    plan = Plan((Change(t(name), Action.DELETE, "delete_because_removed_from_contract"),
-                 Change(A("load.x"), Action.CREATE, "create because <b>|</b>\n```")),
+    plan = Plan((Change(t(name), Action.DELETE, R.DELETE_BECAUSE_REMOVED_FROM_CONTRACT),
+                 Change(A("load.x"), Action.REPLACE, R.REPLACE_BECAUSE_DEPENDENCY_CHANGED,
+                        dependency=Address("glue_job", "because <b>|</b>\n```"))),
                 "L", 1, (Finding(Severity.ERROR, "$.`x`", "no <details> | here\n- list", "`a|b` and ```"),))
     md = render_markdown(plan)
     fence = re.search(r"^(`{3,})diff$", md, re.MULTILINE)
@@ -331,13 +333,13 @@ def big_plan(loads: int, checks: int = 0, tables_gone: int = 0, drifted: int = 0
              name_pad: int = 20, attrs: int = 3) -> Plan:
     pad = "x" * name_pad
     out: list[Change] = []
-    out += [Change(t(f"gone_{i:05d}_{pad}"), Action.DELETE, "delete_because_removed_from_contract",
+    out += [Change(t(f"gone_{i:05d}_{pad}"), Action.DELETE, R.DELETE_BECAUSE_REMOVED_FROM_CONTRACT,
                    before={"ItemCount": i}) for i in range(tables_gone)]
-    out += [Change(A(f"mysql_view.v_{i:05d}_{pad}"), Action.UPDATE, "update_because_changed_outside_migrator",
+    out += [Change(A(f"mysql_view.v_{i:05d}_{pad}"), Action.UPDATE, R.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR,
                    attributes=(AttributeChange("definition", "select 1", f"select {i}"),)) for i in range(drifted)]
-    out += [Change(A(f"load.t_{i:05d}_{pad}"), Action.CREATE, "create_because_new",
+    out += [Change(A(f"load.t_{i:05d}_{pad}"), Action.CREATE, R.CREATE_BECAUSE_NEW,
                    after={f"attr_{j}": f"value {j} of {i}" for j in range(attrs)}) for i in range(loads)]
-    out += [Change(A(f"check.t_{i:05d}_{pad}"), Action.REPLACE, "replace_because_inputs_changed")
+    out += [Change(A(f"check.t_{i:05d}_{pad}"), Action.REPLACE, R.REPLACE_BECAUSE_INPUTS_CHANGED)
             for i in range(checks)]
     found = tuple(Finding(Severity.ERROR if i % 3 == 0 else Severity.WARNING, f"$.tables[{i}].pk",
                           f"problem number {i} {pad}", fix=f"fix number {i}") for i in range(findings))

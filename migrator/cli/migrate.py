@@ -45,10 +45,11 @@ def _contract(path: Path) -> Contract:
 
 
 def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow_data_loss: bool) -> PlanOptions:
+    from migrator import app
     from migrator.planner import PlanOptions
 
-    return PlanOptions(targets=frozenset(Address.parse(t) for t in targets or ()),
-                       replace=frozenset(Address.parse(r) for r in replace or ()), allow_data_loss=allow_data_loss)
+    return PlanOptions(targets=frozenset(app.address(t) for t in targets or ()),
+                       replace=frozenset(app.address(r) for r in replace or ()), allow_data_loss=allow_data_loss)
 
 
 def _event(address: Address, message: str) -> None:

@@ -11,7 +11,6 @@ import typer
 
 from migrator.cli.common import JsonFlag, McpConfigOpt, StateDir, emit_json, fail, guarded, settings
 from migrator.errors import MigratorError
-from migrator.graph import Address
 
 
 def state_list(state_dir: StateDir = Path("state"), as_json: JsonFlag = False) -> None:
@@ -32,7 +31,7 @@ def state_show(address: Annotated[str, typer.Argument(help="KIND.NAME")], state_
     from migrator import app
 
     state = guarded(lambda: app.read_state(state_dir))
-    addr = guarded(lambda: Address.parse(address))
+    addr = guarded(lambda: app.address(address))
     resource = state.get(addr)
     if resource is None:
         fail(str(MigratorError(f"{address} is not in the state", hint="`migrator state list` shows what is")))
@@ -44,7 +43,7 @@ def state_rm(addresses: Annotated[list[str], typer.Argument(help="KIND.NAME ..."
     """Forget resources: migrator stops managing them; they are not destroyed."""
     from migrator import app
 
-    parsed = guarded(lambda: [Address.parse(a) for a in addresses])
+    parsed = guarded(lambda: [app.address(a) for a in addresses])
     guarded(lambda: app.forget(state_dir, parsed))
     for address in parsed:
         typer.echo(f"Removed {address} from the state; the resource itself is untouched.")
@@ -66,7 +65,7 @@ def import_(address: Annotated[str, typer.Argument(help="dynamodb_table.NAME or 
     """Adopt an existing DynamoDB table or MySQL view into the state; the next plan reconciles it."""
     from migrator import app
 
-    addr = guarded(lambda: Address.parse(address))
+    addr = guarded(lambda: app.address(address))
     guarded(lambda: app.check_importable(addr, resource_id))  # before any server starts
     observed = guarded(lambda: app.run(lambda session: session.import_(addr, resource_id), settings(state_dir),
                                        mcp_config))

@@ -1,18 +1,43 @@
-"""Refresh and decide: read every resource through its provider, then diff into a plan."""
+"""Refresh and decide: read every resource through its provider, then diff into a plan.
+
+Both take the providers as protocols (what they need of one, no more), so planning does not
+import `migrator.providers`: the providers build on the plan model, not the other way round.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from migrator.graph import Address, Graph, topological
-from migrator.plan.model import Action, Change, Plan
-from migrator.providers.base import Provider, ProviderContext
-from migrator.state.model import State
+from migrator.graph import Address, Graph, Node, topological
+from migrator.plan.model import Action, Change, Plan, Reason
+from migrator.state.model import ResourceState, State
+
+Ctx_contra = TypeVar("Ctx_contra", contravariant=True)
+C = TypeVar("C")
 
 
-async def refresh(graph: Graph, state: State, providers: Mapping[str, Provider], ctx: ProviderContext,
+class Reads(Protocol[Ctx_contra]):
+    """What `refresh` needs of a provider: a read of what is, through a context of type Ctx_contra."""
+
+    async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
+                   ctx: Ctx_contra) -> dict[str, Any] | None: ...
+
+
+class Decides(Protocol):
+    """What `decide` needs of a provider: its pure plan for one address."""
+
+    @property
+    def reruns_with_dependencies(self) -> bool:
+        """True for an action (a load, a check): it runs again whenever something it depends on changes."""
+        ...
+
+    def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
+             observed: Mapping[str, Any] | None) -> Change: ...
+
+
+async def refresh(graph: Graph, state: State, providers: Mapping[str, Reads[C]], ctx: C,
                   parallelism: int = 10) -> dict[Address, dict[str, Any] | None]:
     """Observed attributes of every address the contract or the state knows, read concurrently."""
     addresses = sorted(set(graph.nodes) | set(state.resources))
@@ -26,7 +51,7 @@ async def refresh(graph: Graph, state: State, providers: Mapping[str, Provider],
     return dict(zip(addresses, results))
 
 
-def decide(graph: Graph, state: State, providers: Mapping[str, Provider],
+def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
            observed: Mapping[Address, Mapping[str, Any] | None], *,
            replace: frozenset[Address] = frozenset(), targets: frozenset[Address] = frozenset()) -> Plan:
     """Pure: the plan for `graph` given recorded `state` and `observed` reality.
@@ -43,19 +68,20 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Provider],
         prior = state.get(address)
         change = provider.plan(address, node, prior, observed.get(address))
         if scope is not None and address not in scope:
-            change = Change(address, Action.NOOP, "not_targeted", before=change.before, after=change.after,
+            change = Change(address, Action.NOOP, Reason.NOT_TARGETED, before=change.before, after=change.after,
                             node=node, prior=prior, observed=change.observed)
         elif address in replace and change.action in (Action.NOOP, Action.UPDATE):
-            change = Change(address, Action.REPLACE, "replace_because_requested", before=change.before,
+            change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_REQUESTED, before=change.before,
                             after=change.after, node=node, prior=prior, observed=change.observed)
-        if provider.reruns_with_dependencies and change.action is Action.NOOP and change.reason != "not_targeted":
+        reruns = provider.reruns_with_dependencies and change.reason is not Reason.NOT_TARGETED
+        if reruns and change.action is Action.NOOP:
             changed = [d for d in node.depends_on if changes[d].action is not Action.NOOP]
             if changed:
-                change = Change(address, Action.REPLACE, f"replace_because_dependency_changed:{changed[0]}",
+                change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_DEPENDENCY_CHANGED,
                                 before=change.before, after=change.after, node=node, prior=prior,
-                                observed=change.observed)
+                                observed=change.observed, dependency=changed[0])
             elif prior is not None and prior.config_fingerprint != node.fingerprint:
-                change = Change(address, Action.REPLACE, "replace_because_inputs_changed", before=change.before,
+                change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_INPUTS_CHANGED, before=change.before,
                                 after=change.after, node=node, prior=prior, observed=change.observed)
         changes[address] = change
     gone = [a for a in state.resources if a not in graph.nodes and (scope is None or a in targets)]

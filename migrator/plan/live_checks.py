@@ -5,20 +5,15 @@ overwrite each other). One grouped count per table, over the compiled SELECTs.""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from migrator.compile.contract import Compiled
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.contract.model import Contract
-from migrator.findings import Finding, Severity
 from migrator.errors import MigratorError
+from migrator.findings import Finding, Severity
 from migrator.graph import Address
 from migrator.mcp.roles import Facades
-
-
-def table_keys(config: dict[str, Any]) -> list[tuple[str, str]]:
-    types = {a["AttributeName"]: a["AttributeType"] for a in config.get("AttributeDefinitions", [])}
-    return [(k["AttributeName"], types.get(k["AttributeName"], "S")) for k in config.get("KeySchema", [])]
+from migrator.providers.dynamodb_table import table_keys
 
 
 def _n(count: int, noun: str) -> str:

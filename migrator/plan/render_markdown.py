@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from migrator.findings import Finding, Severity
-from migrator.plan.model import Action, Change, Plan, is_drift
+from migrator.plan.model import DEPENDENCY, Action, Change, Plan, is_drift
 from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json, public_change
-from migrator.plan.render_text import reason_text, render_change
+from migrator.plan.render_text import render_change
 
 DEFAULT_LIMIT = 65_000
 #: The smallest limit that always leaves room for the headline, the summarised sections and the fingerprint.
@@ -33,11 +33,6 @@ LINEAGE_MAX = 64
 VERB = {Action.CREATE: "create", Action.UPDATE: "update in place", Action.REPLACE: "replace",
         Action.DELETE: "destroy", Action.NOOP: "no-op"}
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
-#: Reasons the text renderer leaves unsaid because its verb says enough; a table cell needs words.
-PLAIN_REASONS = {"create_because_new": "new in the contract", "update_because_config_changed": "its definition changed"}
-DRIFT_FIX = {"update_because_changed_outside_migrator": "apply puts back the contract's definition",
-             "create_because_missing": "apply creates it again",
-             "replace_because_changed_outside_migrator": "apply replaces it with the contract's definition"}
 DESTRUCTIVE_KIND = "dynamodb_table"
 
 _SPACE = re.compile(r"\s+")
@@ -79,12 +74,15 @@ def _plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
+def _words(change: Change, template: str, *, cell: bool = False) -> str:
+    """A reason's words (`Reason.text` or `.cell`) as markdown prose, the dependency they name as code."""
+    text = _prose(template, cell=cell)
+    return text.replace(DEPENDENCY, _code(str(change.dependency), cell=cell)) if change.dependency else text
+
+
 def _why(change: Change, *, cell: bool = False) -> str:
-    """The reason in words, as markdown."""
-    code, _, dependency = change.reason.partition(":")
-    if code == "replace_because_dependency_changed" and dependency:
-        return f"runs again: {_code(dependency, cell=cell)} changes"
-    return _prose(PLAIN_REASONS.get(change.reason) or reason_text(change.reason), cell=cell)
+    """The reason in words for a table cell or the banner (never empty: `Reason.cell`), as markdown."""
+    return _words(change, change.reason.cell, cell=cell)
 
 
 def _by_kind(changes: Sequence[Change]) -> str:
@@ -172,8 +170,7 @@ def _drift(plan: Plan) -> _List | None:
         return None
 
     def item(c: Change) -> str:
-        fix = DRIFT_FIX.get(c.reason, "apply repairs it")
-        return f"- {_code(str(c.address))}: {_prose(reason_text(c.reason))}; {fix}"
+        return f"- {_code(str(c.address))}: {_words(c, c.reason.text)}; {c.reason.repair}"
 
     return _List(head=("#### Changed outside migrator", ""), items=tuple(item(c) for c in drifted),
                  more=lambda k: "- " + _left(k, len(drifted), _by_kind(drifted[k:])))

@@ -6,29 +6,13 @@ import json
 from typing import Any
 
 from migrator.findings import Finding, Severity
-from migrator.plan.model import SYMBOL, Action, Change, Plan, is_drift
-
-REASONS = {
-    "create_because_new": "",
-    "create_because_missing": "it no longer exists (removed outside migrator)",
-    "update_because_config_changed": "",
-    "update_because_changed_outside_migrator": "changed outside migrator",
-    "update_because_exists_unmanaged": "exists but is not in the state; the contract's definition will be applied",
-    "update_because_created_but_not_recorded": "created by an earlier run that stopped before recording it",
-    "replace_because_key_schema_changed": "the key schema changed (DynamoDB cannot change keys in place)",
-    "replace_because_tainted": "an earlier apply failed while creating it",
-    "replace_because_inputs_changed": "its inputs changed",
-    "replace_because_config_changed": "its definition changed",
-    "replace_because_changed_outside_migrator": "changed outside migrator in a way that needs a new one",
-    "replace_because_requested": "replacement requested with -replace",
-    "delete_because_removed_from_contract": "no longer in the contract",
-}
+from migrator.graph import Address
+from migrator.plan.model import SYMBOL, Action, Change, Plan, Reason, is_drift
 
 
-def reason_text(reason: str) -> str:
-    if reason.startswith("replace_because_dependency_changed:"):
-        return "runs again: " + reason.split(":", 1)[1] + " changes"
-    return REASONS.get(reason, reason.replace("_", " "))
+def reason_text(reason: Reason, dependency: Address | None = None) -> str:
+    """The words after the verb ("" when the verb says enough): `Reason.text`."""
+    return reason.words(dependency)
 
 
 def _value(v: Any) -> str:
@@ -40,7 +24,7 @@ def render_change(change: Change) -> list[str]:
     symbol = SYMBOL[change.action]
     verb = {Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
             Action.REPLACE: "must be replaced", Action.DELETE: "will be destroyed"}[change.action]
-    why = reason_text(change.reason)
+    why = reason_text(change.reason, change.dependency)
     lines = [f"  # {change.address} {verb}" + (f" ({why})" if why else "")]
     lines.append(f"{symbol:>3} {change.address}")
     if change.action is Action.CREATE and change.after:

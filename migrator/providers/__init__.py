@@ -1,7 +1,17 @@
-"""One provider per node kind: read / plan / create / update / delete through the facades."""
+"""One provider per node kind: read / plan / create / update / delete through the facades.
+
+`PROVIDERS` is the catalogue: a new node kind is its provider module plus one entry here.
+What the rest of migrator knows about kinds derives from the providers' declarations
+(`Provider.kind`, `computed`, `replace_paths`, `importable`): `KINDS` (and so which addresses
+parse), `KNOWN_AFTER_APPLY`, `IMPORTABLE` and the plan schema's enums.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from migrator.errors import MigratorError
+from migrator.graph import Address
 from migrator.providers.base import Provider
 from migrator.providers.check import CheckProvider
 from migrator.providers.dynamodb_table import DynamoTableProvider
@@ -12,8 +22,36 @@ from migrator.providers.mysql_view import MysqlViewProvider
 from migrator.providers.s3_bucket import S3BucketProvider
 from migrator.providers.s3_object import S3ObjectProvider
 
+#: every provider, in the order kinds are listed (in messages and in the plan schema)
+PROVIDERS: tuple[type[Provider], ...] = (MysqlViewProvider, DynamoTableProvider, S3BucketProvider, S3ObjectProvider,
+                                         GlueConnectionProvider, GlueJobProvider, LoadProvider, CheckProvider)
 
-def providers(lineage: str) -> dict[str, Provider]:
+KINDS: tuple[str, ...] = tuple(p.kind for p in PROVIDERS)
+#: per node kind, the attributes a create or replace only learns once it has run
+KNOWN_AFTER_APPLY: Mapping[str, tuple[str, ...]] = {p.kind: p.computed for p in PROVIDERS}
+#: the kinds `migrator import` can adopt
+IMPORTABLE: tuple[str, ...] = tuple(sorted(p.kind for p in PROVIDERS if p.importable))
+
+
+class Providers(dict[str, Provider]):
+    """The providers of one run, by kind; asking for a kind no provider has (a state file written
+    by another migrator version, say) is a sentence, not a KeyError."""
+
+    def __missing__(self, kind: str) -> Provider:
+        raise MigratorError(f"'{kind}' is not a kind of resource this migrator knows",
+                            hint="the state may come from another migrator version; the kinds known here are "
+                                 + ", ".join(KINDS))
+
+
+def providers(lineage: str) -> Providers:
     """The providers of one run, by node kind."""
-    return {p.kind: p for p in (MysqlViewProvider(), DynamoTableProvider(lineage), S3BucketProvider(), S3ObjectProvider(),
-                                GlueConnectionProvider(), GlueJobProvider(), LoadProvider(), CheckProvider())}
+    return Providers({cls.kind: cls(lineage) for cls in PROVIDERS})
+
+
+def parse_address(text: str) -> Address:
+    """KIND.NAME with KIND one this migrator has a provider for."""
+    return Address.parse(text, KINDS)
+
+
+__all__ = ["IMPORTABLE", "KINDS", "KNOWN_AFTER_APPLY", "PROVIDERS", "Provider", "Providers", "parse_address",
+           "providers"]

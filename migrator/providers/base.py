@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from migrator.graph import Address, Node
 from migrator.mcp.roles import Facades
 from migrator.plan.diff import attribute_changes
-from migrator.plan.model import Action, Change
+from migrator.plan.model import Action, Change, Reason
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 
@@ -32,9 +32,25 @@ class ProviderContext:
 
 
 class Provider:
+    """One node kind. The class attributes declare the kind to the rest of migrator: the graph's
+    kinds, the plan schema's enums, `KNOWN_AFTER_APPLY` and `migrator import` derive from them."""
+
+    #: the part of an address before the dot (`dynamodb_table.orders`)
     kind: ClassVar[str]
+    #: attributes a create or replace only learns once it has run ("known after apply")
+    computed: ClassVar[tuple[str, ...]] = ()
+    #: top-level attributes whose change cannot be applied in place: the resource is replaced
+    replace_paths: ClassVar[tuple[str, ...]] = ()
+    #: the reason of a replace that `replace_paths` force (unless it repairs drift)
+    replace_reason_for_config: ClassVar[Reason] = Reason.REPLACE_BECAUSE_CONFIG_CHANGED
+    #: whether `migrator import KIND.NAME NAME` can adopt an existing one (`read` needs no node nor record)
+    importable: ClassVar[bool] = False
     #: loads and checks run again whenever something they depend on changes.
     reruns_with_dependencies: ClassVar[bool] = False
+
+    def __init__(self, lineage: str = "") -> None:
+        #: the lineage of the state this run records into (tables carry it as a tag)
+        self.lineage = lineage
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
@@ -45,33 +61,35 @@ class Provider:
         return dict(config)
 
     def change_kind(self, change: Change) -> Action:
-        """Whether differences can be applied in place (UPDATE) or need a REPLACE."""
+        """Whether differences can be applied in place (UPDATE) or need a REPLACE (one under `replace_paths`)."""
+        if any(top_level(c.path) in self.replace_paths for c in change.attributes):
+            return Action.REPLACE
         return Action.UPDATE
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
         if node is None:
             if prior is None:
-                return Change(address, Action.NOOP, "not managed", prior=prior, observed=observed)
-            return Change(address, Action.DELETE, "delete_because_removed_from_contract",
+                return Change(address, Action.NOOP, Reason.NOT_MANAGED, prior=prior, observed=observed)
+            return Change(address, Action.DELETE, Reason.DELETE_BECAUSE_REMOVED_FROM_CONTRACT,
                           before=observed or prior.attributes, prior=prior, observed=observed)
         after = node.public_config()
         if prior is not None and prior.status == "tainted":
-            return Change(address, Action.REPLACE, "replace_because_tainted", before=observed, after=after,
+            return Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_TAINTED, before=observed, after=after,
                           node=node, prior=prior, observed=observed)
         if observed is None:
-            reason = "create_because_missing" if prior is not None else "create_because_new"
+            reason = Reason.CREATE_BECAUSE_MISSING if prior is not None else Reason.CREATE_BECAUSE_NEW
             return Change(address, Action.CREATE, reason, after=after, node=node, prior=prior)
         desired = self.comparable(node.config)
         diffs = attribute_changes(self.comparable(observed), desired)
         if prior is None:
-            return Change(address, Action.UPDATE, "update_because_exists_unmanaged", before=observed, after=after,
+            return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_EXISTS_UNMANAGED, before=observed, after=after,
                           attributes=diffs, node=node, prior=prior, observed=observed)
         if not diffs:
-            return Change(address, Action.NOOP, "no_changes", before=observed, after=after, node=node, prior=prior,
+            return Change(address, Action.NOOP, Reason.NO_CHANGES, before=observed, after=after, node=node, prior=prior,
                           observed=observed)
         drifted = self.comparable(observed) != self.comparable(prior.attributes)
-        reason = "update_because_changed_outside_migrator" if drifted else "update_because_config_changed"
+        reason = Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR if drifted else Reason.UPDATE_BECAUSE_CONFIG_CHANGED
         draft = Change(address, Action.UPDATE, reason, before=observed, after=after,
                        attributes=diffs, node=node, prior=prior, observed=observed)
         action = self.change_kind(draft)
@@ -80,10 +98,10 @@ class Provider:
                           attributes=diffs, node=node, prior=prior, observed=observed)
         return draft
 
-    def replace_reason(self, change: Change) -> str:
-        if change.reason == "update_because_changed_outside_migrator":
-            return "replace_because_changed_outside_migrator"
-        return "replace_because_config_changed"
+    def replace_reason(self, change: Change) -> Reason:
+        if change.reason is Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR:
+            return Reason.REPLACE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR
+        return self.replace_reason_for_config
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         raise NotImplementedError
@@ -94,6 +112,11 @@ class Provider:
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         raise NotImplementedError
+
+
+def top_level(path: str) -> str:
+    """The attribute a changed path is under: `KeySchema` for `KeySchema[0].AttributeName`."""
+    return path.split("[", 1)[0].split(".", 1)[0]
 
 
 class RunProvider(Provider):

@@ -9,7 +9,7 @@ from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.providers.base import ProviderContext, RunProvider
-from migrator.plan.live_checks import table_keys
+from migrator.providers.dynamodb_table import table_keys
 from migrator.state.model import ResourceState
 
 
@@ -30,6 +30,7 @@ def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats
 
 class CheckProvider(RunProvider):
     kind = "check"
+    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config

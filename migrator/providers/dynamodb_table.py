@@ -13,12 +13,18 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.plan.model import Action, Change
+from migrator.plan.model import Action, Change, Reason
 from migrator.providers.base import Provider, ProviderContext
 from migrator.state.model import ResourceState
 
 MANAGED_TAG = "managed-by"
 LINEAGE_TAG = "migrator-lineage"
+
+
+def table_keys(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The table's key attributes with their DynamoDB types, partition key first."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in config.get("AttributeDefinitions", [])}
+    return [(k["AttributeName"], types.get(k["AttributeName"], "S")) for k in config.get("KeySchema", [])]
 
 
 def _gsi(g: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,9 +38,11 @@ def _gsi(g: Mapping[str, Any]) -> dict[str, Any]:
 
 class DynamoTableProvider(Provider):
     kind = "dynamodb_table"
-
-    def __init__(self, lineage: str = "") -> None:
-        self.lineage = lineage
+    computed = ("TableStatus", "ItemCount", "Tags")
+    #: DynamoDB cannot change a table's keys in place (nor its name)
+    replace_paths = ("KeySchema", "TableName")
+    replace_reason_for_config = Reason.REPLACE_BECAUSE_KEY_SCHEMA_CHANGED
+    importable = True
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -68,14 +76,14 @@ class DynamoTableProvider(Provider):
                                     hint="delete or rename that table, or rename the table in the contract")
             change = super().plan(address, node, ResourceState(address, dict(observed)), observed)
             if change.action is Action.NOOP:
-                return Change(address, Action.UPDATE, "update_because_created_but_not_recorded", before=observed,
+                return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CREATED_BUT_NOT_RECORDED, before=observed,
                               after=node.public_config(), node=node, prior=None, observed=observed)
             return change
         return super().plan(address, node, prior, observed)
 
     def change_kind(self, change: Change) -> Action:
-        keyish = ("KeySchema", "TableName")
-        if any(c.path.split("[")[0].split(".")[0] in keyish for c in change.attributes):
+        """Beyond `replace_paths`: a key attribute whose type changes (in `AttributeDefinitions`)."""
+        if super().change_kind(change) is Action.REPLACE:
             return Action.REPLACE
         before = {a["AttributeName"]: a["AttributeType"] for a in (change.before or {}).get("AttributeDefinitions", [])}
         after_cfg = change.node.config if change.node else {}
@@ -84,11 +92,6 @@ class DynamoTableProvider(Provider):
         if any(before.get(k) != after.get(k) for k in keys):
             return Action.REPLACE
         return Action.UPDATE
-
-    def replace_reason(self, change: Change) -> str:
-        if change.reason == "update_because_changed_outside_migrator":
-            return "replace_because_changed_outside_migrator"
-        return "replace_because_key_schema_changed"
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config

@@ -24,6 +24,7 @@ RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_re
 
 class LoadProvider(RunProvider):
     kind = "load"
+    computed = ("run_id", "state", *RESULT_FIELDS)
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config

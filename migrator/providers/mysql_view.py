@@ -12,13 +12,15 @@ from typing import Any
 
 from migrator.graph import Address, Node
 from migrator.plan.diff import attribute_changes
-from migrator.plan.model import Action, Change
+from migrator.plan.model import Action, Change, Reason
 from migrator.providers.base import Provider, ProviderContext
 from migrator.state.model import ResourceState
 
 
 class MysqlViewProvider(Provider):
     kind = "mysql_view"
+    computed = ("definition",)
+    importable = True
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return {"definition": config.get("definition"), "columns": list(config.get("columns") or [])}
@@ -37,19 +39,20 @@ class MysqlViewProvider(Provider):
         if node is None or observed is None or prior is None or prior.status == "tainted":
             return super().plan(address, node, prior, observed)
         after = node.public_config()
-        common: dict[str, Any] = dict(before=observed, after=after, node=node, prior=prior, observed=observed)
+        common: dict[str, Any] = {"before": observed, "after": after, "node": node, "prior": prior,
+                                  "observed": observed}
         if node.fingerprint != prior.config_fingerprint:
-            return Change(address, Action.UPDATE, "update_because_config_changed",
+            return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CONFIG_CHANGED,
                           attributes=attribute_changes({"sql": prior.attributes.get("sql")}, {"sql": node.config["sql"]}),
                           **common)
         if observed.get("definition") != prior.attributes.get("definition") or \
                 list(observed.get("columns") or []) != list(node.config["columns"]):
-            return Change(address, Action.UPDATE, "update_because_changed_outside_migrator",
+            return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR,
                           attributes=attribute_changes({"definition": prior.attributes.get("definition"),
                                                         "columns": prior.attributes.get("columns")},
                                                        {"definition": observed.get("definition"),
                                                         "columns": observed.get("columns")}), **common)
-        return Change(address, Action.NOOP, "no_changes", **common)
+        return Change(address, Action.NOOP, Reason.NO_CHANGES, **common)
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         await ctx.facades.mysql.create_view(node.config["name"], node.config["sql"])
