@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode
 
 
 from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running

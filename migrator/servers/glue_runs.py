@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode
 from migrator.process_identity import ProcessIdentity, is_running
 
 
