@@ -129,3 +129,13 @@ def test_the_protocol_and_the_mysql_schema_sit_at_the_bottom() -> None:
 
 def test_the_compiler_does_not_import_the_mcp_client() -> None:
     assert offenders(files("compile"), ("migrator.mcp", "migrator.servers")) == []
+
+
+def test_no_underscore_name_is_imported_across_modules() -> None:
+    found = []
+    for path in [*files("protocol", "mcp", "servers", "runtime", "sandbox", "state"), PACKAGE / "mysql_schema.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("migrator")):
+                found += [f"{path.relative_to(REPO)}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert found == []

@@ -2,7 +2,7 @@
 
 Two backends behind one set of tools. `GLUE_BACKEND=aws` (the default) passes each call
 to AWS Glue with boto3; `GLUE_BACKEND=local` uses the local Glue runtime
-(`glue_local.LocalGlue`) under `MIGRATOR_GLUE_LOCAL_DIR`, which really executes the jobs.
+(`migrator.servers.glue_local`) under `MIGRATOR_GLUE_LOCAL_DIR`, which really executes the jobs.
 Requests and results keep AWS's shapes (CreateJob, JobUpdate, Job, JobRun,
 ConnectionInput), so a caller never needs to know which backend answers. A connection's
 password is never returned.
