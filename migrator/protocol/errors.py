@@ -25,10 +25,12 @@ class ErrorCode(StrEnum):
     @classmethod
     def parse(cls, code: object) -> ErrorCode:
         """The code a server sent; one this version does not know (or not a code at all) is INTERNAL."""
-        try:
-            return cls(code)
-        except ValueError:
-            return cls.INTERNAL
+        if isinstance(code, str):
+            try:
+                return cls(code)
+            except ValueError:
+                pass
+        return cls.INTERNAL
 
 
 #: Codes worth retrying: the same call may succeed a moment later.
