@@ -24,7 +24,7 @@ from migrator.mcp.adapters.mysql_mcp_server import MysqlMcpServerAdapter
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError
-from migrator.mcp.facades import Column
+from migrator.mysql_schema import Column
 from tests.conftest import root_connection
 
 pytestmark = pytest.mark.anyio

@@ -21,7 +21,7 @@ from migrator.compile.contract import SourceCredentials, compile_contract
 from migrator.contract.load import read_contract
 from migrator.graph import canonical_json
 from migrator.mcp.adapters.builtin import schema_from_doc
-from migrator.mcp.facades import ServerInfo
+from migrator.mysql_schema import ServerInfo
 from migrator.settings import Settings
 
 contract, findings = read_contract(Path(sys.argv[1]))

@@ -20,7 +20,7 @@ import pytest
 
 from migrator.process_identity import ProcessIdentity, identify, is_running
 from migrator.sandbox import processes
-from migrator.servers.glue_runs import Run, RunDir, settle
+from migrator.servers.glue_local import Run, RunDir, settle
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def _starting_run(tmp_path: Path, process: ProcessIdentity) -> RunDir:
 
 def test_a_supervisor_between_fork_and_exec_is_not_declared_dead(tmp_path: Path, forked_not_yet_execed: int) -> None:
     pid = forked_not_yet_execed
-    assert b"glue_supervisor" not in Path(f"/proc/{pid}/cmdline").read_bytes()  # the window the bug lived in
+    assert b"glue_local.supervisor" not in Path(f"/proc/{pid}/cmdline").read_bytes()  # the window the bug lived in
     process = identify(pid)
     assert process is not None
     run_dir = _starting_run(tmp_path, process)

@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode
 from migrator.sandbox.lifecycle import SandboxRecord
 from migrator.servers import glue_local
 from migrator.servers.glue import classify, make_backend

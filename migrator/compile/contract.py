@@ -22,7 +22,7 @@ from migrator.compile.views import Entity, compile_view
 from migrator.contract.model import Attribute, Contract, Table, Transformation
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
-from migrator.mcp.facades import SchemaInfo, ServerInfo
+from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.settings import Settings
 
 

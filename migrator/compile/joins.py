@@ -11,7 +11,7 @@ from sqlglot import exp
 from migrator.compile.fragments import FragmentError, parse_fragment
 from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, Join
-from migrator.mcp.facades import TableInfo
+from migrator.mysql_schema import TableInfo
 
 
 class JoinCompiler(BuilderCore):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from migrator.compile.views import PLACEHOLDER, Entity
 from migrator.contract.model import Table
 from migrator.findings import Finding, Severity
-from migrator.mcp.facades import SchemaInfo
+from migrator.mysql_schema import SchemaInfo
 
 NUMERIC = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double",
            "real", "year", "bit"}

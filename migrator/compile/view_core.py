@@ -13,7 +13,7 @@ from sqlglot import exp
 from migrator.compile.fragments import FragmentError, parse_fragment
 from migrator.contract.model import Attribute, Calculation, Join
 from migrator.findings import Finding, Severity
-from migrator.mcp.facades import SchemaInfo, ServerInfo, TableInfo
+from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
 
 BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

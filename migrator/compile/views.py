@@ -17,7 +17,7 @@ from migrator.compile.transformations import TransformationCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
                                         iso_timestamp)
 from migrator.findings import Finding, Severity
-from migrator.mcp.facades import SchemaInfo, ServerInfo
+from migrator.mysql_schema import SchemaInfo, ServerInfo
 
 __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBuilder", "ViewSpec", "compile_view",
            "fn", "iso_timestamp", "split_order"]

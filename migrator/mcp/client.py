@@ -29,8 +29,9 @@ from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
 from migrator.mcp.config import McpConfig, ServerSpec
-from migrator.mcp.errors import ErrorCode, ToolError
+from migrator.mcp.errors import ToolError
 from migrator.mcp.resilience import CircuitBreaker, RetryPolicy
+from migrator.protocol import ErrorCode
 
 T = TypeVar("T")
 

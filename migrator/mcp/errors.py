@@ -1,32 +1,15 @@
-"""Error codes shared by the built-in servers and the client layer.
+"""The error a tool call raises on the client side: `ToolError`, carrying an `ErrorCode`.
 
-Third-party servers report failures as free text; their adapters map that text onto
-these codes, so the rest of migrator reasons about codes, never about messages.
+The codes themselves are the protocol's (`migrator.protocol.errors`), shared with the
+built-in servers; they are re-exported here for the callers of the client.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from migrator.errors import MigratorError
+from migrator.protocol.errors import TRANSIENT, ErrorCode
 
-
-class ErrorCode(StrEnum):
-    NOT_FOUND = "not_found"
-    ALREADY_EXISTS = "already_exists"
-    INVALID = "invalid"
-    THROTTLED = "throttled"
-    ACCESS_DENIED = "access_denied"
-    UNAVAILABLE = "unavailable"
-    CONFLICT = "conflict"
-    LIMIT_EXCEEDED = "limit_exceeded"
-    TIMEOUT = "timeout"
-    UNSUPPORTED = "unsupported"
-    INTERNAL = "internal"
-
-
-#: Codes worth retrying: the same call may succeed a moment later.
-TRANSIENT: frozenset[ErrorCode] = frozenset({ErrorCode.THROTTLED, ErrorCode.UNAVAILABLE, ErrorCode.TIMEOUT})
+__all__ = ["TRANSIENT", "ErrorCode", "ToolError"]
 
 
 class ToolError(MigratorError):
@@ -34,7 +17,7 @@ class ToolError(MigratorError):
 
     def __init__(self, code: ErrorCode | str, message: str, *, server: str = "", tool: str = "",
                  hint: str | None = None) -> None:
-        self.code = ErrorCode(code) if code in ErrorCode._value2member_map_ else ErrorCode.INTERNAL
+        self.code = ErrorCode.parse(code)
         self.server = server
         self.tool = tool
         where = f"MCP server '{server}'" + (f" tool '{tool}'" if tool else "") if server else ""

@@ -7,12 +7,15 @@ against what the configured server lists.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from migrator.mysql_schema import (Column, ColumnInfo, ForeignKey, Grants, QueryResult, SchemaInfo, ServerInfo,
+                                   TableInfo, ViewInfo)
+
+__all__ = ["OPERATIONS", "S3", "Column", "ColumnInfo", "DynamoDB", "ForeignKey", "Glue", "Grants", "JobRun", "MySQL",
+           "ObjectInfo", "QueryResult", "SchemaInfo", "ServerInfo", "TableInfo", "ViewInfo"]
 
 # ----------------------------------------------------------------------------- operations
 
@@ -30,122 +33,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-# ----------------------------------------------------------------------------- MySQL types
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # integer | decimal | float | string | binary | date | datetime | time | json | null | unknown
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[Any, ...], ...]
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def dicts(self) -> list[dict[str, Any]]:
-        names = self.names
-        return [dict(zip(names, row)) for row in self.rows]
-
-    def scalar(self) -> Any:
-        return self.rows[0][0] if self.rows and self.rows[0] else None
-
-
-def decode_cell(kind: str, value: Any) -> Any:
-    """A cell as Python: exact Decimal, datetime, bytes — never a float for a DECIMAL."""
-    if value is None:
-        return None
-    if kind == "integer":
-        return int(value)
-    if kind == "decimal":
-        return decimal.Decimal(str(value))
-    if kind == "float":
-        return float(value)
-    if kind == "datetime":
-        return dt.datetime.fromisoformat(str(value).replace(" ", "T"))
-    if kind == "date":
-        return dt.date.fromisoformat(str(value)[:10])
-    if kind == "binary":
-        return base64.b64decode(value)
-    return value
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    version: str
-    flavour: str  # mysql | mariadb
-    version_number: tuple[int, ...]
-    sql_mode: str
-    only_full_group_by: bool
-    time_zone: str
-    database: str
-    current_user: str
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    data_type: str
-    column_type: str
-    nullable: bool
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    name: str
-    columns: tuple[str, ...]
-    referenced_table: str
-    referenced_columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    kind: str  # table | view
-    columns: tuple[ColumnInfo, ...]
-    primary_key: tuple[str, ...] = ()
-    foreign_keys: tuple[ForeignKey, ...] = ()
-    row_estimate: int | None = None
-
-    def column(self, name: str) -> ColumnInfo | None:
-        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
-
-
-@dataclass(frozen=True)
-class ViewInfo:
-    name: str
-    definition: str
-
-
-@dataclass(frozen=True)
-class SchemaInfo:
-    database: str
-    tables: Mapping[str, TableInfo]
-    views: Mapping[str, ViewInfo] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Grants:
-    user: str
-    privileges: frozenset[str]
-
-    @property
-    def can_select(self) -> bool:
-        return "SELECT" in self.privileges
-
-    @property
-    def can_create_view(self) -> bool:
-        return "CREATE VIEW" in self.privileges
-
-    @property
-    def can_drop(self) -> bool:
-        return "DROP" in self.privileges
-
+# ----------------------------------------------------------------------------- MySQL
 
 class MySQL(Protocol):
     server: str

@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 
-from migrator.mcp.errors import ErrorCode, ToolError
+from migrator.mcp.errors import ToolError
+from migrator.protocol import ErrorCode
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from migrator.runtime import mysql_time
+
 TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 KEY_TYPES = ("S", "N", "B")
 
@@ -218,24 +220,6 @@ def iso_datetime(value: dt.datetime) -> str:
                                                     value.minute, value.second, value.microsecond // 1000)
 
 
-def _clock(negative: bool, hours: int, minutes: int, seconds: int, microseconds: int) -> str:
-    ms = microseconds // 1000
-    text = "%s%02d:%02d:%02d" % ("-" if negative else "", hours, minutes, seconds)
-    return text + (".%03d" % ms if ms else "")
-
-
-def time_text(value: Any) -> str:
-    """MySQL TIME as text: pymysql gives a timedelta (may be negative or over 24 h) or a time."""
-    if isinstance(value, dt.time):
-        return _clock(False, value.hour, value.minute, value.second, value.microsecond)
-    total = value // dt.timedelta(microseconds=1)
-    negative, total = total < 0, abs(total)
-    seconds, micro = divmod(total, 1_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return _clock(negative, hours, minutes, seconds, micro)
-
-
 def string_text(value: Any) -> str:
     """The S text of a non-NULL value."""
     if isinstance(value, str):
@@ -253,7 +237,7 @@ def string_text(value: Any) -> str:
     if isinstance(value, dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, (dt.time, dt.timedelta)):
-        return time_text(value)
+        return mysql_time.time_text(value, digits=3)
     raise RowRejected(UNSUPPORTED_VALUE, detail=f"a {type(value).__name__} cannot become S")
 
 

@@ -21,14 +21,12 @@ import random
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from migrator.runtime.aws_errors import THROTTLED, UNAVAILABLE, codes_meaning, error_code
 from migrator.runtime.items import item_key
 
 MAX_BATCH = 25
-RETRYABLE_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException"})
-THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                              "RequestLimitExceeded"})
+RETRYABLE_CODES = codes_meaning(THROTTLED, UNAVAILABLE)
+THROTTLING_CODES = codes_meaning(THROTTLED)
 
 Item = Dict[str, Dict[str, Any]]
 
@@ -39,15 +37,6 @@ class BatchWriteFailed(RuntimeError):
     def __init__(self, message: str, unwritten: int) -> None:
         super().__init__(message)
         self.unwritten = unwritten
-
-
-def error_code(exc: BaseException) -> Optional[str]:
-    """The AWS error code of a botocore ClientError (duck-typed: no botocore import needed)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        code = response.get("Error", {}).get("Code")
-        return code if isinstance(code, str) else None
-    return None
 
 
 def _retry_attempts(response: Any) -> int:

@@ -8,7 +8,6 @@ four built-in MCP servers to it. `up` is idempotent: what already runs is kept.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
+from migrator.fileio import atomic_write
 from migrator.sandbox import glue_runtime, mariadb, moto, processes
 
 DEFAULT_DIR = Path(".migrator/sandbox")
@@ -100,17 +100,10 @@ def load_record(root: Path) -> SandboxRecord | None:
                           hint="stop any sandbox processes by hand, delete that file and run `migrator sandbox up`") from exc
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Atomic write, readable by the owner only (the file holds a password)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def save_record(record: SandboxRecord) -> None:
-    _write_private(_record_path(Path(record.root)), json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+    """Atomic, and readable by the owner only (the record holds a password)."""
+    atomic_write(_record_path(Path(record.root)), json.dumps(asdict(record), indent=2, sort_keys=True) + "\n",
+                 mode=0o600)
 
 
 def mcp_config(record: SandboxRecord) -> dict[str, Any]:
@@ -161,7 +154,7 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
     if not moto_running:
         moto.wait_ready(root, record.moto_port, moto_process)
     record.glue_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n")
+    atomic_write(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n", mode=0o600)
     return record
 
 

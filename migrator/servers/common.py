@@ -3,7 +3,7 @@
 Every tool returns one JSON document, both as `structuredContent` and as text, and sets
 `isError` truthfully. Success: `{"ok": true, "result": ...}`. Failure:
 `{"ok": false, "error": {"code": "not_found", "message": "..."}}` where `code` is one of
-`migrator.mcp.errors.ErrorCode`. Tools are written as plain synchronous functions that
+`migrator.protocol.ErrorCode`. Tools are written as plain synchronous functions that
 return a JSON-able value or raise `ToolFailure`; `register` runs them in a worker thread
 so one slow call never blocks the others on the same session.
 """
@@ -29,7 +29,7 @@ from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode, aws_error_code, error_code_for
 from migrator.servers.faults import CrashFault
 
 log = logging.getLogger("migrator.servers")
@@ -171,62 +171,16 @@ def run_stdio(server: FastMCP) -> None:
     server.run("stdio")
 
 
-_BOTO_CODES: dict[str, ErrorCode] = {
-    "ResourceNotFoundException": ErrorCode.NOT_FOUND,
-    "ResourceNotFound": ErrorCode.NOT_FOUND,
-    "BucketAlreadyOwnedByYou": ErrorCode.ALREADY_EXISTS,
-    "EntityNotFoundException": ErrorCode.NOT_FOUND,
-    "NoSuchBucket": ErrorCode.NOT_FOUND,
-    "NoSuchKey": ErrorCode.NOT_FOUND,
-    "NotFound": ErrorCode.NOT_FOUND,
-    "404": ErrorCode.NOT_FOUND,
-    "TableNotFoundException": ErrorCode.NOT_FOUND,
-    "ResourceInUseException": ErrorCode.CONFLICT,
-    "TableAlreadyExistsException": ErrorCode.ALREADY_EXISTS,
-    "AlreadyExistsException": ErrorCode.ALREADY_EXISTS,
-    "IdempotentParameterMismatchException": ErrorCode.CONFLICT,
-    "BucketAlreadyExists": ErrorCode.ALREADY_EXISTS,
-    "ValidationException": ErrorCode.INVALID,
-    "InvalidInputException": ErrorCode.INVALID,
-    "InvalidParameterValue": ErrorCode.INVALID,
-    "InvalidArgument": ErrorCode.INVALID,
-    "SerializationException": ErrorCode.INVALID,
-    "ProvisionedThroughputExceededException": ErrorCode.THROTTLED,
-    "ThrottlingException": ErrorCode.THROTTLED,
-    "Throttling": ErrorCode.THROTTLED,
-    "RequestLimitExceeded": ErrorCode.THROTTLED,
-    "SlowDown": ErrorCode.THROTTLED,
-    "LimitExceededException": ErrorCode.LIMIT_EXCEEDED,
-    "ResourceNumberLimitExceededException": ErrorCode.LIMIT_EXCEEDED,
-    "ConcurrentRunsExceededException": ErrorCode.LIMIT_EXCEEDED,
-    "AccessDeniedException": ErrorCode.ACCESS_DENIED,
-    "AccessDenied": ErrorCode.ACCESS_DENIED,
-    "UnrecognizedClientException": ErrorCode.ACCESS_DENIED,
-    "InvalidClientTokenId": ErrorCode.ACCESS_DENIED,
-    "ExpiredTokenException": ErrorCode.ACCESS_DENIED,
-    "InternalServerError": ErrorCode.UNAVAILABLE,
-    "InternalFailure": ErrorCode.UNAVAILABLE,
-    "InternalServiceException": ErrorCode.UNAVAILABLE,
-    "ServiceUnavailable": ErrorCode.UNAVAILABLE,
-    "OperationTimeoutException": ErrorCode.TIMEOUT,
-    "ConditionalCheckFailedException": ErrorCode.CONFLICT,
-    "TransactionConflictException": ErrorCode.CONFLICT,
-}
-
-
 def classify_boto(exc: BaseException) -> ToolFailure | None:
-    """Map botocore errors onto codes; connection failures are `unavailable`."""
+    """Map botocore errors onto codes (`migrator.protocol.aws`); connection failures are `unavailable`."""
     from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
                                      NoCredentialsError, ParamValidationError)
 
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = aws_error_code(exc)
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        mapped = _BOTO_CODES.get(code)
-        if mapped is None:
-            mapped = ErrorCode.UNAVAILABLE if status >= 500 else ErrorCode.INVALID
-        return ToolFailure(mapped, f"{code}: {message}" if code else message, aws_code=code)
+        return ToolFailure(error_code_for(code, status), f"{code}: {message}" if code else message, aws_code=code)
     if isinstance(exc, ParamValidationError):
         return ToolFailure(ErrorCode.INVALID, str(exc).replace("\n", " "))
     if isinstance(exc, NoCredentialsError):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from mcp.server.fastmcp import FastMCP
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode, aws_error_code
 from migrator.servers import common
 from migrator.servers.common import ToolFailure
 
@@ -37,19 +37,13 @@ Select = Literal["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBU
 
 # ------------------------------------------------------------------ shared helpers
 
-def _aws_code(exc: BaseException) -> str:
-    from botocore.exceptions import ClientError
-
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
 @contextlib.contextmanager
 def _table_errors(table_name: str) -> Iterator[None]:
     """A missing table is `not_found` whatever code the service (or moto) uses for it."""
     try:
         yield
     except Exception as exc:
-        if _aws_code(exc) in _NOT_FOUND_CODES:
+        if aws_error_code(exc) in _NOT_FOUND_CODES:
             raise ToolFailure(ErrorCode.NOT_FOUND, f"DynamoDB table '{table_name}' does not exist",
                               table_name=table_name) from exc
         raise
@@ -157,7 +151,7 @@ def _table_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
         try:
             return client.create_table(**params)["TableDescription"]
         except Exception as exc:
-            if _aws_code(exc) == "ResourceInUseException":
+            if aws_error_code(exc) == "ResourceInUseException":
                 raise ToolFailure(ErrorCode.ALREADY_EXISTS, f"DynamoDB table '{table_name}' already exists",
                                   table_name=table_name) from exc
             raise
@@ -209,7 +203,7 @@ def _wait(client: Any, table_name: str, state: str, timeout_seconds: float) -> d
         try:
             table = client.describe_table(TableName=table_name)["Table"]
         except Exception as exc:
-            if _aws_code(exc) not in _NOT_FOUND_CODES:
+            if aws_error_code(exc) not in _NOT_FOUND_CODES:
                 raise
             if state == "DELETED":
                 return {"table_status": "DELETED", "gsi_statuses": {}, "waited_seconds": time.monotonic() - start}

@@ -2,7 +2,7 @@
 
 Two backends behind one set of tools. `GLUE_BACKEND=aws` (the default) passes each call
 to AWS Glue with boto3; `GLUE_BACKEND=local` uses the local Glue runtime
-(`glue_local.LocalGlue`) under `MIGRATOR_GLUE_LOCAL_DIR`, which really executes the jobs.
+(`migrator.servers.glue_local`) under `MIGRATOR_GLUE_LOCAL_DIR`, which really executes the jobs.
 Requests and results keep AWS's shapes (CreateJob, JobUpdate, Job, JobRun,
 ConnectionInput), so a caller never needs to know which backend answers. A connection's
 password is never returned.
@@ -18,19 +18,12 @@ from typing import Any, Protocol
 from mcp.server.fastmcp import FastMCP
 
 from migrator.errors import ConfigError
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode, aws_error_code
 from migrator.servers.common import ToolFailure, ToolServer, boto_client, classify_boto, register, run_stdio
 from migrator.servers.glue_local import TERMINAL_STATES, LocalGlue, LocalGlueError, redact_connection
 
 BACKENDS = ("aws", "local")
 LOG_GROUPS = {"stdout": "/aws-glue/jobs/output", "stderr": "/aws-glue/jobs/error"}
-
-#: Glue errors common.classify_boto does not know.
-_GLUE_CODES: dict[str, ErrorCode] = {
-    "ConcurrentModificationException": ErrorCode.CONFLICT,
-    "IllegalWorkflowStateException": ErrorCode.CONFLICT,
-    "GlueEncryptionException": ErrorCode.ACCESS_DENIED,
-}
 
 
 class GlueBackend(Protocol):
@@ -58,12 +51,6 @@ def _without_none(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-def _aws_code(exc: BaseException) -> str:
-    from botocore.exceptions import ClientError
-
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
 class AwsGlue:
     """AWS Glue through boto3: a pass-through that reshapes answers into the tools' documents."""
 
@@ -83,7 +70,7 @@ class AwsGlue:
         try:
             self._glue.get_job(JobName=name)
         except Exception as exc:  # noqa: BLE001 - only "not found" is an answer here
-            if _aws_code(exc) == "EntityNotFoundException":
+            if aws_error_code(exc) == "EntityNotFoundException":
                 return False
             raise
         return True
@@ -145,7 +132,7 @@ class AwsGlue:
             resp = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=min(lines, 10000),
                                              startFromHead=False)
         except Exception as exc:  # noqa: BLE001 - a run without logs yet is not an error
-            if _aws_code(exc) == "ResourceNotFoundException":
+            if aws_error_code(exc) == "ResourceNotFoundException":
                 return ""
             raise
         return "\n".join(event.get("message", "").rstrip("\n") for event in resp.get("events", []))
@@ -161,7 +148,7 @@ class AwsGlue:
         try:
             self._glue.delete_connection(ConnectionName=name)
         except Exception as exc:  # noqa: BLE001 - idempotent: a missing connection is "not deleted"
-            if _aws_code(exc) == "EntityNotFoundException":
+            if aws_error_code(exc) == "EntityNotFoundException":
                 return {"deleted": False}
             raise
         return {"deleted": True}
@@ -184,10 +171,6 @@ def classify(exc: BaseException) -> ToolFailure | None:
     """Local runtime refusals carry their code; boto errors go through the shared mapping."""
     if isinstance(exc, LocalGlueError):
         return ToolFailure(exc.code, exc.message)
-    code = _aws_code(exc)
-    if code in _GLUE_CODES:
-        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-        return ToolFailure(_GLUE_CODES[code], f"{code}: {message}", aws_code=code)
     return classify_boto(exc)
 
 

@@ -11,8 +11,6 @@ Configured like the servers teams already run: MYSQL_HOST/PORT/USER/PASSWORD/DAT
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import decimal
 import os
 import re
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ from pymysql.constants import FIELD_TYPE
 from sqlglot.tokens import TokenType
 from sqlglot.dialects.mysql import MySQL
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode, effective_privileges, encode_cell
 from migrator.servers import common
 from migrator.servers.common import ToolFailure
 
@@ -128,29 +126,6 @@ def classify_ddl(sql: str) -> tuple[str, list[str]]:
     raise ToolFailure(ErrorCode.INVALID, "execute_ddl accepts only CREATE [OR REPLACE] VIEW and DROP VIEW statements")
 
 
-def encode_value(value: Any) -> Any:
-    """One cell as JSON; the column's `type` says how to read it back."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        total = value.total_seconds()
-        sign = "-" if total < 0 else ""
-        total = abs(total)
-        hours, rem = divmod(int(total), 3600)
-        minutes, seconds = divmod(rem, 60)
-        micros = round((total - int(total)) * 1_000_000)
-        return f"{sign}{hours:02d}:{minutes:02d}:{seconds:02d}" + (f".{micros:06d}" if micros else "")
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
-
-
 def column_meta(cursor: Any) -> list[dict[str, Any]]:
     fields = cursor._result.fields if cursor._result is not None else []  # noqa: SLF001 - charset lives there
     columns = []
@@ -239,7 +214,7 @@ class MySQLTools:
             rows = cur.fetchmany(page_size + 1)
             more = len(rows) > page_size
             rows = rows[:page_size]
-        return {"columns": columns, "rows": [[encode_value(v) for v in row] for row in rows],
+        return {"columns": columns, "rows": [[encode_cell(v) for v in row] for row in rows],
                 "row_count": len(rows), "offset": offset,
                 "next_cursor": _encode_cursor(offset + len(rows)) if more else None}
 
@@ -356,29 +331,6 @@ class MySQLTools:
             cur.execute("SET SESSION max_statement_time = %s", (float(seconds),))
         else:
             cur.execute("SET SESSION max_execution_time = %s", (int(seconds * 1000),))
-
-
-_ALL = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "INDEX", "ALTER", "CREATE VIEW", "SHOW VIEW",
-        "CREATE TEMPORARY TABLES", "LOCK TABLES", "EXECUTE", "CREATE ROUTINE", "ALTER ROUTINE", "EVENT", "TRIGGER",
-        "REFERENCES", "DELETE HISTORY"}
-_GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?P<on>\S+)\s+TO\s", re.IGNORECASE)
-
-
-def effective_privileges(lines: list[str], database: str) -> set[str]:
-    """Privileges that apply to `database` from global and database-level grants."""
-    targets = {"*.*", f"`{database}`.*", f"{database}.*", f"`{database.replace('_', chr(92) + '_')}`.*"}
-    out: set[str] = set()
-    for line in lines:
-        m = _GRANT.match(line)
-        if not m or m.group("on") not in targets:
-            continue
-        privs = m.group("privs")
-        for p in (x.strip().upper() for x in privs.split(",")):
-            if p.startswith("ALL"):
-                out |= _ALL
-            else:
-                out.add(re.sub(r"\s*\(.*\)$", "", p))
-    return out
 
 
 def _redact_grant(line: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 
-from migrator.mcp.errors import ErrorCode
+from migrator.protocol import ErrorCode, aws_error_code
 from migrator.servers import common
 from migrator.servers.common import ToolFailure
 
@@ -27,19 +27,13 @@ SHA256_META = "sha256"
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
 
 
-def _aws_code(exc: BaseException) -> str:
-    from botocore.exceptions import ClientError
-
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
 @contextlib.contextmanager
 def _missing_is_not_found(bucket: str, key: str | None = None) -> Iterator[None]:
     """HEAD answers a bare "404": say which bucket or object is missing instead."""
     try:
         yield
     except Exception as exc:
-        code = _aws_code(exc)
+        code = aws_error_code(exc)
         if code not in _MISSING_CODES:
             raise
         if code == "NoSuchBucket" or key is None:
@@ -90,9 +84,9 @@ def _bucket_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
         try:
             client.head_bucket(Bucket=bucket)
         except Exception as exc:
-            if _aws_code(exc) in _MISSING_CODES:
+            if aws_error_code(exc) in _MISSING_CODES:
                 return False
-            if _aws_code(exc) in {"403", "AccessDenied"}:
+            if aws_error_code(exc) in {"403", "AccessDenied"}:
                 raise ToolFailure(ErrorCode.ALREADY_EXISTS,
                                   f"bucket '{bucket}' exists and belongs to someone else; choose another name") from exc
             raise
@@ -109,7 +103,7 @@ def _bucket_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
         try:
             client.create_bucket(**params)
         except Exception as exc:
-            code = _aws_code(exc)
+            code = aws_error_code(exc)
             if code == "BucketAlreadyOwnedByYou":
                 return {"bucket": bucket, "created": False}
             if code == "BucketAlreadyExists":
@@ -125,7 +119,7 @@ def _bucket_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
             try:
                 client.delete_bucket(Bucket=bucket)
             except Exception as exc:
-                if _aws_code(exc) == "BucketNotEmpty":
+                if aws_error_code(exc) == "BucketNotEmpty":
                     raise ToolFailure(ErrorCode.CONFLICT, f"bucket '{bucket}' is not empty; "
                                       "delete its objects or pass force=true") from exc
                 raise
@@ -204,7 +198,7 @@ def _object_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
             client.head_object(Bucket=bucket, Key=key)
             existed = True
         except Exception as exc:
-            if _aws_code(exc) not in _MISSING_CODES:
+            if aws_error_code(exc) not in _MISSING_CODES:
                 raise
             existed = False
         with _missing_is_not_found(bucket):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrator.errors import MigratorError
+from migrator.fileio import replacing
 from migrator.state.model import State, now
 
 STATE_FILE = "migrator.state.json"
@@ -48,25 +49,15 @@ class StateStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         written = replace(state.with_lineage(), serial=state.serial + 1)
         text = json.dumps(written.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if self.path.exists():
-            # The backup is a second name for the current file, so the state file itself is
-            # never missing: a kill at any point leaves the old or the new version in place.
-            backup_tmp = self.backup_path.with_name(self.backup_path.name + f".tmp{os.getpid()}")
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(backup_tmp)
-            os.link(self.path, backup_tmp)
-            os.replace(backup_tmp, self.backup_path)
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        with replacing(self.path, text, durable=True):
+            if self.path.exists():
+                # The backup is a second name for the current file, so the state file itself is
+                # never missing: a kill at any point leaves the old or the new version in place.
+                backup_tmp = self.backup_path.with_name(self.backup_path.name + f".tmp{os.getpid()}")
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(backup_tmp)
+                os.link(self.path, backup_tmp)
+                os.replace(backup_tmp, self.backup_path)
         return written
 
     @contextlib.contextmanager

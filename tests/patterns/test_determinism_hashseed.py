@@ -26,7 +26,7 @@ from migrator.compile.views import compile_view
 from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
 from migrator.mcp.adapters.builtin import schema_from_doc
-from migrator.mcp.facades import ServerInfo
+from migrator.mysql_schema import ServerInfo
 
 doc = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 findings = check_contract(doc)

@@ -13,7 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from migrator.findings import Severity
-from migrator.mcp.facades import ServerInfo
+from migrator.mysql_schema import ServerInfo
 from tests.patterns.contracts import every_pattern
 from tests.patterns.support import PatternDB, entity_views, model
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from migrator.sandbox import lifecycle
 from migrator.servers import glue_local
-from migrator.servers.glue_runs import RunDir
+from migrator.servers.glue_local import RunDir
 from tests.helpers import Emulator
 from tests.reliability.support import (NODE_DONE, assert_loaded, assert_nothing_left, assert_state_true, cli,
                                        cli_process, destroy_and_check, expected, shop_project, state)

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from mcp.types import CallToolResult
 
 from migrator.mcp.client import CallOptions, McpHub
-from migrator.mcp.errors import ErrorCode, ToolError
+from migrator.mcp.errors import ToolError
+from migrator.protocol import ErrorCode
 
 
 def result_text(result: CallToolResult) -> str:

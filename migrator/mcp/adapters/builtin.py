@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from migrator.mcp.adapters.base import Adapter
-from migrator.mcp.errors import ErrorCode, ToolError
-from migrator.mcp.facades import (Column, ColumnInfo, ForeignKey, Grants, JobRun, ObjectInfo, QueryResult,
-                                  SchemaInfo, ServerInfo, TableInfo, ViewInfo, decode_cell)
+from migrator.mcp.errors import ToolError
+from migrator.mcp.facades import JobRun, ObjectInfo
+from migrator.mysql_schema import (Column, ColumnInfo, ForeignKey, Grants, QueryResult, SchemaInfo, ServerInfo, TableInfo,
+                                   ViewInfo)
+from migrator.protocol import ErrorCode, decode_cell
 
 
 def quote_ident(name: str) -> str:

@@ -39,9 +39,10 @@ from mcp.types import CallToolResult
 from migrator.mcp.adapters.base import Adapter, result_text
 from migrator.mcp.adapters.builtin import quote_ident, schema_from_doc
 from migrator.mcp.client import CallOptions, McpHub
-from migrator.mcp.errors import ErrorCode, ToolError
-from migrator.mcp.facades import OPERATIONS, Column, Grants, QueryResult, SchemaInfo, ServerInfo, decode_cell
-from migrator.servers.mysql import effective_privileges
+from migrator.mcp.errors import ToolError
+from migrator.mcp.facades import OPERATIONS
+from migrator.mysql_schema import Column, Grants, QueryResult, SchemaInfo, ServerInfo
+from migrator.protocol import ErrorCode, decode_cell, effective_privileges, time_text
 
 _ERROR_PATTERNS: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple((re.compile(p, re.I), c) for p, c in (
     (r"access denied|command denied|not allowed to|authentication plugin", ErrorCode.ACCESS_DENIED),
@@ -98,15 +99,6 @@ def sql_literal(value: Any) -> str:
     else:
         text = str(value)
     return f"_utf8mb4 X'{text.encode('utf-8').hex()}'"
-
-
-def time_text(value: dt.timedelta) -> str:
-    """A TIME as the built-in server writes it: [-]HH:MM:SS with .ffffff only when there is a fraction."""
-    sign = "-" if value < dt.timedelta(0) else ""
-    value = abs(value)
-    hours, rem = divmod(value.days * 86400 + value.seconds, 3600)
-    minutes, seconds = divmod(rem, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}:{seconds:02d}" + (f".{value.microseconds:06d}" if value.microseconds else "")
 
 
 def inline_params(sql: str, params: Sequence[Any] | None) -> str:

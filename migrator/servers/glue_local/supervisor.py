@@ -1,7 +1,7 @@
 """The supervisor of one local Glue job run: a detached process that fetches the script
 from S3, runs it with Glue's argv convention, enforces the timeout and records the end.
 
-    python -m migrator.servers.glue_supervisor RUN_DIR
+    python -m migrator.servers.glue_local.supervisor RUN_DIR
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrator.servers.glue_local.processes import kill_run_processes
+from migrator.servers.glue_local.runs import (TIMEOUT_OVERRIDE, FetchError, Run, RunDir, merge_arguments, now,
+                                              read_json, split_s3, tail)
 
+JDBC_JAR = Path("/usr/share/java/mariadb-java-client.jar")
 
-from migrator.servers.glue_runs import (FetchError, JDBC_JAR, Run, RunDir, STOP_GRACE_SECONDS, StopRequested, TIMEOUT_OVERRIDE, _kill_run_processes, _now, _read_json, _split_s3, _tail, merge_arguments)
+STOP_GRACE_SECONDS = 5.0
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(:.*)?$")
 
@@ -34,10 +38,11 @@ def _s3_client() -> Any:
         "s3", region_name=region, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60))
 
+
 def _download(s3: Any, uri: str, dest_dir: Path, what: str) -> Path:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, key = _split_s3(uri)
+    bucket, key = split_s3(uri)
     dest = dest_dir / Path(key).name
     dest_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -50,6 +55,7 @@ def _download(s3: Any, uri: str, dest_dir: Path, what: str) -> Path:
         raise FetchError(f"cannot fetch the {what} {uri}: {exc}") from exc
     return dest
 
+
 def error_line(stderr_text: str) -> str | None:
     """The line that says what went wrong: the last exception line, else the last non-empty line."""
     lines = [line.strip() for line in stderr_text.splitlines() if line.strip()]
@@ -58,6 +64,11 @@ def error_line(stderr_text: str) -> str | None:
             return line
     return lines[-1] if lines else None
 
+
+class StopRequested(Exception):
+    """Raised inside the supervisor when SIGTERM arrives while it is not waiting on the script."""
+
+
 @dataclass
 class Prepared:
     """A run ready to execute: its argv, environment and working directory."""
@@ -65,6 +76,7 @@ class Prepared:
     argv: list[str]
     env: dict[str, str]
     cwd: Path
+
 
 @dataclass
 class Supervisor:
@@ -92,7 +104,7 @@ class Supervisor:
         return 0
 
     def _run(self) -> None:
-        job = _read_json(self.run_dir.file("job.json"))
+        job = read_json(self.run_dir.file("job.json"))
         run = self.run_dir.load()
         try:
             prepared = self._prepare_interruptibly(job, run)
@@ -165,7 +177,7 @@ class Supervisor:
                 return False
             run.state = "RUNNING"
             run.running_since = time.time()
-            run.last_modified_on = _now()
+            run.last_modified_on = now()
             return True
 
     def _execute(self, prepared: Prepared, timeout_seconds: float) -> tuple[str, str | None]:
@@ -187,12 +199,12 @@ class Supervisor:
             if time.monotonic() >= deadline:
                 self._kill_child()
                 return "TIMEOUT", f"the job run exceeded its timeout of {_duration(timeout_seconds)} and was stopped"
-        _kill_run_processes(self.run_dir.run_id)  # leftovers such as a Spark JVM
+        kill_run_processes(self.run_dir.run_id)  # leftovers such as a Spark JVM
         if self.stop_requested:
             return "STOPPED", None
         if code == 0:
             return "SUCCEEDED", None
-        line = error_line(_tail(self.run_dir.file("stderr.log"), 400))
+        line = error_line(tail(self.run_dir.file("stderr.log"), 400))
         status = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         return "FAILED", line or f"the script ended with {status}"
 
@@ -208,7 +220,7 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
-        _kill_run_processes(self.run_dir.run_id)
+        kill_run_processes(self.run_dir.run_id)
 
     def _finish(self, state: str, message: str | None = None) -> None:
         with self.run_dir.update() as run:
@@ -218,8 +230,10 @@ class Supervisor:
         with open(self.run_dir.file("stderr.log"), "a") as fh:
             fh.write(text + "\n")
 
+
 def _csv(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
 
 def _duration(seconds: float) -> str:
     if seconds >= 60 and seconds % 60 == 0:
@@ -227,12 +241,14 @@ def _duration(seconds: float) -> str:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{seconds:g} seconds"
 
+
 def supervise(run_dir: Path) -> int:
     return Supervisor(RunDir(Path(run_dir).resolve())).run()
 
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m migrator.servers.glue_supervisor RUN_DIR", file=sys.stderr)
+        print("usage: python -m migrator.servers.glue_local.supervisor RUN_DIR", file=sys.stderr)
         return 2
     return supervise(Path(argv[0]))
 

@@ -1,5 +1,6 @@
-"""Run records of the local Glue runtime: the files of a run, its processes, its state
-(`Run`, `RunDir`), and the rules that settle a run whose supervisor died."""
+"""Run records of the local Glue runtime: a run's state (`Run`) in its folder (`RunDir`),
+the rules that settle a run whose supervisor died, and the small file helpers (JSON written
+atomically, locks, log tails) the jobs, connections and runs are kept with."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ import fcntl
 import json
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from migrator.mcp.errors import ErrorCode
+from migrator.fileio import atomic_write
 from migrator.process_identity import ProcessIdentity, is_running
-
+from migrator.protocol import ErrorCode
+from migrator.servers.glue_local.processes import kill_run_processes, signal_process
 
 ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING"})
 
@@ -30,9 +31,6 @@ DEFAULT_TIMEOUT_MINUTES = 2880
 
 TIMEOUT_OVERRIDE = "--migrator-timeout-seconds"
 
-JDBC_JAR = Path("/usr/share/java/mariadb-java-client.jar")
-
-STOP_GRACE_SECONDS = 5.0
 
 class LocalGlueError(Exception):
     """A refused request, with the error code the MCP server reports."""
@@ -42,35 +40,26 @@ class LocalGlueError(Exception):
         self.code = code
         self.message = message
 
+
 class FetchError(Exception):
     """The script or an extra file could not be fetched from S3: the run FAILS."""
 
-class StopRequested(Exception):
-    """Raised inside the supervisor when SIGTERM arrives while it is not waiting on the script."""
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat()
 
-def _write_json(path: Path, doc: Any, mode: int = 0o644) -> None:
-    """Atomic: readers see the old or the new document, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
-def _read_json(path: Path) -> Any:
+def write_json(path: Path, doc: Any, mode: int = 0o644) -> None:
+    """Atomic: readers see the old or the new document, never half of one."""
+    atomic_write(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", mode=mode)
+
+
+def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
+
 @contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
+def flock(path: Path) -> Iterator[None]:
     """An exclusive lock shared by threads and processes (each call opens its own fd)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -80,7 +69,8 @@ def _flock(path: Path) -> Iterator[None]:
     finally:
         os.close(fd)
 
-def _tail(path: Path, lines: int, max_bytes: int = 4 << 20) -> str:
+
+def tail(path: Path, lines: int, max_bytes: int = 4 << 20) -> str:
     if lines <= 0 or not path.exists():
         return ""
     with open(path, "rb") as fh:
@@ -90,61 +80,13 @@ def _tail(path: Path, lines: int, max_bytes: int = 4 << 20) -> str:
         data = fh.read().decode(errors="replace")
     return "\n".join(data.splitlines()[-lines:])
 
-def _check_name(kind: str, name: Any) -> str:
-    """Names become file names: refuse what could escape the folder."""
-    if not isinstance(name, str) or not name.strip():
-        raise LocalGlueError(ErrorCode.INVALID, f"{kind} name must be a non-empty string")
-    if len(name) > 255 or name.startswith(".") or any(c in name for c in "/\\") or not name.isprintable():
-        raise LocalGlueError(ErrorCode.INVALID, f"{kind} name {name!r} is not allowed locally "
-                             "(at most 255 printable characters, no '/' or '\\', not starting with '.')")
-    return name
 
-def _str_map(where: str, value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise LocalGlueError(ErrorCode.INVALID, f"{where} must be an object of string values")
-    return dict(value)
-
-def _positive_int(where: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise LocalGlueError(ErrorCode.INVALID, f"{where} must be a positive integer, got {value!r}")
-    return value
-
-def _split_s3(uri: str) -> tuple[str, str]:
+def split_s3(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://") or "/" not in uri[5:] or uri.endswith("/"):
         raise FetchError(f"{uri!r} is not an s3://bucket/key location")
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
 
-def run_pids(run_id: str) -> list[int]:
-    """Every process started for this run (script, Spark JVM, ...): they carry GLUE_RUN_ID in their env."""
-    needle = f"GLUE_RUN_ID={run_id}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-def _kill_run_processes(run_id: str, sig: int = signal.SIGKILL) -> None:
-    for pid in run_pids(run_id):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-def _signal(process: ProcessIdentity | None, sig: int) -> bool:
-    """Signal the recorded process only if it is still that very process."""
-    if process is None or not is_running(process):
-        return False
-    try:
-        os.kill(process.pid, sig)
-    except ProcessLookupError:
-        return False
-    return True
 
 @dataclass
 class Run:
@@ -200,10 +142,11 @@ class Run:
             return
         self.state = state
         self.error_message = message
-        self.completed_on = _now()
+        self.completed_on = now()
         self.last_modified_on = self.completed_on
         if self.running_since is not None:
             self.execution_time = max(0, round(time.time() - self.running_since))
+
 
 @dataclass(frozen=True)
 class RunDir:
@@ -223,14 +166,14 @@ class RunDir:
         return self.path / name
 
     def load(self) -> Run:
-        return Run.from_doc(_read_json(self.file("run.json")))
+        return Run.from_doc(read_json(self.file("run.json")))
 
     def save(self, run: Run) -> None:
-        _write_json(self.file("run.json"), asdict(run))
+        write_json(self.file("run.json"), asdict(run))
 
     @contextlib.contextmanager
     def update(self) -> Iterator[Run]:
-        with _flock(self.file("run.lock")):
+        with flock(self.file("run.lock")):
             run = self.load()
             before = asdict(run)
             yield run
@@ -239,6 +182,7 @@ class RunDir:
 
     def supervisor_alive(self, run: Run) -> bool:
         return is_running(run.supervisor())
+
 
 def settle(run_dir: RunDir) -> Run:
     """The run's true state: an active run whose supervisor is gone is ERROR (or STOPPED if asked to stop)."""
@@ -252,26 +196,23 @@ def settle(run_dir: RunDir) -> Run:
             else:
                 run.finish("ERROR", f"the local Glue supervisor (pid {run.supervisor_pid}) ended without "
                                     "recording a final state; see supervisor.log in the run folder")
-            _kill_run_processes(run.id)
+            kill_run_processes(run.id)
         return run
 
-def _request_stop(run_dir: RunDir) -> ProcessIdentity | None:
+
+def request_stop(run_dir: RunDir) -> ProcessIdentity | None:
     """Mark the run STOPPING and SIGTERM its supervisor; the supervisor, or None if it had none alive."""
     with run_dir.update() as run:
         process = run.supervisor() if run.state in ACTIVE_STATES and run_dir.supervisor_alive(run) else None
         if process is not None:
             run.state = "STOPPING"
-            run.last_modified_on = _now()
+            run.last_modified_on = now()
     if process is None:
         settle(run_dir)
         return None
-    _signal(process, signal.SIGTERM)
+    signal_process(process, signal.SIGTERM)
     return process
 
-def _wait_gone(process: ProcessIdentity | None, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and is_running(process):
-        time.sleep(0.02)
 
 def merge_arguments(job: dict[str, Any], run_args: dict[str, str]) -> dict[str, str]:
     """Glue's precedence: job defaults, then run arguments, then non-overridable arguments."""

@@ -1,29 +1,6 @@
-"""The local Glue runtime: jobs, connections and job runs kept in one folder.
-
-Why it exists: there is no AWS account here and moto never executes a job's script, so
-`migrator` runs Glue jobs itself, with Glue's API shapes and run states.
-
-Layout under the root folder (the sandbox's `glue/`):
-
-    jobs/<name>.json                 {"Job": <AWS Job>, "Tags": {...}}
-    connections/<name>.json          {"Connection": <ConnectionInput + times>} (mode 0600: holds PASSWORD)
-    runs/<job>/<run_id>/run.json     the run's state (`Run`), written atomically under run.lock
-    runs/<job>/<run_id>/job.json     the job definition as it was when the run started
-    runs/<job>/<run_id>/stdout.log, stderr.log, supervisor.log
-    runs/<job>/<run_id>/script/      the script fetched from S3
-    runs/<job>/<run_id>/py/          --extra-py-files (on PYTHONPATH)
-    runs/<job>/<run_id>/work/        the script's working directory (--extra-files land here)
-
-A run is executed by a detached supervisor (`python -m migrator.servers.glue_supervisor
-RUN_DIR`, its own session) so runs outlive the MCP server. The supervisor
-fetches the script from S3, runs it as a child process in its own process group with
-Glue's argv convention, enforces the timeout and records the final state. Every process
-of a run carries `GLUE_RUN_ID=<run id>` in its environment, which is how leftovers are
-found and stopped.
-
-Test hook: the run argument `--migrator-timeout-seconds N` (N may be fractional)
-replaces the timeout in minutes; it is not passed to the script.
-"""
+"""The local Glue backend: jobs, connections and job runs kept in one folder (`LocalGlue`),
+with the same operations, request and answer shapes as the AWS backend of the Glue server.
+See the package's docstring for the folder's layout and how a run executes."""
 
 from __future__ import annotations
 
@@ -41,11 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.mcp.errors import ErrorCode
-
-
 from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running
-from migrator.servers.glue_runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MINUTES, FetchError, JOB_TYPES, LocalGlueError, Run, RunDir, TERMINAL_STATES, TIMEOUT_OVERRIDE, _check_name, _flock, _kill_run_processes, _now, _positive_int, _read_json, _request_stop, _signal, _split_s3, _str_map, _tail, _wait_gone, _write_json, merge_arguments, settle)
+from migrator.protocol import ErrorCode
+from migrator.servers.glue_local.processes import kill_run_processes, signal_process, wait_gone
+from migrator.servers.glue_local.runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MINUTES, JOB_TYPES, TERMINAL_STATES,
+                                              TIMEOUT_OVERRIDE, FetchError, LocalGlueError, Run, RunDir, flock,
+                                              merge_arguments, now, read_json, request_stop, settle, split_s3,
+                                              tail, write_json)
+
+#: what `_spawn_supervisor` runs with `python -m`
+SUPERVISOR_MODULE = f"{__package__}.supervisor"
 
 _JOB_KEYS = frozenset({
     "Name", "JobMode", "JobRunQueuingEnabled", "Description", "LogUri", "Role", "ExecutionProperty", "Command",
@@ -71,6 +53,31 @@ def redact_connection(doc: Any) -> Any:
     if isinstance(doc, list):
         return [redact_connection(v) for v in doc]
     return doc
+
+
+def _check_name(kind: str, name: Any) -> str:
+    """Names become file names: refuse what could escape the folder."""
+    if not isinstance(name, str) or not name.strip():
+        raise LocalGlueError(ErrorCode.INVALID, f"{kind} name must be a non-empty string")
+    if len(name) > 255 or name.startswith(".") or any(c in name for c in "/\\") or not name.isprintable():
+        raise LocalGlueError(ErrorCode.INVALID, f"{kind} name {name!r} is not allowed locally "
+                             "(at most 255 printable characters, no '/' or '\\', not starting with '.')")
+    return name
+
+
+def _str_map(where: str, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise LocalGlueError(ErrorCode.INVALID, f"{where} must be an object of string values")
+    return dict(value)
+
+
+def _positive_int(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LocalGlueError(ErrorCode.INVALID, f"{where} must be a positive integer, got {value!r}")
+    return value
+
 
 @dataclass(frozen=True)
 class LocalGlue:
@@ -125,7 +132,7 @@ class LocalGlue:
                                  f"for the local Glue runtime, got {command.get('Name')!r}")
         location = command.get("ScriptLocation")
         try:
-            _split_s3(location if isinstance(location, str) else "")
+            split_s3(location if isinstance(location, str) else "")
         except FetchError:
             raise LocalGlueError(ErrorCode.INVALID, f"job {name!r}: Command.ScriptLocation must be an "
                                  f"s3://bucket/key location, got {location!r}") from None
@@ -146,7 +153,7 @@ class LocalGlue:
     def _load_job_doc(self, name: str) -> dict[str, Any]:
         path = self._job_file(name)
         try:
-            return _read_json(path)
+            return read_json(path)
         except FileNotFoundError:
             raise LocalGlueError(ErrorCode.NOT_FOUND, f"EntityNotFoundException: job {name!r} does not exist") from None
 
@@ -154,23 +161,23 @@ class LocalGlue:
         name = _check_name("job", job.get("Name") if isinstance(job, dict) else None)
         definition = self._normalise_job(name, job, allow=_JOB_KEYS)
         tags = _str_map("Tags", job.get("Tags"))
-        with _flock(self.jobs_dir / ".lock"):
+        with flock(self.jobs_dir / ".lock"):
             path = self._job_file(name)
             if path.exists():
                 raise LocalGlueError(ErrorCode.ALREADY_EXISTS, f"AlreadyExistsException: job {name!r} already exists")
-            definition["CreatedOn"] = definition["LastModifiedOn"] = _now()
-            _write_json(path, {"Job": definition, "Tags": tags})
+            definition["CreatedOn"] = definition["LastModifiedOn"] = now()
+            write_json(path, {"Job": definition, "Tags": tags})
         return {"name": name}
 
     def update_job(self, name: str, job_update: dict[str, Any]) -> dict[str, Any]:
         """Like AWS UpdateJob: the new definition replaces the old one entirely (tags and CreatedOn stay)."""
         allow = _JOB_KEYS - {"Name", "Tags"}
         definition = self._normalise_job(_check_name("job", name), job_update, allow=allow)
-        with _flock(self.jobs_dir / ".lock"):
+        with flock(self.jobs_dir / ".lock"):
             old = self._load_job_doc(name)
-            definition["CreatedOn"] = old["Job"].get("CreatedOn", _now())
-            definition["LastModifiedOn"] = _now()
-            _write_json(self._job_file(name), {"Job": definition, "Tags": old.get("Tags", {})})
+            definition["CreatedOn"] = old["Job"].get("CreatedOn", now())
+            definition["LastModifiedOn"] = now()
+            write_json(self._job_file(name), {"Job": definition, "Tags": old.get("Tags", {})})
         return {"name": name}
 
     def get_job(self, name: str) -> dict[str, Any]:
@@ -178,7 +185,7 @@ class LocalGlue:
 
     def delete_job(self, name: str) -> dict[str, Any]:
         """Idempotent. Finished runs' history goes with the job; active runs finish on their own."""
-        with _flock(self.jobs_dir / ".lock"):
+        with flock(self.jobs_dir / ".lock"):
             try:
                 self._job_file(name).unlink()
             except FileNotFoundError:
@@ -226,7 +233,7 @@ class LocalGlue:
             if not timeout_seconds > 0:
                 raise LocalGlueError(ErrorCode.INVALID, f"{TIMEOUT_OVERRIDE} must be a positive number of seconds")
         limit = job["ExecutionProperty"]["MaxConcurrentRuns"]
-        with _flock(self.runs_dir / job_name / ".lock"):
+        with flock(self.runs_dir / job_name / ".lock"):
             active = self._active(job_name)
             if len(active) >= limit:
                 raise LocalGlueError(ErrorCode.LIMIT_EXCEEDED,
@@ -234,14 +241,15 @@ class LocalGlue:
                                      f"active run(s) and MaxConcurrentRuns is {limit}")
             run_dir = RunDir(self.runs_dir / job_name / ("jr_" + secrets.token_hex(32)))
             run_dir.path.mkdir(parents=True)
-            _write_json(run_dir.file("job.json"), job)
-            now = _now()
-            run = Run(id=run_dir.run_id, job_name=job_name, state="STARTING", started_on=now, last_modified_on=now,
+            write_json(run_dir.file("job.json"), job)
+            started = now()
+            run = Run(id=run_dir.run_id, job_name=job_name, state="STARTING", started_on=started,
+                      last_modified_on=started,
                       arguments=run_args, timeout_minutes=timeout, timeout_seconds=timeout_seconds,
                       command_name=job["Command"]["Name"], glue_version=job.get("GlueVersion"),
                       worker_type=job.get("WorkerType"), number_of_workers=job.get("NumberOfWorkers"),
                       max_capacity=job.get("MaxCapacity"))
-            with _flock(run_dir.file("run.lock")):  # nobody may judge the run before its supervisor PID is recorded
+            with flock(run_dir.file("run.lock")):  # nobody may judge the run before its supervisor PID is recorded
                 run_dir.save(run)
                 try:
                     supervisor = _spawn_supervisor(run_dir)
@@ -272,14 +280,14 @@ class LocalGlue:
         """Ask the supervisor to stop (SIGTERM); it kills the script and records STOPPED."""
         self.get_job_run(job_name, run_id)  # not_found, and settles a dead supervisor
         run_dir = self._run_dir(job_name, run_id)
-        _request_stop(run_dir)
+        request_stop(run_dir)
         return {"state": settle(run_dir).state}
 
     def get_job_run_logs(self, job_name: str, run_id: str, tail_lines: int = 200) -> dict[str, Any]:
         self.get_job_run(job_name, run_id)
         run_dir = self._run_dir(job_name, run_id)
-        return {"stdout": _tail(run_dir.file("stdout.log"), tail_lines),
-                "stderr": _tail(run_dir.file("stderr.log"), tail_lines)}
+        return {"stdout": tail(run_dir.file("stdout.log"), tail_lines),
+                "stderr": tail(run_dir.file("stderr.log"), tail_lines)}
 
     # -- connections
 
@@ -294,26 +302,26 @@ class LocalGlue:
             raise LocalGlueError(ErrorCode.INVALID, f"connection {name!r}: ConnectionType is required")
         doc = dict(connection)
         doc["ConnectionProperties"] = _str_map("ConnectionProperties", connection.get("ConnectionProperties"))
-        with _flock(self.connections_dir / ".lock"):
+        with flock(self.connections_dir / ".lock"):
             os.chmod(self.connections_dir, 0o700)  # the files hold passwords
             path = self._connection_file(name)
             if path.exists():
                 raise LocalGlueError(ErrorCode.ALREADY_EXISTS,
                                      f"AlreadyExistsException: connection {name!r} already exists")
-            doc["CreationTime"] = doc["LastUpdatedTime"] = _now()
-            _write_json(path, {"Connection": doc}, mode=0o600)
+            doc["CreationTime"] = doc["LastUpdatedTime"] = now()
+            write_json(path, {"Connection": doc}, mode=0o600)
         return {"name": name}
 
     def get_connection(self, name: str) -> dict[str, Any]:
         try:
-            doc = _read_json(self._connection_file(name))["Connection"]
+            doc = read_json(self._connection_file(name))["Connection"]
         except FileNotFoundError:
             raise LocalGlueError(ErrorCode.NOT_FOUND,
                                  f"EntityNotFoundException: connection {name!r} does not exist") from None
         return redact_connection(doc)
 
     def delete_connection(self, name: str) -> dict[str, Any]:
-        with _flock(self.connections_dir / ".lock"):
+        with flock(self.connections_dir / ".lock"):
             try:
                 self._connection_file(name).unlink()
             except FileNotFoundError:
@@ -350,18 +358,19 @@ class LocalGlue:
         for run_dir in self.all_run_dirs():
             with contextlib.suppress(OSError, ValueError):
                 if run_dir.load().state in ACTIVE_STATES:
-                    process = _request_stop(run_dir)
+                    process = request_stop(run_dir)
                     if process is not None:
                         stopping.append((run_dir, process))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(is_running(p) for _, p in stopping):
             time.sleep(0.05)
         for run_dir, process in stopping:
-            _signal(process, signal.SIGKILL)
-            _kill_run_processes(run_dir.run_id)
-            _wait_gone(process)
+            signal_process(process, signal.SIGKILL)
+            kill_run_processes(run_dir.run_id)
+            wait_gone(process)
             settle(run_dir)
         return [f"{d.job_name}/{d.run_id}" for d, _ in stopping]
+
 
 def _page(key: str, items: list[Any], keys: list[str], next_token: str | None, max_results: int) -> dict[str, Any]:
     """Pages by key: the token is the last key returned, so new entries never shift a page."""
@@ -376,6 +385,7 @@ def _page(key: str, items: list[Any], keys: list[str], next_token: str | None, m
     more = start + max_results < len(items)
     return {key: page, "next_token": keys[start + max_results - 1] if more else None}
 
+
 def _spawn_supervisor(run_dir: RunDir) -> ProcessIdentity:
     """A detached process in its own session, so the run outlives the MCP server.
 
@@ -383,16 +393,18 @@ def _spawn_supervisor(run_dir: RunDir) -> ProcessIdentity:
     zombie then, so its identity is read and later judged not running.
     """
     with open(run_dir.file("supervisor.log"), "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "migrator.servers.glue_supervisor", str(run_dir.path)],
+        proc = subprocess.Popen([sys.executable, "-m", SUPERVISOR_MODULE, str(run_dir.path)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 env=dict(os.environ), cwd=run_dir.path, start_new_session=True, close_fds=True)
     identity = identify(proc.pid) or ProcessIdentity(proc.pid, -1, boot_id())
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()  # no zombies in the server
     return identity
 
+
 def active_runs(glue_dir: Path) -> list[str]:
     """`job/run_id` of the runs in progress under a sandbox's glue folder."""
     return LocalGlue(Path(glue_dir)).active_runs()
+
 
 def stop_all_runs(glue_dir: Path) -> list[str]:
     """Stop every run in progress under a sandbox's glue folder; returns `job/run_id` of each."""

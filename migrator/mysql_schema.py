@@ -1,0 +1,109 @@
+"""What migrator knows about a MySQL source: the server, its schema, a user's grants and
+the rows of a query, as typed values.
+
+The MySQL adapters (`migrator.mcp.adapters`) build them; the compiler reads the schema to
+type-check views and joins. A bottom module: it imports nothing of migrator, so the
+compiler does not depend on the MCP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # the cell kind: one of migrator.protocol.cells.KINDS
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        names = self.names
+        return [dict(zip(names, row)) for row in self.rows]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows and self.rows[0] else None
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: str
+    flavour: str  # mysql | mariadb
+    version_number: tuple[int, ...]
+    sql_mode: str
+    only_full_group_by: bool
+    time_zone: str
+    database: str
+    current_user: str
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    data_type: str
+    column_type: str
+    nullable: bool
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    referenced_table: str
+    referenced_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    kind: str  # table | view
+    columns: tuple[ColumnInfo, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    row_estimate: int | None = None
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    database: str
+    tables: Mapping[str, TableInfo]
+    views: Mapping[str, ViewInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grants:
+    user: str
+    privileges: frozenset[str]
+
+    @property
+    def can_select(self) -> bool:
+        return "SELECT" in self.privileges
+
+    @property
+    def can_create_view(self) -> bool:
+        return "CREATE VIEW" in self.privileges
+
+    @property
+    def can_drop(self) -> bool:
+        return "DROP" in self.privileges
