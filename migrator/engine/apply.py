@@ -77,6 +77,7 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
             return await _delete_one(address, change.prior, providers[address.kind], ctx, writer, result, on_event)
 
     # Deletions first, on the reversed edges: a resource goes once everything that needs it is gone.
+    ctx.deleting = frozenset(deletions)
     await walk(deletions, dependants({a: c.prior.depends_on if c.prior else () for a, c in deletions.items()}),
                delete, lambda a, cause: _kept(a, cause, result, on_event))
 
@@ -161,6 +162,7 @@ async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: Pr
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
     sem = asyncio.Semaphore(parallelism)
+    ctx.deleting = frozenset(state.resources)
 
     async def delete(address: Address) -> bool:
         async with sem:

@@ -26,6 +26,8 @@ class ProviderContext:
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
     report: Callable[[Address, str], None] = lambda address, message: None
     current_state: Callable[[], State] | None = None
+    #: what the running walk deletes: a resource whose container goes too may leave the work to it
+    deleting: frozenset[Address] = frozenset()
 
     def recorded(self, address: Address) -> ResourceState | None:
         return self.current_state().get(address) if self.current_state else None

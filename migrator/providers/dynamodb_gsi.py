@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.graph import Address, Node
-from migrator.plan.model import Action, Change
+from migrator.plan.model import Action, Change, Reason
 from migrator.providers.base import Provider, ProviderContext
 from migrator.state.model import ResourceState
 
@@ -40,6 +40,8 @@ def comparable_gsi(g: Mapping[str, Any]) -> dict[str, Any]:
 
 class DynamoGsiProvider(Provider):
     kind = "dynamodb_gsi"
+    computed = ("IndexStatus",)
+    replace_paths = ("IndexName", "KeySchema", "Projection")  # DynamoDB changes no index in place
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return comparable_gsi(config)
@@ -59,13 +61,10 @@ class DynamoGsiProvider(Provider):
             # Its table is ours (the table's plan refuses a foreign one), so an index found on it
             # was made by us: by CreateTable, or by a run that died before recording it.
             if self.comparable(observed) == self.comparable(node.config):
-                return Change(address, Action.UPDATE, "update_because_created_but_not_recorded", before=observed,
+                return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CREATED_BUT_NOT_RECORDED, before=observed,
                               after=node.public_config(), node=node, prior=None, observed=observed)
             return super().plan(address, node, ResourceState(address, dict(observed)), observed)
         return super().plan(address, node, prior, observed)
-
-    def change_kind(self, change: Change) -> Action:
-        return Action.REPLACE  # DynamoDB has no in-place change of an index's keys or projection
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         table, index = split_name(node.address)
@@ -84,6 +83,8 @@ class DynamoGsiProvider(Provider):
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         table, index = split_name(address)
+        if Address("dynamodb_table", table) in ctx.deleting:
+            return  # its table goes in the same run and takes the index with it: no backfill wait for nothing
         if await self.read(address, None, prior, ctx) is None:
             return
         ctx.report(address, "deleting the index")
