@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from migrator.compile.fragments import FragmentError, parse_fragment
+from migrator.sql.fragments import FragmentError, parse_fragment, split_order
 from migrator.findings import Finding, Severity
 from migrator.contract.paths import child
 
@@ -27,8 +27,6 @@ def _s(node: Any, key: str) -> str | None:
 
 
 def _order_parts(text: str) -> list[str]:
-    from migrator.compile.views import split_order
-
     return [re.sub(r"\s+(ASC|DESC)$", "", p.strip(), flags=re.IGNORECASE) for p in split_order(text)]
 
 
