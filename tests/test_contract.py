@@ -24,31 +24,13 @@ import migrator.contract.schema
 from migrator.compile.tables import table_config
 from migrator.contract.build import build_contract, build_draft
 from migrator.contract.lint.keys import column_type_findings
-from migrator.contract.load import (
-    check_contract,
-    load_contract,
-    parse_json,
-    read_contract,
-    validate_file,
-)
+from migrator.contract.load import check_contract, load_contract, parse_json, read_contract, validate_file
 from migrator.contract.model import Contract
 from migrator.contract.paths import PathPart, child, json_path, parse_path
-from migrator.contract.schema import (
-    SCHEMA_FILE,
-    contract_schema,
-    schema_findings,
-    schema_path,
-)
+from migrator.contract.schema import SCHEMA_FILE, contract_schema, schema_findings, schema_path
 from migrator.errors import MigratorError
 from migrator.findings import Finding, Severity
-from tests.contract_strategies import (
-    CONTRACTISH,
-    JSON,
-    WORKSHOP,
-    get,
-    mutated_workshop,
-    workshop,
-)
+from tests.contract_strategies import CONTRACTISH, JSON, WORKSHOP, get, mutated_workshop, workshop
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "contracts"
