@@ -33,8 +33,8 @@ from hypothesis import strategies as st  # noqa: E402
 from migrator.compile.contract import SourceCredentials, compile_contract  # noqa: E402
 from migrator.contract.build import build_contract  # noqa: E402
 from migrator.contract.load import check_contract  # noqa: E402
-from migrator.contract.model import Severity  # noqa: E402
 from migrator.errors import MigratorError  # noqa: E402
+from migrator.findings import Severity  # noqa: E402
 from migrator.mcp.adapters.builtin import schema_from_doc  # noqa: E402
 from migrator.mcp.facades import ServerInfo  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402

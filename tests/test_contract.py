@@ -6,6 +6,7 @@ No database: everything here is offline. The workshop contract and schema are pu
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -20,13 +21,15 @@ from jsonschema import Draft7Validator
 
 import migrator
 import migrator.contract.schema
-from migrator.contract.build import build_contract
-from migrator.contract.load import (check_contract, load_contract, parse_json, read_contract, validate_file)
+from migrator.compile.tables import table_config
+from migrator.contract.build import build_contract, build_draft
+from migrator.contract.lint.keys import column_type_findings
+from migrator.contract.load import check_contract, load_contract, parse_json, read_contract, validate_file
 from migrator.contract.model import Contract
-from migrator.findings import Finding, Severity
 from migrator.contract.paths import PathPart, child, json_path, parse_path
 from migrator.contract.schema import SCHEMA_FILE, contract_schema, schema_findings, schema_path
 from migrator.errors import MigratorError
+from migrator.findings import Finding, Severity
 from tests.contract_strategies import CONTRACTISH, JSON, WORKSHOP, get, mutated_workshop, workshop
 
 REPO = Path(__file__).resolve().parents[1]
@@ -600,3 +603,57 @@ def test_unsafe_sql_fragments_are_errors_with_their_path(tmp_path: Path, field: 
     findings = [f for f in check_contract(doc) if f.code == "sql.unsafe"]
     assert [(f.path, f.severity.value) for f in findings] == [(f"$.tables[0].attributes[1].join.{field}", "error")]
     assert message in findings[0].message
+
+
+# ---------------------------------------------------------------------------- layering, the typed model, keys
+
+def _imports(path: Path) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
+def test_contract_and_sql_import_no_later_layer() -> None:
+    later = ("migrator.compile", "migrator.mcp", "migrator.engine", "migrator.plan", "migrator.providers")
+    for package in ("contract", "sql"):
+        for path in sorted((REPO / "migrator" / package).rglob("*.py")):
+            bad = sorted(m for m in _imports(path) if m.startswith(later))
+            assert bad == [], f"{path.relative_to(REPO)} imports {bad}"
+
+
+def test_lint_reads_a_draft_model_of_a_broken_contract() -> None:
+    doc = single_entity(_attr(name="v", type=5, source_column=None, denormalized="yes"))
+    draft = build_draft(doc)
+    attr = draft.contract.tables[0].attributes[1]
+    assert (attr.name, attr.path) == ("v", "$.tables[0].attributes[1]")
+    assert draft.valid(attr.path, "name") and draft.has(attr.path, "type") and not draft.valid(attr.path, "type")
+    assert draft.bad(attr.path, "source_column") and draft.bad(attr.path, "denormalized")
+    assert build_draft([1]).contract.tables == () and build_draft(None).given == frozenset()
+    with pytest.raises(MigratorError, match=r"^\$\.tables\[0\]\.attributes\[1\]\.\w+ must be "):
+        build_contract(doc)
+
+
+def test_number_key_built_as_text_is_refused_offline_and_by_the_compiler() -> None:
+    doc = single_entity(_attr(name="SK", type="N", transformation={"type": "string-format", "format": "X#{c}"}),
+                        sk="SK")
+    found = errors(check_contract(doc))
+    assert [(f.path, f.code, f.message) for f in found] == [
+        ("$.tables[0].attributes[1].type", "key.type",
+         "key attribute 'SK' is declared N but its string-format builds text")]
+    table = build_contract(doc).tables[0]          # unchecked: the compiler asks the same rule
+    config, findings = table_config(table, {a.name: a for a in table.attributes})
+    assert findings == found
+    assert config["AttributeDefinitions"] == [{"AttributeName": "PK", "AttributeType": "S"}]
+
+
+def test_key_type_against_the_mysql_column_type() -> None:
+    pk = build_contract(single_entity()).tables[0].attributes[0]       # PK, type S
+    assert [(f.path, f.code) for f in column_type_findings(pk, "PK", "INT", "t.id")] == [
+        ("$.tables[0].attributes[0].type", "key.numeric_as_string")]
+    assert column_type_findings(pk, "PK", "varchar", "t.id") == []
+    number = build_contract(single_entity(_attr(name="n", type="N"))).tables[0].attributes[1]
+    assert [f.code for f in column_type_findings(number, "n", "varchar", "t.c")] == ["key.text_as_number"]

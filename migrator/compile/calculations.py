@@ -6,9 +6,9 @@ import re
 
 from sqlglot import exp
 
-from migrator.compile.fragments import FragmentError, parse_fragment
-from migrator.contract.model import Attribute, Calculation
 from migrator.compile.view_core import AGGREGATES, BASE, DATE_UNITS, BuilderCore, CompileError, Namespace, fn
+from migrator.contract.model import Attribute, Calculation
+from migrator.sql.fragments import FragmentError, parse_fragment
 
 
 class CalculationCompiler(BuilderCore):

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from migrator.compile.fragments import FragmentError, parse_fragment
 from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, Join
 from migrator.mysql_schema import TableInfo
+from migrator.sql.fragments import FragmentError, parse_fragment, split_order
 
 
 class JoinCompiler(BuilderCore):
@@ -224,28 +224,3 @@ def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: 
     if limit is not None:
         body = exp.Limit(this=body, expression=exp.Literal.number(limit))
     return exp.Anonymous(this="JSON_ARRAYAGG", expressions=[body])
-
-
-def split_order(text: str) -> list[str]:
-    """Split an ORDER BY list on top-level commas."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quote = 0, ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
-

@@ -1,16 +1,14 @@
 """Live lint of key attributes against the MySQL schema: types that disagree with their
-column, keys from nullable columns, and templates that the entity's own key overrides
-but that name nothing."""
+column (the rule is `contract.lint.keys.column_type_findings`), keys from nullable
+columns, and templates that the entity's own key overrides but that name nothing."""
 
 from __future__ import annotations
 
 from migrator.compile.views import PLACEHOLDER, Entity
+from migrator.contract.lint.keys import column_type_findings
 from migrator.contract.model import Table
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo
-
-NUMERIC = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double",
-           "real", "year", "bit"}
 
 
 def key_findings(table: Table, entity: Entity, schema: SchemaInfo, templates: dict[str, str] | None = None) -> list[Finding]:
@@ -30,15 +28,7 @@ def key_findings(table: Table, entity: Entity, schema: SchemaInfo, templates: di
             continue
         where = f"{source.name}.{column.name}"
         if attr.join is None:
-            numeric = column.data_type.lower() in NUMERIC
-            if attr.type == "S" and numeric:
-                out.append(Finding(Severity.WARNING, f"{attr.path}.type", f"key attribute '{name}' is declared S but "
-                                   f"reads the numeric column {where}; it sorts as text ('10' before '9')",
-                                   "declare it N", "key.numeric_as_string"))
-            elif attr.type == "N" and not numeric:
-                out.append(Finding(Severity.WARNING, f"{attr.path}.type", f"key attribute '{name}' is declared N but "
-                                   f"reads the {column.data_type} column {where}; rows whose value is not a number "
-                                   "will be rejected", "declare it S", "key.text_as_number"))
+            out += column_type_findings(attr, name, column.data_type, where)
         covered = attr.join is not None and (attr.join.type == "conditional" or attr.join.null_value is not None)
         if name in table_keys and column.nullable and not covered:
             via = " through a join" if attr.join is not None else ""

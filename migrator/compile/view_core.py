@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from migrator.compile.fragments import FragmentError, parse_fragment
 from migrator.contract.model import Attribute, Calculation, Join
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
+from migrator.sql.fragments import FragmentError, parse_fragment
 
 BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

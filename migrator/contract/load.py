@@ -1,4 +1,4 @@
-"""Reading a contract file: parse, check (schema + lint), build the typed model.
+"""Reading a contract file: parse, schema-check, build the typed model, lint the model.
 
 `check_contract` never raises on any JSON value; every problem is a `Finding` with a JSON
 path. Reading failures (a missing file, broken JSON) are one-sentence `MigratorError`s.
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.contract.build import build_contract
-from migrator.contract.lint import lint_findings
+from migrator.contract.build import build_contract, build_draft
+from migrator.contract.lint import lint, sql_findings
 from migrator.contract.model import Contract
-from migrator.findings import Finding, Severity
 from migrator.contract.paths import ROOT, child, sort_key
 from migrator.contract.schema import schema_findings, unknown_key_findings
 from migrator.errors import MigratorError
+from migrator.findings import Finding, Severity
 
 
 class ContractSyntaxError(MigratorError):
@@ -115,16 +115,15 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(unique.values(), key=lambda f: (sort_key(f.path), _severity_rank(f), f.code, f.message))
 
 
-def _sql_findings(doc: Any) -> list[Finding]:
-    from migrator.contract.sql_lint import sql_findings  # imports sqlglot; only when there is a contract
-
-    return sql_findings(doc)
-
-
 def check_contract(doc: Any) -> list[Finding]:
-    """Every schema violation and lint finding of a parsed contract, sorted by path."""
+    """Every schema violation and lint finding of a parsed contract, sorted by path.
+
+    The schema check reads the document; the lint rules read its typed model, built as a
+    draft so that they also judge the parts the schema check found nothing wrong with.
+    """
+    draft = build_draft(doc)
     return sort_findings([*schema_findings(doc), *duplicate_key_findings(doc), *unknown_key_findings(doc),
-                          *lint_findings(doc), *_sql_findings(doc)])
+                          *lint(draft), *sql_findings(draft)])
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -24,7 +24,8 @@ class Construction:
     type: str                                   # array | object
     select_columns: tuple[tuple[str, str], ...]  # (key, expression), in contract order
     order_by: str | None = None
-    limit: int | None = None
+    limit: int | float | None = None             # whole once checked; a draft keeps what was written
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Join:
 class CaseWhen:
     when: str
     then: str
+    path: str = ""
 
 
 @dataclass(frozen=True)
