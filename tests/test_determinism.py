@@ -52,5 +52,9 @@ def test_compile_is_byte_identical_across_hash_seeds(sandbox: lifecycle.SandboxR
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
     doc = json.loads(outputs[0])
-    assert len(doc["nodes"]) == 33 and "mysql_view.ddb_orders_view" in doc["nodes"]
+    shop = json.loads((REPO / "examples/shop/contract.json").read_text())
+    n_tables, n_gsis = len(shop["tables"]), sum(len(t.get("gsis") or []) for t in shop["tables"])
+    # per table: view, table, script, job, load, check; one node per index; bucket, bundle, connection
+    assert len(doc["nodes"]) == 6 * n_tables + n_gsis + 3 and "mysql_view.ddb_orders_view" in doc["nodes"]
+    assert "dynamodb_gsi.Products/ByCategory" in doc["nodes"]
     assert "s3cret-Pw-91x" not in outputs[0].decode()  # the connection password is never part of a plan's data

@@ -199,8 +199,9 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     plan = _cli(project, "plan", str(CONTRACT))
     assert plan.returncode == 0, plan.stdout + plan.stderr
     n_entities, n_tables = 5, len(TABLES)
-    # per entity: view, script, job, load; per table: table, check; shared: bucket, runtime bundle, connection
-    n_resources = 4 * n_entities + 2 * n_tables + 3
+    n_gsis = sum(len(t.get("gsis") or []) for t in json.loads(CONTRACT.read_text())["tables"])
+    # per entity: view, script, job, load; per table: table, check; per index: one; shared: bucket, bundle, connection
+    n_resources = 4 * n_entities + 2 * n_tables + n_gsis + 3
     assert f"Plan: {n_resources} to add, 0 to change, 0 to replace, 0 to destroy." in plan.stdout, plan.stdout
     assert sandbox.mysql_password not in plan.stdout + plan.stderr
     plan_text = plan.stdout + plan.stderr

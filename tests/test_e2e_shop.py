@@ -64,8 +64,9 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     plan = _cli(project, "plan", str(CONTRACT))
     assert plan.returncode == 0, plan.stdout + plan.stderr
     n_tables = len(tables)
+    n_gsis = sum(len(t.get("gsis") or []) for t in doc["tables"])
     # per table: view, table, script, job, load, check; shared: bucket, runtime bundle, Glue connection
-    assert f"Plan: {6 * n_tables + 3} to add, 0 to change, 0 to replace, 0 to destroy." in plan.stdout
+    assert f"Plan: {6 * n_tables + n_gsis + 3} to add, 0 to change, 0 to replace, 0 to destroy." in plan.stdout
     assert sandbox.mysql_password not in plan.stdout
 
     applied = _cli(project, "apply", str(CONTRACT), "--auto-approve")
@@ -93,7 +94,7 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     state_text = (project["state"] / "migrator.state.json").read_text()
     assert sandbox.mysql_password not in state_text
     state = json.loads(state_text)
-    assert len(state["resources"]) == 6 * n_tables + 3 and state["serial"] >= 6 * n_tables + 3
+    assert len(state["resources"]) == 6 * n_tables + n_gsis + 3 and state["serial"] >= 6 * n_tables + n_gsis + 3
 
     # No secret anywhere migrator wrote: state, logs, server logs, job logs, saved plans. The
     # mcp.json (configuration) and the local Glue runtime's connection store hold it by design.

@@ -68,8 +68,8 @@ def test_one_table_feeds_text_markdown_and_json() -> None:
 # ---------------------------------------------------------------------------- providers describe themselves
 
 def test_the_kinds_derive_from_the_providers() -> None:
-    assert KINDS == ("mysql_view", "dynamodb_table", "s3_bucket", "s3_object", "glue_connection", "glue_job", "load",
-                     "check")
+    assert KINDS == ("mysql_view", "dynamodb_table", "dynamodb_gsi", "s3_bucket", "s3_object", "glue_connection",
+                     "glue_job", "load", "check")
     assert len(set(KINDS)) == len(KINDS)
     assert dict(KNOWN_AFTER_APPLY) == {p.kind: p.computed for p in PROVIDERS}
     assert IMPORTABLE == ("dynamodb_table", "mysql_view")
@@ -114,8 +114,9 @@ def test_replace_paths_decide_between_update_and_replace() -> None:
 class _Fake:
     """Not a Provider: only what `decide` needs (a plan and whether it reruns)."""
 
-    def __init__(self, reruns: bool) -> None:
+    def __init__(self, reruns: bool, reruns_dependants: bool = True) -> None:
         self.reruns_with_dependencies = reruns
+        self.reruns_dependants = reruns_dependants
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
@@ -139,6 +140,20 @@ def test_decide_needs_only_the_protocol() -> None:
         ("load.t", Action.REPLACE, "replace_because_dependency_changed:dynamodb_table.t")]
     targeted = decide(graph, state, fakes, {load: {}, gone: {}}, targets=frozenset({table}))
     assert [c.reason for c in targeted.changes] == [Reason.CREATE_BECAUSE_NEW, Reason.NOT_TARGETED]
+
+
+def test_a_dependency_that_leaves_the_data_alone_does_not_rerun_a_load() -> None:
+    """An index (reruns_dependants False) is waited for, not reloaded for; a view change reloads."""
+    view, gsi, load = Address("mysql_view", "v"), Address("dynamodb_gsi", "t/i"), Address("load", "t")
+    graph = Graph.build([Node(view, {"n": 1}), Node(gsi, {"n": 2}), Node(load, {"n": 3}, depends_on=(view, gsi))])
+    recorded = {load: ResourceState(load, {}, config_fingerprint=graph.nodes[load].fingerprint),
+                view: ResourceState(view, {})}
+    fakes = {"mysql_view": _Fake(False), "dynamodb_gsi": _Fake(False, reruns_dependants=False), "load": _Fake(True)}
+    plan = decide(graph, State("L", 1, recorded), fakes, {load: {}, view: {}})
+    assert [(str(c.address), c.action) for c in plan.changes] == [
+        ("dynamodb_gsi.t/i", Action.CREATE), ("mysql_view.v", Action.NOOP), ("load.t", Action.NOOP)]
+    plan = decide(graph, State("L", 1, {load: recorded[load]}), fakes, {load: {}})
+    assert plan.changes[-1].reason_code == "replace_because_dependency_changed:mysql_view.v"
 
 
 # ---------------------------------------------------------------------------- the schema follows the code

@@ -123,7 +123,8 @@ def test_state_commands_and_import(sandbox: lifecycle.SandboxRecord, tiny: dict[
     contract = str(tiny["contract"])
     assert _cli(tiny, "apply", contract, "--auto-approve").returncode == 0
     listed = _cli(tiny, "state", "list").stdout.splitlines()
-    assert f"dynamodb_table.{tiny['table']}" in listed and len(listed) == 9
+    assert f"dynamodb_table.{tiny['table']}" in listed and f"dynamodb_gsi.{tiny['table']}/ByName" in listed
+    assert len(listed) == 10  # view, table, its one index, script, bundle, bucket, connection, job, load, check
     shown = json.loads(_cli(tiny, "state", "show", f"check.{tiny['table']}").stdout)
     assert shown["attributes"]["ok"] is True and shown["attributes"]["table_items"] == 3
     assert "is not in the state" in _cli(tiny, "state", "show", "check.nope").stderr

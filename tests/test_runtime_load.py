@@ -612,3 +612,28 @@ def test_bundle_runs_on_python_39_like_glue_python_shell(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"PK": {"S": "a"}, "m": {"M": {"x": {"L": [{"N": "1"}, {"NULL": True}]}}},
                                        "n": {"N": "1.50"}, "t": {"S": "2024-04-02T15:30:45.000Z"}}
+
+
+def test_the_load_reads_the_index_keys_from_the_table_as_it_is(ddb: Any) -> None:
+    """An attribute the job's specs do not mark as an index key is one if the live table indexes it:
+    an empty value is rejected (DynamoDB would refuse the whole batch), a missing one is fine."""
+    name = unique("rtgsi")
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                                           {"AttributeName": "status", "AttributeType": "S"}],
+                     GlobalSecondaryIndexes=[{"IndexName": "ByStatus",
+                                              "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                                              "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+                     BillingMode="PAY_PER_REQUEST")
+    try:
+        assert load.index_key_names(ddb, name) == {"status"}
+        rows = [{"PK": "a", "status": "open"}, {"PK": "b", "status": ""}, {"PK": "c", "status": None}]
+        args = {"connection_name": "unused", "source_view": "v", "target_table": name,
+                "attributes": json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "status", "type": "S"}])}
+        result = load.run_load(args, dynamodb=ddb, rows=lambda config: iter(rows))
+        assert (result.rows_read, result.items_written, result.items_rejected) == (3, 2, 1)
+        assert result.rejected_by_reason == {"key_empty:status": 1}
+        items = {i["PK"]["S"]: i for i in scan_all(ddb, name)}
+        assert sorted(items) == ["a", "c"] and "status" not in items["c"]
+    finally:
+        ddb.delete_table(TableName=name)

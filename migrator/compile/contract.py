@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from migrator import __version__
@@ -70,11 +71,10 @@ def _object_node(settings: Settings, key: str, content: bytes, content_type: str
 
 
 def attribute_specs(table: Table, attributes: tuple[Attribute, ...]) -> list[dict[str, Any]]:
-    """What the runtime needs per attribute: its type, and whether it is a table or GSI key."""
+    """What the runtime needs per attribute: its type, and whether it is a table key. Index keys
+    are read from the table when the load runs, so the script does not change with the indexes."""
     keys = {table.pk, table.sk} - {None}
-    index_keys = {k for g in table.gsis for k in (g.pk, g.sk) if k} - keys
-    return [{"name": a.name, "type": a.type, "key": a.name in keys, "index_key": a.name in index_keys}
-            for a in attributes]
+    return [{"name": a.name, "type": a.type, "key": a.name in keys} for a in attributes]
 
 
 def entity_plans(table: Table) -> list[EntityPlan]:
@@ -109,6 +109,31 @@ def _all_attributes(plans: list[EntityPlan]) -> dict[str, Attribute]:
     return out
 
 
+def key_fingerprint(table_config: Mapping[str, Any]) -> str:
+    """What a load's items depend on in its table: name and keys. An index, the billing mode or
+    anything else that can change without touching the items does not load the table again."""
+    keys = [k["AttributeName"] for k in table_config["KeySchema"]]
+    return fingerprint({"TableName": table_config["TableName"], "KeySchema": table_config["KeySchema"],
+                        "AttributeDefinitions": [a for a in table_config["AttributeDefinitions"]
+                                                 if a["AttributeName"] in keys]})
+
+
+def index_nodes(table_node: Node) -> list[Node]:
+    """One `dynamodb_gsi` node per index of the table, chained in name order: DynamoDB takes one
+    index change per table at a time. Each carries the definitions of its own key attributes."""
+    table = table_node.config["TableName"]
+    types = {a["AttributeName"]: a for a in table_node.config["AttributeDefinitions"]}
+    nodes: list[Node] = []
+    for gsi in sorted(table_node.config.get("GlobalSecondaryIndexes") or [], key=lambda g: g["IndexName"]):
+        keys = [k["AttributeName"] for k in gsi["KeySchema"]]
+        previous = (nodes[-1].address,) if nodes else ()
+        nodes.append(Node(Address("dynamodb_gsi", f"{table}/{gsi['IndexName']}"),
+                          {"TableName": table, **gsi,
+                           "AttributeDefinitions": [types[k] for k in sorted(set(keys)) if k in types]},
+                          depends_on=(table_node.address, *previous)))
+    return nodes
+
+
 def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo, settings: Settings,
                      source: SourceCredentials) -> Compiled:
     findings: list[Finding] = []
@@ -131,6 +156,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         findings += table_findings
         table_ok = not any(f.severity is Severity.ERROR for f in table_findings)
         table_node = Node(Address("dynamodb_table", table.name), config)
+        gsi_nodes = index_nodes(table_node)
         loads: list[Address] = []
         views: list[str] = []
         entity_nodes: list[Node] = []
@@ -167,9 +193,10 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             load_node = Node(Address("load", label), {
                 "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket,
                 "result_key": result_key,
-                "inputs": fingerprint({"view": view_node.fingerprint, "table": table_node.fingerprint,
+                "inputs": fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
                                        "script": script_node.config["sha256"], "bundle": bundle_node.config["sha256"]})},
-                depends_on=(view_node.address, table_node.address, job_node.address, bucket.address))
+                depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
+                            *(g.address for g in gsi_nodes)))
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)
@@ -178,6 +205,6 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         check_node = Node(Address("check", table.name), {"table": table.name, "views": views,
                                                           "loads": [str(a) for a in loads]},
                           depends_on=tuple(loads))
-        nodes += [table_node, *entity_nodes, check_node]
+        nodes += [table_node, *gsi_nodes, *entity_nodes, check_node]
     graph = Graph.build(nodes)
     return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings))

@@ -14,6 +14,7 @@ from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.providers.base import Provider
 from migrator.providers.check import CheckProvider
+from migrator.providers.dynamodb_gsi import DynamoGsiProvider
 from migrator.providers.dynamodb_table import DynamoTableProvider
 from migrator.providers.glue_connection import GlueConnectionProvider
 from migrator.providers.glue_job import GlueJobProvider
@@ -23,8 +24,9 @@ from migrator.providers.s3_bucket import S3BucketProvider
 from migrator.providers.s3_object import S3ObjectProvider
 
 #: every provider, in the order kinds are listed (in messages and in the plan schema)
-PROVIDERS: tuple[type[Provider], ...] = (MysqlViewProvider, DynamoTableProvider, S3BucketProvider, S3ObjectProvider,
-                                         GlueConnectionProvider, GlueJobProvider, LoadProvider, CheckProvider)
+PROVIDERS: tuple[type[Provider], ...] = (MysqlViewProvider, DynamoTableProvider, DynamoGsiProvider, S3BucketProvider,
+                                         S3ObjectProvider, GlueConnectionProvider, GlueJobProvider, LoadProvider,
+                                         CheckProvider)
 
 KINDS: tuple[str, ...] = tuple(p.kind for p in PROVIDERS)
 #: per node kind, the attributes a create or replace only learns once it has run

@@ -49,6 +49,8 @@ class Provider:
     importable: ClassVar[bool] = False
     #: loads and checks run again whenever something they depend on changes.
     reruns_with_dependencies: ClassVar[bool] = False
+    #: whether a change of this resource makes the loads and checks that depend on it run again
+    reruns_dependants: ClassVar[bool] = True
 
     def __init__(self, lineage: str = "") -> None:
         #: the lineage of the state this run records into (tables carry it as a tag)

@@ -5,7 +5,8 @@ instead of one backfill per index); their nodes then find them made and record t
 existing table an index is added with UpdateTable and waited for until it has backfilled;
 the indexes of one table are chained in the graph, because DynamoDB takes one index change
 per table at a time. An index cannot be changed in place: a different key or projection is
-a replace. Loads do not depend on indexes, so adding one does not load the table again.
+a replace. A load waits for its table's indexes (rows are checked against the keys the table
+has when it runs) but does not run again for them: adding an index loads nothing again.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class DynamoGsiProvider(Provider):
     kind = "dynamodb_gsi"
     computed = ("IndexStatus",)
     replace_paths = ("IndexName", "KeySchema", "Projection")  # DynamoDB changes no index in place
+    reruns_dependants = False  # an index backfills by itself: the load waits for it, never reloads for it
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return comparable_gsi(config)
@@ -71,7 +73,11 @@ class DynamoGsiProvider(Provider):
         present = await self.read(node.address, node, None, ctx)
         if present is None:
             ctx.report(node.address, "creating the index")
-            await ctx.facades.dynamodb.update_table(table, attribute_definitions=list(node.config["AttributeDefinitions"]),
+            # The table's definitions with the index's: UpdateTable takes the whole list.
+            desc = await ctx.facades.dynamodb.describe_table(table) or {}
+            definitions = {a["AttributeName"]: dict(a) for a in desc.get("AttributeDefinitions") or []}
+            definitions.update({a["AttributeName"]: dict(a) for a in node.config["AttributeDefinitions"]})
+            await ctx.facades.dynamodb.update_table(table, attribute_definitions=[definitions[n] for n in sorted(definitions)],
                                                     create_gsi=comparable_gsi(node.config))
         ctx.report(node.address, "waiting for the index to backfill")
         await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE")

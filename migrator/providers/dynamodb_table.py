@@ -1,9 +1,10 @@
-"""`dynamodb_table.<name>`: a table with its GSIs.
+"""`dynamodb_table.<name>`: a table, its keys and billing mode.
 
 Tables are tagged `managed-by=migrator` and with the state's lineage, so a table this
 state created but did not get to record (a crash between create and state write) is
 adopted, while a table someone else made is never taken over silently. A key schema
-change is a replace; GSI changes are applied one UpdateTable at a time, each waited for.
+change is a replace. Its global secondary indexes are nodes of their own
+(`dynamodb_gsi`); a new table is created with them in one call, which they then record.
 """
 
 from __future__ import annotations
@@ -27,13 +28,11 @@ def table_keys(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(k["AttributeName"], types.get(k["AttributeName"], "S")) for k in config.get("KeySchema", [])]
 
 
-def _gsi(g: Mapping[str, Any]) -> dict[str, Any]:
-    projection = dict(g.get("Projection") or {"ProjectionType": "ALL"})
-    if projection.get("NonKeyAttributes"):
-        projection["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
-    else:
-        projection.pop("NonKeyAttributes", None)
-    return {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]], "Projection": projection}
+def key_attributes(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The attribute definitions of the table's own keys (an index's live with the index)."""
+    keys = {k["AttributeName"] for k in config.get("KeySchema") or []}
+    return sorted((dict(a) for a in config.get("AttributeDefinitions") or [] if a["AttributeName"] in keys),
+                  key=lambda a: a["AttributeName"])
 
 
 class DynamoTableProvider(Provider):
@@ -48,11 +47,8 @@ class DynamoTableProvider(Provider):
         return {
             "TableName": config.get("TableName"),
             "KeySchema": [dict(k) for k in config.get("KeySchema") or []],
-            "AttributeDefinitions": sorted((dict(a) for a in config.get("AttributeDefinitions") or []),
-                                           key=lambda a: a["AttributeName"]),
+            "AttributeDefinitions": key_attributes(config),
             "BillingMode": config.get("BillingMode", "PAY_PER_REQUEST"),
-            "GlobalSecondaryIndexes": sorted((_gsi(g) for g in config.get("GlobalSecondaryIndexes") or []),
-                                             key=lambda g: g["IndexName"]),
         }
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
@@ -113,19 +109,6 @@ class DynamoTableProvider(Provider):
         node, name = change.node, change.node.address.name
         if change.observed is None:
             return await self.create(node, ctx)
-        want = {g["IndexName"]: g for g in self.comparable(node.config)["GlobalSecondaryIndexes"]}
-        have = {g["IndexName"]: g for g in self.comparable(change.observed)["GlobalSecondaryIndexes"]}
-        for index in sorted(have):
-            if index not in want or have[index] != want[index]:
-                ctx.report(node.address, f"deleting GSI {index}")
-                await ctx.facades.dynamodb.update_table(name, delete_gsi=index)
-                await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
-        for index in sorted(want):
-            if index not in have or have[index] != want[index]:
-                ctx.report(node.address, f"creating GSI {index}")
-                await ctx.facades.dynamodb.update_table(name, attribute_definitions=node.config["AttributeDefinitions"],
-                                                        create_gsi=want[index])
-                await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
         if change.observed.get("BillingMode") != node.config["BillingMode"]:
             await ctx.facades.dynamodb.update_table(name, billing_mode=node.config["BillingMode"])
             await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")

@@ -6,7 +6,8 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
   --connection_name  Glue connection holding the MySQL location and credentials
   --source_view      the view (or `database.view`) whose columns are the item's attributes
   --target_table     the DynamoDB table
-  --attributes       JSON [{"name", "type", "key"?, "index_key"?}] (see items.AttributeSpec)
+  --attributes       JSON [{"name", "type", "key"?, "index_key"?}] (see items.AttributeSpec); the
+                     key attributes of the table's indexes are read from the table and marked index_key
   --key_names        optional: JSON array or "PK,SK"; default the attributes marked key
   --result_s3_uri    optional: s3://bucket/key for the result JSON
   --migrator_lineage optional: the state lineage the result object is marked with (runtime.lineage)
@@ -26,8 +27,8 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
@@ -165,6 +166,26 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
                       max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "")
 
 
+def index_key_names(client: Any, table: str) -> Set[str]:
+    """The key attributes of the table's secondary indexes as the table is now (DescribeTable)."""
+    desc = client.describe_table(TableName=table)["Table"]
+    indexes = list(desc.get("GlobalSecondaryIndexes") or []) + list(desc.get("LocalSecondaryIndexes") or [])
+    return {k["AttributeName"] for index in indexes for k in index["KeySchema"]}
+
+
+def with_index_keys(config: LoadConfig, index_keys: Iterable[str]) -> LoadConfig:
+    """The specs with every attribute that is an index key of the live table marked so: such a
+    value may be absent (a sparse index) but never empty. Reading them from the table, not the
+    script, lets an index be added without changing, or re-running, the load."""
+    live = set(index_keys)
+    try:
+        specs = tuple(AttributeSpec(s.name, s.type, s.key, s.index_key or (s.name in live and not s.key))
+                      for s in config.specs)
+    except ValueError as exc:
+        raise LoadError(f"table {config.table}: {exc}") from None
+    return replace(config, specs=specs)
+
+
 def split_s3_uri(uri: str) -> Tuple[str, str]:
     if not uri.startswith("s3://") or "/" not in uri[5:] or uri.endswith("/") or uri[5:].startswith("/"):
         raise LoadError(f"--{ARG_RESULT} must be an s3://bucket/key location, got {uri!r}")
@@ -253,6 +274,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     writer = BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts)
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
+        config = with_index_keys(config, index_key_names(dynamodb, config.table))
         source = rows(config) if rows is not None else stream_rows(
             mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
             config.fetch_size)

@@ -114,6 +114,10 @@ def assert_state_true(sandbox: lifecycle.SandboxRecord, proj: dict[str, Any]) ->
         kind, _, name = address.partition(".")
         if kind == "dynamodb_table":
             assert name in tables, address
+        elif kind == "dynamodb_gsi":
+            table, _, index = name.partition("/")
+            indexes = ddb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes") or []
+            assert index in [g["IndexName"] for g in indexes], address
         elif kind == "mysql_view":
             assert name in views, address
         elif kind == "s3_bucket":
