@@ -8,7 +8,6 @@ their detached Glue runs, as they do on AWS; the next apply waits for such a run
 from __future__ import annotations
 
 import json
-
 import subprocess
 import threading
 from dataclasses import dataclass, field
