@@ -30,7 +30,7 @@ from migrator.sandbox import lifecycle
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def timed_async(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
@@ -79,7 +79,7 @@ async def measure(record: lifecycle.SandboxRecord, calls: int) -> dict[str, tupl
                                              timed_sync(glue.list_jobs, calls))
         began = time.perf_counter()
         await asyncio.gather(*(f.dynamodb.list_tables() for _ in range(calls)))
-        results["dynamodb list_tables x%d concurrent (total)" % calls] = ([time.perf_counter() - began], [])
+        results[f"dynamodb list_tables x{calls} concurrent (total)"] = ([time.perf_counter() - began], [])
     return results
 
 

@@ -14,7 +14,7 @@ import pymysql
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "examples" / "shop"))
-import seed  # noqa: E402,F401  (re-exported: the example's own loader)
+import seed  # noqa: F401  (re-exported: the example's own loader)
 
 CONTRACT = REPO / "examples" / "shop" / "contract.json"
 SOURCE_TABLES = ("categories", "addresses", "coupons", "customers", "products")
@@ -85,7 +85,7 @@ def expected_items(doc: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -
                     partner = by_id[target].get(fk) if fk is not None else None
                     raw = partner[join["select_column"].split(".")[1]] if partner else None
                 elif tf:
-                    raw = _format(tf["format"], {**row, **{k: v for k, v in item.items()}})
+                    raw = _format(tf["format"], {**row, **dict(item.items())})
                 else:
                     raw = row[attr["source_column"]]
                 value = _expected_value(attr["type"], raw)

@@ -12,7 +12,7 @@ from migrator.sandbox import lifecycle
 from tests.conftest import REPO, builtin_server, root_connection
 
 sys.path.insert(0, str(REPO / "examples" / "shop"))
-import seed  # noqa: E402
+import seed
 
 SCRIPT = r"""
 import hashlib, json, sys

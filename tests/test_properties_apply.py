@@ -182,7 +182,9 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
 
     out = world["portal"].call(flow)
     assert out["empty"], [(str(c.address), c.reason) for c in out["again"].actionable]
-    key = (lambda i: str(i["PK"]))
+    def key(item: dict[str, Any]) -> str:
+        return str(item["PK"])
+
     assert sorted(out["items"], key=key) == sorted(_expected(case), key=key)
     assert out["destroyed"].ok and not out["destroyed"].state.resources and not store.read().resources
     # Nothing is left: checked directly, not through migrator.

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from migrator.runtime import items
 from migrator.runtime.items import AttributeSpec, RowRejected, item_key, python_value, to_attribute_value, to_item
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 CLOCK = re.compile(r"(-?)(\d{2,}):(\d{2}):(\d{2})(?:\.(\d{3}))?\Z")
 WIDE = Context(prec=5000, Emin=-10**9, Emax=10**9)

@@ -22,7 +22,8 @@ import uuid
 import zipfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -65,8 +66,8 @@ def table(ddb: Any) -> Iterator[str]:
     ddb.delete_table(TableName=name)
 
 
-def scan_all(ddb: Any, table: str) -> List[Dict[str, Any]]:
-    out: List[Dict[str, Any]] = []
+def scan_all(ddb: Any, table: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for page in ddb.get_paginator("scan").paginate(TableName=table):
         out.extend(page["Items"])
     return out
@@ -76,7 +77,7 @@ def count(ddb: Any, table: str) -> int:
     return sum(page["Count"] for page in ddb.get_paginator("scan").paginate(TableName=table, Select="COUNT"))
 
 
-def item(i: int, value: str = "v") -> Dict[str, Any]:
+def item(i: int, value: str = "v") -> dict[str, Any]:
     return {"PK": {"S": f"P#{i % 7}"}, "SK": {"N": str(i)}, "value": {"S": value}}
 
 
@@ -91,7 +92,7 @@ class PartialClient:
     def __init__(self, real: Any, fails: Callable[[int], bool]) -> None:
         self.real, self.fails, self.calls = real, fails, 0
 
-    def batch_write_item(self, RequestItems: Dict[str, List[Any]]) -> Dict[str, Any]:
+    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
         self.calls += 1
         (name, requests), = RequestItems.items()
         if not self.fails(self.calls):
@@ -108,7 +109,7 @@ class PartialClient:
 class ThrottledClient(PartialClient):
     """The real client, except that the calls picked by `fails(n)` raise a throttling ClientError."""
 
-    def batch_write_item(self, RequestItems: Dict[str, List[Any]]) -> Dict[str, Any]:
+    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
         self.calls += 1
         if self.fails(self.calls):
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
@@ -117,7 +118,7 @@ class ThrottledClient(PartialClient):
 
 
 def test_writer_puts_1000_items(ddb: Any, table: str) -> None:
-    sleeps: List[float] = []
+    sleeps: list[float] = []
     writer = BatchWriter(ddb, table, key_names=["PK", "SK"], sleep=sleeps.append)
     for i in range(1000):
         writer.put(item(i))
@@ -146,7 +147,7 @@ def test_writer_flushes_before_a_duplicate_key_and_the_last_row_wins(ddb: Any, t
 
 
 def test_writer_resends_unprocessed_items_with_jittered_backoff(ddb: Any, table: str) -> None:
-    sleeps: List[float] = []
+    sleeps: list[float] = []
     client = PartialClient(ddb, lambda n: n <= 3)
     writer = BatchWriter(client, table, key_names=["PK", "SK"], sleep=sleeps.append, rng=random.Random(7),
                          base_delay=0.05, max_delay=0.15)
@@ -172,7 +173,7 @@ def test_writer_retries_unprocessed_items_over_many_batches(ddb: Any, table: str
 
 
 def test_writer_retries_throttling_errors(ddb: Any, table: str) -> None:
-    sleeps: List[float] = []
+    sleeps: list[float] = []
     writer = BatchWriter(ThrottledClient(ddb, lambda n: n <= 3), table, key_names=["PK", "SK"], sleep=sleeps.append)
     for i in range(30):
         writer.put(item(i))
@@ -182,7 +183,7 @@ def test_writer_retries_throttling_errors(ddb: Any, table: str) -> None:
 
 
 def test_writer_gives_up_after_max_attempts_and_says_how_many(ddb: Any, table: str) -> None:
-    sleeps: List[float] = []
+    sleeps: list[float] = []
     writer = BatchWriter(PartialClient(ddb, lambda n: True), table, key_names=["PK", "SK"], max_attempts=4,
                          sleep=sleeps.append)
     for i in range(24):
@@ -317,7 +318,7 @@ COLUMNS = ["id", "email", "name", "balance", "ratio", "active", "created_at", "u
            "tags", "labels", "avatar", "big", "score_text"]
 
 
-def raw_rows() -> List[Dict[str, Any]]:
+def raw_rows() -> list[dict[str, Any]]:
     """The rows inserted, as Python values; expectations are computed from these, not from MySQL."""
     rng = random.Random(20240402)
     names = ['Zoë "Z" O\'Brien', "", "null", "plain", "日本語 \\ back", None]
@@ -349,7 +350,7 @@ def raw_rows() -> List[Dict[str, Any]]:
     return rows
 
 
-def insert_rows(sandbox: Any, database: str, rows: List[Dict[str, Any]]) -> None:
+def insert_rows(sandbox: Any, database: str, rows: list[dict[str, Any]]) -> None:
     conn = root_connection(sandbox, database)
     with conn.cursor() as cur:
         cur.execute(DDL)
@@ -362,7 +363,7 @@ def insert_rows(sandbox: Any, database: str, rows: List[Dict[str, Any]]) -> None
     conn.close()
 
 
-def tagged(av: Dict[str, Any]) -> Any:
+def tagged(av: dict[str, Any]) -> Any:
     """A DynamoDB attribute value as a comparable, type-tagged structure (True never equals N 1)."""
     (kind, v), = av.items()
     if kind == "N":
@@ -396,8 +397,8 @@ def iso(value: dt.datetime) -> str:
     return f"{value.strftime(ISO_MS)}.{value.microsecond // 1000:03d}Z"
 
 
-def expected_item(row: Dict[str, Any]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"PK": ("S", row["email"]), "SK": ("N", Decimal(row["id"])), "kind": ("S", "PROFILE")}
+def expected_item(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"PK": ("S", row["email"]), "SK": ("N", Decimal(row["id"])), "kind": ("S", "PROFILE")}
     conversions = {
         "name": lambda v: ("S", v), "balance": lambda v: ("N", v), "ratio": lambda v: ("N", Decimal(repr(v))),
         "active": lambda v: ("BOOL", v == 1), "created_at": lambda v: ("S", iso(v)),
@@ -578,7 +579,7 @@ def test_bundle_contents() -> None:
                     assert not [a.name for a in node.names if a.name.startswith("migrator")], name
 
 
-def python39() -> Optional[str]:
+def python39() -> str | None:
     candidates = [os.path.expanduser(f"~/.pyenv/versions/{v}/bin/python")
                   for v in sorted(os.listdir(os.path.expanduser("~/.pyenv/versions")))
                   if v.startswith("3.9.")] if os.path.isdir(os.path.expanduser("~/.pyenv/versions")) else []

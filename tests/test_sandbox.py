@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -132,7 +133,7 @@ def test_missing_java_is_one_line_naming_the_package(tmp_path: Path) -> None:
 def test_prerequisite_messages() -> None:
     with pytest.raises(MigratorError, match="libmariadb-java"):
         glue_runtime.require(glue_runtime.GlueRuntimeInfo(java="17", pyspark="3.5", jdbc_jar=None))
-    with pytest.raises(MigratorError, match="pip install 'pyspark==3.5"):
+    with pytest.raises(MigratorError, match=re.escape("pip install 'pyspark==3.5")):
         glue_runtime.require(glue_runtime.GlueRuntimeInfo(java="17", pyspark=None, jdbc_jar="x.jar"))
 
 

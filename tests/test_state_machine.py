@@ -192,10 +192,10 @@ class Migration(RuleBasedStateMachine):
     def drop_gsi_by_hand(self) -> None:
         _log("rule drop_gsi_by_hand")
         ddb = aws(self.world["sandbox"], "dynamodb")
-        if self.table in ddb.list_tables()["TableNames"]:
-            if ddb.describe_table(TableName=self.table)["Table"].get("GlobalSecondaryIndexes"):
-                ddb.update_table(TableName=self.table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "ByName"}}])
-                self.converged = False
+        if self.table in ddb.list_tables()["TableNames"] and \
+                ddb.describe_table(TableName=self.table)["Table"].get("GlobalSecondaryIndexes"):
+            ddb.update_table(TableName=self.table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "ByName"}}])
+            self.converged = False
 
     @rule()
     def destroy(self) -> None:

@@ -52,7 +52,7 @@ def guarded(fn: Callable[[], T]) -> T:
         fail("interrupted; nothing already done was lost", 130)
     except typer.Exit:
         raise
-    except Exception:  # noqa: BLE001 - the last line of defence against tracebacks on the terminal
+    except Exception:
         log = Path(".migrator") / "crash.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc())

@@ -41,7 +41,7 @@ class JoinCompiler(BuilderCore):
             names[target.name.lower()] = names.get(target.name.lower(), (jn, target)) if same else (jn, target)
         names[jn] = (jn, target)
         ns = Namespace(names, default=jn)
-        texts = list(conditions) if conditions is not None else [join.join_condition]  # type: ignore[list-item]
+        texts = list(conditions) if conditions is not None else [join.join_condition]
         cond_paths = ([f"{path}.join_conditions[{i}]" for i in range(len(texts))] if conditions is not None
                       else [f"{path}.join_condition"])
         parts = []
@@ -206,7 +206,7 @@ class JoinCompiler(BuilderCore):
         """The contract's order, then the target's primary key: ties always break the same way."""
         out: list[exp.Ordered] = []
         if text:
-            for i, part in enumerate(split_order(text)):
+            for _i, part in enumerate(split_order(text)):
                 desc = False
                 body = part.strip()
                 m = re.match(r"^(.*?)\s+(ASC|DESC)$", body, re.IGNORECASE)

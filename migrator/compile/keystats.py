@@ -40,7 +40,7 @@ def key_stats_sql(sources: Sequence[str | exp.Expression], keys: Sequence[tuple[
     parts: list[exp.Expression] = []
     for source in sources:
         if isinstance(source, str) and source.lstrip().upper().startswith(("SELECT", "WITH", "(")):
-            from_: exp.Expression = exp.alias_(exp.Subquery(this=exp.maybe_parse(source, dialect="mysql")), "s",
+            from_: exp.Expr = exp.alias_(exp.Subquery(this=exp.maybe_parse(source, dialect="mysql")), "s",
                                                table=True)
         elif isinstance(source, str):
             from_ = exp.to_table(source, quoted=True)

@@ -27,7 +27,7 @@ class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler):
     """Every pattern compiler over one shared core; `build` assembles the SELECT."""
 
     def build(self, name: str, table: str, entity: str | None = None) -> ViewSpec | None:
-        select: list[exp.Expression] = []
+        select: list[exp.Expr] = []
         for attr in self.entity.attributes:
             try:
                 select.append(exp.alias_(self.value(attr), attr.name, quoted=True))

@@ -230,9 +230,9 @@ def _if_holds(condition: Schema, instance: Mapping[str, Any]) -> bool:
     if any(k not in instance for k in condition.get("required", ())):
         return False
     for key, sub in condition.get("properties", {}).items():
-        if key in instance and "const" in sub:
-            if json_type(instance[key]) != json_type(sub["const"]) or instance[key] != sub["const"]:
-                return False
+        if key in instance and "const" in sub and (json_type(instance[key]) != json_type(sub["const"])
+                                                   or instance[key] != sub["const"]):
+            return False
     return True
 
 

@@ -111,12 +111,12 @@ class ServerConnection:
             return await self._start()
 
     async def _start(self) -> _Session:
-        if shutil.which(self.spec.command) is None and not Path(self.spec.command).exists():
+        if shutil.which(self.spec.command) is None and not Path(self.spec.command).exists():  # noqa: ASYNC240 - once per start
             raise ToolError(ErrorCode.UNAVAILABLE, f"command '{self.spec.command}' was not found",
                             server=self.spec.name,
                             hint=f"install it or fix mcpServers.{self.spec.name}.command in your mcp.json")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "a", encoding="utf-8")
+        self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: ASYNC230, SIM115 - held for the server's life
         self._log.write(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}\n")
         self._log.flush()
         ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
@@ -125,7 +125,7 @@ class ServerConnection:
         task = asyncio.create_task(self._hold(ready, stop, ended), name=f"mcp:{self.spec.name}")
         try:
             client = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._stop_task(task, stop)
             self._close_log()
             raise ToolError(ErrorCode.UNAVAILABLE, f"did not initialise within {self.start_timeout:.0f} s",
@@ -158,7 +158,7 @@ class ServerConnection:
                         ready.set_result(session)
                         await stop.wait()
                     relays.cancel_scope.cancel()
-        except BaseException as exc:  # noqa: BLE001 - reported through the future or on the next call
+        except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc if isinstance(exc, Exception) else ServerDied(str(exc)))
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -240,7 +240,7 @@ class ServerConnection:
         stop.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), 10)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - a dying server may fail its own exit
+        except (TimeoutError, Exception):
             task.cancel()
 
     def _close_log(self) -> None:

@@ -11,11 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from migrator.mysql_schema import (Column, ColumnInfo, ForeignKey, Grants, QueryResult, SchemaInfo, ServerInfo,
-                                   TableInfo, ViewInfo)
+from migrator.mysql_schema import Grants, QueryResult, SchemaInfo, ServerInfo
 
-__all__ = ["OPERATIONS", "S3", "Column", "ColumnInfo", "DynamoDB", "ForeignKey", "Glue", "Grants", "JobRun", "MySQL",
-           "ObjectInfo", "QueryResult", "SchemaInfo", "ServerInfo", "TableInfo", "ViewInfo"]
+__all__ = ["OPERATIONS", "S3", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo"]
 
 # ----------------------------------------------------------------------------- operations
 

@@ -69,7 +69,7 @@ def read_planfile(path: Path) -> PlanFile | None:
     return PlanFile(contract=str(doc["contract"]), contract_sha256=str(doc["contract_sha256"]),
                     lineage=str(doc["lineage"]), serial=int(doc["serial"]), targets=tuple(doc.get("targets", ())),
                     replace=tuple(doc.get("replace", ())), allow_data_loss=bool(doc.get("allow_data_loss")),
-                    settings=dict(doc.get("settings") or {}), changes=tuple(tuple(c) for c in doc["changes"]))  # type: ignore[misc]
+                    settings=dict(doc.get("settings") or {}), changes=tuple(tuple(c) for c in doc["changes"]))
 
 
 def check_inputs(saved: PlanFile, path: Path, state: State) -> None:

@@ -28,7 +28,7 @@ ACTIONS = {Action.CREATE: ["create"], Action.UPDATE: ["update"], Action.REPLACE:
 def after_unknown(change: Change) -> dict[str, bool]:
     if change.action not in (Action.CREATE, Action.REPLACE):
         return {}
-    return {name: True for name in KNOWN_AFTER_APPLY.get(change.address.kind, ())}
+    return dict.fromkeys(KNOWN_AFTER_APPLY.get(change.address.kind, ()), True)
 
 
 def _plain(value: dict[str, Any]) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class DynamoGsiProvider(Provider):
         return super().plan(address, node, prior, observed)
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
-        table, index = split_name(node.address)
+        table, _index = split_name(node.address)
         present = await self.read(node.address, node, None, ctx)
         if present is None:
             ctx.report(node.address, "creating the index")

@@ -25,7 +25,7 @@ def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"the package {name!r} is not installed; it is needed to build the Glue bundle")
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _python_files(root: Path, prefix: str) -> List[Tuple[str, bytes]]:

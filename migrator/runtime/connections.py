@@ -35,7 +35,7 @@ class ConnectionConfigError(Exception):
     """The connection cannot be resolved; the message names the connection, never a secret."""
 
 
-class MySQLParams(dict):  # type: ignore[type-arg]
+class MySQLParams(dict):
     """host, port, user, password, database; its repr hides the password."""
 
     def __repr__(self) -> str:

@@ -46,8 +46,7 @@ def stream_rows(conn_params: Mapping[str, Any], sql: str,
             rows = cursor.fetchmany(fetch_size)
             if not rows:
                 break
-            for row in rows:
-                yield row
+            yield from rows
         cursor.close()
         finished = True
     finally:

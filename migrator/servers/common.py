@@ -133,7 +133,7 @@ def register(server: FastMCP, fn: Callable[..., Any], *, read_only: bool, classi
             result = await anyio.to_thread.run_sync(functools.partial(run, **kwargs))
         except ToolFailure as failure:
             return envelope_error(failure.code, failure.message, failure.details)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a coded result
+        except Exception as exc:
             known = classify(exc)
             if known is None:
                 log.exception("tool %s failed unexpectedly", fn.__name__)
@@ -151,7 +151,7 @@ def register(server: FastMCP, fn: Callable[..., Any], *, read_only: bool, classi
                                     idempotentHint=idempotent),
         structured_output=False,
     )
-    registered = server._tool_manager.get_tool(fn.__name__)  # noqa: SLF001 - see _TextSafeArguments
+    registered = server._tool_manager.get_tool(fn.__name__)
     if registered is not None:
         registered.fn_metadata = _TextSafeArguments.model_construct(**dict(registered.fn_metadata))
 

@@ -69,7 +69,7 @@ class AwsGlue:
     def _exists(self, name: str) -> bool:
         try:
             self._glue.get_job(JobName=name)
-        except Exception as exc:  # noqa: BLE001 - only "not found" is an answer here
+        except Exception as exc:
             if aws_error_code(exc) == "EntityNotFoundException":
                 return False
             raise
@@ -131,7 +131,7 @@ class AwsGlue:
         try:
             resp = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=min(lines, 10000),
                                              startFromHead=False)
-        except Exception as exc:  # noqa: BLE001 - a run without logs yet is not an error
+        except Exception as exc:
             if aws_error_code(exc) == "ResourceNotFoundException":
                 return ""
             raise
@@ -147,7 +147,7 @@ class AwsGlue:
     def delete_connection(self, name: str) -> dict[str, Any]:
         try:
             self._glue.delete_connection(ConnectionName=name)
-        except Exception as exc:  # noqa: BLE001 - idempotent: a missing connection is "not deleted"
+        except Exception as exc:
             if aws_error_code(exc) == "EntityNotFoundException":
                 return {"deleted": False}
             raise

@@ -96,7 +96,7 @@ def statement_tokens(sql: str) -> list[Any]:
     """Tokens of exactly one statement; a second statement is refused, not split."""
     try:
         tokens = MySQL().tokenize(sql)
-    except Exception as exc:  # noqa: BLE001 - sqlglot raises its own TokenError
+    except Exception as exc:
         raise ToolFailure(ErrorCode.INVALID, f"cannot tokenize the SQL: {exc}") from exc
     while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
         tokens.pop()
@@ -127,7 +127,7 @@ def classify_ddl(sql: str) -> tuple[str, list[str]]:
 
 
 def column_meta(cursor: Any) -> list[dict[str, Any]]:
-    fields = cursor._result.fields if cursor._result is not None else []  # noqa: SLF001 - charset lives there
+    fields = cursor._result.fields if cursor._result is not None else []
     columns = []
     for desc, field in zip(cursor.description or (), fields):
         name, type_code, _, _, precision, scale, null_ok = desc

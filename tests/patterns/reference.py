@@ -302,7 +302,7 @@ class _Parser:
         raise ReferenceGap(f"unexpected {value!r} in {self.text!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(text: str) -> tuple:
     p = _Parser(text)
     node = p.expr()
@@ -310,7 +310,7 @@ def parse(text: str) -> tuple:
     return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse_order_by(text: str) -> tuple[tuple[tuple, bool], ...]:
     """((expression, descending), ...) of an ORDER BY list."""
     p = _Parser(text)

@@ -32,7 +32,7 @@ def _arrayagg_with_order(tree: exp.Expression) -> list[str]:
     for node in tree.walk():
         is_arrayagg = (isinstance(node, exp.Anonymous) and node.name.upper() == "JSON_ARRAYAGG") \
             or type(node).__name__ == "JSONArrayAgg"
-        args = [a for a in node.iter_expressions()] if is_arrayagg else []
+        args = list(node.iter_expressions()) if is_arrayagg else []
         if any(isinstance(a, (exp.Order, exp.Limit)) for a in args) or (is_arrayagg and node.args.get("order")):
             found.append(node.sql("mysql")[:120])
     return found

@@ -117,7 +117,7 @@ def hex_string_literals(sql: str) -> str:
 
     try:
         tokens = Dialect().tokenize(sql)
-    except Exception:  # noqa: BLE001 - sqlglot's TokenError; the server then reports the real problem
+    except Exception:
         return sql
     out: list[str] = []
     last = 0
@@ -207,7 +207,7 @@ def order_plan(sql: str, names: Sequence[str]) -> tuple[str, list[tuple[str, boo
 
     try:
         tree: Any = sqlglot.parse_one(sql, read="mysql")
-    except Exception:  # noqa: BLE001 - sqlglot's ParseError: fall back to an order over all columns
+    except Exception:
         return None
     order = tree.args.get("order") if isinstance(tree, exp.Query) else None
     if order is None:
@@ -245,7 +245,7 @@ def order_plan(sql: str, names: Sequence[str]) -> tuple[str, list[tuple[str, boo
 class MysqlMcpServerAdapter(Adapter):
     role = "mysql"
     kind = "mysql_mcp_server"
-    required_tools: ClassVar[dict[str, tuple[str, ...]]] = {op: ("execute_sql",) for op in OPERATIONS["mysql"]}
+    required_tools: ClassVar[dict[str, tuple[str, ...]]] = dict.fromkeys(OPERATIONS["mysql"], ("execute_sql",))
 
     #: rows per JSON page before halving; a page must stay under group_concat_max_len.
     initial_page: int = 1000

@@ -46,7 +46,7 @@ class FetchError(Exception):
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 def write_json(path: Path, doc: Any, mode: int = 0o644) -> None:
