@@ -209,13 +209,12 @@ class Session:
     """
 
     def __init__(self, config: McpConfig, facades: Facades, settings: Settings, *, store: StateStore | None = None,
-                 hooks: Hooks | None = None, hub: McpHub | None = None) -> None:
+                 hooks: Hooks | None = None) -> None:
         self.config = config
         self.facades = facades
         self.settings = settings
         self.store = store if store is not None else StateStore(settings.state_dir)
         self.hooks = hooks or Hooks()
-        self._hub = hub
 
     @classmethod
     @asynccontextmanager
@@ -224,7 +223,7 @@ class Session:
         """Start the configured MCP servers for the length of the block; always stop them."""
         config = load_config(find_config(mcp_config))
         async with McpHub(config) as hub:
-            yield cls(config, Facades.open(hub), settings, hooks=hooks, hub=hub)
+            yield cls(config, Facades.open(hub), settings, hooks=hooks)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -309,11 +308,16 @@ class Session:
             self.store.write(state.with_resource(ResourceState(address, observed)))
             return observed
 
-    async def doctor(self) -> DoctorReport:
-        """Every role's server: starts, has the tools migrator needs, answers a probe."""
-        if self._hub is None:
-            raise MigratorError("doctor needs a session that started its own servers (Session.open)")
-        return await run_doctor(self._hub)
+
+def doctor(mcp_config: Path | None = None) -> DoctorReport:
+    """Every role's server: starts, has the tools migrator needs, answers a probe. No Session: a
+    role that cannot be bound to a server is a row of the report, not an error before it."""
+    async def go() -> DoctorReport:
+        config = load_config(find_config(mcp_config))
+        async with McpHub(config) as hub:
+            return await run_doctor(hub)
+
+    return asyncio.run(go())
 
 
 def run(body: Callable[[Session], Awaitable[T]], settings: Settings, mcp_config: Path | None = None, *,

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from migrator.engine.apply import apply_plan
 from migrator.engine.walk import dependants, walk
 from migrator.errors import MigratorError
 from migrator.graph import Address
+from migrator.plan.model import Action, Change, Plan, Reason
+from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.dynamodb_gsi import DynamoGsiProvider
+from migrator.settings import Settings
+from migrator.state.model import ResourceState, State
+from migrator.state.store import StateStore
 
 
 def a(name: str) -> Address:
@@ -99,3 +107,40 @@ def test_every_order_respects_every_edge(data: st.DataObject) -> None:
             assert position[("end", dep)] < position[("start", node)]
     for node, cause in blocked.items():
         assert cause in waits[node] and (cause in fail or cause in blocked)
+
+
+class _IndexProvider(Provider):
+    """A fake of the index provider's one-at-a-time rule: it records how many deletes of one
+    table overlap (DynamoDB refuses a second index change on a table while one runs)."""
+
+    kind = "dynamodb_gsi"
+
+    def __init__(self) -> None:
+        super().__init__("L")
+        self.running: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+
+    def exclusive_group(self, address: Address) -> str | None:
+        return DynamoGsiProvider().exclusive_group(address)
+
+    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        table = address.name.split("/")[0]
+        self.running[table] = self.running.get(table, 0) + 1
+        self.peak[table] = max(self.peak.get(table, 0), self.running[table])
+        await asyncio.sleep(0.02)
+        self.running[table] -= 1
+
+
+def test_index_changes_of_one_table_never_overlap_but_other_tables_go_in_parallel(tmp_path: Path) -> None:
+    gone = [Address("dynamodb_gsi", n) for n in ("T/a", "T/c", "T/d", "U/a", "U/b")]
+    priors = {a: ResourceState(a, {}) for a in gone}
+    plan = Plan(tuple(Change(a, Action.DELETE, Reason.DELETE_BECAUSE_REMOVED_FROM_CONTRACT, prior=priors[a])
+                      for a in gone), "L", 0)
+    provider = _IndexProvider()
+    store = StateStore(tmp_path)
+    state = store.write(State("L", 0, priors))
+    ctx = ProviderContext(facades=None, settings=Settings(), lineage="L")  # type: ignore[arg-type]
+    result = asyncio.run(apply_plan(plan, {"dynamodb_gsi": provider}, ctx, store, state))
+    assert result.ok and sorted(result.done) == sorted(gone) and not store.read().resources
+    assert provider.peak == {"T": 1, "U": 1}
+    assert DynamoGsiProvider().exclusive_group(gone[0]) == "dynamodb_table.T"

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from migrator.cli.common import JsonFlag, McpConfigOpt, emit_json, guarded
-from migrator.settings import Settings
 
 
 def validate(contract: Annotated[Path, typer.Argument(help="The migration contract (JSON).", show_default=False)],
@@ -33,7 +32,7 @@ def doctor(mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
     """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
     from migrator import app
 
-    report = guarded(lambda: app.run(lambda session: session.doctor(), Settings(), mcp_config))
+    report = guarded(lambda: app.doctor(mcp_config))
     if as_json:
         emit_json(report.to_json())
     else:

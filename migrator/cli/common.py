@@ -48,16 +48,35 @@ def guarded(fn: Callable[[], T]) -> T:
         return fn()
     except MigratorError as exc:
         fail(str(exc))
+    except BaseExceptionGroup as group:  # concurrent work (a TaskGroup) that failed in the user's terms
+        errors = _leaves(group)
+        if not all(isinstance(e, MigratorError) for e in errors):
+            _crash()
+        for extra in errors[1:]:
+            typer.secho(f"Error: {extra}", err=True, fg=typer.colors.RED)
+        fail(str(errors[0]))
     except KeyboardInterrupt:
         fail("interrupted; nothing already done was lost", 130)
     except typer.Exit:
         raise
-    except Exception:
-        log = Path(".migrator") / "crash.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc())
-        fail(f"internal error in migrator (a bug): {sys.exc_info()[1]!r}; the traceback is in {log}", 3)
+    except Exception:  # the last line of defence against tracebacks on the terminal
+        _crash()
     raise AssertionError("unreachable")
+
+
+def _crash() -> NoReturn:
+    """A bug: the traceback goes to a log file, the terminal gets one line and exit code 3."""
+    log = Path(".migrator") / "crash.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(traceback.format_exc())
+    fail(f"internal error in migrator (a bug): {sys.exc_info()[1]!r}; the traceback is in {log}", 3)
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return out
 
 
 def emit_json(doc: Any) -> None:

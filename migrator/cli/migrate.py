@@ -181,6 +181,9 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
         typer.secho(f"Error: {named}", err=True, fg=typer.colors.RED)
     if result.skipped:
         typer.echo("Not attempted because a dependency failed: " + ", ".join(str(a) for a in sorted(result.skipped)))
+    if result.kept:
+        typer.echo("Kept because something that needs them could not be destroyed: "
+                   + ", ".join(str(a) for a in sorted(result.kept)))
 
 
 def destroy(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state"),
@@ -194,7 +197,7 @@ def destroy(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state")
         typer.echo("Nothing to destroy: the state records no resources.")
         return
     typer.secho(f"Destroy {'complete' if result.ok else 'incomplete'}! Resources: {len(result.done)} destroyed"
-                + (f", {len(result.failed)} failed, {len(result.skipped)} kept." if not result.ok else "."),
+                + (f", {len(result.failed)} failed, {len(result.kept)} kept." if not result.ok else "."),
                 fg=typer.colors.GREEN if result.ok else typer.colors.RED)
     if not result.ok:
         raise typer.Exit(1)

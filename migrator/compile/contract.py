@@ -110,8 +110,8 @@ def _all_attributes(plans: list[EntityPlan]) -> dict[str, Attribute]:
 
 
 def key_fingerprint(table_config: Mapping[str, Any]) -> str:
-    """What a load's items depend on in its table: name and keys. An index, the billing mode or
-    anything else that can change without touching the items does not load the table again."""
+    """What a load's items depend on in its table: name and keys. An index or the billing mode is
+    not part of it (a change of the table itself, in place, still re-runs its loads: `decide`)."""
     keys = [k["AttributeName"] for k in table_config["KeySchema"]]
     return fingerprint({"TableName": table_config["TableName"], "KeySchema": table_config["KeySchema"],
                         "AttributeDefinitions": [a for a in table_config["AttributeDefinitions"]

@@ -8,7 +8,10 @@ plan replaces it and the next apply finishes the work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -31,11 +34,28 @@ class ApplyResult:
     done: list[Address] = field(default_factory=list)
     failed: dict[Address, str] = field(default_factory=dict)
     skipped: list[Address] = field(default_factory=list)
+    #: deletions not attempted because something that needs the resource could not be deleted
+    kept: list[Address] = field(default_factory=list)
     seconds: dict[Address, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.kept
+
+
+class Exclusive:
+    """One lock per group a provider names (`Provider.exclusive_group`): what the service takes one
+    at a time (DynamoDB changes one index of a table at a time) runs one at a time, whatever the
+    graph allows."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def __call__(self, provider: Provider, address: Address) -> AbstractAsyncContextManager[Any]:
+        group = provider.exclusive_group(address)
+        if group is None:
+            return contextlib.nullcontext()
+        return self._locks.setdefault(group, asyncio.Lock())
 
 
 class StateWriter:
@@ -66,14 +86,16 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    sem = asyncio.Semaphore(parallelism)
+    for change in plan.changes:
+        providers[change.address.kind]  # a kind this migrator cannot handle is one sentence, before anything runs
+    sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
     deletions = {c.address: c for c in plan.changes if c.action is Action.DELETE}
     others = {c.address: c for c in plan.changes if c.action is not Action.DELETE}
 
     async def delete(address: Address) -> bool:
         change = deletions[address]
         assert change.prior is not None
-        async with sem:
+        async with sem, exclusive(providers[address.kind], address):
             return await _delete_one(address, change.prior, providers[address.kind], ctx, writer, result, on_event)
 
     # Deletions first, on the reversed edges: a resource goes once everything that needs it is gone.
@@ -85,7 +107,7 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
         change = others[address]
         if change.action is Action.NOOP:
             return True
-        async with sem:
+        async with sem, exclusive(providers[address.kind], address):
             return await _apply_one(change, providers[address.kind], ctx, writer, result, on_event)
 
     def blocked(address: Address, cause: Address) -> None:
@@ -99,7 +121,7 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
 
 
 def _kept(address: Address, cause: Address, result: ApplyResult, on_event: Event) -> None:
-    result.skipped.append(address)
+    result.kept.append(address)
     on_event(address, f"kept: {cause} could not be destroyed")
 
 
@@ -161,11 +183,13 @@ async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: Pr
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    sem = asyncio.Semaphore(parallelism)
+    for address in state.resources:
+        providers[address.kind]  # a kind this migrator cannot handle is one sentence, before anything runs
+    sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
     ctx.deleting = frozenset(state.resources)
 
     async def delete(address: Address) -> bool:
-        async with sem:
+        async with sem, exclusive(providers[address.kind], address):
             return await _delete_one(address, state.resources[address], providers[address.kind], ctx, writer,
                                      result, on_event)
 

@@ -64,6 +64,10 @@ class Provider:
         """The part of a node's config that `read` can observe, shaped like the observation."""
         return dict(config)
 
+    def exclusive_group(self, address: Address) -> str | None:
+        """A name shared by resources the service changes one at a time; None: no such limit."""
+        return None
+
     def change_kind(self, change: Change) -> Action:
         """Whether differences can be applied in place (UPDATE) or need a REPLACE (one under `replace_paths`)."""
         if any(top_level(c.path) in self.replace_paths for c in change.attributes):

@@ -11,7 +11,7 @@ has when it runs) but does not run again for them: adding an index loads nothing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migrator.graph import Address, Node
@@ -29,8 +29,8 @@ def split_name(address: Address) -> tuple[str, str]:
     return table, index
 
 
-def comparable_gsi(g: Mapping[str, Any]) -> dict[str, Any]:
-    """The shape of an index that matters: name, key schema, projection (attribute lists sorted)."""
+def index_spec(g: Mapping[str, Any]) -> dict[str, Any]:
+    """What UpdateTable's Create takes: name, key schema, projection (attribute lists sorted)."""
     projection = dict(g.get("Projection") or {"ProjectionType": "ALL"})
     if projection.get("NonKeyAttributes"):
         projection["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
@@ -39,14 +39,28 @@ def comparable_gsi(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]], "Projection": projection}
 
 
+def comparable_gsi(g: Mapping[str, Any], definitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The shape of an index that matters: its spec and the types of its key attributes (a type
+    change needs a new index: DynamoDB would refuse every item of the new type)."""
+    spec = index_spec(g)
+    keys = {k["AttributeName"] for k in spec["KeySchema"]}
+    types = sorted((dict(a) for a in definitions if a["AttributeName"] in keys), key=lambda a: a["AttributeName"])
+    return {**spec, "AttributeDefinitions": types}
+
+
 class DynamoGsiProvider(Provider):
     kind = "dynamodb_gsi"
     computed = ("IndexStatus",)
-    replace_paths = ("IndexName", "KeySchema", "Projection")  # DynamoDB changes no index in place
+    replace_paths = ("IndexName", "KeySchema", "Projection", "AttributeDefinitions")  # none changes in place
     reruns_dependants = False  # an index backfills by itself: the load waits for it, never reloads for it
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        return comparable_gsi(config)
+        return comparable_gsi(config, config.get("AttributeDefinitions") or [])
+
+    def exclusive_group(self, address: Address) -> str | None:
+        # DynamoDB creates or deletes one index of a table at a time (two at once: LimitExceeded /
+        # ResourceInUse); the graph chains an apply's creates, this also covers deletes.
+        return f"dynamodb_table.{split_name(address)[0]}"
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
@@ -55,13 +69,17 @@ class DynamoGsiProvider(Provider):
         found = next((g for g in (desc or {}).get("GlobalSecondaryIndexes") or [] if g.get("IndexName") == index), None)
         if found is None or found.get("IndexStatus") == "DELETING":
             return None
-        return {**comparable_gsi(found), "IndexStatus": found.get("IndexStatus")}
+        definitions = (desc or {}).get("AttributeDefinitions") or []
+        return {**comparable_gsi(found, definitions), "IndexStatus": found.get("IndexStatus")}
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
-        if node is not None and prior is None and observed is not None:
+        unrecorded = prior is None or prior.status == "tainted"
+        if node is not None and unrecorded and observed is not None:
             # Its table is ours (the table's plan refuses a foreign one), so an index found on it
-            # was made by us: by CreateTable, or by a run that died before recording it.
+            # was made by us: by CreateTable, or by a run that died, or stopped waiting for its
+            # backfill, before recording it. One that is as the contract says is waited for and
+            # recorded, never built again.
             if self.comparable(observed) == self.comparable(node.config):
                 return Change(address, Action.UPDATE, Reason.UPDATE_BECAUSE_CREATED_BUT_NOT_RECORDED, before=observed,
                               after=node.public_config(), node=node, prior=None, observed=observed)
@@ -78,9 +96,10 @@ class DynamoGsiProvider(Provider):
             definitions = {a["AttributeName"]: dict(a) for a in desc.get("AttributeDefinitions") or []}
             definitions.update({a["AttributeName"]: dict(a) for a in node.config["AttributeDefinitions"]})
             await ctx.facades.dynamodb.update_table(table, attribute_definitions=[definitions[n] for n in sorted(definitions)],
-                                                    create_gsi=comparable_gsi(node.config))
+                                                    create_gsi=index_spec(node.config))
         ctx.report(node.address, "waiting for the index to backfill")
-        await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE")
+        # A backfill over a large table takes as long as a load may: the same limit.
+        await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE", timeout=ctx.settings.job_timeout_minutes * 60)
         return await self.read(node.address, node, None, ctx) or {}
 
     async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
