@@ -98,3 +98,17 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "migrator", "doctor"], capture_output=True, text=True, cwd=tmp_path,
                          env=env, timeout=60)
     assert out.returncode == 1 and "no MCP configuration found" in out.stderr and "migrator sandbox up" in out.stderr
+
+
+def test_a_role_with_no_server_is_a_row_of_the_report(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    """doctor reports every role, the ones it cannot bind included (it does not stop at the first)."""
+    config = _sandbox_config(sandbox)
+    config["mcpServers"] = {"migrator-mysql": config["mcpServers"]["migrator-mysql"]}
+    config.pop("migrator", None)
+    out = _doctor(config, tmp_path, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    roles = {r["role"]: r for r in json.loads(out.stdout)["roles"]}
+    assert set(roles) == {"mysql", "dynamodb", "glue", "s3"}
+    assert roles["mysql"]["ok"] is True
+    for role in ("dynamodb", "glue", "s3"):
+        assert roles[role]["ok"] is False and any(role in p for p in roles[role]["problems"]), roles[role]
