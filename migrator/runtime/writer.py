@@ -282,7 +282,7 @@ class ParallelWriter(BatchWriter):
         self._in_flight = 0
         self._stopping = False
         self._errors: List[BaseException] = []
-        self._lost = 0                          # items of failed or dropped batches
+        self._offered = 0                       # items given to put()
         self._threads = [threading.Thread(target=self._work, args=(sender,), name=f"batch-writer-{n}", daemon=True)
                          for n, sender in enumerate(self._senders, 1)]
         for thread in self._threads:
@@ -290,13 +290,16 @@ class ParallelWriter(BatchWriter):
 
     # -- the caller's side
 
+    def put(self, item: Item) -> None:
+        self._offered += 1
+        super().put(item)
+
     def _dispatch(self, batch: List[Item], keys: Set[Key]) -> None:
         with self._cond:
             while not self._errors and not self._stopping and (
                     len(self._queue) + self._in_flight >= self.max_pending or not self._pending.isdisjoint(keys)):
                 self._cond.wait()
             if self._errors or self._stopping:
-                self._lost += len(batch)
                 self._raise_locked()
             self._pending.update(keys)
             self._queue.append((batch, keys))
@@ -324,11 +327,8 @@ class ParallelWriter(BatchWriter):
 
     def abort(self) -> None:
         """Drop the buffer and the queued batches, let the ones in flight finish, stop the threads."""
-        if not self._closed:
-            self._closed = True
-            with self._cond:
-                self._lost += len(self._buffer)
-            self._buffer, self._keys = [], set()
+        self._closed = True
+        self._buffer, self._keys = [], set()
         self._stop(drop=True)
 
     def _stop(self, drop: bool) -> None:
@@ -341,14 +341,19 @@ class ParallelWriter(BatchWriter):
             thread.join()
 
     def _drop_queue_locked(self) -> None:
-        for batch, keys in self._queue:
-            self._lost += len(batch)
+        for _batch, keys in self._queue:
             self._pending.difference_update(keys)
         self._queue.clear()
 
     def _raise_locked(self) -> None:
+        """Raise once the batches in flight are answered: then every item given to put() is
+        either written or not, for good, and the count below is final."""
+        while self._in_flight:
+            self._cond.wait()
+        lost = self._offered - self.written
+        if not self._errors:
+            raise BatchWriteFailed(f"the writer of {self.table_name} was stopped; {lost} item(s) not written", lost)
         first = self._errors[0]
-        lost = self._lost + len(self._buffer)
         text = " ".join(str(first).split()) or type(first).__name__
         if not isinstance(first, BatchWriteFailed):
             text = f"a writer thread failed: {type(first).__name__}: {text}"
@@ -365,7 +370,6 @@ class ParallelWriter(BatchWriter):
                     return
                 batch, keys = self._queue.popleft()
                 self._in_flight += 1
-            before = sender.written
             failure: Optional[BaseException] = None
             try:
                 sender._send(batch)
@@ -376,7 +380,6 @@ class ParallelWriter(BatchWriter):
                 self._pending.difference_update(keys)
                 if failure is not None:
                     self._errors.append(failure)
-                    self._lost += len(batch) - (sender.written - before)
                     self._drop_queue_locked()
                 self._cond.notify_all()
 
