@@ -295,7 +295,7 @@ def test_the_source_is_not_read_far_ahead_of_the_writes() -> None:
     """Fake client blocked until released: the caller stops after max_pending full batches
     (plus the one being formed) instead of reading the whole source into memory."""
     release = threading.Event()
-    fake = FakeDynamo(delay=lambda r: 0.0 if release.wait(30) else 0.0)
+    fake = FakeDynamo(delay=lambda r: float(not release.wait(30)))   # blocks until released
     writer = ParallelWriter(fake, "T", key_names=["PK", "SK"], writers=2, max_pending=4)
     read = [0]
 
