@@ -312,7 +312,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     config = load_config(args)
     result = LoadResult(started_at=_now(), table=config.table, view=config.view)
     started = time.monotonic()
-    dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb")
+    dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
     writer = make_writer(dynamodb, config)
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
