@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrator.runtime import load
-from migrator.runtime.writer import MAX_BATCH, BatchWriteFailed, BatchWriter, ParallelWriter, TokenBucket
+from migrator.runtime import writer as writer_module
+from migrator.runtime.writer import MAX_BATCH, BatchWriteFailed, BatchWriter, ParallelWriter, SharedBackoff, TokenBucket
 
 KEY_SCHEMA = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
 KEY_ATTRS = [{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "N"}]
@@ -193,9 +194,44 @@ def test_throttling_shared_by_the_threads_loses_nothing_and_is_counted() -> None
     stats = writer.stats()
     assert values(fake) == last_wins(puts) and len(fake.items) == 2000
     assert stats["written"] == 2000 and fake.errors > 0 and fake.partial > 0
-    assert stats["throttles"] == fake.errors + fake.partial == stats["retries"] == len(sleeps)
+    assert stats["throttles"] == fake.errors + fake.partial == stats["retries"]
+    assert len(sleeps) >= stats["retries"]    # one backoff per retry, plus waits for other threads' backoff
     assert stats["unprocessed"] == fake.handed_back
     assert stats["batches"] == fake.calls == 80 + stats["retries"]
+
+
+def test_shared_backoff_with_a_fake_clock() -> None:
+    now = [10.0]
+    backoff = SharedBackoff(clock=lambda: now[0])
+    assert backoff.remaining() == 0.0
+    backoff.defer(0.5)
+    backoff.defer(0.2)                        # a shorter delay never shortens the pause
+    now[0] += 0.1
+    assert backoff.remaining() == pytest.approx(0.4)
+    now[0] += 1.0
+    assert backoff.remaining() == 0.0
+
+
+def test_a_throttled_thread_holds_back_the_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake client (every request takes 0.05 s; the first is throttled) behind 4 threads, the
+    backoff delay fixed at 0.5 s: while the throttled thread waits, no thread starts a request
+    (those already under way when it was throttled may finish). Without the shared backoff the
+    other threads would send a batch every 0.05 s in that window."""
+    monkeypatch.setattr(writer_module, "backoff_delay", lambda attempt, base, cap, rng: 0.5)
+
+    def answer(n: int, requests: list[Any]) -> int | None:
+        if n == 1:
+            raise throttled()
+        return None
+
+    fake = FakeDynamo(answer=answer, delay=lambda r: 0.05)
+    writer = ParallelWriter(fake, "T", key_names=["PK", "SK"], writers=4)
+    for k in range(1000):                   # 40 batches: 0.65 s of work for the 3 other threads
+        writer.put(item(k, "v"))
+    writer.close()
+    assert writer.written == 1000 and writer.stats()["retries"] == writer.stats()["throttles"] == 1
+    first = min(t for t, _ in fake.times)
+    assert not [t for t, _ in fake.times if first + 0.25 <= t < first + 0.5]
 
 
 def test_token_bucket_with_a_fake_clock() -> None:

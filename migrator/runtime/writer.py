@@ -14,7 +14,10 @@ backoff, never gives up, and counts nothing. This writer:
   saying how many items were not written;
 - counts what it did, botocore's own silent retries included (`stats()`);
 - optionally spends a write budget (`limiter`, a TokenBucket that several writers may share)
-  before every request, re-sends included.
+  before every request, re-sends included;
+- optionally shares its backoff (`backoff`, a SharedBackoff): a delay one writer takes after
+  throttling holds back the next request of every writer sharing it, so threads that were not
+  throttled yet do not keep the table under pressure while the throttled one waits.
 
 `ParallelWriter` sends the same batches from a bounded pool of threads (see its docstring
 for why a key's later row still wins).
@@ -75,7 +78,8 @@ class BatchWriter:
     def __init__(self, client: Any, table_name: str, *, key_names: Optional[Sequence[str]] = None,
                  max_attempts: int = 8, base_delay: float = 0.05, max_delay: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Optional[random.Random] = None,
-                 batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None) -> None:
+                 batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None,
+                 backoff: Optional[SharedBackoff] = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
         if max_attempts < 1:
@@ -90,6 +94,7 @@ class BatchWriter:
         self.rng = rng if rng is not None else random.Random()
         self.batch_size = batch_size
         self.limiter = limiter
+        self.backoff = backoff
         self._buffer: List[Item] = []
         self._keys: Set[Key] = set()
         self._closed = False
@@ -156,6 +161,10 @@ class BatchWriter:
     # -- sending
 
     def _request(self, items: List[Item]) -> Dict[str, Any]:
+        if self.backoff is not None:
+            pause = self.backoff.remaining()
+            if pause > 0:
+                self.sleep(pause)
         if self.limiter is not None:
             self.limiter.acquire(len(items))
         self.batches += 1
@@ -174,7 +183,10 @@ class BatchWriter:
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
                 self.retries += 1
-                self.sleep(backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng))
+                delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng)
+                if self.backoff is not None:
+                    self.backoff.defer(delay)
+                self.sleep(delay)
             try:
                 response = self._request(pending)
             except Exception as exc:
@@ -236,6 +248,24 @@ class TokenBucket:
         return wait
 
 
+class SharedBackoff:
+    """The time before which writers sharing it should not send: the latest end of a backoff
+    delay any of them took. Thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def defer(self, delay: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self.clock() + delay)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self.clock())
+
+
 class ParallelWriter(BatchWriter):
     """BatchWriter whose batches are sent by `writers` threads, with the same guarantees.
 
@@ -243,6 +273,8 @@ class ParallelWriter(BatchWriter):
     key flushes first), so the requests are the same whatever the thread count; only their
     sending overlaps. Each thread owns a BatchWriter used only to send (its retries, backoff and
     counters are its own; `stats()` sums them, and a shared `limiter` spends one budget).
+    The threads share one SharedBackoff: when one is throttled and backs off, the others'
+    next requests wait out the same delay (a retry is still counted once, by its thread).
 
     Why the later row of a key still wins: a batch is *pending* from its hand-over until the
     thread sending it has its final answer (re-sends of unprocessed items included). A batch
@@ -272,9 +304,11 @@ class ParallelWriter(BatchWriter):
         if self.max_pending < 1:
             raise ValueError("max_pending must be at least 1")
         seeds = random.Random(self.rng.random())
+        self.shared_backoff = SharedBackoff()
         self._senders = [BatchWriter(client, table_name, key_names=key_names, max_attempts=max_attempts,
                                      base_delay=base_delay, max_delay=max_delay, sleep=sleep,
-                                     rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter)
+                                     rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter,
+                                     backoff=self.shared_backoff)
                          for _ in range(writers)]
         self._cond = threading.Condition()
         self._queue: Deque[Tuple[List[Item], Set[Key]]] = collections.deque()
