@@ -128,6 +128,10 @@ def main() -> None:
                     print(f"  {label:>10}: {len(items) / seconds:8,.0f} items/s ({seconds:.2f} s)", flush=True)
         finally:
             processes.stop(server)
+    for round_ in range(args.rounds):
+        ratios = ", ".join(f"{label} {timings['raw'][round_] / seconds[round_]:.2f}"
+                           for label, seconds in timings.items() if label != "raw")
+        print(f"round {round_ + 1}, ratio to that round's raw loop: {ratios}")
     raw = statistics.median(timings["raw"])
     print(f"{args.rows} rows, {args.rounds} round(s), one moto server, medians:")
     for label, seconds in timings.items():
