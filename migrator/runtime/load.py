@@ -14,7 +14,8 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
   --fetch_size, --progress_every, --max_attempts   optional tuning (1000, 10000, 8)
   --writers          optional: threads sending the batches (default 8; 1 sends from the reading
                      thread, as a plain BatchWriter). The batches are the same for any count, and
-                     a key's later row still wins (writer.ParallelWriter)
+                     a key's later row still wins; a throttled thread's backoff holds back the
+                     others' next requests (writer.ParallelWriter)
   --max_items_per_second  optional write budget of this load, shared by all its writer threads
                      (a token bucket; re-sends spend it too); default unlimited
 
