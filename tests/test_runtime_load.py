@@ -598,6 +598,24 @@ specs = items.parse_specs('[{"name": "PK", "type": "S", "key": true}, {"name": "
 item = items.to_item({"PK": "a", "n": decimal.Decimal("1.50"), "t": datetime.datetime(2024, 4, 2, 15, 30, 45),
                       "m": '{"x": [1, null]}'}, specs)
 print(json.dumps(item, sort_keys=True))
+
+
+class Fake:  # a stand-in DynamoDB client: the point is the threads and the budget on Python 3.9
+    def __init__(self):
+        self.table = {}
+
+    def batch_write_item(self, RequestItems):
+        for request in RequestItems["T"]:
+            self.table[request["PutRequest"]["Item"]["PK"]["S"]] = request["PutRequest"]["Item"]["v"]["N"]
+        return {}
+
+
+fake = Fake()
+parallel = writer.ParallelWriter(fake, "T", key_names=["PK"], writers=3, limiter=writer.TokenBucket(1e6))
+for n in range(300):
+    parallel.put({"PK": {"S": str(n % 40)}, "v": {"N": str(n)}})
+parallel.close()
+assert parallel.written == 300 and fake.table == {str(n % 40): str(n) for n in range(300)}, fake.table
 """
 
 

@@ -12,10 +12,13 @@ import os
 from typing import Any
 
 
-def client(service: str) -> Any:
+def client(service: str, connections: int = 10) -> Any:
+    """`connections`: the client's HTTP connection pool (botocore's default is 10); a client
+    shared by more threads needs one per thread, or botocore discards and reopens them."""
     import boto3
     from botocore.config import Config
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60,
+                    max_pool_connections=max(10, connections))
     return boto3.session.Session().client(service, endpoint_url=endpoint, config=config)

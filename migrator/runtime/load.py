@@ -12,6 +12,12 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
   --result_s3_uri    optional: s3://bucket/key for the result JSON
   --migrator_lineage optional: the state lineage the result object is marked with (runtime.lineage)
   --fetch_size, --progress_every, --max_attempts   optional tuning (1000, 10000, 8)
+  --writers          optional: threads sending the batches (default 8; 1 sends from the reading
+                     thread, as a plain BatchWriter). The batches are the same for any count, and
+                     a key's later row still wins; a throttled thread's backoff holds back the
+                     others' next requests (writer.ParallelWriter)
+  --max_items_per_second  optional write budget of this load, shared by all its writer threads
+                     (a token bucket; re-sends spend it too); default unlimited
 
 Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
 stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's ErrorMessage)
@@ -36,7 +42,7 @@ from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
 from migrator.runtime.source import select_sql, stream_rows
-from migrator.runtime.writer import BatchWriter
+from migrator.runtime.writer import BatchWriter, ParallelWriter, TokenBucket
 
 ARG_CONNECTION = "connection_name"
 ARG_VIEW = "source_view"
@@ -47,6 +53,10 @@ ARG_RESULT = "result_s3_uri"
 ARG_FETCH_SIZE = "fetch_size"
 ARG_PROGRESS_EVERY = "progress_every"
 ARG_MAX_ATTEMPTS = "max_attempts"
+ARG_WRITERS = "writers"
+ARG_MAX_RATE = "max_items_per_second"
+DEFAULT_WRITERS = 8
+MAX_WRITERS = 64
 REQUIRED = (ARG_CONNECTION, ARG_VIEW, ARG_TABLE, ARG_ATTRIBUTES)
 MAX_SAMPLES = 20
 PREVIEW_CHARS = 200
@@ -68,6 +78,8 @@ class LoadConfig:
     progress_every: int = 10_000
     max_attempts: int = 8
     lineage: str = ""
+    writers: int = DEFAULT_WRITERS
+    max_items_per_second: Optional[float] = None
 
 
 @dataclass
@@ -126,6 +138,19 @@ def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _rate_arg(args: Mapping[str, str], name: str) -> Optional[float]:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise LoadError(f"--{name} must be a positive number of items per second, got {raw!r}")
+    return value
+
+
 def _key_names(raw: Optional[str], specs: Sequence[AttributeSpec]) -> Tuple[str, ...]:
     if raw:
         text = raw.strip()
@@ -163,7 +188,25 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
                       specs=tuple(specs), key_names=keys, result_uri=result,
                       fetch_size=_int_arg(args, ARG_FETCH_SIZE, 1000),
                       progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
-                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "")
+                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
+                      writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE))
+
+
+def _writers_arg(args: Mapping[str, str]) -> int:
+    writers = _int_arg(args, ARG_WRITERS, DEFAULT_WRITERS)
+    if writers > MAX_WRITERS:
+        raise LoadError(f"--{ARG_WRITERS} must be at most {MAX_WRITERS}, got {writers}")
+    return writers
+
+
+def make_writer(dynamodb: Any, config: LoadConfig) -> BatchWriter:
+    """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget."""
+    limiter = TokenBucket(config.max_items_per_second) if config.max_items_per_second else None
+    if config.writers == 1:
+        return BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts,
+                           limiter=limiter)
+    return ParallelWriter(dynamodb, config.table, writers=config.writers, key_names=config.key_names,
+                          max_attempts=config.max_attempts, limiter=limiter)
 
 
 def index_key_names(client: Any, table: str) -> Set[str]:
@@ -270,8 +313,8 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     config = load_config(args)
     result = LoadResult(started_at=_now(), table=config.table, view=config.view)
     started = time.monotonic()
-    dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb")
-    writer = BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts)
+    dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
+    writer = make_writer(dynamodb, config)
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
         config = with_index_keys(config, index_key_names(dynamodb, config.table))
@@ -288,6 +331,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         close = getattr(source, "close", None)
         if close is not None:
             close()  # releases the MySQL connection at once, also after a failure
+        writer.abort()  # after a failure: queued batches dropped, those in flight finished; counts final
         result.items_written = writer.written
         result.writer = writer.stats()
         result.finished_at = _now()

@@ -12,14 +12,24 @@ backoff, never gives up, and counts nothing. This writer:
   backoff and full jitter (delay = uniform(0, min(max_delay, base_delay * 2**n)));
 - gives up after `max_attempts` requests for the same items with BatchWriteFailed,
   saying how many items were not written;
-- counts what it did, botocore's own silent retries included (`stats()`).
+- counts what it did, botocore's own silent retries included (`stats()`);
+- optionally spends a write budget (`limiter`, a TokenBucket that several writers may share)
+  before every request, re-sends included;
+- optionally shares its backoff (`backoff`, a SharedBackoff): a delay one writer takes after
+  throttling holds back the next request of every writer sharing it, so threads that were not
+  throttled yet do not keep the table under pressure while the throttled one waits.
+
+`ParallelWriter` sends the same batches from a bounded pool of threads (see its docstring
+for why a key's later row still wins).
 """
 
 from __future__ import annotations
 
+import collections
 import random
+import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from migrator.runtime.aws_errors import THROTTLED, UNAVAILABLE, codes_meaning, error_code
 from migrator.runtime.items import item_key
@@ -29,6 +39,8 @@ RETRYABLE_CODES = codes_meaning(THROTTLED, UNAVAILABLE)
 THROTTLING_CODES = codes_meaning(THROTTLED)
 
 Item = Dict[str, Dict[str, Any]]
+Key = Tuple[Any, ...]
+STAT_NAMES = ("written", "batches", "retries", "throttles", "unprocessed", "duplicate_flushes", "sdk_retries")
 
 
 class BatchWriteFailed(RuntimeError):
@@ -66,7 +78,8 @@ class BatchWriter:
     def __init__(self, client: Any, table_name: str, *, key_names: Optional[Sequence[str]] = None,
                  max_attempts: int = 8, base_delay: float = 0.05, max_delay: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Optional[random.Random] = None,
-                 batch_size: int = MAX_BATCH) -> None:
+                 batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None,
+                 backoff: Optional[SharedBackoff] = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
         if max_attempts < 1:
@@ -80,8 +93,10 @@ class BatchWriter:
         self.sleep = sleep
         self.rng = rng if rng is not None else random.Random()
         self.batch_size = batch_size
+        self.limiter = limiter
+        self.backoff = backoff
         self._buffer: List[Item] = []
-        self._keys: Set[Tuple[Any, ...]] = set()
+        self._keys: Set[Key] = set()
         self._closed = False
         self.written = 0        # items DynamoDB acknowledged
         self.batches = 0        # BatchWriteItem requests sent (re-sends included)
@@ -101,27 +116,38 @@ class BatchWriter:
         key = item_key(item, self.key_names)
         if key in self._keys:
             self.duplicate_flushes += 1
-            self.flush()
+            self._flush_buffer()
         self._buffer.append(item)
         self._keys.add(key)
         if len(self._buffer) >= self.batch_size:
-            self.flush()
+            self._flush_buffer()
 
     def flush(self) -> None:
-        """Send what is buffered; on failure the buffer is dropped and counted as unwritten."""
-        batch, self._buffer, self._keys = self._buffer, [], set()
+        """Send what is buffered and return once it is written; on failure the buffer is
+        dropped and counted as unwritten."""
+        self._flush_buffer()
+
+    def _flush_buffer(self) -> None:
+        batch, keys = self._buffer, self._keys
+        self._buffer, self._keys = [], set()
         if batch:
-            self._send(batch)
+            self._dispatch(batch, keys)
+
+    def _dispatch(self, batch: List[Item], keys: Set[Key]) -> None:
+        """Hand over one batch (no two items with the same key); here: send it now."""
+        self._send(batch)
 
     def close(self) -> None:
         if not self._closed:
             self.flush()
             self._closed = True
 
+    def abort(self) -> None:
+        """Stop without sending what is buffered (the load failed elsewhere)."""
+        self._closed = True
+
     def stats(self) -> Dict[str, int]:
-        return {"written": self.written, "batches": self.batches, "retries": self.retries,
-                "throttles": self.throttles, "unprocessed": self.unprocessed,
-                "duplicate_flushes": self.duplicate_flushes, "sdk_retries": self.sdk_retries}
+        return {name: int(getattr(self, name)) for name in STAT_NAMES}
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -130,11 +156,17 @@ class BatchWriter:
         if exc_type is None:
             self.close()
         else:
-            self._closed = True
+            self.abort()
 
     # -- sending
 
     def _request(self, items: List[Item]) -> Dict[str, Any]:
+        if self.backoff is not None:
+            pause = self.backoff.remaining()
+            if pause > 0:
+                self.sleep(pause)
+        if self.limiter is not None:
+            self.limiter.acquire(len(items))
         self.batches += 1
         try:
             response: Dict[str, Any] = self.client.batch_write_item(
@@ -151,7 +183,10 @@ class BatchWriter:
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
                 self.retries += 1
-                self.sleep(backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng))
+                delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng)
+                if self.backoff is not None:
+                    self.backoff.defer(delay)
+                self.sleep(delay)
             try:
                 response = self._request(pending)
             except Exception as exc:
@@ -175,3 +210,228 @@ class BatchWriter:
         raise BatchWriteFailed(
             f"{len(pending)} item(s) not written to {self.table_name} after {self.max_attempts} attempts "
             f"({last_problem}); consider more write capacity or on-demand mode", len(pending))
+
+
+class TokenBucket:
+    """A write budget in items per second, safe to share between threads.
+
+    `acquire(n)` reserves n items and sleeps until the budget has paid for them: the reservation
+    is made under a lock (so concurrent callers are served one after another) and the sleep is
+    outside it. Tokens may go negative, so a request larger than the burst still gets through;
+    hence, from any start, at most `burst + rate * elapsed` items have been let through.
+    """
+
+    def __init__(self, rate: float, burst: Optional[float] = None, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        if not rate > 0:
+            raise ValueError("the write rate must be a positive number of items per second")
+        self.rate = float(rate)
+        self.burst = float(burst) if burst is not None else min(self.rate, float(MAX_BATCH))
+        self.clock = clock
+        self.sleep = sleep
+        self._tokens = self.burst
+        self._last = clock()
+        self._lock = threading.Lock()
+        self.waited = 0.0   # seconds callers were told to wait, summed
+
+    def acquire(self, items: int) -> float:
+        """Reserve `items`; returns (and sleeps) the wait that pays for them."""
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= items
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            self.waited += wait
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+
+class SharedBackoff:
+    """The time before which writers sharing it should not send: the latest end of a backoff
+    delay any of them took. Thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def defer(self, delay: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self.clock() + delay)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self.clock())
+
+
+class ParallelWriter(BatchWriter):
+    """BatchWriter whose batches are sent by `writers` threads, with the same guarantees.
+
+    The caller's thread forms exactly the batches a BatchWriter forms (≤ 25 items, a duplicate
+    key flushes first), so the requests are the same whatever the thread count; only their
+    sending overlaps. Each thread owns a BatchWriter used only to send (its retries, backoff and
+    counters are its own; `stats()` sums them, and a shared `limiter` spends one budget).
+    The threads share one SharedBackoff: when one is throttled and backs off, the others'
+    next requests wait out the same delay (a retry is still counted once, by its thread).
+
+    Why the later row of a key still wins: a batch is *pending* from its hand-over until the
+    thread sending it has its final answer (re-sends of unprocessed items included). A batch
+    is handed over only when none of its keys is in a pending batch, otherwise the caller waits.
+    Batches are formed in row order and two rows with one key never share a batch, so every
+    request carrying the later row starts after DynamoDB acknowledged the earlier one.
+
+    Memory is bounded: at most `max_pending` batches (default 2 x writers) are queued or in
+    flight; `put` blocks beyond that, so the source is never read far ahead.
+
+    A failed batch stops the load: queued batches are dropped, the batches in flight finish,
+    and the next call (`put`, `flush`, `close`) raises BatchWriteFailed with the first failure's
+    sentence and how many items were not written in all. `written` counts acknowledgements only.
+    """
+
+    def __init__(self, client: Any, table_name: str, *, writers: int = 8, max_pending: Optional[int] = None,
+                 key_names: Optional[Sequence[str]] = None, max_attempts: int = 8, base_delay: float = 0.05,
+                 max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
+                 rng: Optional[random.Random] = None, batch_size: int = MAX_BATCH,
+                 limiter: Optional[TokenBucket] = None) -> None:
+        if writers < 1:
+            raise ValueError("writers must be at least 1")
+        super().__init__(client, table_name, key_names=key_names, max_attempts=max_attempts, base_delay=base_delay,
+                         max_delay=max_delay, sleep=sleep, rng=rng, batch_size=batch_size, limiter=limiter)
+        self.writers = writers
+        self.max_pending = max_pending if max_pending is not None else 2 * writers
+        if self.max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        seeds = random.Random(self.rng.random())
+        self.shared_backoff = SharedBackoff()
+        self._senders = [BatchWriter(client, table_name, key_names=key_names, max_attempts=max_attempts,
+                                     base_delay=base_delay, max_delay=max_delay, sleep=sleep,
+                                     rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter,
+                                     backoff=self.shared_backoff)
+                         for _ in range(writers)]
+        self._cond = threading.Condition()
+        self._queue: Deque[Tuple[List[Item], Set[Key]]] = collections.deque()
+        self._pending: Set[Key] = set()        # keys of the queued and in-flight batches
+        self._in_flight = 0
+        self._stopping = False
+        self._errors: List[BaseException] = []
+        self._offered = 0                       # items given to put()
+        self._threads = [threading.Thread(target=self._work, args=(sender,), name=f"batch-writer-{n}", daemon=True)
+                         for n, sender in enumerate(self._senders, 1)]
+        for thread in self._threads:
+            thread.start()
+
+    # -- the caller's side
+
+    def put(self, item: Item) -> None:
+        self._offered += 1
+        super().put(item)
+
+    def _dispatch(self, batch: List[Item], keys: Set[Key]) -> None:
+        with self._cond:
+            while not self._errors and not self._stopping and (
+                    len(self._queue) + self._in_flight >= self.max_pending or not self._pending.isdisjoint(keys)):
+                self._cond.wait()
+            if self._errors or self._stopping:
+                self._raise_locked()
+            self._pending.update(keys)
+            self._queue.append((batch, keys))
+            self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Hand over the buffer and wait until every pending batch is written (or one failed)."""
+        self._flush_buffer()
+        with self._cond:
+            while not self._errors and (self._queue or self._in_flight):
+                self._cond.wait()
+            if self._errors:
+                self._raise_locked()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.flush()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._stop(drop=False)
+
+    def abort(self) -> None:
+        """Drop the buffer and the queued batches, let the ones in flight finish, stop the threads."""
+        self._closed = True
+        self._buffer, self._keys = [], set()
+        self._stop(drop=True)
+
+    def _stop(self, drop: bool) -> None:
+        with self._cond:
+            if drop:
+                self._drop_queue_locked()
+            self._stopping = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _drop_queue_locked(self) -> None:
+        for _batch, keys in self._queue:
+            self._pending.difference_update(keys)
+        self._queue.clear()
+
+    def _raise_locked(self) -> None:
+        """Raise once the batches in flight are answered: then every item given to put() is
+        either written or not, for good, and the count below is final."""
+        while self._in_flight:
+            self._cond.wait()
+        lost = self._offered - self.written
+        if not self._errors:
+            raise BatchWriteFailed(f"the writer of {self.table_name} was stopped; {lost} item(s) not written", lost)
+        first = self._errors[0]
+        text = " ".join(str(first).split()) or type(first).__name__
+        if not isinstance(first, BatchWriteFailed):
+            text = f"a writer thread failed: {type(first).__name__}: {text}"
+        raise BatchWriteFailed(f"{text}; the load stopped with {lost} item(s) not written in all", lost) from first
+
+    # -- the writer threads
+
+    def _work(self, sender: BatchWriter) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping and not self._errors:
+                    self._cond.wait()
+                if self._errors or not self._queue:
+                    return
+                batch, keys = self._queue.popleft()
+                self._in_flight += 1
+            failure: Optional[BaseException] = None
+            try:
+                sender._send(batch)
+            except BaseException as exc:  # reported to the caller's thread, which raises it
+                failure = exc
+            with self._cond:
+                self._in_flight -= 1
+                self._pending.difference_update(keys)
+                if failure is not None:
+                    self._errors.append(failure)
+                    self._drop_queue_locked()
+                self._cond.notify_all()
+
+    # -- counts
+
+    def stats(self) -> Dict[str, int]:
+        totals = dict.fromkeys(STAT_NAMES, 0)
+        for sender in self._senders:
+            for name, value in sender.stats().items():
+                totals[name] += value
+        totals["duplicate_flushes"] += self.duplicate_flushes   # counted where batches are formed
+        return totals
+
+    @property
+    def written(self) -> int:
+        """Items acknowledged so far, summed over the threads."""
+        return sum(sender.written for sender in getattr(self, "_senders", ()))
+
+    @written.setter
+    def written(self, value: int) -> None:
+        """BatchWriter.__init__ sets its own counter; here the sending threads count."""
