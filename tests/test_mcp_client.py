@@ -52,12 +52,17 @@ def _count(tmp_path: Path, name: str) -> int:
 @pytest.mark.anyio
 async def test_one_session_serves_concurrent_calls(tmp_path: Path) -> None:
     async with _hub(tmp_path) as hub:
-        began = time.monotonic()
         results = await asyncio.gather(*(hub.call("flaky", "sleep", {"seconds": 0.5}, parse_envelope) for _ in range(8)))
-        elapsed = time.monotonic() - began
         pids = {(await hub.call("flaky", "echo", {"text": str(i)}, parse_envelope))["pid"] for i in range(5)}
     assert [r["slept"] for r in results] == [0.5] * 8
-    assert elapsed < 8 * 0.5 / 2, f"calls ran one after another ({elapsed:.2f} s)"
+    # Concurrency from what the server saw, not from a wall-clock bound a busy machine can break:
+    # the most calls running at one moment (one after another, it would be 1).
+    events = sorted([(r["started"], 1) for r in results] + [(r["ended"], -1) for r in results])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak >= 2, f"calls ran one after another: {[(r['started'], r['ended']) for r in results]}"
     assert len(pids) == 1  # the session stayed open: one process served every call
 
 

@@ -478,7 +478,7 @@ def test_run_load_end_to_end_from_the_bundle(sandbox: Any, mysql_db: str, ddb: A
     # the duration is the load's own (monotonic) time: positive, within the wall-clock span it reports
     # (timestamps have millisecond precision) and within the time the process took as a whole
     assert 0 < result["duration_seconds"] < wall
-    assert abs((finished - started).total_seconds() - result["duration_seconds"]) < 0.05
+    assert abs((finished - started).total_seconds() - result["duration_seconds"]) < 0.5  # two clocks, read apart
     # 41 items in batches of 25, whatever the fetch size; moto throttles nothing
     assert (result["writer"]["written"], result["writer"]["batches"], result["writer"]["retries"]) == (41, 2, 0)
 
