@@ -12,7 +12,7 @@ import contextlib
 import time
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from migrator.engine.walk import dependants, walk
@@ -86,8 +86,7 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    for change in plan.changes:
-        providers[change.address.kind]  # a kind this migrator cannot handle is one sentence, before anything runs
+    _known_kinds(providers, (c.address for c in plan.changes))
     sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
     deletions = {c.address: c for c in plan.changes if c.action is Action.DELETE}
     others = {c.address: c for c in plan.changes if c.action is not Action.DELETE}
@@ -118,6 +117,12 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
     await walk(others, {a: c.node.depends_on if c.node else () for a, c in others.items()}, run, blocked)
     result.state = writer.state
     return result
+
+
+def _known_kinds(providers: Mapping[str, Provider], addresses: Iterable[Address]) -> None:
+    """A kind this migrator has no provider for is one sentence (the catalogue's), before anything runs."""
+    for address in addresses:
+        providers[address.kind]
 
 
 def _kept(address: Address, cause: Address, result: ApplyResult, on_event: Event) -> None:
@@ -183,8 +188,7 @@ async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: Pr
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
     result = ApplyResult(state=state)
-    for address in state.resources:
-        providers[address.kind]  # a kind this migrator cannot handle is one sentence, before anything runs
+    _known_kinds(providers, state.resources)
     sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
     ctx.deleting = frozenset(state.resources)
 

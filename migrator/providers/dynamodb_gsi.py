@@ -48,6 +48,16 @@ def comparable_gsi(g: Mapping[str, Any], definitions: Sequence[Mapping[str, Any]
     return {**spec, "AttributeDefinitions": types}
 
 
+def observed_index(address: Address, table: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The index as a DescribeTable of its table shows it; None when absent or going away."""
+    _, index = split_name(address)
+    found = next((g for g in (table or {}).get("GlobalSecondaryIndexes") or [] if g.get("IndexName") == index), None)
+    if found is None or found.get("IndexStatus") == "DELETING":
+        return None
+    definitions = (table or {}).get("AttributeDefinitions") or []
+    return {**comparable_gsi(found, definitions), "IndexStatus": found.get("IndexStatus")}
+
+
 class DynamoGsiProvider(Provider):
     kind = "dynamodb_gsi"
     computed = ("IndexStatus",)
@@ -64,13 +74,8 @@ class DynamoGsiProvider(Provider):
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
-        table, index = split_name(address)
-        desc = await ctx.facades.dynamodb.describe_table(table)
-        found = next((g for g in (desc or {}).get("GlobalSecondaryIndexes") or [] if g.get("IndexName") == index), None)
-        if found is None or found.get("IndexStatus") == "DELETING":
-            return None
-        definitions = (desc or {}).get("AttributeDefinitions") or []
-        return {**comparable_gsi(found, definitions), "IndexStatus": found.get("IndexStatus")}
+        table, _ = split_name(address)
+        return observed_index(address, await ctx.facades.dynamodb.describe_table(table))
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
@@ -88,11 +93,10 @@ class DynamoGsiProvider(Provider):
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         table, _index = split_name(node.address)
-        present = await self.read(node.address, node, None, ctx)
-        if present is None:
+        desc = await ctx.facades.dynamodb.describe_table(table) or {}
+        if observed_index(node.address, desc) is None:
             ctx.report(node.address, "creating the index")
             # The table's definitions with the index's: UpdateTable takes the whole list.
-            desc = await ctx.facades.dynamodb.describe_table(table) or {}
             definitions = {a["AttributeName"]: dict(a) for a in desc.get("AttributeDefinitions") or []}
             definitions.update({a["AttributeName"]: dict(a) for a in node.config["AttributeDefinitions"]})
             await ctx.facades.dynamodb.update_table(table, attribute_definitions=[definitions[n] for n in sorted(definitions)],
