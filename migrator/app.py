@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,6 +73,8 @@ class Hooks:
     on_plan: Callable[[Plan], None] = _ignore
     on_destroy: Callable[[Sequence[Address]], None] = _ignore
     on_event: Callable[[Address, str], None] = _ignore
+    #: live figures of a running load (see `providers.load.progress_figures`), every few seconds
+    on_progress: Callable[[Address, Mapping[str, Any]], None] = _ignore
     #: execution begins (after approval).
     on_start: Callable[[], None] = _ignore
     confirm: Callable[[str], None] | None = None
@@ -232,7 +234,7 @@ class Session:
 
     def _context(self, lineage: str) -> ProviderContext:
         return ProviderContext(facades=self.facades, settings=self.settings, lineage=lineage,
-                               report=self.hooks.on_event)
+                               report=self.hooks.on_event, progress=self.hooks.on_progress)
 
     async def _confirm(self, question: str, auto_approve: bool) -> None:
         if auto_approve:
@@ -268,6 +270,7 @@ class Session:
             await self._confirm("Do you want to perform these actions?", request.auto_approve)
             self.hooks.on_start()
             planned.ctx.report = self.hooks.on_event
+            planned.ctx.progress = self.hooks.on_progress
             result = await apply_plan(planned.plan, planned.providers, planned.ctx, self.store, state,
                                       on_event=self.hooks.on_event, parallelism=self.settings.parallelism)
             return Applied(planned, result)

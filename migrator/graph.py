@@ -58,6 +58,9 @@ class Node:
     depends_on: tuple[Address, ...] = ()
     #: configuration keys whose values are secret: never shown, never stored.
     sensitive: frozenset[str] = field(default_factory=frozenset)
+    #: what the plan shows beside the change and the apply may use (a load's engine and why, its
+    #: row estimate), never compared nor recorded: an estimate moving must not change the plan
+    notes: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def fingerprint(self) -> str:

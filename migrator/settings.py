@@ -21,6 +21,8 @@ class Settings:
     #: how the Glue job reaches MySQL when that differs from how the MCP server does (VPC, tunnel).
     source_host: str | None = None
     source_port: int | None = None
+    #: `load.engine` auto picks Spark (glueetl) from this many estimated source rows
+    spark_threshold_rows: int = 1_000_000
 
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

@@ -16,11 +16,13 @@ from typing import Any
 
 from migrator import __version__
 from migrator.compile.key_lint import key_findings
+from migrator.compile.loads import (choose_engine, job_command, row_estimate, semantic_arguments,
+                                    tuning_arguments)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
 from migrator.compile.views import Entity, compile_view
-from migrator.contract.model import Attribute, Contract, Table, Transformation
+from migrator.contract.model import Attribute, Contract, LoadOptions, Table, Transformation
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
 from migrator.mysql_schema import SchemaInfo, ServerInfo
@@ -62,6 +64,8 @@ class EntityPlan:
     suffix: str  # "" for a single-entity table, "/<ENTITY>" otherwise
     #: templates the entity's own key attributes override (checked, then unused)
     overridden: dict[str, str] = field(default_factory=dict)
+    #: the table's `load` options with the entity's laid over them
+    load: LoadOptions = field(default_factory=LoadOptions)
 
 
 def _object_node(settings: Settings, key: str, content: bytes, content_type: str) -> Node:
@@ -81,7 +85,8 @@ def entity_plans(table: Table) -> list[EntityPlan]:
     """Single-entity: the table itself. Multi-entity: each entity, its key attributes from its
     templates unless it defines them (the attribute wins, CONTRACT.md)."""
     if table.type != "multi-entity":
-        return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path), None, "")]
+        return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path), None, "",
+                           load=table.load)]
     plans = []
     for entity in table.entities:
         attrs = list(entity.attributes)
@@ -97,7 +102,8 @@ def entity_plans(table: Table) -> list[EntityPlan]:
                                                                                    format=template)))
         owner = f"entity {entity.entity_type} of table {table.name}"
         plans.append(EntityPlan(Entity(owner, entity.source_table, tuple(attrs), entity.path), entity.entity_type,
-                                f"/{entity.entity_type}", dict(sorted(overridden.items()))))
+                                f"/{entity.entity_type}", dict(sorted(overridden.items())),
+                                load=table.load.merged(entity.load)))
     return plans
 
 
@@ -170,33 +176,41 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             label = f"{table.name}{ep.suffix}"
             view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
                                                             "columns": list(spec.columns)})
-            result_key = f"{settings.prefix}results/{label.replace('/', '__')}.json"
-            script = render_load_script(table=table.name, view=view, contract=contract.source,
-                                        specs=attribute_specs(table, ep.entity.attributes),
-                                        key_names=[k for k in (table.pk, table.sk) if k],
-                                        connection=settings.connection_name, result_uri=settings.s3_uri(result_key),
-                                        version=__version__)
-            script_key = f"{settings.prefix}scripts/load_{label.replace('/', '__')}.py"
+            slug = label.replace("/", "__")
+            result_key = f"{settings.prefix}results/{slug}.json"
+            progress_prefix = f"{settings.prefix}progress/{slug}/"
+            estimate = row_estimate(schema, ep.entity.source_table)
+            engine = choose_engine(ep.load, ep.entity.source_table, estimate, settings.spark_threshold_rows)
+            specs = attribute_specs(table, ep.entity.attributes)
+            key_names = [k for k in (table.pk, table.sk) if k]
+            semantics = semantic_arguments(ep.load)
+            script = render_load_script(table=table.name, view=view, contract=contract.source, specs=specs,
+                                        key_names=key_names, connection=settings.connection_name,
+                                        result_uri=settings.s3_uri(result_key), version=__version__,
+                                        engine=engine.command,
+                                        extra=[*semantics, ("progress_s3_uri", settings.s3_uri(progress_prefix))])
+            script_key = f"{settings.prefix}scripts/load_{slug}.py"
             artifacts[script_key] = script
             script_node = _object_node(settings, script_key, script, "text/x-python")
             job = job_name(settings.job_prefix, label.replace("/", "-"))
             job_node = Node(Address("glue_job", job), {
-                "Name": job, "Role": settings.glue_role, "Description": f"migrator: load {label} from {view}",
-                "Command": {"Name": "pythonshell", "ScriptLocation": settings.s3_uri(script_key),
-                            "PythonVersion": settings.python_version},
-                "DefaultArguments": {"--extra-py-files": settings.s3_uri(bundle_key), "--job-language": "python"},
-                "MaxCapacity": 0.0625, "Timeout": settings.job_timeout_minutes,
-                "ExecutionProperty": {"MaxConcurrentRuns": 1},
-                "Connections": {"Connections": [settings.connection_name]}, "GlueVersion": "3.0",
-                "Tags": {"managed-by": "migrator"}},
+                "Name": job, "Role": settings.glue_role,
+                "Description": f"migrator: load {label} from {view} ({engine.command})",
+                **job_command(engine, settings.s3_uri(script_key), settings.python_version),
+                "DefaultArguments": {"--extra-py-files": settings.s3_uri(bundle_key), "--job-language": "python",
+                                     **tuning_arguments(ep.load, engine)},
+                "Timeout": settings.job_timeout_minutes, "ExecutionProperty": {"MaxConcurrentRuns": 1},
+                "Connections": {"Connections": [settings.connection_name]}, "Tags": {"managed-by": "migrator"}},
                 depends_on=(script_node.address, bundle_node.address, connection.address))
             load_node = Node(Address("load", label), {
                 "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket,
-                "result_key": result_key,
+                "result_key": result_key, "progress_prefix": progress_prefix,
                 "inputs": fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
-                                       "script": script_node.config["sha256"], "bundle": bundle_node.config["sha256"]})},
+                                       "items": {"attributes": specs, "keys": key_names, "write": semantics},
+                                       "bundle": bundle_node.config["sha256"]})},
                 depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
-                            *(g.address for g in gsi_nodes)))
+                            *(g.address for g in gsi_nodes)),
+                notes={"engine": engine.describe(), "rows_estimate": estimate})
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)

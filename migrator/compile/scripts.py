@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import PurePath
+from collections.abc import Sequence
 from typing import Any
 
 import jinja2
@@ -21,7 +22,9 @@ def _environment() -> jinja2.Environment:
 
 
 def render_load_script(*, table: str, view: str, contract: str, specs: list[dict[str, Any]],
-                       key_names: list[str], connection: str, result_uri: str, version: str) -> bytes:
+                       key_names: list[str], connection: str, result_uri: str, version: str,
+                       engine: str = "pythonshell", extra: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The job script of one load: its arguments baked in (run arguments still win)."""
     arguments = [
         ("connection_name", connection),
         ("source_view", view),
@@ -29,8 +32,10 @@ def render_load_script(*, table: str, view: str, contract: str, specs: list[dict
         ("attributes", json.dumps(specs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))),
         ("key_names", json.dumps(key_names, ensure_ascii=False)),
         ("result_s3_uri", result_uri),
+        *extra,
     ]
-    text = _environment().get_template("glue/load_pythonshell.py.j2").render(
+    template = "glue/load_spark.py.j2" if engine == "glueetl" else "glue/load_pythonshell.py.j2"
+    text = _environment().get_template(template).render(
         table=table, view=view, contract=PurePath(contract).name or "contract", connection=connection,
         arguments=arguments, version=version)
     return text.encode("utf-8")

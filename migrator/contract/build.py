@@ -28,6 +28,7 @@ from migrator.contract.model import (
     Entity,
     Gsi,
     Join,
+    LoadOptions,
     Table,
     Transformation,
 )
@@ -272,12 +273,40 @@ class _Builder:
                    sk=self.opt_str(node, "sk", path), projection=projection or "",   # lenient "": given, not usable
                    projected_attributes=self.strs(node, "projected_attributes", path))
 
+    def load(self, parent: Node, path: str) -> LoadOptions:
+        """The `load` extension; a value of the wrong type is left to its default (the schema says so)."""
+        if "load" not in parent:
+            return LoadOptions()
+        path = child(path, "load")
+        node = self.node(parent["load"], path)
+        if node is None:
+            return LoadOptions(path=path)
+
+        def integer(key: str) -> int | None:
+            value = node.get(key)
+            if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+                return value
+            self.bad(child(path, key), "a whole number")
+            return None
+
+        rate = node.get("max_items_per_second")
+        if rate is not None and not is_number(rate):
+            self.bad(child(path, "max_items_per_second"), "a number")
+            rate = None
+        return LoadOptions(path=path, engine=self.opt_str(node, "engine", path),
+                           worker_type=self.opt_str(node, "worker_type", path), workers=integer("workers"),
+                           partitions=integer("partitions"),
+                           partition_column=self.opt_str(node, "partition_column", path),
+                           writers=integer("writers"), max_items_per_second=None if rate is None else float(rate),
+                           write_mode=self.opt_str(node, "write_mode", path),
+                           version_column=self.opt_str(node, "version_column", path))
+
     def entity(self, node: Node, path: str) -> Entity:
         return Entity(entity_type=self.req_str(node, "entity_type", path),
                       source_table=self.req_str(node, "source_table", path),
                       pk_template=self.req_str(node, "pk_template", path),
                       sk_template=self.req_str(node, "sk_template", path),
-                      attributes=self.attributes(node, path), path=path)
+                      attributes=self.attributes(node, path), path=path, load=self.load(node, path))
 
     def table(self, node: Node, path: str) -> Table:
         kind = self.req_str(node, "type", path)
@@ -297,7 +326,7 @@ class _Builder:
             gsis=tuple(self.gsi(n, p) for p, n in self.nodes(node.get("gsis"), child(path, "gsis"))),
             attributes=attributes, entities=entities,
             satisfies=self.strs(node, "satisfies", path), estimated_item_size_bytes=size,
-            allow_data_loss=node.get("allow_data_loss") is True,
+            allow_data_loss=node.get("allow_data_loss") is True, load=self.load(node, path),
         )
 
     def contract(self, doc: Any, source: str, findings: Sequence[Finding]) -> Contract:

@@ -6,7 +6,7 @@ so any later finding (lint, compile, plan) can say where the problem is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from migrator.findings import Finding
 
@@ -109,6 +109,32 @@ class Gsi:
 
 
 @dataclass(frozen=True)
+class LoadOptions:
+    """The `load` extension of a table or entity: every field None when the contract leaves it
+    to the default (compile decides); `merged` lays an entity's over its table's."""
+
+    path: str = ""
+    engine: str | None = None              # auto | pythonshell | spark
+    worker_type: str | None = None
+    workers: int | None = None
+    partitions: int | None = None
+    partition_column: str | None = None
+    writers: int | None = None
+    max_items_per_second: float | None = None
+    write_mode: str | None = None          # overwrite | insert_only | version_guarded
+    version_column: str | None = None
+
+    def merged(self, override: LoadOptions) -> LoadOptions:
+        values = {f.name: getattr(self, f.name) if getattr(override, f.name) is None else getattr(override, f.name)
+                  for f in fields(self) if f.name != "path"}
+        return LoadOptions(path=override.path or self.path, **values)
+
+    def source(self, key: str, table: LoadOptions) -> str:
+        """Where a merged key was written: this (an entity's) `load`, else its table's."""
+        return f"{self.path if getattr(self, key) is not None else table.path}.{key}"
+
+
+@dataclass(frozen=True)
 class Entity:
     entity_type: str
     source_table: str
@@ -116,6 +142,7 @@ class Entity:
     sk_template: str
     attributes: tuple[Attribute, ...]
     path: str
+    load: LoadOptions = field(default_factory=LoadOptions)
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,7 @@ class Table:
     satisfies: tuple[str, ...] = ()
     estimated_item_size_bytes: float | None = None
     allow_data_loss: bool = False
+    load: LoadOptions = field(default_factory=LoadOptions)
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)

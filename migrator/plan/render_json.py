@@ -87,6 +87,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "drift": [str(c.address) for c in plan.changes if is_drift(c)],
         "findings": [{"severity": f.severity.value, "path": f.path, "code": f.code, "message": f.message,
                       "fix": f.fix} for f in plan.findings],
+        "notes": {str(c.address): dict(c.node.notes) for c in plan.actionable if c.node is not None and c.node.notes},
         "fingerprint": plan_fingerprint(changes),
     }
 

@@ -27,6 +27,7 @@ def render_change(change: Change) -> list[str]:
     why = reason_text(change.reason, change.dependency)
     lines = [f"  # {change.address} {verb}" + (f" ({why})" if why else "")]
     lines.append(f"{symbol:>3} {change.address}")
+    lines += note_lines(change)
     if change.action is Action.CREATE and change.after:
         for key in sorted(change.after):
             lines.append(f"      + {key} = {_value(change.after[key])}")
@@ -38,6 +39,18 @@ def render_change(change: Change) -> list[str]:
         else:
             lines.append(f"      ~ {attr.path}: {_value(attr.before)} -> {_value(attr.after)}")
     return lines
+
+
+def note_lines(change: Change) -> list[str]:
+    """What the compiler noted beside a change that will run (a load's engine and why)."""
+    if change.node is None or change.action is Action.DELETE:
+        return []
+    out = []
+    for key, value in sorted(change.node.notes.items()):
+        if value is not None:
+            shown = f"~{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+            out.append(f"      # {key.replace('_', ' ')}: {shown}")
+    return out
 
 
 def summary(plan: Plan) -> str:

@@ -25,6 +25,8 @@ class ProviderContext:
     lineage: str
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
     report: Callable[[Address, str], None] = lambda address, message: None
+    #: live figures of a running load (`providers.load.progress_figures`), for a progress bar
+    progress: Callable[[Address, Mapping[str, Any]], None] = lambda address, figures: None
     current_state: Callable[[], State] | None = None
     #: what the running walk deletes: a resource whose container goes too may leave the work to it
     deleting: frozenset[Address] = frozenset()

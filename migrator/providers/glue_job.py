@@ -12,8 +12,8 @@ from migrator.graph import Address, Node
 from migrator.providers.base import Provider, ProviderContext
 from migrator.state.model import ResourceState
 
-_FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "ExecutionProperty", "Connections",
-           "GlueVersion", "Description")
+_FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "WorkerType", "NumberOfWorkers", "Timeout",
+           "ExecutionProperty", "Connections", "GlueVersion", "Description")
 
 
 STOP_TIMEOUT_SECONDS = 120.0
@@ -21,9 +21,14 @@ STOP_TIMEOUT_SECONDS = 120.0
 
 class GlueJobProvider(Provider):
     kind = "glue_job"
+    #: what a load's items are is in the load's own inputs; a job change (engine, workers, writers,
+    #: budget) only changes how the next run moves them, so a finished load is not run again for it
+    reruns_dependants = False
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         out = {k: config.get(k) for k in _FIELDS if config.get(k) is not None}
+        if out.get("WorkerType"):  # AWS derives MaxCapacity from the workers and returns it too
+            out.pop("MaxCapacity", None)
         if isinstance(out.get("MaxCapacity"), (int, float)):
             out["MaxCapacity"] = float(out["MaxCapacity"] or 0)
         return out

@@ -1,7 +1,9 @@
 """`load.<table>`: one run of the table's Glue job, monitored until it ends.
 
-Rows move inside the job, never through migrator. The job writes its counts to a
-result object in S3, which becomes this resource's recorded attributes.
+Rows move inside the job, never through migrator. While it runs, the job's writers put
+their figures under the load's progress prefix in S3 (runtime/progress.py); this provider
+sums them every `PROGRESS_SECONDS` and hands them to the progress hook. At the end the job
+writes its counts to a result object in S3, which becomes this resource's recorded attributes.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from migrator.errors import MigratorError
@@ -16,10 +19,30 @@ from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.runtime.lineage import ARG_LINEAGE
+from migrator.runtime.progress import merge_progress
 from migrator.state.model import ResourceState
 
-#: what the load record keeps of the job's result; `writer` holds its batches, retries and throttles.
-RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "rejected_by_reason", "duration_seconds", "writer")
+#: what the load record keeps of the job's result; `writer` holds its batches, retries, throttles
+#: and consumed capacity.
+RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
+                 "duration_seconds", "writer", "engine", "partitions")
+#: how often the progress objects are read while a run goes on
+PROGRESS_SECONDS = 2.0
+
+
+def progress_figures(merged: Mapping[str, Any], rows_estimate: int | None, run_state: str) -> dict[str, Any]:
+    """Pure: what a progress bar shows, from the summed progress objects and the row estimate.
+    The ETA assumes the current rate holds; no estimate, no ETA."""
+    rows = int(merged.get("rows_read") or 0)
+    elapsed = float(merged.get("elapsed_seconds") or 0.0)
+    rate = rows / elapsed if elapsed > 0 else None
+    eta = None
+    if rate and rows_estimate:
+        eta = round(max(rows_estimate - rows, 0) / rate, 1)
+    return {**{k: merged.get(k, 0) for k in ("rows_read", "items_written", "items_rejected", "items_skipped",
+                                           "throttles", "retries", "consumed_wcu", "parts", "parts_done")},
+            "elapsed_seconds": round(elapsed, 1), "rows_per_second": None if rate is None else round(rate, 1),
+            "rows_estimate": rows_estimate, "eta_seconds": eta, "state": run_state}
 
 
 class LoadProvider(RunProvider):
@@ -34,9 +57,10 @@ class LoadProvider(RunProvider):
                 ctx.report(node.address, f"waiting for run {earlier.run_id}, left by an interrupted apply")
                 await self._wait(node, job, earlier.run_id, ctx)
         await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
+        await self._clear_progress(c, ctx)
         run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
         ctx.report(node.address, f"job {job} run {run_id} started")
-        run = await self._wait(node, job, run_id, ctx)
+        run = await self._wait(node, job, run_id, ctx, watch=True)
         if run.state != "SUCCEEDED":
             logs = await glue.get_job_run_logs(job, run_id, tail_lines=5)
             stderr = (logs.get("stderr") or "").strip().splitlines()
@@ -48,23 +72,57 @@ class LoadProvider(RunProvider):
             raise MigratorError(f"{node.address}: the job succeeded but wrote no result to "
                                 f"s3://{c['result_bucket']}/{c['result_key']}", hint="check the job's logs")
         result = json.loads(raw)
+        figures = {k: result.get(k) for k in RESULT_FIELDS}
+        duration = result.get("duration_seconds") or 0
+        figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
                 "result_bucket": c["result_bucket"], "result_key": c["result_key"],
-                **{k: result.get(k) for k in RESULT_FIELDS}}
+                "progress_prefix": c.get("progress_prefix"), **figures}
 
-    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext) -> JobRun:
-        began, last_state = time.monotonic(), ""
+    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext, watch: bool = False) -> JobRun:
+        began, last_state, last_read = time.monotonic(), "", 0.0
         while True:
             run = await ctx.facades.glue.get_job_run(job, run_id)
             if run.state != last_state:
                 ctx.report(node.address, f"{run.state.lower()} ({time.monotonic() - began:.0f}s)")
                 last_state = run.state
+            if watch and (run.done or time.monotonic() - last_read >= PROGRESS_SECONDS):
+                last_read = time.monotonic()
+                await self._report_progress(node, run.state, ctx)
             if run.done:
                 return run
-            await asyncio.sleep(ctx.settings.poll_seconds)
+            await asyncio.sleep(min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch
+                                else ctx.settings.poll_seconds)
+
+    async def _report_progress(self, node: Node, run_state: str, ctx: ProviderContext) -> None:
+        """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
+        prefix = node.config.get("progress_prefix")
+        if not prefix:
+            return
+        bucket = node.config["result_bucket"]
+        try:
+            objects = await ctx.facades.s3.list_objects(bucket, prefix)
+            docs = {}
+            for info in objects:
+                raw = await ctx.facades.s3.get_object(bucket, info.key)
+                if raw is not None:
+                    docs[info.key] = json.loads(raw)
+        except (MigratorError, ValueError):  # progress is for the operator: a miss is not a failure
+            return
+        if docs:
+            ctx.progress(node.address, progress_figures(merge_progress(docs), node.notes.get("rows_estimate"),
+                                                        run_state))
+
+    async def _clear_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> None:
+        """An earlier run's figures must not show as this run's."""
+        prefix = config.get("progress_prefix")
+        if prefix:
+            for info in await ctx.facades.s3.list_objects(config["result_bucket"], prefix):
+                await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
-        """The result object goes; the items go with their table."""
+        """The result and progress objects go; the items go with their table."""
         bucket, key = prior.attributes.get("result_bucket"), prior.attributes.get("result_key")
         if bucket and key:
             await ctx.facades.s3.delete_object(str(bucket), str(key))
+            await self._clear_progress({"result_bucket": bucket, **prior.attributes}, ctx)

@@ -15,6 +15,7 @@ from migrator.contract.lint import (
     gsis,
     joins,
     keys,
+    load,
     names,
     tables,
     templates,
@@ -22,7 +23,7 @@ from migrator.contract.lint import (
 )
 from migrator.findings import Finding
 
-RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations)
+RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load)
 
 
 def lint(draft: Draft) -> list[Finding]:

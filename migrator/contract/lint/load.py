@@ -1,0 +1,67 @@
+"""The `load` extension: options that only mean something together, and the attributes
+they name (a version or partition column must be an attribute of every item it loads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrator.contract.build import Draft
+from migrator.contract.lint.common import E, W, by_name, kind_of, linted_tables
+from migrator.contract.model import Attribute, LoadOptions, Table
+from migrator.findings import Finding
+
+SPARK_ONLY = ("worker_type", "workers", "partitions", "partition_column")
+
+
+def _loads(table: Table) -> Iterator[tuple[LoadOptions, LoadOptions, tuple[Attribute, ...], str]]:
+    """Per set of items: the options written there, the merged ones, its attributes, its name."""
+    if table.type == "multi-entity":
+        for entity in table.entities:
+            yield entity.load, table.load.merged(entity.load), entity.attributes, f"entity `{entity.entity_type}`"
+    else:
+        yield table.load, table.load, table.attributes, f"table `{table.name}`"
+
+
+def _combinations(options: LoadOptions) -> Iterator[Finding]:
+    if options.engine == "pythonshell":
+        for key in SPARK_ONLY:
+            if getattr(options, key) is not None:
+                yield Finding(W, f"{options.path}.{key}", f"`{key}` is ignored by the pythonshell engine",
+                              "remove it, or set engine to spark or auto", "load.spark_only")
+    if options.version_column is not None and options.write_mode not in (None, "version_guarded"):
+        yield Finding(W, f"{options.path}.version_column",
+                      f"`version_column` is ignored with write_mode {options.write_mode}",
+                      "remove it, or set write_mode to version_guarded", "load.version_ignored")
+
+
+def findings(draft: Draft) -> Iterator[Finding]:
+    for table in linted_tables(draft):
+        yield from _combinations(table.load)
+        for own, merged, attributes, label in _loads(table):
+            if own is not table.load:
+                yield from _combinations(own)
+            names = by_name(draft, attributes)
+            if merged.write_mode == "version_guarded":
+                if merged.version_column is None:
+                    yield Finding(E, own.source("write_mode", table.load),
+                                  f"write_mode version_guarded needs a version_column for {label}",
+                                  "add version_column: the attribute (N or S) whose greater value wins",
+                                  "load.version_missing")
+                else:
+                    yield from _column(own.source("version_column", table.load), merged.version_column, names,
+                                       "version_column", ("N", "S"), label)
+            if merged.partition_column is not None and merged.engine != "pythonshell":
+                yield from _column(own.source("partition_column", table.load), merged.partition_column, names,
+                                   "partition_column", ("N",), label)
+
+
+def _column(path: str, column: str, names: dict[str, Attribute], key: str, types: tuple[str, ...],
+            label: str) -> Iterator[Finding]:
+    wanted = " or ".join(types)
+    attribute = names.get(column)
+    if attribute is None:
+        yield Finding(E, path, f"{key} `{column}` is not an attribute of {label}",
+                      f"name one of its attributes of type {wanted}", f"load.{key}_unknown")
+    elif kind_of(attribute) is not None and attribute.type not in types:
+        yield Finding(E, path, f"{key} `{column}` of {label} is of type {attribute.type}, not {wanted}",
+                      f"name an attribute of type {wanted}", f"load.{key}_type")
