@@ -33,6 +33,10 @@ SourceHost = Annotated[str | None, typer.Option("--source-host", help="MySQL hos
                                                "(default: the MySQL server's MYSQL_HOST).", envvar="MIGRATOR_SOURCE_HOST")]
 SourcePort = Annotated[int | None, typer.Option("--source-port", help="MySQL port as the Glue jobs reach it.",
                                                envvar="MIGRATOR_SOURCE_PORT")]
+SparkThreshold = Annotated[int, typer.Option("--spark-threshold-rows", min=1,
+                                             help="A load whose contract leaves the engine to auto runs on Spark "
+                                                  "(glueetl) from this many estimated source rows.",
+                                             envvar="MIGRATOR_SPARK_THRESHOLD_ROWS")]
 AutoApprove = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
 ContractArg = Annotated[Path, typer.Argument(help="The migration contract (JSON).")]
 
@@ -84,6 +88,7 @@ def emit_json(doc: Any) -> None:
 
 
 def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str = "migrator-glue",
-             source_host: str | None = None, source_port: int | None = None, parallelism: int = 10) -> Settings:
+             source_host: str | None = None, source_port: int | None = None, parallelism: int = 10,
+             spark_threshold_rows: int = Settings.spark_threshold_rows) -> Settings:
     return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
-                    source_port=source_port, parallelism=parallelism)
+                    source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from migrator.cli.common import (AutoApprove, Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
-                                 SourcePort, StateDir, emit_json, guarded, settings)
+                                 SourcePort, SparkThreshold, StateDir, emit_json, fail, guarded, settings)
+from migrator.cli.progress import ApplyView, load_line
 from migrator.errors import MigratorError
 from migrator.graph import Address
 
@@ -52,11 +53,6 @@ def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow
                        replace=frozenset(app.address(r) for r in replace or ()), allow_data_loss=allow_data_loss)
 
 
-def _event(address: Address, message: str) -> None:
-    colour = typer.colors.RED if message.startswith("failed") else None
-    typer.secho(f"{address}: {message}", fg=colour)
-
-
 def _confirm(question: str) -> None:
     if not sys.stdin.isatty():
         raise MigratorError("no terminal to confirm on", hint="run again with --auto-approve")
@@ -65,23 +61,31 @@ def _confirm(question: str) -> None:
         raise MigratorError("cancelled; nothing was changed")
 
 
-def _hooks() -> Hooks:
+def _hooks(view: ApplyView) -> Hooks:
     from migrator.app import Hooks
+    from migrator.plan.render_json import plan_json
     from migrator.plan.render_text import render_plan
+
+    if view.mode == "json":
+        return Hooks(on_plan=lambda plan: view.emit({"type": "plan", **plan_json(plan)}),
+                     on_destroy=lambda addresses: view.emit({"type": "destroy_plan",
+                                                             "addresses": [str(a) for a in addresses]}),
+                     on_event=view.event, on_progress=view.progress,
+                     on_start=lambda: view.emit({"type": "apply_start"}), confirm=None)
 
     def on_destroy(addresses: Sequence[Address]) -> None:
         typer.echo("migrator will destroy:")
         for address in addresses:
             typer.echo(f"  - {address}")
 
-    return Hooks(on_plan=lambda plan: typer.echo(render_plan(plan)), on_destroy=on_destroy, on_event=_event,
-                 on_start=lambda: typer.echo(""), confirm=_confirm)
+    return Hooks(on_plan=lambda plan: typer.echo(render_plan(plan)), on_destroy=on_destroy, on_event=view.event,
+                 on_progress=view.progress, on_start=lambda: typer.echo(""), confirm=_confirm)
 
 
 def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
          state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
          glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
-         source_port: SourcePort = None, as_json: JsonFlag = False,
+         source_port: SourcePort = None, spark_threshold_rows: SparkThreshold = 1_000_000, as_json: JsonFlag = False,
          markdown: Annotated[bool, typer.Option("--markdown", help="A plan for a pull request comment.")] = False,
          out: Annotated[Path | None, typer.Option("--out", "-out", help="Save the plan; `apply FILE` applies "
                                                   "exactly it.")] = None,
@@ -98,7 +102,8 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
     if refresh_only:
         _refresh_only(mcp_config, state_dir)
         return
-    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port)
+    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port,
+                            spark_threshold_rows=spark_threshold_rows)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
     parsed = guarded(lambda: _contract(contract))
     guarded(lambda: app.read_state(state_dir))  # a broken state file is reported before any server starts
@@ -135,23 +140,45 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
           mcp_config: McpConfigOpt = None,
           state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
           glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
-          source_port: SourcePort = None, auto_approve: AutoApprove = False,
+          source_port: SourcePort = None, spark_threshold_rows: SparkThreshold = 1_000_000,
+          auto_approve: AutoApprove = False,
           target: Targets = None, replace: Replaces = None, allow_data_loss: AllowDataLoss = False,
-          parallelism: Parallelism = 10) -> None:
+          parallelism: Parallelism = 10, as_json: Annotated[bool, typer.Option(
+              "--json", help="One JSON object per line: the plan, every event and load progress, the summary "
+                             "(needs --auto-approve or a saved plan).")] = False) -> None:
     """Plan, then create, update and load in dependency order, writing state after every step."""
     from migrator import app
 
-    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism)
+    run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism,
+                            spark_threshold_rows)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
     request, run_settings = guarded(lambda: app.resolve_apply(contract, run_settings, options, auto_approve))
+    if as_json and not request.auto_approve:
+        fail("apply --json cannot ask for confirmation: add --auto-approve, or apply a plan saved by `plan --out`", 2)
     parsed = guarded(lambda: _contract(request.contract))
-    applied = guarded(lambda: app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
-                                      hooks=_hooks()))
-    if applied.result is None:
-        return
-    _print_apply_summary(applied.planned.plan, applied.result)
-    if not applied.result.ok:
+    view = ApplyView.for_output(as_json)
+    try:
+        applied = guarded(lambda: app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
+                                          hooks=_hooks(view)))
+    finally:
+        view.close()
+    if as_json:
+        view.emit(_summary_doc(applied.planned.plan, applied.result))
+    elif applied.result is not None:
+        _print_apply_summary(applied.planned.plan, applied.result)
+    if applied.result is not None and not applied.result.ok:
         raise typer.Exit(1)
+
+
+def _summary_doc(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:
+    """The last line of `apply --json`: what was done, and each load's final figures."""
+    if result is None:
+        return {"type": "summary", "ok": True, "changes": 0, "message": "No changes. Reality matches the contract."}
+    return {"type": "summary", "ok": result.ok, "done": [str(a) for a in result.done],
+            "failed": {str(a): m for a, m in sorted(result.failed.items())},
+            "skipped": [str(a) for a in sorted(result.skipped)],
+            "loads": {str(a): dict(result.state.resources[a].attributes) for a in sorted(result.done)
+                      if a.kind == "load" and a in result.state.resources}}
 
 
 def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
@@ -163,6 +190,9 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
         return sum(1 for c in plan.changes if c.action is action and c.address in done)
 
     typer.echo("")
+    for address in sorted(done):
+        if address.kind == "load":
+            typer.echo(f"{address}: {load_line(result.state.resources[address].attributes)}")
     for address in sorted(done):
         if address.kind == "check":
             attrs = result.state.resources[address].attributes
@@ -191,8 +221,12 @@ def destroy(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state")
     """Remove everything migrator created, as recorded in the state file."""
     from migrator import app
 
-    result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve), settings(state_dir), mcp_config,
-                                     hooks=_hooks()))
+    view = ApplyView.for_output(False)
+    try:
+        result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve), settings(state_dir),
+                                         mcp_config, hooks=_hooks(view)))
+    finally:
+        view.close()
     if result is None:
         typer.echo("Nothing to destroy: the state records no resources.")
         return
