@@ -118,6 +118,9 @@ class _Fake:
         self.reruns_with_dependencies = reruns
         self.reruns_dependants = reruns_dependants
 
+    def reruns_dependants_for(self, change: Change) -> bool:
+        return self.reruns_dependants
+
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
         if node is None:

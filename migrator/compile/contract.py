@@ -16,13 +16,13 @@ from typing import Any
 
 from migrator import __version__
 from migrator.compile.key_lint import key_findings
-from migrator.compile.loads import (choose_engine, job_command, row_estimate, semantic_arguments,
-                                    tuning_arguments)
+from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, row_estimate,
+                                    semantic_arguments, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
 from migrator.compile.views import Entity, compile_view
-from migrator.contract.model import Attribute, Contract, LoadOptions, Table, Transformation
+from migrator.contract.model import Attribute, Capacity, Contract, LoadOptions, Table, Transformation
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
 from migrator.mysql_schema import SchemaInfo, ServerInfo
@@ -140,6 +140,15 @@ def index_nodes(table_node: Node) -> list[Node]:
     return nodes
 
 
+def _load_notes(engine: str, estimate: int | None, table: str, capacity: Capacity | None,
+                units: int | None) -> dict[str, Any]:
+    """What the plan shows beside a load, and what its run reads (never compared: see Node.notes)."""
+    notes: dict[str, Any] = {"engine": engine, "rows_estimate": estimate}
+    if units is not None:
+        notes.update(capacity=capacity_note(table, capacity, units), write_units=units)
+    return notes
+
+
 def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo, settings: Settings,
                      source: SourceCredentials) -> Compiled:
     findings: list[Finding] = []
@@ -198,7 +207,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                 "Description": f"migrator: load {label} from {view} ({engine.command})",
                 **job_command(engine, settings.s3_uri(script_key), settings.python_version),
                 "DefaultArguments": {"--extra-py-files": settings.s3_uri(bundle_key), "--job-language": "python",
-                                     **tuning_arguments(ep.load, engine)},
+                                     **tuning_arguments(ep.load, engine, write_budget(
+                                         ep.load, table.capacity, table.estimated_item_size_bytes))},
                 "Timeout": settings.job_timeout_minutes, "ExecutionProperty": {"MaxConcurrentRuns": 1},
                 "Connections": {"Connections": [settings.connection_name]}, "Tags": {"managed-by": "migrator"}},
                 depends_on=(script_node.address, bundle_node.address, connection.address))
@@ -210,7 +220,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                                        "bundle": bundle_node.config["sha256"]})},
                 depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
                             *(g.address for g in gsi_nodes)),
-                notes={"engine": engine.describe(), "rows_estimate": estimate})
+                notes=_load_notes(engine.describe(), estimate, table.name, table.capacity,
+                                  load_write_units(ep.load, table.capacity)))
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)

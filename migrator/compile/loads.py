@@ -9,10 +9,11 @@ argument, so tuning a finished load updates its job in place without loading it 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.contract.model import LoadOptions
+from migrator.contract.model import Capacity, LoadOptions
 from migrator.mysql_schema import SchemaInfo
 
 PYTHONSHELL = "pythonshell"
@@ -80,13 +81,39 @@ def semantic_arguments(options: LoadOptions) -> list[tuple[str, str]]:
     return out
 
 
-def tuning_arguments(options: LoadOptions, engine: Engine) -> dict[str, str]:
+def load_write_units(options: LoadOptions, capacity: Capacity | None) -> int | None:
+    """The write capacity a provisioned table gets while it loads (None: left as it is)."""
+    if capacity is None or options.write_units is None or options.write_units <= capacity.write_units:
+        return None
+    return options.write_units
+
+
+def write_budget(options: LoadOptions, capacity: Capacity | None, item_size: float | None) -> float | None:
+    """Items per second: the contract's, else `write_percent` of the write capacity during the load,
+    an item costing one WCU per started KB (`estimated_item_size_bytes`, 1 KB when not given)."""
+    if options.max_items_per_second is not None:
+        return options.max_items_per_second
+    if options.write_percent is None or capacity is None:
+        return None
+    units = max(options.write_units or 0, capacity.write_units)
+    per_item = max(1, math.ceil((item_size or 1024) / 1024))
+    return float(max(1, math.floor(units * options.write_percent / per_item)))
+
+
+def capacity_note(table: str, capacity: Capacity | None, units: int | None) -> str | None:
+    if capacity is None or units is None:
+        return None
+    return (f"dynamodb_table.{table} write capacity {capacity.write_units} → {units} during the load "
+            f"(its indexes too), then {capacity.write_units}")
+
+
+def tuning_arguments(options: LoadOptions, engine: Engine, budget: float | None = None) -> dict[str, str]:
     """Arguments that change only how fast the items move: the job's DefaultArguments."""
     out: dict[str, str] = {}
     if options.writers is not None:
         out["--writers"] = str(options.writers)
-    if options.max_items_per_second is not None:
-        out["--max_items_per_second"] = format(options.max_items_per_second, "g")
+    if budget is not None:
+        out["--max_items_per_second"] = format(budget, "g")
     if engine.spark:
         out["--partitions"] = str(engine.partitions)
         if options.partition_column:

@@ -41,6 +41,8 @@ def table_config(table: Table, attributes: dict[str, Attribute]) -> tuple[dict[s
 
     schema = (key(table.pk, "HASH", "partition key", f"{table.path}.pk")
               + key(table.sk, "RANGE", "sort key", f"{table.path}.sk"))
+    throughput = None if table.capacity is None else {"ReadCapacityUnits": table.capacity.read_units,
+                                                      "WriteCapacityUnits": table.capacity.write_units}
     gsis = []
     for gsi in sorted(table.gsis, key=lambda g: g.index_name):
         projection: dict[str, Any] = {"ProjectionType": gsi.projection}
@@ -50,8 +52,9 @@ def table_config(table: Table, attributes: dict[str, Attribute]) -> tuple[dict[s
         gsis.append({"IndexName": gsi.index_name,
                      "KeySchema": key(gsi.pk, "HASH", "partition key" + of, f"{gsi.path}.pk")
                      + key(gsi.sk, "RANGE", "sort key" + of, f"{gsi.path}.sk"),
-                     "Projection": projection})
-    config = {"TableName": table.name, "KeySchema": schema, "BillingMode": "PAY_PER_REQUEST",
+                     "Projection": projection, **({"ProvisionedThroughput": throughput} if throughput else {})})
+    config = {"TableName": table.name, "KeySchema": schema,
+              "BillingMode": "PAY_PER_REQUEST" if throughput is None else "PROVISIONED",
               "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in sorted(definitions.items())],
-              "GlobalSecondaryIndexes": gsis}
+              "GlobalSecondaryIndexes": gsis, **({"ProvisionedThroughput": throughput} if throughput else {})}
     return config, findings

@@ -21,6 +21,7 @@ from typing import Any
 from migrator.contract.model import (
     Attribute,
     Calculation,
+    Capacity,
     CaseWhen,
     ChainStep,
     Construction,
@@ -289,17 +290,35 @@ class _Builder:
             self.bad(child(path, key), "a whole number")
             return None
 
-        rate = node.get("max_items_per_second")
-        if rate is not None and not is_number(rate):
-            self.bad(child(path, "max_items_per_second"), "a number")
-            rate = None
+        def number(key: str) -> float | None:
+            value = node.get(key)
+            if value is not None and not is_number(value):
+                self.bad(child(path, key), "a number")
+                return None
+            return None if value is None else float(value)
+
         return LoadOptions(path=path, engine=self.opt_str(node, "engine", path),
                            worker_type=self.opt_str(node, "worker_type", path), workers=integer("workers"),
                            partitions=integer("partitions"),
                            partition_column=self.opt_str(node, "partition_column", path),
-                           writers=integer("writers"), max_items_per_second=None if rate is None else float(rate),
+                           writers=integer("writers"), max_items_per_second=number("max_items_per_second"),
                            write_mode=self.opt_str(node, "write_mode", path),
-                           version_column=self.opt_str(node, "version_column", path))
+                           version_column=self.opt_str(node, "version_column", path),
+                           write_units=integer("write_units"), write_percent=number("write_percent"))
+
+    def capacity(self, parent: Node, path: str) -> Capacity | None:
+        """The `capacity` extension; lenient: anything not two whole numbers is on-demand (the schema says why)."""
+        if "capacity" not in parent:
+            return None
+        path = child(path, "capacity")
+        node = self.node(parent["capacity"], path)
+        if node is None:
+            return None
+        read, write = node.get("read_units"), node.get("write_units")
+        if not (isinstance(read, int) and isinstance(write, int)) or isinstance(read, bool) or isinstance(write, bool):
+            self.bad(path, "read_units and write_units as whole numbers")
+            return None
+        return Capacity(read_units=read, write_units=write, path=path)
 
     def entity(self, node: Node, path: str) -> Entity:
         return Entity(entity_type=self.req_str(node, "entity_type", path),
@@ -327,6 +346,7 @@ class _Builder:
             attributes=attributes, entities=entities,
             satisfies=self.strs(node, "satisfies", path), estimated_item_size_bytes=size,
             allow_data_loss=node.get("allow_data_loss") is True, load=self.load(node, path),
+            capacity=self.capacity(node, path),
         )
 
     def contract(self, doc: Any, source: str, findings: Sequence[Finding]) -> Contract:

@@ -109,6 +109,15 @@ class Gsi:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """Provisioned capacity of a table and each of its indexes (the `capacity` extension)."""
+
+    read_units: int
+    write_units: int
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class LoadOptions:
     """The `load` extension of a table or entity: every field None when the contract leaves it
     to the default (compile decides); `merged` lays an entity's over its table's."""
@@ -123,6 +132,8 @@ class LoadOptions:
     max_items_per_second: float | None = None
     write_mode: str | None = None          # overwrite | insert_only | version_guarded
     version_column: str | None = None
+    write_units: int | None = None         # provisioned tables: write capacity while loading
+    write_percent: float | None = None     # provisioned tables: budget as a share of that capacity
 
     def merged(self, override: LoadOptions) -> LoadOptions:
         values = {f.name: getattr(self, f.name) if getattr(override, f.name) is None else getattr(override, f.name)
@@ -160,6 +171,7 @@ class Table:
     estimated_item_size_bytes: float | None = None
     allow_data_loss: bool = False
     load: LoadOptions = field(default_factory=LoadOptions)
+    capacity: Capacity | None = None  # None: on-demand
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)

@@ -85,6 +85,14 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
     ctx.lineage = state.lineage
     writer = StateWriter(store, state)
     ctx.current_state = lambda: writer.state
+    nodes = {c.address: c.node for c in plan.changes if c.node is not None}
+
+    async def checkpoint(address: Address, attributes: Mapping[str, Any]) -> None:
+        node = nodes[address]
+        await writer.record(ResourceState(address, dict(attributes), node.fingerprint, node.depends_on,
+                                          status="tainted"))
+
+    ctx.checkpoint = checkpoint
     result = ApplyResult(state=state)
     _known_kinds(providers, (c.address for c in plan.changes))
     sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()

@@ -33,10 +33,9 @@ class Decides(Protocol):
         """True for an action (a load, a check): it runs again whenever something it depends on changes."""
         ...
 
-    @property
-    def reruns_dependants(self) -> bool:
-        """False for a resource whose change leaves the data alone (an index): loads and checks
-        that depend on it only wait for it, they do not run again."""
+    def reruns_dependants_for(self, change: Change) -> bool:
+        """False for a change that leaves the data alone (an index, a table's capacity): loads and
+        checks that depend on it only wait for it, they do not run again."""
         ...
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
@@ -82,7 +81,7 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
         reruns = provider.reruns_with_dependencies and change.reason is not Reason.NOT_TARGETED
         if reruns and change.action is Action.NOOP:
             changed = [d for d in node.depends_on
-                       if changes[d].action is not Action.NOOP and providers[d.kind].reruns_dependants]
+                       if changes[d].action is not Action.NOOP and providers[d.kind].reruns_dependants_for(changes[d])]
             if changed:
                 change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_DEPENDENCY_CHANGED,
                                 before=change.before, after=change.after, node=node, prior=prior,

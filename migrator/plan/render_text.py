@@ -42,15 +42,12 @@ def render_change(change: Change) -> list[str]:
 
 
 def note_lines(change: Change) -> list[str]:
-    """What the compiler noted beside a change that will run (a load's engine and why)."""
+    """What the compiler noted beside a change that will run, in words (a load's engine and why, the
+    capacity it raises); the numbers behind them are in `plan --json`'s notes."""
     if change.node is None or change.action is Action.DELETE:
         return []
-    out = []
-    for key, value in sorted(change.node.notes.items()):
-        if value is not None:
-            shown = f"~{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-            out.append(f"      # {key.replace('_', ' ')}: {shown}")
-    return out
+    return [f"      # {key.replace('_', ' ')}: {value}" for key, value in sorted(change.node.notes.items())
+            if isinstance(value, str)]
 
 
 def summary(plan: Plan) -> str:

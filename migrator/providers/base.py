@@ -6,7 +6,7 @@ decides the action and its reason. The I/O methods return the attributes to reco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -14,6 +14,7 @@ from migrator.graph import Address, Node
 from migrator.mcp.roles import Facades
 from migrator.plan.diff import attribute_changes
 from migrator.plan.model import Action, Change, Reason
+from migrator.providers.capacity import CapacityLeases
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 
@@ -30,6 +31,11 @@ class ProviderContext:
     current_state: Callable[[], State] | None = None
     #: what the running walk deletes: a resource whose container goes too may leave the work to it
     deleting: frozenset[Address] = frozenset()
+    #: records attributes for a resource still being made (as tainted: a crash leaves them for the
+    #: next plan, which replaces it); set by the engine during an apply
+    checkpoint: Callable[[Address, Mapping[str, Any]], Awaitable[None]] | None = None
+    #: this apply's write-capacity leases, by table (the loads of one table share one raise)
+    capacity: CapacityLeases = field(default_factory=CapacityLeases)
 
     def recorded(self, address: Address) -> ResourceState | None:
         return self.current_state().get(address) if self.current_state else None
@@ -53,6 +59,10 @@ class Provider:
     reruns_with_dependencies: ClassVar[bool] = False
     #: whether a change of this resource makes the loads and checks that depend on it run again
     reruns_dependants: ClassVar[bool] = True
+
+    def reruns_dependants_for(self, change: Change) -> bool:
+        """Whether this change makes dependent loads and checks run again (default: the kind's say)."""
+        return self.reruns_dependants
 
     def __init__(self, lineage: str = "") -> None:
         #: the lineage of the state this run records into (tables carry it as a tag)

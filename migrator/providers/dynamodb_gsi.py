@@ -17,6 +17,7 @@ from typing import Any
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
 from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
 
@@ -39,13 +40,23 @@ def index_spec(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]], "Projection": projection}
 
 
+def create_spec(config: Mapping[str, Any]) -> dict[str, Any]:
+    """UpdateTable's Create: the spec, with its capacity on a provisioned table (AWS requires it)."""
+    capacity = config.get("ProvisionedThroughput")
+    return {**index_spec(config), **({"ProvisionedThroughput": throughput(capacity)} if capacity else {})}
+
+
 def comparable_gsi(g: Mapping[str, Any], definitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The shape of an index that matters: its spec and the types of its key attributes (a type
-    change needs a new index: DynamoDB would refuse every item of the new type)."""
+    change needs a new index: DynamoDB would refuse every item of the new type), and the
+    capacity of an index of a provisioned table (the only part that changes in place)."""
     spec = index_spec(g)
     keys = {k["AttributeName"] for k in spec["KeySchema"]}
     types = sorted((dict(a) for a in definitions if a["AttributeName"] in keys), key=lambda a: a["AttributeName"])
-    return {**spec, "AttributeDefinitions": types}
+    out = {**spec, "AttributeDefinitions": types}
+    if g.get("ProvisionedThroughput"):
+        out["ProvisionedThroughput"] = throughput(g["ProvisionedThroughput"])
+    return out
 
 
 def observed_index(address: Address, table: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -55,6 +66,8 @@ def observed_index(address: Address, table: Mapping[str, Any] | None) -> dict[st
     if found is None or found.get("IndexStatus") == "DELETING":
         return None
     definitions = (table or {}).get("AttributeDefinitions") or []
+    if ((table or {}).get("BillingModeSummary") or {}).get("BillingMode") == "PAY_PER_REQUEST":
+        found = {k: v for k, v in found.items() if k != "ProvisionedThroughput"}  # zeros on an on-demand table
     return {**comparable_gsi(found, definitions), "IndexStatus": found.get("IndexStatus")}
 
 
@@ -100,15 +113,21 @@ class DynamoGsiProvider(Provider):
             definitions = {a["AttributeName"]: dict(a) for a in desc.get("AttributeDefinitions") or []}
             definitions.update({a["AttributeName"]: dict(a) for a in node.config["AttributeDefinitions"]})
             await ctx.facades.dynamodb.update_table(table, attribute_definitions=[definitions[n] for n in sorted(definitions)],
-                                                    create_gsi=index_spec(node.config))
+                                                    create_gsi=create_spec(node.config))
         ctx.report(node.address, "waiting for the index to backfill")
         # A backfill over a large table takes as long as a load may: the same limit.
         await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE", timeout=ctx.settings.job_timeout_minutes * 60)
         return await self.read(node.address, node, None, ctx) or {}
 
     async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+        """The index's capacity; an index "created but not recorded" is waited for and recorded."""
         assert change.node is not None
-        return await self.create(change.node, ctx)  # only "created but not recorded" gets here: record it
+        wanted = change.node.config.get("ProvisionedThroughput")
+        observed = change.observed or {}
+        if observed and wanted and throughput(wanted) != observed.get("ProvisionedThroughput"):
+            table, index = split_name(change.address)
+            await ctx.facades.dynamodb.update_table(table, gsi_throughput={index: throughput(wanted)})
+        return await self.create(change.node, ctx)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         table, index = split_name(address)

@@ -16,8 +16,11 @@ from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
 from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
+#: the parts of a table that change how fast it takes writes, not what it holds
+CAPACITY_PATHS = frozenset({"BillingMode", "ProvisionedThroughput"})
 MANAGED_TAG = "managed-by"
 LINEAGE_TAG = "migrator-lineage"
 
@@ -44,12 +47,16 @@ class DynamoTableProvider(Provider):
     importable = True
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        return {
+        billing = config.get("BillingMode", "PAY_PER_REQUEST")
+        out = {
             "TableName": config.get("TableName"),
             "KeySchema": [dict(k) for k in config.get("KeySchema") or []],
             "AttributeDefinitions": key_attributes(config),
-            "BillingMode": config.get("BillingMode", "PAY_PER_REQUEST"),
+            "BillingMode": billing,
         }
+        if billing == "PROVISIONED":  # an on-demand table reports zeros here: not part of it
+            out["ProvisionedThroughput"] = throughput(config.get("ProvisionedThroughput"))
+        return out
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
@@ -77,6 +84,14 @@ class DynamoTableProvider(Provider):
             return change
         return super().plan(address, node, prior, observed)
 
+    def reruns_dependants_for(self, change: Change) -> bool:
+        """A change of capacity or billing only (a raise left by a crashed load, autoscaling, the
+        contract's capacity) loads nothing again; any other change of the table does."""
+        if change.action is Action.UPDATE and change.attributes and all(
+                a.path.split(".", 1)[0].split("[", 1)[0] in CAPACITY_PATHS for a in change.attributes):
+            return False
+        return self.reruns_dependants
+
     def change_kind(self, change: Change) -> Action:
         """Beyond `replace_paths`: a key attribute whose type changes (in `AttributeDefinitions`)."""
         if super().change_kind(change) is Action.REPLACE:
@@ -94,6 +109,7 @@ class DynamoTableProvider(Provider):
         await ctx.facades.dynamodb.create_table({
             "table_name": c["TableName"], "key_schema": c["KeySchema"], "attribute_definitions": c["AttributeDefinitions"],
             "global_secondary_indexes": c.get("GlobalSecondaryIndexes") or None, "billing_mode": c["BillingMode"],
+            **({"provisioned_throughput": c["ProvisionedThroughput"]} if c.get("ProvisionedThroughput") else {}),
             "tags": {MANAGED_TAG: "migrator", LINEAGE_TAG: ctx.lineage}})
         ctx.report(node.address, "waiting for ACTIVE")
         await ctx.facades.dynamodb.wait_for_table(c["TableName"], "ACTIVE")
@@ -109,8 +125,19 @@ class DynamoTableProvider(Provider):
         node, name = change.node, change.node.address.name
         if change.observed is None:
             return await self.create(node, ctx)
-        if change.observed.get("BillingMode") != node.config["BillingMode"]:
-            await ctx.facades.dynamodb.update_table(name, billing_mode=node.config["BillingMode"])
+        wanted = self.comparable(node.config)
+        have = self.comparable(change.observed)
+        if (have["BillingMode"], have.get("ProvisionedThroughput")) != (wanted["BillingMode"],
+                                                                        wanted.get("ProvisionedThroughput")):
+            changes: dict[str, Any] = {"billing_mode": wanted["BillingMode"]} \
+                if have["BillingMode"] != wanted["BillingMode"] else {}
+            if wanted["BillingMode"] == "PROVISIONED":
+                changes["provisioned_throughput"] = wanted["ProvisionedThroughput"]
+                if have["BillingMode"] != "PROVISIONED":  # AWS wants every index's capacity in the same call
+                    desc = await ctx.facades.dynamodb.describe_table(name) or {}
+                    changes["gsi_throughput"] = {g["IndexName"]: wanted["ProvisionedThroughput"]
+                                                 for g in desc.get("GlobalSecondaryIndexes") or []}
+            await ctx.facades.dynamodb.update_table(name, **changes)
             await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
         return await self._observed(node, ctx)
 

@@ -18,6 +18,7 @@ from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun
 from migrator.providers.base import ProviderContext, RunProvider
+from migrator.providers.capacity import restore
 from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.runtime.progress import merge_progress
 from migrator.state.model import ResourceState
@@ -58,9 +59,17 @@ class LoadProvider(RunProvider):
                 await self._wait(node, job, earlier.run_id, ctx)
         await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
         await self._clear_progress(c, ctx)
-        run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
-        ctx.report(node.address, f"job {job} run {run_id} started")
-        run = await self._wait(node, job, run_id, ctx, watch=True)
+        units = node.notes.get("write_units")
+        if units:
+            await self._raise_capacity(node, int(units), ctx)
+        try:
+            run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
+            ctx.report(node.address, f"job {job} run {run_id} started")
+            run = await self._wait(node, job, run_id, ctx, watch=True)
+        finally:
+            if units:
+                await ctx.capacity.release(ctx.facades.dynamodb, c["table"], node.address,
+                                           lambda message: ctx.report(node.address, message))
         if run.state != "SUCCEEDED":
             logs = await glue.get_job_run_logs(job, run_id, tail_lines=5)
             stderr = (logs.get("stderr") or "").strip().splitlines()
@@ -77,7 +86,16 @@ class LoadProvider(RunProvider):
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
                 "result_bucket": c["result_bucket"], "result_key": c["result_key"],
-                "progress_prefix": c.get("progress_prefix"), **figures}
+                "progress_prefix": c.get("progress_prefix"), "write_units_during_load": units, **figures}
+
+    async def _raise_capacity(self, node: Node, units: int, ctx: ProviderContext) -> None:
+        """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
+        async def checkpoint(attributes: Mapping[str, Any]) -> None:
+            if ctx.checkpoint is not None:
+                await ctx.checkpoint(node.address, {**attributes, "table": node.config["table"]})
+
+        await ctx.capacity.acquire(ctx.facades.dynamodb, node.config["table"], units, node.address, checkpoint,
+                                   lambda message: ctx.report(node.address, message))
 
     async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext, watch: bool = False) -> JobRun:
         began, last_state, last_read = time.monotonic(), "", 0.0
@@ -121,7 +139,13 @@ class LoadProvider(RunProvider):
                 await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
-        """The result and progress objects go; the items go with their table."""
+        """The result and progress objects go; the items go with their table. A capacity raise an
+        interrupted run recorded is put back, unless a load of this apply holds it again."""
+        base = prior.attributes.get("capacity_restore")
+        if isinstance(base, Mapping) and not ctx.capacity.held(str(base.get("table"))) \
+                and Address("dynamodb_table", str(base.get("table"))) not in ctx.deleting \
+                and await restore(ctx.facades.dynamodb, base):
+            ctx.report(address, f"put back the write capacity an interrupted load left on {base['table']}")
         bucket, key = prior.attributes.get("result_bucket"), prior.attributes.get("result_key")
         if bucket and key:
             await ctx.facades.s3.delete_object(str(bucket), str(key))

@@ -165,14 +165,19 @@ def _table_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
                      create_gsi: dict[str, Any] | None = None, delete_gsi: str | None = None,
                      billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] | None = None,
                      provisioned_throughput: dict[str, Any] | None = None,
+                     gsi_throughput: dict[str, dict[str, Any]] | None = None,
                      deletion_protection: bool | None = None) -> dict[str, Any]:
-        """Change a table; at most one GSI create or delete per call, as AWS allows. Returns the description."""
+        """Change a table; at most one GSI create or delete per call, as AWS allows. `gsi_throughput`
+        (index name -> ProvisionedThroughput) sets existing indexes' capacity, e.g. with billing_mode
+        PROVISIONED, which AWS requires for every index in the same call. Returns the description."""
         if create_gsi is not None and delete_gsi is not None:
             raise ToolFailure(ErrorCode.INVALID, "AWS allows one GSI create or delete per update_table call; "
                               "send them in separate calls and wait for the table in between")
         gsi_updates = ([{"Create": create_gsi}] if create_gsi is not None
-                       else [{"Delete": {"IndexName": delete_gsi}}] if delete_gsi is not None else None)
-        params = _drop_none(AttributeDefinitions=attribute_definitions, GlobalSecondaryIndexUpdates=gsi_updates,
+                       else [{"Delete": {"IndexName": delete_gsi}}] if delete_gsi is not None else [])
+        gsi_updates += [{"Update": {"IndexName": name, "ProvisionedThroughput": tp}}
+                        for name, tp in sorted((gsi_throughput or {}).items())]
+        params = _drop_none(AttributeDefinitions=attribute_definitions, GlobalSecondaryIndexUpdates=gsi_updates or None,
                             BillingMode=billing_mode, ProvisionedThroughput=provisioned_throughput,
                             DeletionProtectionEnabled=deletion_protection)
         if not params:

@@ -34,12 +34,26 @@ def _combinations(options: LoadOptions) -> Iterator[Finding]:
                       "remove it, or set write_mode to version_guarded", "load.version_ignored")
 
 
+def _capacity(options: LoadOptions, table: Table) -> Iterator[Finding]:
+    for key in ("write_units", "write_percent"):
+        if getattr(options, key) is not None and table.capacity is None:
+            yield Finding(W, f"{options.path}.{key}", f"`{key}` is ignored: table `{table.name}` is on-demand",
+                          "give the table a `capacity`, or remove it", "load.capacity_ignored")
+    if table.capacity is not None and options.write_units is not None \
+            and options.write_units < table.capacity.write_units:
+        yield Finding(W, f"{options.path}.write_units",
+                      f"write_units {options.write_units} is below the table's {table.capacity.write_units}: "
+                      "the load runs at the table's capacity", "raise it, or remove it", "load.write_units_low")
+
+
 def findings(draft: Draft) -> Iterator[Finding]:
     for table in linted_tables(draft):
         yield from _combinations(table.load)
+        yield from _capacity(table.load, table)
         for own, merged, attributes, label in _loads(table):
             if own is not table.load:
                 yield from _combinations(own)
+                yield from _capacity(own, table)
             names = by_name(draft, attributes)
             if merged.write_mode == "version_guarded":
                 if merged.version_column is None:
