@@ -82,8 +82,9 @@ def semantic_arguments(options: LoadOptions) -> list[tuple[str, str]]:
 
 
 def load_write_units(options: LoadOptions, capacity: Capacity | None) -> int | None:
-    """The write capacity a provisioned table gets while it loads (None: left as it is)."""
-    if capacity is None or options.write_units is None or options.write_units <= capacity.write_units:
+    """The write capacity a provisioned table gets while it loads, or the warm throughput an
+    on-demand one is given before it (None: the table is left as it is)."""
+    if options.write_units is None or (capacity is not None and options.write_units <= capacity.write_units):
         return None
     return options.write_units
 
@@ -93,16 +94,19 @@ def write_budget(options: LoadOptions, capacity: Capacity | None, item_size: flo
     an item costing one WCU per started KB (`estimated_item_size_bytes`, 1 KB when not given)."""
     if options.max_items_per_second is not None:
         return options.max_items_per_second
-    if options.write_percent is None or capacity is None:
+    units = max(options.write_units or 0, capacity.write_units if capacity else 0)
+    if options.write_percent is None or not units:
         return None
-    units = max(options.write_units or 0, capacity.write_units)
     per_item = max(1, math.ceil((item_size or 1024) / 1024))
     return float(max(1, math.floor(units * options.write_percent / per_item)))
 
 
 def capacity_note(table: str, capacity: Capacity | None, units: int | None) -> str | None:
-    if capacity is None or units is None:
+    if units is None:
         return None
+    if capacity is None:
+        return (f"dynamodb_table.{table} warmed to {units} writes per second before the load "
+                "(on-demand warm throughput; it is never lowered)")
     return (f"dynamodb_table.{table} write capacity {capacity.write_units} → {units} during the load "
             f"(its indexes too), then {capacity.write_units}")
 

@@ -59,6 +59,16 @@ def raised(base: Mapping[str, Any], write_units: int) -> dict[str, Any]:
             "indexes": {name: up(tp) for name, tp in base["indexes"].items()}}
 
 
+async def _warm(dynamodb: DynamoDB, desc: Mapping[str, Any], table: str, units: int,
+                report: Callable[[str], None]) -> None:
+    """An on-demand table: pre-warm it to `units` writes per second (never lowered afterwards)."""
+    warm = int((desc.get("WarmThroughput") or {}).get("WriteUnitsPerSecond") or 0)
+    if warm < units:
+        report(f"warming {table} to {units} writes per second for the load")
+        await dynamodb.update_table(table, warm_throughput={"WriteUnitsPerSecond": units})
+        await dynamodb.wait_for_table(table, "ACTIVE")
+
+
 @dataclass
 class _Lease:
     base: dict[str, Any]
@@ -80,9 +90,10 @@ class CapacityLeases:
         async with self._lock:
             lease = self._leases.get(table)
             if lease is None:
-                desc = await dynamodb.describe_table(table)
-                base = base_capacity(desc or {})
+                desc = await dynamodb.describe_table(table) or {}
+                base = base_capacity(desc)
                 if base is None:
+                    await _warm(dynamodb, desc, table, write_units, report)
                     return None
                 lease = _Lease(base, 0)
                 self._leases[table] = lease

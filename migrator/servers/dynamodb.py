@@ -166,10 +166,12 @@ def _table_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
                      billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] | None = None,
                      provisioned_throughput: dict[str, Any] | None = None,
                      gsi_throughput: dict[str, dict[str, Any]] | None = None,
+                     warm_throughput: dict[str, Any] | None = None,
                      deletion_protection: bool | None = None) -> dict[str, Any]:
         """Change a table; at most one GSI create or delete per call, as AWS allows. `gsi_throughput`
         (index name -> ProvisionedThroughput) sets existing indexes' capacity, e.g. with billing_mode
-        PROVISIONED, which AWS requires for every index in the same call. Returns the description."""
+        PROVISIONED, which AWS requires for every index in the same call; `warm_throughput`
+        ({"WriteUnitsPerSecond": n}) pre-warms an on-demand table. Returns the description."""
         if create_gsi is not None and delete_gsi is not None:
             raise ToolFailure(ErrorCode.INVALID, "AWS allows one GSI create or delete per update_table call; "
                               "send them in separate calls and wait for the table in between")
@@ -179,6 +181,7 @@ def _table_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
                         for name, tp in sorted((gsi_throughput or {}).items())]
         params = _drop_none(AttributeDefinitions=attribute_definitions, GlobalSecondaryIndexUpdates=gsi_updates or None,
                             BillingMode=billing_mode, ProvisionedThroughput=provisioned_throughput,
+                            WarmThroughput=warm_throughput,
                             DeletionProtectionEnabled=deletion_protection)
         if not params:
             raise ToolFailure(ErrorCode.INVALID, "update_table needs at least one change")

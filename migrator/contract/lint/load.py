@@ -35,10 +35,10 @@ def _combinations(options: LoadOptions) -> Iterator[Finding]:
 
 
 def _capacity(options: LoadOptions, table: Table) -> Iterator[Finding]:
-    for key in ("write_units", "write_percent"):
-        if getattr(options, key) is not None and table.capacity is None:
-            yield Finding(W, f"{options.path}.{key}", f"`{key}` is ignored: table `{table.name}` is on-demand",
-                          "give the table a `capacity`, or remove it", "load.capacity_ignored")
+    if options.write_percent is not None and table.capacity is None and options.write_units is None:
+        yield Finding(W, f"{options.path}.write_percent",
+                      f"`write_percent` is ignored: table `{table.name}` is on-demand and no write_units are given",
+                      "give the table a `capacity` or the load write_units, or remove it", "load.capacity_ignored")
     if table.capacity is not None and options.write_units is not None \
             and options.write_units < table.capacity.write_units:
         yield Finding(W, f"{options.path}.write_units",
