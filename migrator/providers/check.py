@@ -18,10 +18,12 @@ def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats
     (the plan warned about them, and `stats` says how many items they overwrite)."""
     problems = []
     read, written, rejected = load.get("rows_read"), load.get("items_written"), load.get("items_rejected") or 0
+    skipped = load.get("items_skipped") or 0  # insert_only / version_guarded: left as they were, on purpose
     if read != view_rows:
         problems.append(f"the job read {read} rows but the views have {view_rows}")
-    if written is not None and read is not None and written + rejected != read:
-        problems.append(f"{read} rows read but {written} written and {rejected} rejected")
+    if written is not None and read is not None and written + rejected + skipped != read:
+        problems.append(f"{read} rows read but {written} written, {rejected} rejected"
+                        + (f" and {skipped} skipped" if skipped else ""))
     other_rejections = max(0, rejected - stats.unloadable)
     if not stats.keys - other_rejections <= table_items <= stats.keys:
         problems.append(f"the table holds {table_items} items but the views have {stats.keys} distinct loadable keys")
@@ -34,7 +36,7 @@ class CheckProvider(RunProvider):
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
-        totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0}
+        totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0, "items_skipped": 0}
         for text in c["loads"]:
             load = ctx.recorded(Address.parse(text))
             if load is None:
