@@ -92,7 +92,7 @@ class PartialClient:
     def __init__(self, real: Any, fails: Callable[[int], bool]) -> None:
         self.real, self.fails, self.calls = real, fails, 0
 
-    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+    def batch_write_item(self, RequestItems: dict[str, list[Any]], **_: Any) -> dict[str, Any]:
         self.calls += 1
         (name, requests), = RequestItems.items()
         if not self.fails(self.calls):
@@ -109,7 +109,7 @@ class PartialClient:
 class ThrottledClient(PartialClient):
     """The real client, except that the calls picked by `fails(n)` raise a throttling ClientError."""
 
-    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+    def batch_write_item(self, RequestItems: dict[str, list[Any]], **_: Any) -> dict[str, Any]:
         self.calls += 1
         if self.fails(self.calls):
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
@@ -604,7 +604,7 @@ class Fake:  # a stand-in DynamoDB client: the point is the threads and the budg
     def __init__(self):
         self.table = {}
 
-    def batch_write_item(self, RequestItems):
+    def batch_write_item(self, RequestItems, **_):
         for request in RequestItems["T"]:
             self.table[request["PutRequest"]["Item"]["PK"]["S"]] = request["PutRequest"]["Item"]["v"]["N"]
         return {}

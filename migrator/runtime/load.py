@@ -18,6 +18,11 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
                      others' next requests (writer.ParallelWriter)
   --max_items_per_second  optional write budget of this load, shared by all its writer threads
                      (a token bucket; re-sends spend it too); default unlimited
+  --write_mode       optional: overwrite (default), insert_only or version_guarded (writer.put_condition)
+  --version_column   with version_guarded (only): the attribute whose higher value wins; a row
+                     whose version is NULL is rejected (version_null), never written unguarded
+  --progress_s3_uri  optional: s3://bucket/prefix/ where the live figures go (runtime.progress),
+                     every --progress_every_seconds (default 2)
 
 Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
 stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's ErrorMessage)
@@ -41,8 +46,9 @@ from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
+from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
-from migrator.runtime.writer import BatchWriter, ParallelWriter, TokenBucket
+from migrator.runtime.writer import WRITE_MODES, BatchWriter, ParallelWriter, TokenBucket, put_condition
 
 ARG_CONNECTION = "connection_name"
 ARG_VIEW = "source_view"
@@ -55,6 +61,10 @@ ARG_PROGRESS_EVERY = "progress_every"
 ARG_MAX_ATTEMPTS = "max_attempts"
 ARG_WRITERS = "writers"
 ARG_MAX_RATE = "max_items_per_second"
+ARG_WRITE_MODE = "write_mode"
+ARG_VERSION = "version_column"
+ARG_PROGRESS_SECONDS = "progress_every_seconds"
+VERSION_TYPES = ("N", "S", "B")
 DEFAULT_WRITERS = 8
 MAX_WRITERS = 64
 REQUIRED = (ARG_CONNECTION, ARG_VIEW, ARG_TABLE, ARG_ATTRIBUTES)
@@ -80,6 +90,10 @@ class LoadConfig:
     lineage: str = ""
     writers: int = DEFAULT_WRITERS
     max_items_per_second: Optional[float] = None
+    write_mode: str = "overwrite"
+    version_column: Optional[str] = None
+    progress_uri: Optional[str] = None
+    progress_every_seconds: float = DEFAULT_EVERY_SECONDS
 
 
 @dataclass
@@ -89,6 +103,7 @@ class LoadResult:
     rows_read: int = 0
     items_written: int = 0
     items_rejected: int = 0
+    items_skipped: int = 0
     rejected_by_reason: Dict[str, int] = field(default_factory=dict)
     samples: List[Dict[str, Any]] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -98,7 +113,8 @@ class LoadResult:
     error: Optional[str] = None
     table: str = ""
     view: str = ""
-    writer: Dict[str, int] = field(default_factory=dict)
+    write_mode: str = "overwrite"
+    writer: Dict[str, float] = field(default_factory=dict)
 
     def to_doc(self) -> Dict[str, Any]:
         return asdict(self)
@@ -138,7 +154,7 @@ def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _rate_arg(args: Mapping[str, str], name: str) -> Optional[float]:
+def _rate_arg(args: Mapping[str, str], name: str, unit: str = "items per second") -> Optional[float]:
     raw = args.get(name)
     if raw in (None, ""):
         return None
@@ -147,7 +163,7 @@ def _rate_arg(args: Mapping[str, str], name: str) -> Optional[float]:
     except ValueError:
         value = 0.0
     if not 0 < value < float("inf"):
-        raise LoadError(f"--{name} must be a positive number of items per second, got {raw!r}")
+        raise LoadError(f"--{name} must be a positive number of {unit}, got {raw!r}")
     return value
 
 
@@ -184,12 +200,45 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
     result = args.get(ARG_RESULT) or None
     if result is not None:
         split_s3_uri(result)
+    progress = args.get(ARG_PROGRESS) or None
+    if progress is not None:
+        try:
+            split_prefix(progress)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
+    mode, version = _write_mode_args(args, specs)
     return LoadConfig(connection_name=args[ARG_CONNECTION], view=args[ARG_VIEW], table=args[ARG_TABLE],
                       specs=tuple(specs), key_names=keys, result_uri=result,
                       fetch_size=_int_arg(args, ARG_FETCH_SIZE, 1000),
                       progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
                       max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
-                      writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE))
+                      writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE),
+                      write_mode=mode, version_column=version, progress_uri=progress,
+                      progress_every_seconds=_rate_arg(args, ARG_PROGRESS_SECONDS, "seconds") or DEFAULT_EVERY_SECONDS)
+
+
+def _write_mode_args(args: Mapping[str, str], specs: Sequence[AttributeSpec]) -> Tuple[str, Optional[str]]:
+    """--write_mode and --version_column, checked against the attributes (a key cannot be the version:
+    it never changes, so nothing would ever be newer)."""
+    mode = args.get(ARG_WRITE_MODE) or "overwrite"
+    if mode not in WRITE_MODES:
+        raise LoadError(f"--{ARG_WRITE_MODE} must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
+    version = args.get(ARG_VERSION) or None
+    if mode != "version_guarded":
+        if version is not None:
+            raise LoadError(f"--{ARG_VERSION} is only used with --{ARG_WRITE_MODE}=version_guarded, not {mode}")
+        return mode, None
+    by_name = {s.name: s for s in specs}
+    if version is None:
+        raise LoadError(f"--{ARG_WRITE_MODE}=version_guarded needs --{ARG_VERSION}")
+    spec = by_name.get(version)
+    if spec is None:
+        raise LoadError(f"--{ARG_VERSION} {version!r} is not among --{ARG_ATTRIBUTES}")
+    if spec.key:
+        raise LoadError(f"--{ARG_VERSION} {version!r} is a table key attribute; the version must be another one")
+    if spec.type not in VERSION_TYPES:
+        raise LoadError(f"--{ARG_VERSION} {version!r} has type {spec.type}; a version must be N, S or B to compare")
+    return mode, version
 
 
 def _writers_arg(args: Mapping[str, str]) -> int:
@@ -202,11 +251,12 @@ def _writers_arg(args: Mapping[str, str]) -> int:
 def make_writer(dynamodb: Any, config: LoadConfig) -> BatchWriter:
     """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget."""
     limiter = TokenBucket(config.max_items_per_second) if config.max_items_per_second else None
+    condition = put_condition(config.write_mode, config.key_names, config.version_column)
     if config.writers == 1:
         return BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts,
-                           limiter=limiter)
+                           limiter=limiter, condition=condition)
     return ParallelWriter(dynamodb, config.table, writers=config.writers, key_names=config.key_names,
-                          max_attempts=config.max_attempts, limiter=limiter)
+                          max_attempts=config.max_attempts, limiter=limiter, condition=condition)
 
 
 def index_key_names(client: Any, table: str) -> Set[str]:
@@ -272,10 +322,20 @@ def _now() -> str:
     return iso_datetime(dt.datetime.now(dt.timezone.utc))
 
 
+def progress_snapshot(result: LoadResult, writer: BatchWriter) -> Dict[str, Any]:
+    """The live figures (runtime.progress.COUNT_FIELDS) of one writer; read from another thread,
+    so only counters are read, each once."""
+    stats = writer.stats()
+    return {"rows_read": result.rows_read, "items_written": stats["written"], "items_rejected": result.items_rejected,
+            "items_skipped": stats["skipped"], "throttles": stats["throttles"], "retries": stats["retries"],
+            "consumed_wcu": stats["consumed_wcu"]}
+
+
 def _progress(result: LoadResult, writer: BatchWriter, started: float, event: str = "progress") -> None:
     elapsed = time.monotonic() - started
     print(json.dumps({"event": event, "rows_read": result.rows_read, "items_written": writer.written,
-                      "items_rejected": result.items_rejected, "elapsed_seconds": round(elapsed, 3),
+                      "items_rejected": result.items_rejected, "items_skipped": writer.skipped,
+                      "elapsed_seconds": round(elapsed, 3),
                       "rows_per_second": round(result.rows_read / elapsed, 1) if elapsed > 0 else None}),
           flush=True)
 
@@ -283,10 +343,13 @@ def _progress(result: LoadResult, writer: BatchWriter, started: float, event: st
 def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: BatchWriter, result: LoadResult,
               on_progress: Callable[[], None]) -> None:
     """Convert and write every row; rejected rows are counted, never dropped silently."""
+    version = config.version_column
     for row in rows:
         result.rows_read += 1
         try:
             item = to_item(row, config.specs)
+            if version is not None and version not in item:
+                raise RowRejected("version_null", version, "a version_guarded load needs a version in every row")
         except RowRejected as exc:
             record_rejection(result, exc, row, config.key_names)
         else:
@@ -311,10 +374,14 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     The keyword arguments let tests and validation inject clients or a row source.
     """
     config = load_config(args)
-    result = LoadResult(started_at=_now(), table=config.table, view=config.view)
+    result = LoadResult(started_at=_now(), table=config.table, view=config.view, write_mode=config.write_mode)
     started = time.monotonic()
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
+    if s3 is None and (config.result_uri or config.progress_uri):
+        s3 = aws.client("s3")
     writer = make_writer(dynamodb, config)
+    reporter = ProgressReporter(s3, config.progress_uri, lambda: progress_snapshot(result, writer),
+                                every_seconds=config.progress_every_seconds).start()
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
         config = with_index_keys(config, index_key_names(dynamodb, config.table))
@@ -333,13 +400,15 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
             close()  # releases the MySQL connection at once, also after a failure
         writer.abort()  # after a failure: queued batches dropped, those in flight finished; counts final
         result.items_written = writer.written
+        result.items_skipped = writer.skipped
         result.writer = writer.stats()
         result.finished_at = _now()
         result.duration_seconds = round(time.monotonic() - started, 3)
+        reporter.stop(progress_snapshot(result, writer))
     _progress(result, writer, started, event="finished")
     if config.result_uri:
         try:
-            put_result(s3 if s3 is not None else aws.client("s3"), config.result_uri, result, config.lineage)
+            put_result(s3, config.result_uri, result, config.lineage)
         except Exception as exc:
             if result.status == "succeeded":
                 raise LoadError(f"the load finished but its result could not be written to {config.result_uri}: "

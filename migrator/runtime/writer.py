@@ -17,7 +17,19 @@ backoff, never gives up, and counts nothing. This writer:
   before every request, re-sends included;
 - optionally shares its backoff (`backoff`, a SharedBackoff): a delay one writer takes after
   throttling holds back the next request of every writer sharing it, so threads that were not
-  throttled yet do not keep the table under pressure while the throttled one waits.
+  throttled yet do not keep the table under pressure while the throttled one waits;
+- asks for ReturnConsumedCapacity and sums the write units DynamoDB says it spent;
+- optionally writes under a condition (`condition`, see `put_condition`): BatchWriteItem takes
+  no condition, so each item of a batch is then one conditional PutItem, with the same retries;
+  an item the condition refuses is *skipped* (counted, left as it was), not failed.
+
+Write modes (`put_condition`):
+- overwrite: a later row of a key replaces the item (BatchWriteItem);
+- insert_only: `attribute_not_exists(<partition key>)`, existing items are never touched (and
+  of two rows with one key, the first wins);
+- version_guarded: the item is written if it does not exist or its version attribute is lower
+  than the row's (`attribute_not_exists(pk) OR version < :row_version`); equal or higher
+  versions are skipped, so re-running an older extract never rolls an item back.
 
 `ParallelWriter` sends the same batches from a bounded pool of threads (see its docstring
 for why a key's later row still wins).
@@ -37,10 +49,14 @@ from migrator.runtime.items import item_key
 MAX_BATCH = 25
 RETRYABLE_CODES = codes_meaning(THROTTLED, UNAVAILABLE)
 THROTTLING_CODES = codes_meaning(THROTTLED)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+WRITE_MODES = ("overwrite", "insert_only", "version_guarded")
 
 Item = Dict[str, Dict[str, Any]]
 Key = Tuple[Any, ...]
-STAT_NAMES = ("written", "batches", "retries", "throttles", "unprocessed", "duplicate_flushes", "sdk_retries")
+Condition = Callable[[Item], Dict[str, Any]]
+STAT_NAMES = ("written", "skipped", "batches", "puts", "retries", "throttles", "unprocessed", "duplicate_flushes",
+              "sdk_retries", "consumed_wcu")
 
 
 class BatchWriteFailed(RuntimeError):
@@ -65,6 +81,40 @@ def backoff_delay(attempt: int, base_delay: float, max_delay: float, rng: random
     return rng.uniform(0.0, ceiling)
 
 
+def put_condition(mode: str, key_names: Sequence[str], version_column: Optional[str] = None) -> Optional[Condition]:
+    """The PutItem condition arguments of one item in `mode`; None for overwrite (no condition)."""
+    if mode not in WRITE_MODES:
+        raise ValueError(f"write mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
+    if mode == "overwrite":
+        return None
+    names = {"#pk": key_names[0]}
+    if mode == "insert_only":
+        return lambda item: {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": names}
+    if not version_column:
+        raise ValueError("write mode version_guarded needs a version column")
+    guarded = {**names, "#version": version_column}
+
+    def newer(item: Item) -> Dict[str, Any]:
+        if version_column not in item:
+            raise ValueError(f"the item has no {version_column!r} (its version) to compare")
+        return {"ConditionExpression": "attribute_not_exists(#pk) OR #version < :version",
+                "ExpressionAttributeNames": guarded, "ExpressionAttributeValues": {":version": item[version_column]}}
+    return newer
+
+
+def _consumed(response: Any) -> float:
+    """Write units a response says were spent (ConsumedCapacity: one entry, or one per table)."""
+    entries = response.get("ConsumedCapacity") if isinstance(response, Mapping) else None
+    if isinstance(entries, Mapping):
+        entries = [entries]
+    total = 0.0
+    for entry in entries or ():
+        units = entry.get("CapacityUnits") if isinstance(entry, Mapping) else None
+        if isinstance(units, (int, float)):
+            total += float(units)
+    return total
+
+
 def table_key_names(client: Any, table_name: str) -> List[str]:
     """Partition key first, then the sort key, from DescribeTable."""
     schema = client.describe_table(TableName=table_name)["Table"]["KeySchema"]
@@ -79,7 +129,7 @@ class BatchWriter:
                  max_attempts: int = 8, base_delay: float = 0.05, max_delay: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Optional[random.Random] = None,
                  batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None,
-                 backoff: Optional[SharedBackoff] = None) -> None:
+                 backoff: Optional[SharedBackoff] = None, condition: Optional[Condition] = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
         if max_attempts < 1:
@@ -95,16 +145,20 @@ class BatchWriter:
         self.batch_size = batch_size
         self.limiter = limiter
         self.backoff = backoff
+        self.condition = condition
         self._buffer: List[Item] = []
         self._keys: Set[Key] = set()
         self._closed = False
         self.written = 0        # items DynamoDB acknowledged
+        self.skipped = 0        # items the write condition refused: left as they were, on purpose
         self.batches = 0        # BatchWriteItem requests sent (re-sends included)
+        self.puts = 0           # conditional PutItem requests sent (re-sends included)
         self.retries = 0        # re-sends: for unprocessed items or after a retryable error
         self.throttles = 0      # requests answered with a throttling error or with unprocessed items
         self.unprocessed = 0    # items DynamoDB handed back as UnprocessedItems (summed over requests)
         self.duplicate_flushes = 0  # early flushes because a key was already in the buffer
         self.sdk_retries = 0    # attempts botocore repeated inside one request (its own backoff), summed
+        self.consumed_wcu = 0.0  # write capacity units DynamoDB reported (ReturnConsumedCapacity)
 
     # -- public
 
@@ -137,6 +191,16 @@ class BatchWriter:
         """Hand over one batch (no two items with the same key); here: send it now."""
         self._send(batch)
 
+    def _send(self, items: List[Item]) -> None:
+        if self.condition is None:
+            self._send_batch(items)
+        else:
+            for n, item in enumerate(items):
+                try:
+                    self._put_conditionally(item)
+                except BatchWriteFailed as exc:
+                    raise BatchWriteFailed(str(exc), len(items) - n) from exc
+
     def close(self) -> None:
         if not self._closed:
             self.flush()
@@ -146,8 +210,10 @@ class BatchWriter:
         """Stop without sending what is buffered (the load failed elsewhere)."""
         self._closed = True
 
-    def stats(self) -> Dict[str, int]:
-        return {name: int(getattr(self, name)) for name in STAT_NAMES}
+    def stats(self) -> Dict[str, float]:
+        """The counters; all are whole numbers but consumed_wcu (to one decimal)."""
+        return {name: round(float(getattr(self, name)), 1) if name == "consumed_wcu" else int(getattr(self, name))
+                for name in STAT_NAMES}
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -160,33 +226,78 @@ class BatchWriter:
 
     # -- sending
 
-    def _request(self, items: List[Item]) -> Dict[str, Any]:
+    def _wait_turn(self, items: int) -> None:
+        """Wait out a shared backoff, then spend the budget for `items`."""
         if self.backoff is not None:
             pause = self.backoff.remaining()
             if pause > 0:
                 self.sleep(pause)
         if self.limiter is not None:
-            self.limiter.acquire(len(items))
+            self.limiter.acquire(items)
+
+    def _request(self, items: List[Item]) -> Dict[str, Any]:
+        self._wait_turn(len(items))
         self.batches += 1
         try:
             response: Dict[str, Any] = self.client.batch_write_item(
-                RequestItems={self.table_name: [{"PutRequest": {"Item": item}} for item in items]})
+                RequestItems={self.table_name: [{"PutRequest": {"Item": item}} for item in items]},
+                ReturnConsumedCapacity="TOTAL")
         except Exception as exc:
             self.sdk_retries += _retry_attempts(getattr(exc, "response", None))
             raise
         self.sdk_retries += _retry_attempts(response)
+        self.consumed_wcu += _consumed(response)
         return response
 
-    def _send(self, items: List[Item]) -> None:
+    def _back_off(self, attempt: int) -> None:
+        """Before attempt `attempt` (> 1) of the same items: count the retry and sleep (shared)."""
+        self.retries += 1
+        delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng)
+        if self.backoff is not None:
+            self.backoff.defer(delay)
+        self.sleep(delay)
+
+    def _put_conditionally(self, item: Item) -> None:
+        """One PutItem under the condition: written, or skipped when the condition refuses it."""
+        assert self.condition is not None
+        arguments = self.condition(item)
+        last_problem = ""
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                self._back_off(attempt)
+            self._wait_turn(1)
+            self.puts += 1
+            try:
+                response = self.client.put_item(TableName=self.table_name, Item=item, ReturnConsumedCapacity="TOTAL",
+                                                **arguments)
+            except Exception as exc:
+                answer = getattr(exc, "response", None)
+                self.sdk_retries += _retry_attempts(answer)
+                code = error_code(exc)
+                if code == CONDITION_FAILED:
+                    self.consumed_wcu += _consumed(answer)   # AWS bills a refused write too
+                    self.skipped += 1
+                    return
+                if code not in RETRYABLE_CODES:
+                    raise BatchWriteFailed(f"PutItem to {self.table_name} failed: {code or type(exc).__name__}: "
+                                           f"{exc}", 1) from exc
+                if code in THROTTLING_CODES:
+                    self.throttles += 1
+                last_problem = f"{code} on every attempt"
+                continue
+            self.sdk_retries += _retry_attempts(response)
+            self.consumed_wcu += _consumed(response)
+            self.written += 1
+            return
+        raise BatchWriteFailed(f"an item was not written to {self.table_name} after {self.max_attempts} attempts "
+                               f"({last_problem}); consider more write capacity or on-demand mode", 1)
+
+    def _send_batch(self, items: List[Item]) -> None:
         pending = items
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
-                self.retries += 1
-                delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay, self.rng)
-                if self.backoff is not None:
-                    self.backoff.defer(delay)
-                self.sleep(delay)
+                self._back_off(attempt)
             try:
                 response = self._request(pending)
             except Exception as exc:
@@ -294,11 +405,12 @@ class ParallelWriter(BatchWriter):
                  key_names: Optional[Sequence[str]] = None, max_attempts: int = 8, base_delay: float = 0.05,
                  max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
                  rng: Optional[random.Random] = None, batch_size: int = MAX_BATCH,
-                 limiter: Optional[TokenBucket] = None) -> None:
+                 limiter: Optional[TokenBucket] = None, condition: Optional[Condition] = None) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         super().__init__(client, table_name, key_names=key_names, max_attempts=max_attempts, base_delay=base_delay,
-                         max_delay=max_delay, sleep=sleep, rng=rng, batch_size=batch_size, limiter=limiter)
+                         max_delay=max_delay, sleep=sleep, rng=rng, batch_size=batch_size, limiter=limiter,
+                         condition=condition)
         self.writers = writers
         self.max_pending = max_pending if max_pending is not None else 2 * writers
         if self.max_pending < 1:
@@ -308,7 +420,7 @@ class ParallelWriter(BatchWriter):
         self._senders = [BatchWriter(client, table_name, key_names=key_names, max_attempts=max_attempts,
                                      base_delay=base_delay, max_delay=max_delay, sleep=sleep,
                                      rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter,
-                                     backoff=self.shared_backoff)
+                                     backoff=self.shared_backoff, condition=condition)
                          for _ in range(writers)]
         self._cond = threading.Condition()
         self._queue: Deque[Tuple[List[Item], Set[Key]]] = collections.deque()
@@ -384,7 +496,7 @@ class ParallelWriter(BatchWriter):
         either written or not, for good, and the count below is final."""
         while self._in_flight:
             self._cond.wait()
-        lost = self._offered - self.written
+        lost = self._offered - self.written - self.skipped
         if not self._errors:
             raise BatchWriteFailed(f"the writer of {self.table_name} was stopped; {lost} item(s) not written", lost)
         first = self._errors[0]
@@ -419,12 +531,13 @@ class ParallelWriter(BatchWriter):
 
     # -- counts
 
-    def stats(self) -> Dict[str, int]:
-        totals = dict.fromkeys(STAT_NAMES, 0)
+    def stats(self) -> Dict[str, float]:
+        totals: Dict[str, float] = dict.fromkeys(STAT_NAMES, 0)
         for sender in self._senders:
             for name, value in sender.stats().items():
                 totals[name] += value
         totals["duplicate_flushes"] += self.duplicate_flushes   # counted where batches are formed
+        totals["consumed_wcu"] = round(totals["consumed_wcu"], 1)
         return totals
 
     @property
@@ -435,3 +548,12 @@ class ParallelWriter(BatchWriter):
     @written.setter
     def written(self, value: int) -> None:
         """BatchWriter.__init__ sets its own counter; here the sending threads count."""
+
+    @property
+    def skipped(self) -> int:
+        """Items the condition refused so far, summed over the threads."""
+        return sum(sender.skipped for sender in getattr(self, "_senders", ()))
+
+    @skipped.setter
+    def skipped(self, value: int) -> None:
+        """As `written`: the sending threads count."""
