@@ -12,8 +12,10 @@ The loads get their rows from Python (`run_load(rows=...)`): they convert every 
 `items.to_item`, which the raw loop does not have to do. Every table's item count is checked.
 The figures are items per second and the ratio load / raw (target >= 0.9 for the default),
 per round and as medians over the rounds (the order of the three rotates from round to round).
+`--write-mode insert_only|version_guarded` runs the loads in that mode (a conditional PutItem
+per item, into a fresh table so every item is written): the price of a condition.
 
-    python benchmarks/load_pythonshell.py [--rows 50000] [--rounds 1] [--writers 8]
+    python benchmarks/load_pythonshell.py [--rows 50000] [--rounds 1] [--writers 8] [--write-mode overwrite]
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from migrator.runtime import load  # noqa: E402
 from migrator.runtime.items import parse_specs, to_item  # noqa: E402
+from migrator.runtime.writer import WRITE_MODES  # noqa: E402
 from migrator.sandbox import moto, processes  # noqa: E402
 
 SPECS = [{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
@@ -83,9 +86,12 @@ def raw_loop(ddb: Any, table: str, items: list[dict[str, Any]]) -> float:
     return time.perf_counter() - began
 
 
-def run_load(ddb: Any, table: str, source: list[dict[str, Any]], writers: int) -> float:
+def run_load(ddb: Any, table: str, source: list[dict[str, Any]], writers: int, mode: str) -> float:
     args = {"connection_name": "unused", "source_view": "orders_view", "target_table": table,
-            "attributes": json.dumps(SPECS), "writers": str(writers), "progress_every": str(10 ** 9)}
+            "attributes": json.dumps(SPECS), "writers": str(writers), "progress_every": str(10 ** 9),
+            "write_mode": mode}
+    if mode == "version_guarded":
+        args["version_column"] = "amount"
 
     def feed(config: load.LoadConfig) -> Iterator[Mapping[str, Any]]:
         return iter(source)
@@ -102,6 +108,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--writers", type=int, default=load.DEFAULT_WRITERS)
+    parser.add_argument("--write-mode", choices=WRITE_MODES, default="overwrite")
     args = parser.parse_args()
     source = rows(args.rows)
     specs = parse_specs(json.dumps(SPECS))
@@ -121,7 +128,7 @@ def main() -> None:
                     if label == "raw":
                         seconds = raw_loop(ddb, table, items)
                     else:
-                        seconds = run_load(ddb, table, source, int(label.split("=")[1]))
+                        seconds = run_load(ddb, table, source, int(label.split("=")[1]), args.write_mode)
                     assert item_count(ddb, table) == len(items), label
                     ddb.delete_table(TableName=table)
                     timings[label].append(seconds)
@@ -133,7 +140,7 @@ def main() -> None:
                            for label, seconds in timings.items() if label != "raw")
         print(f"round {round_ + 1}, ratio to that round's raw loop: {ratios}")
     raw = statistics.median(timings["raw"])
-    print(f"{args.rows} rows, {args.rounds} round(s), one moto server, medians:")
+    print(f"{args.rows} rows, write mode {args.write_mode}, {args.rounds} round(s), one moto server, medians:")
     for label, seconds in timings.items():
         median = statistics.median(seconds)
         print(f"{label:>10}: {len(items) / median:8,.0f} items/s   ratio to raw loop: {raw / median:.2f}")
