@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from migrator.compile.contract import SourceCredentials
+from migrator.compile.contract import SourceCredentials, compile_contract
 from migrator.contract.load import ValidationReport, read_contract, validate_file
 from migrator.contract.model import Contract
 from migrator.engine.apply import ApplyResult, apply_plan, destroy_state
@@ -36,6 +36,8 @@ from migrator.providers.base import ProviderContext
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
+from migrator.validate.deep import SampleSource, sample_table
+from migrator.validate.sample import SampleOutcome, valid_seed
 
 T = TypeVar("T")
 
@@ -295,6 +297,31 @@ class Session:
             if notes:
                 self.store.write(new_state)
             return notes
+
+    async def verify(self, contract: Contract, size: int, seed: str) -> list[SampleOutcome]:
+        """Compare a seeded sample of every table's rows with the items stored under their keys.
+
+        Reads only: no lock, no state. The rows are mapped by the job's own code, so a mapping
+        the load got wrong and an item changed since both show. A table that does not exist yet
+        is one sentence (apply first)."""
+        if size < 1:
+            raise MigratorError(f"--sample must be at least 1, got {size}")
+        if not valid_seed(seed):
+            raise MigratorError(f"--seed must be letters, digits, '-' or '_', got {seed!r}")
+        server = await self.facades.mysql.server_info()
+        schema = await self.facades.mysql.describe_schema()
+        compiled = compile_contract(contract, schema, server, self.settings, self._source())
+        checks = [node for node in compiled.graph if node.address.kind == "check"]
+        outcomes = []
+        for node in checks:
+            sample = node.config["sample"]
+            table = node.config["table"]
+            if await self.facades.dynamodb.describe_table(table) is None:
+                raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
+                                    hint="run `migrator apply` first")
+            outcomes.append(await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
+                                               [SampleSource.from_config(s) for s in sample["sources"]], size, seed))
+        return outcomes
 
     async def import_(self, address: Address, resource_id: str) -> dict[str, Any]:
         """Adopt an existing table or view into the state; the next plan reconciles it."""

@@ -23,6 +23,9 @@ class Settings:
     source_port: int | None = None
     #: `load.engine` auto picks Spark (glueetl) from this many estimated source rows
     spark_threshold_rows: int = 1_000_000
+    #: rows per source view that `check` maps and compares with the stored items (0: counts only)
+    sample_size: int = 1000
+    sample_seed: str = "migrator"
 
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

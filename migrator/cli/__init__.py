@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from migrator.cli import checks, migrate, sandbox, serve, state
+from migrator.cli import checks, migrate, sandbox, serve, state, verify
 
 
 def build() -> typer.Typer:
@@ -20,6 +20,7 @@ def build() -> typer.Typer:
     app.command("destroy")(migrate.destroy)
     app.command("import")(state.import_)
     app.command("force-unlock")(state.force_unlock)
+    app.command("verify")(verify.verify)
     app.command("doctor")(checks.doctor)
 
     state_app = typer.Typer(no_args_is_help=True, help="Inspect and edit the state file (never the resources).")

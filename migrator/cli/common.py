@@ -12,12 +12,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from migrator.errors import MigratorError
 from migrator.settings import Settings
+
+if TYPE_CHECKING:
+    from migrator.contract.model import Contract
 
 T = TypeVar("T")
 
@@ -92,3 +95,16 @@ def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str
              spark_threshold_rows: int = Settings.spark_threshold_rows) -> Settings:
     return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
                     source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows)
+
+
+def read_contract(path: Path) -> Contract:
+    """The contract; when it has errors, every finding is listed before the one-sentence error."""
+    from migrator import app
+    from migrator.plan.render_text import render_findings
+
+    try:
+        return app.load_contract(path)
+    except app.ContractInvalid as exc:
+        for line in render_findings(exc.findings):
+            typer.secho(line, err=True, fg=typer.colors.RED if line.startswith("error") else typer.colors.YELLOW)
+        raise

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from migrator.cli.common import (AutoApprove, Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
-                                 SourcePort, SparkThreshold, StateDir, emit_json, fail, guarded, settings)
+                                 SourcePort, SparkThreshold, StateDir, emit_json, fail, guarded, read_contract,
+                                 settings)
 from migrator.cli.progress import ApplyView, load_line
 from migrator.errors import MigratorError
 from migrator.graph import Address
 
 if TYPE_CHECKING:
     from migrator.app import Hooks
-    from migrator.contract.model import Contract
     from migrator.engine.apply import ApplyResult
     from migrator.plan.model import Plan
     from migrator.planner import PlanOptions
@@ -30,19 +30,6 @@ Replaces = Annotated[list[str] | None, typer.Option("--replace", "-replace", hel
 AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Let the plan delete or replace tables that "
                                              "hold items.")]
 Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help="Resources applied at once.")]
-
-
-def _contract(path: Path) -> Contract:
-    """The contract; when it has errors, every finding is listed before the one-sentence error."""
-    from migrator import app
-    from migrator.plan.render_text import render_findings
-
-    try:
-        return app.load_contract(path)
-    except app.ContractInvalid as exc:
-        for line in render_findings(exc.findings):
-            typer.secho(line, err=True, fg=typer.colors.RED if line.startswith("error") else typer.colors.YELLOW)
-        raise
 
 
 def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow_data_loss: bool) -> PlanOptions:
@@ -105,7 +92,7 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
     run_settings = settings(state_dir, bucket, glue_role, source_host, source_port,
                             spark_threshold_rows=spark_threshold_rows)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
-    parsed = guarded(lambda: _contract(contract))
+    parsed = guarded(lambda: read_contract(contract))
     guarded(lambda: app.read_state(state_dir))  # a broken state file is reported before any server starts
     planned = guarded(lambda: app.run(lambda session: session.plan(parsed, options), run_settings, mcp_config))
     if as_json:
@@ -155,7 +142,7 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
     request, run_settings = guarded(lambda: app.resolve_apply(contract, run_settings, options, auto_approve))
     if as_json and not request.auto_approve:
         fail("apply --json cannot ask for confirmation: add --auto-approve, or apply a plan saved by `plan --out`", 2)
-    parsed = guarded(lambda: _contract(request.contract))
+    parsed = guarded(lambda: read_contract(request.contract))
     view = ApplyView.for_output(as_json)
     try:
         applied = guarded(lambda: app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,

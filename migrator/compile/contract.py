@@ -174,6 +174,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         gsi_nodes = index_nodes(table_node)
         loads: list[Address] = []
         views: list[str] = []
+        samples: list[dict[str, Any]] = []
         entity_nodes: list[Node] = []
         for ep in plans:
             view = view_name(table.name, ep.entity_type)
@@ -225,11 +226,14 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)
+            samples.append({"view": view, "attributes": specs, "write_mode": ep.load.write_mode or "overwrite"})
         if not table_ok:
             continue
-        check_node = Node(Address("check", table.name), {"table": table.name, "views": views,
-                                                          "loads": [str(a) for a in loads]},
-                          depends_on=tuple(loads))
+        check_node = Node(Address("check", table.name), {
+            "table": table.name, "views": views, "loads": [str(a) for a in loads],
+            "sample": {"size": settings.sample_size, "seed": settings.sample_seed,
+                       "keys": [k for k in (table.pk, table.sk) if k], "sources": samples}},
+            depends_on=tuple(loads))
         nodes += [table_node, *gsi_nodes, *entity_nodes, check_node]
     graph = Graph.build(nodes)
     return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings))

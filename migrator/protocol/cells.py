@@ -59,3 +59,24 @@ def decode_cell(kind: str, value: Any) -> Any:
     if kind == "binary":
         return base64.b64decode(value)
     return value
+
+
+def json_attribute_value(value: Any) -> Any:
+    """A DynamoDB-JSON attribute value fit for JSON: B and BS bytes as base64 text (M, L recursed)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    (kind, inner), = value.items()
+    if kind == "B" and isinstance(inner, (bytes, bytearray)):
+        return {"B": base64.b64encode(bytes(inner)).decode("ascii")}
+    if kind == "BS" and isinstance(inner, list):
+        return {"BS": [base64.b64encode(bytes(v)).decode("ascii") if isinstance(v, (bytes, bytearray)) else v
+                       for v in inner]}
+    if kind == "M" and isinstance(inner, dict):
+        return {"M": {k: json_attribute_value(v) for k, v in inner.items()}}
+    if kind == "L" and isinstance(inner, list):
+        return {"L": [json_attribute_value(v) for v in inner]}
+    return value
+
+
+def json_item(item: Any) -> dict[str, Any]:
+    return {name: json_attribute_value(value) for name, value in dict(item).items()}

@@ -1,5 +1,7 @@
 """`check.<table>`: after a load, the view's row count, the items written and the table's
-item count (a counted scan) must agree; the result is recorded either way."""
+item count (a counted scan) must agree, and a seeded sample of rows, mapped with the job's own
+code, must equal the items stored under their keys (validate.sample); the result is recorded
+either way."""
 
 from __future__ import annotations
 
@@ -11,6 +13,10 @@ from migrator.graph import Address, Node
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.providers.dynamodb_table import table_keys
 from migrator.state.model import ResourceState
+from migrator.validate.deep import SampleSource, sample_table
+from migrator.validate.sample import SampleOutcome
+
+SHOWN_DIFFERENCES = 5
 
 
 def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats: KeyStats) -> list[str]:
@@ -32,7 +38,7 @@ def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats
 
 class CheckProvider(RunProvider):
     kind = "check"
-    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "ok", "problems")
+    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
@@ -51,14 +57,34 @@ class CheckProvider(RunProvider):
         keys = table_keys(dict(table.attributes)) if table else []
         stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c["views"], keys))).rows[0])
         problems = check_problems(view_rows, totals, table_items, stats)
-        result = {"view_rows": view_rows, **totals, "table_items": table_items, "distinct_keys": stats.keys,
-                  "overwritten": stats.overwritten, "ok": not problems, "problems": problems}
+        result: dict[str, Any] = {"view_rows": view_rows, **totals, "table_items": table_items,
+                                  "distinct_keys": stats.keys,
+                  "overwritten": stats.overwritten}
+        sample = c.get("sample") or {}
+        if sample.get("size") and sample.get("sources"):
+            outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
+                                         [SampleSource.from_config(s) for s in sample["sources"]], int(sample["size"]),
+                                         str(sample["seed"]))
+            result["sample"] = outcome.to_doc()
+            problems += sample_problems(outcome)
+        result.update(ok=not problems, problems=problems)
         if problems:
             raise CheckFailed(f"{node.address}: " + "; ".join(problems), result)
         return result
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         """A check has nothing outside the state file."""
+
+
+def sample_problems(outcome: SampleOutcome) -> list[str]:
+    """The sample's verdict as problem sentences: the tally, then the first differences."""
+    if outcome.ok:
+        return []
+    shown = [d.sentence() for d in outcome.differences[:SHOWN_DIFFERENCES]]
+    more = outcome.missing + outcome.differing - len(shown)
+    return [f"{outcome.missing + outcome.differing} of {outcome.compared} sampled items are missing or differ from "
+            f"their rows ({outcome.missing} missing, {outcome.differing} differing)", *shown,
+            *([f"and {more} more (`migrator verify` lists up to 100)"] if more > 0 else [])]
 
 
 class CheckFailed(MigratorError):

@@ -12,7 +12,7 @@ from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import JobRun, ObjectInfo
 from migrator.mysql_schema import (Column, ColumnInfo, ForeignKey, Grants, QueryResult, SchemaInfo, ServerInfo, TableInfo,
                                    ViewInfo)
-from migrator.protocol import ErrorCode, decode_cell
+from migrator.protocol import ErrorCode, decode_cell, json_item
 
 
 def quote_ident(name: str) -> str:
@@ -141,6 +141,13 @@ class BuiltinDynamoDB(Adapter):
     async def batch_write(self, table: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         d = await self._call("batch_write", {"table_name": table, "put_items": [dict(i) for i in items]})
         return list(d.get("unprocessed_puts") or [])
+
+    async def batch_get(self, table: str, keys: Sequence[Mapping[str, Any]]
+                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The items found (absent keys are simply not among them) and the keys left unprocessed."""
+        d = await self._call("batch_get", {"table_name": table, "keys": [json_item(k) for k in keys],
+                                           "consistent_read": True})
+        return list(d.get("items") or []), list(d.get("unprocessed_keys") or [])
 
     async def scan_page(self, table: str, **options: Any) -> dict[str, Any]:
         return await self._call("scan", {"table_name": table, **options})
