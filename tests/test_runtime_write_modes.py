@@ -210,3 +210,31 @@ def test_progress_objects_appear_while_the_load_runs_and_end_with_its_figures(sa
     assert merged["parts_done"] == 1 and (merged["rows_read"], merged["items_written"], merged["items_rejected"]) == (
         32, len(read_back(ddb, table)), 1) == (result.rows_read, result.items_written, result.items_rejected)
     assert merged["consumed_wcu"] > 0
+
+
+def test_rejected_rows_go_to_an_error_log_with_their_key_reason_and_a_preview(sandbox: Any, ddb: Any,
+                                                                              table: str) -> None:
+    s3 = aws(sandbox, "s3")
+    bucket = unique("rej")
+    s3.create_bucket(Bucket=bucket)
+    rows = [{"PK": f"k{i}", "value": "v", "version": i} for i in range(5)] + [
+        {"PK": "", "value": "x" * 500, "version": 1}, {"PK": "k9", "value": "ok", "version": "not a number"}]
+    result = load.run_load(args(table, rejects_s3_uri=f"s3://{bucket}/rejects/t/"), dynamodb=ddb, s3=s3,
+                           rows=lambda config: iter(rows))
+    body = s3.get_object(Bucket=bucket, Key="rejects/t/part-00000.jsonl")["Body"].read().decode()
+    lines = [json.loads(line) for line in body.splitlines()]
+    assert [(e["key"], e["reason"], e["attribute"]) for e in lines] == [
+        ({"PK": ""}, "key_empty", "PK"), ({"PK": "k9"}, lines[1]["reason"], "version")]
+    assert lines[1]["value"] == "not a number" and "x" * 500 not in body
+    assert (result.items_rejected, result.rejects_logged, result.rejects_keys) == (2, 2, ["rejects/t/part-00000.jsonl"])
+
+
+def test_the_error_log_is_bounded_and_says_how_many_it_leaves_out() -> None:
+    from migrator.runtime.items import RowRejected
+    from migrator.runtime.rejects import RejectLog
+
+    log = RejectLog(limit=3)
+    for i in range(10):
+        log.add(RowRejected("key_null", "PK"), {"PK": None, "id": i}, ["PK"])
+    lines = [json.loads(line) for line in log.body().decode().splitlines()]
+    assert len(lines) == 4 and lines[-1]["dropped"] == 7 and log.dropped == 7

@@ -72,3 +72,27 @@ def test_verify_before_apply_is_one_sentence(sandbox: lifecycle.SandboxRecord, t
     assert done.returncode != 0
     assert f"dynamodb_table.{tiny['table']} does not exist, so there is nothing to verify" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_rejected_rows_are_logged_in_s3_by_key_and_destroy_removes_the_log(sandbox: lifecycle.SandboxRecord,
+                                                                           tiny: dict[str, Any]) -> None:
+    conn = root_connection(sandbox, tiny["db"])
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO things VALUES (4, '', 1)")   # an empty ByName index key: DynamoDB refuses it
+        cur.execute("SELECT id FROM things WHERE name = ''")
+        expected = [{"PK": f"THING#{i}"} for i, in cur.fetchall()]
+    conn.close()
+    env, cwd, table = tiny["env"], tiny["tmp"], tiny["table"]
+    applied = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    s3 = aws(sandbox, "s3")
+    bucket, key = env["MIGRATOR_BUCKET"], f"migrator/rejects/{table}/part-00000.jsonl"
+    lines = [json.loads(line) for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()]
+    assert [(e["key"], e["reason"], e["attribute"]) for e in lines] == [(k, "key_empty", "name") for k in expected]
+    record = json.loads((Path(cwd) / "state" / "migrator.state.json").read_text())["resources"][f"load.{table}"]
+    assert (record["attributes"]["rejects_logged"], record["attributes"]["rejects_prefix"]) == (
+        1, f"migrator/rejects/{table}/")
+    destroyed = run_cli(env, cwd, "destroy", "--auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert bucket not in buckets or s3.list_objects_v2(Bucket=bucket, Prefix="migrator/rejects/")["KeyCount"] == 0

@@ -189,6 +189,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             slug = label.replace("/", "__")
             result_key = f"{settings.prefix}results/{slug}.json"
             progress_prefix = f"{settings.prefix}progress/{slug}/"
+            rejects_prefix = f"{settings.prefix}rejects/{slug}/"
             estimate = row_estimate(schema, ep.entity.source_table)
             engine = choose_engine(ep.load, ep.entity.source_table, estimate, settings.spark_threshold_rows)
             specs = attribute_specs(table, ep.entity.attributes)
@@ -198,7 +199,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                                         key_names=key_names, connection=settings.connection_name,
                                         result_uri=settings.s3_uri(result_key), version=__version__,
                                         engine=engine.command,
-                                        extra=[*semantics, ("progress_s3_uri", settings.s3_uri(progress_prefix))])
+                                        extra=[*semantics, ("progress_s3_uri", settings.s3_uri(progress_prefix)),
+                                               ("rejects_s3_uri", settings.s3_uri(rejects_prefix))])
             script_key = f"{settings.prefix}scripts/load_{slug}.py"
             artifacts[script_key] = script
             script_node = _object_node(settings, script_key, script, "text/x-python")
@@ -216,6 +218,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             load_node = Node(Address("load", label), {
                 "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket,
                 "result_key": result_key, "progress_prefix": progress_prefix,
+                "rejects_prefix": rejects_prefix,
                 "inputs": fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
                                        "items": {"attributes": specs, "keys": key_names, "write": semantics},
                                        "bundle": bundle_node.config["sha256"]})},

@@ -26,7 +26,7 @@ from migrator.state.model import ResourceState
 #: what the load record keeps of the job's result; `writer` holds its batches, retries, throttles
 #: and consumed capacity.
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
-                 "duration_seconds", "writer", "engine", "partitions")
+                 "duration_seconds", "writer", "engine", "partitions", "samples", "rejects_logged", "rejects_error")
 #: how often the progress objects are read while a run goes on
 PROGRESS_SECONDS = 2.0
 
@@ -86,7 +86,8 @@ class LoadProvider(RunProvider):
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
                 "result_bucket": c["result_bucket"], "result_key": c["result_key"],
-                "progress_prefix": c.get("progress_prefix"), "write_units_during_load": units, **figures}
+                "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
+                "write_units_during_load": units, **figures}
 
     async def _raise_capacity(self, node: Node, units: int, ctx: ProviderContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
@@ -132,11 +133,11 @@ class LoadProvider(RunProvider):
                                                         run_state))
 
     async def _clear_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> None:
-        """An earlier run's figures must not show as this run's."""
-        prefix = config.get("progress_prefix")
-        if prefix:
-            for info in await ctx.facades.s3.list_objects(config["result_bucket"], prefix):
-                await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
+        """An earlier run's figures and rejected rows must not show as this run's."""
+        for prefix in (config.get("progress_prefix"), config.get("rejects_prefix")):
+            if prefix:
+                for info in await ctx.facades.s3.list_objects(config["result_bucket"], prefix):
+                    await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         """The result and progress objects go; the items go with their table. A capacity raise an

@@ -23,6 +23,8 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
                      whose version is NULL is rejected (version_null), never written unguarded
   --progress_s3_uri  optional: s3://bucket/prefix/ where the live figures go (runtime.progress),
                      every --progress_every_seconds (default 2)
+  --rejects_s3_uri   optional: s3://bucket/prefix/ where the rejected rows go as a JSON-lines log
+                     (runtime.rejects), put when the load ends, failed or not
 
 Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
 stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's ErrorMessage)
@@ -46,7 +48,9 @@ from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
-from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, split_prefix
+from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
+from migrator.runtime.rejects import split_prefix as split_rejects
+from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.writer import WRITE_MODES, BatchWriter, ParallelWriter, TokenBucket, put_condition
 
@@ -69,7 +73,6 @@ DEFAULT_WRITERS = 8
 MAX_WRITERS = 64
 REQUIRED = (ARG_CONNECTION, ARG_VIEW, ARG_TABLE, ARG_ATTRIBUTES)
 MAX_SAMPLES = 20
-PREVIEW_CHARS = 200
 
 
 class LoadError(Exception):
@@ -94,6 +97,7 @@ class LoadConfig:
     version_column: Optional[str] = None
     progress_uri: Optional[str] = None
     progress_every_seconds: float = DEFAULT_EVERY_SECONDS
+    rejects_uri: Optional[str] = None
 
 
 @dataclass
@@ -106,6 +110,9 @@ class LoadResult:
     items_skipped: int = 0
     rejected_by_reason: Dict[str, int] = field(default_factory=dict)
     samples: List[Dict[str, Any]] = field(default_factory=list)
+    rejects_logged: int = 0
+    rejects_keys: List[str] = field(default_factory=list)
+    rejects_error: Optional[str] = None
     duration_seconds: float = 0.0
     started_at: str = ""
     finished_at: str = ""
@@ -201,11 +208,14 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
     if result is not None:
         split_s3_uri(result)
     progress = args.get(ARG_PROGRESS) or None
-    if progress is not None:
-        try:
+    rejects = args.get(ARG_REJECTS) or None
+    try:
+        if progress is not None:
             split_prefix(progress)
-        except ValueError as exc:
-            raise LoadError(str(exc)) from None
+        if rejects is not None:
+            split_rejects(rejects)
+    except ValueError as exc:
+        raise LoadError(str(exc)) from None
     mode, version = _write_mode_args(args, specs)
     return LoadConfig(connection_name=args[ARG_CONNECTION], view=args[ARG_VIEW], table=args[ARG_TABLE],
                       specs=tuple(specs), key_names=keys, result_uri=result,
@@ -213,7 +223,7 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
                       progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
                       max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
                       writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE),
-                      write_mode=mode, version_column=version, progress_uri=progress,
+                      write_mode=mode, version_column=version, progress_uri=progress, rejects_uri=rejects,
                       progress_every_seconds=_rate_arg(args, ARG_PROGRESS_SECONDS, "seconds") or DEFAULT_EVERY_SECONDS)
 
 
@@ -289,25 +299,15 @@ def split_s3_uri(uri: str) -> Tuple[str, str]:
 # ----------------------------------------------------------------------------- rejections
 
 
-def preview(value: Any) -> Any:
-    """A JSON-safe, short rendering of one key value for a rejection sample."""
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "0x" + bytes(value)[:PREVIEW_CHARS // 2].hex()
-    if isinstance(value, dt.datetime):
-        return iso_datetime(value)
-    text = str(value)
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
-
-
 def reason_key(exc: RowRejected) -> str:
     return f"{exc.reason}:{exc.attribute}" if exc.attribute else exc.reason
 
 
 def record_rejection(result: LoadResult, exc: RowRejected, row: Mapping[str, Any],
-                     key_names: Sequence[str]) -> None:
+                     key_names: Sequence[str], log: Optional[RejectLog] = None) -> None:
     result.items_rejected += 1
+    if log is not None:
+        log.add(exc, row, key_names)
     key = reason_key(exc)
     result.rejected_by_reason[key] = result.rejected_by_reason.get(key, 0) + 1
     if len(result.samples) < MAX_SAMPLES:
@@ -341,7 +341,7 @@ def _progress(result: LoadResult, writer: BatchWriter, started: float, event: st
 
 
 def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: BatchWriter, result: LoadResult,
-              on_progress: Callable[[], None]) -> None:
+              on_progress: Callable[[], None], log: Optional[RejectLog] = None) -> None:
     """Convert and write every row; rejected rows are counted, never dropped silently."""
     version = config.version_column
     for row in rows:
@@ -351,12 +351,25 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
             if version is not None and version not in item:
                 raise RowRejected("version_null", version, "a version_guarded load needs a version in every row")
         except RowRejected as exc:
-            record_rejection(result, exc, row, config.key_names)
+            record_rejection(result, exc, row, config.key_names, log)
         else:
             writer.put(item)
         if result.rows_read % config.progress_every == 0:
             on_progress()
     writer.close()
+
+
+def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult, part: str) -> None:
+    """The error log of the rejected rows; a failure to write it is noted in the result, not fatal
+    (the items are written and the rejections counted either way)."""
+    try:
+        key = log.put(s3, uri, part)
+    except Exception as exc:
+        result.rejects_error = f"the rejected rows could not be written to {uri}: {one_line(exc)}"
+        return
+    if key is not None:
+        result.rejects_logged += len(log.entries)
+        result.rejects_keys.append(key)
 
 
 def put_result(s3: Any, uri: str, result: LoadResult, lineage: str = "") -> None:
@@ -377,19 +390,20 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     result = LoadResult(started_at=_now(), table=config.table, view=config.view, write_mode=config.write_mode)
     started = time.monotonic()
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
-    if s3 is None and (config.result_uri or config.progress_uri):
+    if s3 is None and (config.result_uri or config.progress_uri or config.rejects_uri):
         s3 = aws.client("s3")
     writer = make_writer(dynamodb, config)
     reporter = ProgressReporter(s3, config.progress_uri, lambda: progress_snapshot(result, writer),
                                 every_seconds=config.progress_every_seconds).start()
     source: Optional[Iterator[Mapping[str, Any]]] = None
+    log = RejectLog()
     try:
         config = with_index_keys(config, index_key_names(dynamodb, config.table))
         source = rows(config) if rows is not None else stream_rows(
             mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
             config.fetch_size)
         copy_rows(exit_after_rows(source, config.table, writer.flush), config, writer, result,
-                  lambda: _progress(result, writer, started))
+                  lambda: _progress(result, writer, started), log)
         result.status = "succeeded"
     except Exception as exc:
         result.status = "failed"
@@ -406,6 +420,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         result.duration_seconds = round(time.monotonic() - started, 3)
         reporter.stop(progress_snapshot(result, writer))
     _progress(result, writer, started, event="finished")
+    put_rejects(s3, config.rejects_uri, log, result, part_name(0))
     if config.result_uri:
         try:
             put_result(s3, config.result_uri, result, config.lineage)
