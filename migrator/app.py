@@ -36,6 +36,8 @@ from migrator.providers.base import ProviderContext
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
+from migrator.report.build import build_report
+from migrator.report.model import Report
 from migrator.validate.deep import SampleSource, sample_table
 from migrator.validate.sample import SampleOutcome, valid_seed
 
@@ -145,6 +147,16 @@ def save_plan(path: Path, plan: Plan, contract: Path, settings: Settings, option
 def read_state(state_dir: Path) -> State:
     """The state as recorded (`migrator state list|show`); no lock needed to read."""
     return StateStore(state_dir).read()
+
+
+def report(state_dir: Path, contract: Path | None = None) -> Report:
+    """The report of the last apply, from the state file (no server); the contract adds its warnings."""
+    warnings: list[str] = []
+    if contract is not None:
+        from migrator.contract.load import finding_line
+
+        warnings = [finding_line(f) for f in load_contract(contract).findings if f.severity is Severity.WARNING]
+    return build_report(read_state(state_dir), warnings)
 
 
 def forget(state_dir: Path, addresses: Sequence[Address]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from migrator.cli import checks, migrate, sandbox, serve, state, verify
+from migrator.cli import checks, migrate, report, sandbox, serve, state, verify
 
 
 def build() -> typer.Typer:
@@ -21,6 +21,7 @@ def build() -> typer.Typer:
     app.command("import")(state.import_)
     app.command("force-unlock")(state.force_unlock)
     app.command("verify")(verify.verify)
+    app.command("report")(report.report)
     app.command("doctor")(checks.doctor)
 
     state_app = typer.Typer(no_args_is_help=True, help="Inspect and edit the state file (never the resources).")

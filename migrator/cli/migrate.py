@@ -153,8 +153,23 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
         view.emit(_summary_doc(applied.planned.plan, applied.result))
     elif applied.result is not None:
         _print_apply_summary(applied.planned.plan, applied.result)
+    if applied.result is not None and not as_json:
+        _print_report_summary(state_dir)
     if applied.result is not None and not applied.result.ok:
         raise typer.Exit(1)
+
+
+def _print_report_summary(state_dir: Path) -> None:
+    """The report in two lines; a state the report cannot read must not hide the apply's outcome."""
+    from migrator import app
+    from migrator.report.render_text import summary_lines
+
+    try:
+        built = app.report(state_dir)
+    except MigratorError:
+        return
+    for line in summary_lines(built, f"`migrator report --state-dir {state_dir}` (--json, --markdown)"):
+        typer.echo(line)
 
 
 def _summary_doc(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The migration report: model, build (from the state), guidance and renderers."""

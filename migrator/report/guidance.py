@@ -1,0 +1,129 @@
+"""Operational guidance: what to do next, each piece derived from what the report saw.
+
+One small rule per topic, each a pure function of the report (and the state it came from),
+so a new piece of advice is one function added to RULES. Advice names the table, says why
+(the figure that triggered it) and gives the exact command where there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from migrator.report.model import Advice, Report, TableReport
+from migrator.state.model import State
+
+Rule = Callable[[Report, State], list[Advice]]
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def failed_checks(report: Report, state: State) -> list[Advice]:
+    out = []
+    for t in report.tables:
+        if t.check is not None and not t.check.ok:
+            problems = "; ".join(t.check.problems[:3]) or "the check did not finish"
+            out.append(Advice("check_failed", t.name, f"{t.check.address} failed: {problems}. Nothing loaded was "
+                              "undone; list every sampled difference, fix the cause, then check again.",
+                              ["migrator verify CONTRACT --sample 1000",
+                               f"migrator apply CONTRACT -replace {t.check.address}"]))
+    return out
+
+
+def unfinished_loads(report: Report, state: State) -> list[Advice]:
+    return [Advice("load_unfinished", t.name, f"{load.address} did not finish (its run ended {load.run_state or 'early'}); "
+                   "the next apply runs it again.", ["migrator apply CONTRACT"])
+            for t in report.tables for load in t.loads if load.status != "ok"]
+
+
+def rejected_rows(report: Report, state: State) -> list[Advice]:
+    out = []
+    for t in report.tables:
+        for load in t.loads:
+            if not load.items_rejected:
+                continue
+            reasons = ", ".join(f"{reason} {_count(n)}" for reason, n in
+                                sorted(load.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
+            where = f"; every one is listed in {load.rejects_location}" if load.rejects_location else ""
+            out.append(Advice("rejected_rows", t.name, f"{_count(load.items_rejected)} rows of {load.view} were not "
+                              f"loaded into {t.name} ({reasons}){where}. Fix them at the source or in the contract, "
+                              f"then load again.", [f"migrator apply CONTRACT -replace {load.address}"]))
+    return out
+
+
+def collisions(report: Report, state: State) -> list[Advice]:
+    return [Advice("key_collisions", t.name, f"{_count(t.check.overwritten)} rows of {t.name} share their key with "
+                   "another row: only one item per key is stored. If those rows are distinct entities, the key "
+                   "templates of the contract need another column.")
+            for t in report.tables if t.check is not None and t.check.overwritten]
+
+
+def throttling(report: Report, state: State) -> list[Advice]:
+    out = []
+    for t in report.tables:
+        throttles = sum(load.throttles for load in t.loads)
+        if throttles:
+            out.append(Advice("throttling", t.name, f"{t.name} throttled its load {_count(throttles)} times: "
+                              "production writes will meet the same limit. Alarm on throttled writes.",
+                              [_alarm_command(t.name)]))
+    return out
+
+
+def _alarm_command(table: str) -> str:
+    return (f"aws cloudwatch put-metric-alarm --alarm-name {table}-write-throttles --namespace AWS/DynamoDB "
+            f"--metric-name WriteThrottleEvents --dimensions Name=TableName,Value={table} --statistic Sum "
+            "--period 60 --evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold")
+
+
+def billing(report: Report, state: State) -> list[Advice]:
+    out = []
+    for t in report.tables:
+        seconds = sum(load.duration_seconds or 0 for load in t.loads)
+        wcu = sum(load.consumed_wcu for load in t.loads)
+        rate = f" (the load spent {wcu:,.0f} write units in {seconds:,.0f} s)" if wcu and seconds else ""
+        if t.billing_mode == "PROVISIONED":
+            out.append(Advice("billing", t.name, f"{t.name} is provisioned at {t.read_units} read and "
+                              f"{t.write_units} write units{rate}. Size them from the application's peak, not the "
+                              "load's, and let auto scaling follow the traffic."))
+        else:
+            out.append(Advice("billing", t.name, f"{t.name} is on-demand{rate}. Keep it so while the traffic is "
+                              "unknown; once a few weeks of ConsumedWriteCapacityUnits show a steady level, "
+                              "provisioned capacity with auto scaling costs less."))
+    return out
+
+
+def protection(report: Report, state: State) -> list[Advice]:
+    """Backups and deletion protection are not part of the contract, so migrator leaves them off."""
+    return [Advice("backups", t.name, f"Before {t.name} takes production writes, turn on point-in-time recovery "
+                   "and deletion protection (migrator leaves both off: the contract does not ask for them).",
+                   [f"aws dynamodb update-continuous-backups --table-name {t.name} "
+                    "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true",
+                    f"aws dynamodb update-table --table-name {t.name} --deletion-protection-enabled"])
+            for t in report.tables if t.billing_mode]
+
+
+def cut_over(report: Report, state: State) -> list[Advice]:
+    """After cut-over the views, scripts, jobs and connection are scaffolding. Handing the tables
+    over first (state rm) makes `destroy` remove only the scaffolding, and no later apply can
+    load into a table the application now writes."""
+    tables = [r for r in sorted(state.resources, key=str) if r.kind in ("dynamodb_table", "dynamodb_gsi")]
+    if not tables:
+        return []
+    scaffolding = len(state.resources) - len(tables)
+    return [Advice("cut_over", None, f"After cut-over, hand the {len([a for a in tables if a.kind == 'dynamodb_table'])} "
+                   f"table(s) over to the application and remove the {scaffolding} other resources (views, scripts, "
+                   "Glue jobs, the connection, results): the tables and their items stay.",
+                   ["migrator state rm " + " ".join(str(a) for a in tables), "migrator destroy"])]
+
+
+RULES: Sequence[Rule] = (failed_checks, unfinished_loads, rejected_rows, collisions, throttling, billing, protection,
+                         cut_over)
+
+
+def advise(report: Report, state: State) -> list[Advice]:
+    return [advice for rule in RULES for advice in rule(report, state)]
+
+
+def table_advice(report: Report, table: TableReport) -> list[Advice]:
+    return [a for a in report.advice if a.table == table.name]

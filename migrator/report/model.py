@@ -1,0 +1,149 @@
+"""The migration report as plain data; report.build makes it from a state, the renderers show it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from migrator.state.model import ResourceState
+
+FORMAT_VERSION = "1.0"
+
+
+def as_int(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def as_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    address: str
+    table: str
+    view: str
+    status: str                     # ok | tainted (the last run did not finish)
+    run_state: str                  # the Glue run's final state
+    engine: str
+    partitions: int | None
+    rows_read: int
+    items_written: int
+    items_rejected: int
+    items_skipped: int
+    success_rate: float | None      # (written + skipped) / read: the share of rows accounted for in the table
+    duration_seconds: float | None
+    rows_per_second: float | None
+    retries: int
+    throttles: int
+    consumed_wcu: float
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_samples: list[dict[str, Any]] = field(default_factory=list)   # key, reason, attribute: no values
+    rejects_logged: int = 0
+    rejects_location: str | None = None
+
+    @staticmethod
+    def from_state(resource: ResourceState) -> LoadReport:
+        a = resource.attributes
+        raw = a.get("writer")
+        writer: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        read, written, skipped = as_int(a.get("rows_read")), as_int(a.get("items_written")), as_int(a.get("items_skipped"))
+        bucket, prefix = a.get("result_bucket"), a.get("rejects_prefix")
+        logged = as_int(a.get("rejects_logged"))
+        samples = [{"key": s.get("key"), "reason": s.get("reason"), "attribute": s.get("attribute")}
+                   for s in a.get("samples") or () if isinstance(s, Mapping)]
+        partitions = a.get("partitions")
+        return LoadReport(
+            address=str(resource.address), table=str(a.get("table", "")), view=str(a.get("view", "")),
+            status=resource.status, run_state=str(a.get("state", "")), engine=str(a.get("engine") or "pythonshell"),
+            partitions=partitions if isinstance(partitions, int) else None, rows_read=read, items_written=written,
+            items_rejected=as_int(a.get("items_rejected")), items_skipped=skipped,
+            success_rate=round((written + skipped) / read, 6) if read else None,
+            duration_seconds=as_float(a.get("duration_seconds")), rows_per_second=as_float(a.get("rows_per_second")),
+            retries=as_int(writer.get("retries")), throttles=as_int(writer.get("throttles")),
+            consumed_wcu=round(as_float(writer.get("consumed_wcu")) or 0.0, 1),
+            rejected_by_reason={str(k): as_int(v) for k, v in sorted((a.get("rejected_by_reason") or {}).items())},
+            rejected_samples=samples, rejects_logged=logged,
+            rejects_location=f"s3://{bucket}/{prefix}" if bucket and prefix and logged else None)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    address: str
+    status: str
+    ok: bool
+    view_rows: int
+    table_items: int
+    distinct_keys: int
+    overwritten: int
+    problems: list[str]
+    sample: dict[str, Any] | None   # the sampled deep compare: sampled, compared, matching, missing, differing
+
+    @staticmethod
+    def from_state(resource: ResourceState) -> CheckReport:
+        a = resource.attributes
+        sample = a.get("sample") if isinstance(a.get("sample"), Mapping) else None
+        return CheckReport(address=str(resource.address), status=resource.status,
+                           ok=bool(a.get("ok")) and resource.status == "ok", view_rows=as_int(a.get("view_rows")),
+                           table_items=as_int(a.get("table_items")), distinct_keys=as_int(a.get("distinct_keys")),
+                           overwritten=as_int(a.get("overwritten")), problems=[str(p) for p in a.get("problems") or ()],
+                           sample=None if sample is None else {
+                               **{k: as_int(sample.get(k)) for k in ("sampled", "compared", "rejected",
+                                                                     "presence_only", "matching", "missing",
+                                                                     "differing")},
+                               "ok": bool(sample.get("ok")),
+                               "differences": [str(d.get("sentence")) for d in sample.get("differences") or ()
+                                               if isinstance(d, Mapping)]})
+
+
+@dataclass(frozen=True)
+class TableReport:
+    name: str
+    billing_mode: str
+    read_units: int | None
+    write_units: int | None
+    indexes: list[str]
+    loads: list[LoadReport]
+    check: CheckReport | None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(load.rows_read for load in self.loads)
+
+    @property
+    def items_written(self) -> int:
+        return sum(load.items_written for load in self.loads)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One piece of operational guidance: what to do, why (from what the report saw), and how."""
+
+    topic: str          # stable code: rejected_rows | throttling | billing | backups | collisions | ...
+    table: str | None
+    sentence: str
+    commands: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    lineage: str
+    serial: int
+    migrator_version: str
+    last_change: str                 # the latest updated_at in the state: the report's time
+    tables: list[TableReport]
+    totals: dict[str, Any]
+    advice: list[Advice]
+    warnings: list[str]
+    format_version: str = FORMAT_VERSION
+
+    @property
+    def ok(self) -> bool:
+        return all(t.check is None or t.check.ok for t in self.tables) and all(
+            load.status == "ok" for t in self.tables for load in t.loads)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["ok"] = self.ok
+        return doc

@@ -1,0 +1,58 @@
+"""The report as a pull-request comment: GitHub markdown, at most MAX_CHARS characters."""
+
+from __future__ import annotations
+
+from migrator.report.model import Report
+from migrator.report.render_text import percent, table_rows
+
+MAX_CHARS = 65_000
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    verdict = "✅ every check passed" if report.ok else "❌ some checks failed or loads did not finish"
+    t = report.totals
+    parts = [f"### migrator report: {verdict}",
+             f"{t['tables']} table(s), {t['rows_read']:,} rows read, {t['items_written']:,} items written, "
+             f"{t['items_rejected']:,} rejected, {t['items_skipped']:,} skipped "
+             f"(success {percent(t.get('success_rate'))}); state serial {report.serial}.", ""]
+    if report.tables:
+        rows = table_rows(report)
+        parts.append("| " + " | ".join(rows[0]) + " |")
+        parts.append("|" + "|".join([":--"] + ["--:"] * (len(rows[0]) - 2) + [":--"]) + "|")
+        parts += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[1:]]
+    rejected = [load for tab in report.tables for load in tab.loads if load.items_rejected]
+    if rejected:
+        parts += ["", "#### Rejected rows", ""]
+        for load in rejected:
+            reasons = ", ".join(f"`{r}` {n:,}" for r, n in load.rejected_by_reason.items())
+            parts.append(f"- `{load.address}`: {load.items_rejected:,} ({reasons})"
+                         + (f", listed in `{load.rejects_location}`" if load.rejects_location else ""))
+    failed = [tab.check for tab in report.tables if tab.check is not None and not tab.check.ok]
+    if failed:
+        parts += ["", "#### Failed checks", ""]
+        parts += [f"- `{c.address}`: {_cell(p)}" for c in failed for p in c.problems]
+    if report.warnings:
+        parts += ["", "#### Warnings of the contract", ""] + [f"- {_cell(w)}" for w in report.warnings]
+    if report.advice:
+        parts += ["", "#### Guidance", ""]
+        for advice in report.advice:
+            parts.append(f"- {_cell(advice.sentence)}")
+            if advice.commands:
+                parts += ["  ```sh", *(f"  {c}" for c in advice.commands), "  ```"]
+    return _fit("\n".join(parts))
+
+
+def _fit(text: str) -> str:
+    """Cut at a line boundary and say so: GitHub refuses longer comments."""
+    if len(text) <= MAX_CHARS:
+        return text
+    note = "\n\n_… cut to fit a pull-request comment; `migrator report` shows everything._"
+    cut = text[:MAX_CHARS - len(note) - 8]  # room for a closing fence
+    cut = cut[:cut.rfind("\n")] if "\n" in cut else cut
+    if cut.count("```") % 2:
+        cut += "\n  ```"
+    return cut + note

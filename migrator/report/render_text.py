@@ -1,0 +1,94 @@
+"""The report for a terminal, and the few lines `apply` ends with."""
+
+from __future__ import annotations
+
+from migrator.report.model import LoadReport, Report, TableReport
+
+HEADER = ("TABLE", "ROWS READ", "WRITTEN", "REJECTED", "SKIPPED", "SUCCESS", "SECONDS", "ROWS/S", "RETRIES",
+          "THROTTLES", "WCU", "CHECK")
+
+
+def count(n: int | float | None) -> str:
+    return "-" if n is None else f"{n:,.0f}" if isinstance(n, float) else f"{n:,}"
+
+
+def percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.2f}%"
+
+
+def check_cell(table: TableReport) -> str:
+    check = table.check
+    if check is None:
+        return "-"
+    verdict = "ok" if check.ok else "FAILED"
+    sample = check.sample
+    if sample and sample.get("compared") is not None:
+        verdict += f" (sample {count(sample.get('matching') or 0)}/{count(sample.get('compared') or 0)} match)"
+    return verdict
+
+
+def load_cells(name: str, loads: list[LoadReport], table: TableReport | None) -> tuple[str, ...]:
+    read = sum(x.rows_read for x in loads)
+    written = sum(x.items_written for x in loads)
+    skipped = sum(x.items_skipped for x in loads)
+    seconds = sum(x.duration_seconds or 0 for x in loads)
+    return (name, count(read), count(written), count(sum(x.items_rejected for x in loads)), count(skipped),
+            percent((written + skipped) / read if read else None), f"{seconds:,.1f}",
+            count(round(read / seconds, 1) if seconds else None), count(sum(x.retries for x in loads)),
+            count(sum(x.throttles for x in loads)), count(float(sum(x.consumed_wcu for x in loads))),
+            check_cell(table) if table is not None else "")
+
+
+def table_rows(report: Report) -> list[tuple[str, ...]]:
+    rows = [HEADER] + [load_cells(t.name, t.loads, t) for t in report.tables]
+    every = [load for t in report.tables for load in t.loads]
+    failed = report.totals.get("checks_failed") or 0
+    rows.append(load_cells("TOTAL", every, None)[:-1] + (f"{failed} failed" if failed else "all ok",))
+    return rows
+
+
+def aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i in (0, len(widths) - 1) else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
+
+
+def render_report(report: Report) -> str:
+    lines = [f"Migration report: state serial {report.serial}, last change {report.last_change or 'never'}", ""]
+    if not report.tables:
+        return "\n".join(lines + ["The state records no tables: nothing was migrated yet."])
+    lines += aligned(table_rows(report))
+    loads = [load for t in report.tables for load in t.loads]
+    rejected = [load for load in loads if load.items_rejected]
+    if rejected:
+        lines += ["", "Rejected rows"]
+        for load in rejected:
+            reasons = ", ".join(f"{r} {n:,}" for r, n in load.rejected_by_reason.items())
+            lines.append(f"  {load.address}: {load.items_rejected:,} ({reasons})"
+                         + (f", listed in {load.rejects_location}" if load.rejects_location else ""))
+            for sample in load.rejected_samples[:5]:
+                key = ", ".join(f"{k}={v}" for k, v in (sample.get("key") or {}).items())
+                lines.append(f"    {key}: {sample.get('reason')}"
+                             + (f" ({sample['attribute']})" if sample.get("attribute") else ""))
+    checks = [t.check for t in report.tables if t.check is not None and not t.check.ok]
+    if checks:
+        lines += ["", "Failed checks"]
+        for check in checks:
+            lines += [f"  {check.address}: {problem}" for problem in check.problems] or [f"  {check.address}"]
+    if report.warnings:
+        lines += ["", "Warnings of the contract"] + [f"  {w}" for w in report.warnings]
+    if report.advice:
+        lines += ["", "Guidance"]
+        for advice in report.advice:
+            lines.append(f"  - {advice.sentence}")
+            lines += [f"      $ {command}" for command in advice.commands]
+    return "\n".join(lines)
+
+
+def summary_lines(report: Report, where: str) -> list[str]:
+    """What `apply` ends with: the totals in one line, the verdict, where the full report is."""
+    t = report.totals
+    verdict = "every check passed" if report.ok else f"{t.get('checks_failed') or 0} check(s) failed"
+    return [f"Report: {t['tables']} table(s), {t['rows_read']:,} rows read, {t['items_written']:,} items written, "
+            f"{t['items_rejected']:,} rejected, success {percent(t.get('success_rate'))}; {verdict}.",
+            f"The full report: {where}"]

@@ -1,0 +1,142 @@
+"""The report built from a state: figures, guidance, formats (text, JSON against its schema,
+markdown within a pull-request comment's limit), byte-identical for the same state.
+
+The states here are written by hand, so every expected figure is computed from the records
+the test wrote, not from the report code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from migrator.graph import Address
+from migrator.report.build import build_report
+from migrator.report.render_markdown import MAX_CHARS, render_markdown
+from migrator.report.render_text import render_report, summary_lines
+from migrator.state.model import ResourceState, State
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text())
+VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+def load_record(table: str, read: int, written: int, rejected: int = 0, skipped: int = 0, throttles: int = 0,
+                seconds: float = 10.0, wcu: float = 0.0) -> dict[str, Any]:
+    return {"table": table, "view": f"v_{table.lower()}", "state": "SUCCEEDED", "rows_read": read,
+            "items_written": written, "items_rejected": rejected, "items_skipped": skipped,
+            "rejected_by_reason": {"key_empty:name": rejected} if rejected else {},
+            "samples": [{"reason": "key_empty", "attribute": "name", "detail": "", "key": {"id": 7}}] if rejected else [],
+            "duration_seconds": seconds, "rows_per_second": round(read / seconds, 1),
+            "writer": {"retries": throttles, "throttles": throttles, "consumed_wcu": wcu},
+            "result_bucket": "b", "rejects_prefix": f"migrator/rejects/{table}/", "rejects_logged": rejected,
+            "engine": "pythonshell"}
+
+
+def state_of(records: dict[str, tuple[dict[str, Any], str]]) -> State:
+    resources = {Address.parse(a): ResourceState(Address.parse(a), attrs, status=status,
+                                                 updated_at=f"2026-12-0{1 + n % 9}T00:00:00Z")
+                 for n, (a, (attrs, status)) in enumerate(sorted(records.items()))}
+    return State(lineage="L", serial=7, resources=resources)
+
+
+def shop_state() -> State:
+    return state_of({
+        "dynamodb_table.Orders": ({"TableName": "Orders", "BillingMode": "PROVISIONED",
+                                   "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 10}}, "ok"),
+        "dynamodb_gsi.Orders/ByCustomer": ({"IndexName": "ByCustomer"}, "ok"),
+        "dynamodb_table.Users": ({"TableName": "Users", "BillingMode": "PAY_PER_REQUEST"}, "ok"),
+        "mysql_view.v_orders": ({"name": "v_orders"}, "ok"),
+        "load.Orders": (load_record("Orders", 1000, 990, rejected=4, skipped=6, throttles=3, wcu=990.0), "ok"),
+        "load.Users": (load_record("Users", 50, 50, seconds=2.0, wcu=50.0), "ok"),
+        "check.Orders": ({"ok": True, "view_rows": 1000, "table_items": 996, "distinct_keys": 996,
+                          "overwritten": 0, "problems": [],
+                          "sample": {"sampled": 1000, "compared": 996, "matching": 996, "missing": 0,
+                                     "differing": 0, "ok": True, "differences": []}}, "ok"),
+        "check.Users": ({"ok": False, "view_rows": 50, "table_items": 49, "distinct_keys": 50, "overwritten": 2,
+                         "problems": ["the table holds 49 items but the views have 50 distinct loadable keys"],
+                         "sample": {"sampled": 50, "compared": 50, "matching": 49, "missing": 1, "differing": 0,
+                                    "ok": False, "differences": [{"sentence": "Users item id=3 is missing"}]}},
+                        "tainted"),
+    })
+
+
+def test_figures_per_table_and_totals() -> None:
+    report = build_report(shop_state())
+    orders, users = report.tables
+    assert (orders.name, orders.billing_mode, orders.read_units, orders.write_units, orders.indexes) == (
+        "Orders", "PROVISIONED", 5, 10, ["ByCustomer"])
+    load = orders.loads[0]
+    assert (load.rows_read, load.items_written, load.items_rejected, load.items_skipped) == (1000, 990, 4, 6)
+    assert load.success_rate == (990 + 6) / 1000 and load.throttles == 3 and load.consumed_wcu == 990.0
+    assert load.rejects_location == "s3://b/migrator/rejects/Orders/"
+    assert load.rejected_samples == [{"key": {"id": 7}, "reason": "key_empty", "attribute": "name"}]
+    assert users.billing_mode == "PAY_PER_REQUEST" and users.read_units is None
+    assert users.check is not None and not users.check.ok and users.check.sample is not None
+    assert users.check.sample["differences"] == ["Users item id=3 is missing"]
+    assert report.totals == {"tables": 2, "loads": 2, "rows_read": 1050, "items_written": 1040, "items_rejected": 4,
+                             "items_skipped": 6, "success_rate": round(1046 / 1050, 6), "load_seconds": 12.0,
+                             "retries": 3, "throttles": 3, "consumed_wcu": 1040.0, "checks_failed": 1}
+    assert not report.ok and report.last_change == max(r.updated_at for r in shop_state().resources.values())
+
+
+def test_guidance_follows_what_was_seen() -> None:
+    report = build_report(shop_state())
+    topics = {(a.topic, a.table) for a in report.advice}
+    assert {("check_failed", "Users"), ("rejected_rows", "Orders"), ("key_collisions", "Users"),
+            ("throttling", "Orders"), ("billing", "Orders"), ("billing", "Users"), ("backups", "Orders"),
+            ("cut_over", None)} <= topics
+    assert ("throttling", "Users") not in topics and ("rejected_rows", "Users") not in topics
+    rejected = next(a for a in report.advice if a.topic == "rejected_rows")
+    assert "4 rows of v_orders" in rejected.sentence and "s3://b/migrator/rejects/Orders/" in rejected.sentence
+    assert rejected.commands == ["migrator apply CONTRACT -replace load.Orders"]
+    cut = next(a for a in report.advice if a.topic == "cut_over")
+    assert cut.commands == ["migrator state rm dynamodb_gsi.Orders/ByCustomer dynamodb_table.Orders "
+                            "dynamodb_table.Users", "migrator destroy"]
+    alarm = next(a for a in report.advice if a.topic == "throttling").commands[0]
+    assert "--dimensions Name=TableName,Value=Orders" in alarm
+
+
+def test_json_matches_its_schema_and_the_published_copy_is_the_packaged_one() -> None:
+    Draft202012Validator.check_schema(SCHEMA)
+    assert (REPO / "schemas" / "report.schema.json").read_bytes() == (
+        REPO / "migrator" / "report" / "report.schema.json").read_bytes()
+    doc = build_report(shop_state(), warnings=["warning: something"]).to_json()
+    VALIDATOR.validate(doc)
+    VALIDATOR.validate(build_report(State(lineage="")).to_json())
+    assert json.dumps(doc, sort_keys=True) == json.dumps(build_report(shop_state(), ["warning: something"]).to_json(),
+                                                          sort_keys=True)
+
+
+def test_text_and_summary() -> None:
+    report = build_report(shop_state())
+    text = render_report(report)
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith(("Orders", "Users", "TOTAL"))}
+    assert "1,000" in rows["Orders"] and "99.60%" in rows["Orders"] and "ok (sample 996/996 match)" in rows["Orders"]
+    assert "FAILED (sample 49/50 match)" in rows["Users"] and "1 failed" in rows["TOTAL"]
+    assert "load.Orders: 4 (key_empty:name 4), listed in s3://b/migrator/rejects/Orders/" in text
+    assert "check.Users: the table holds 49 items" in text
+    assert summary_lines(report, "here") == [
+        "Report: 2 table(s), 1,050 rows read, 1,040 items written, 4 rejected, success 99.62%; 1 check(s) failed.",
+        "The full report: here"]
+    assert "nothing was migrated yet" in render_report(build_report(State(lineage="")))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(min_value=1, max_value=400), st.integers(min_value=0, max_value=30))
+def test_markdown_stays_within_a_comment_and_its_fences_close(tables: int, problems: int) -> None:
+    records: dict[str, tuple[dict[str, Any], str]] = {}
+    for n in range(tables):
+        name = f"Table{n:04d}WithAFairlyLongName"
+        records[f"dynamodb_table.{name}"] = ({"TableName": name, "BillingMode": "PAY_PER_REQUEST"}, "ok")
+        records[f"load.{name}"] = (load_record(name, 100, 90, rejected=10, throttles=1, wcu=90.0), "ok")
+        records[f"check.{name}"] = ({"ok": False, "problems": [f"problem {i} | with a pipe" for i in range(problems)]},
+                                    "tainted")
+    text = render_markdown(build_report(state_of(records)))
+    assert len(text) <= MAX_CHARS
+    assert text.count("```") % 2 == 0
+    assert text.startswith("### migrator report: ❌")
