@@ -102,3 +102,46 @@ def project_cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProc
     env = {"MIGRATOR_MCP_CONFIG": str(project["mcp_json"]), "MIGRATOR_STATE_DIR": str(project["state"]),
            "MIGRATOR_BUCKET": project["bucket"]}
     return run_cli(env, project["cwd"], *args)
+
+
+def browser_dom(html_file: Path) -> str:
+    """The DOM headless Chromium builds from a local HTML file (what a person's browser shows)."""
+    import shutil
+    import tempfile
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is needed for this test: .ci/install installs Debian's chromium"
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                               "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
+                               html_file.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "<html" in done.stdout, done.stderr[-2000:]
+    return done.stdout
+
+
+def shown_figures(dom: str) -> dict[tuple[str, str], str]:
+    """Every `<td data-table data-field>` of a report page: (table, field) -> the text shown."""
+    from html.parser import HTMLParser
+
+    cells: dict[tuple[str, str], str] = {}
+
+    class Cells(HTMLParser):
+        key: tuple[str, str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "td" and found.get("data-field"):
+                self.key = (str(found.get("data-table")), str(found["data-field"]))
+                cells[self.key] = ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "td":
+                self.key = None
+
+        def handle_data(self, data: str) -> None:
+            if self.key is not None:
+                cells[self.key] += data
+
+    Cells().feed(dom)
+    return cells

@@ -35,7 +35,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import aws, own_emulator, project_cli, scan_items
+from tests.helpers import browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 EXAMPLE = REPO / "examples" / "modernizr"
@@ -248,6 +248,21 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
                       applied.stdout)
         assert m, applied.stdout
         assert tuple(int(g) for g in m.groups()) == (rows, rows, 0, len(want[table])), m.group(0)
+
+    # The report: rows and items per table as counted above, on the HTML page as in the JSON.
+    report = json.loads(_cli(project, "report", str(CONTRACT), "--json").stdout)
+    page = Path(project["cwd"]) / "report.html"
+    assert _cli(project, "report", "--html", str(page)).returncode == 0
+    shown = shown_figures(browser_dom(page))
+    for table in TABLES:
+        (reported,) = [t for t in report["tables"] if t["name"] == table]
+        rows = sum(len(v) for v in want[table].values())
+        assert sum(load["rows_read"] for load in reported["loads"]) == rows, table
+        assert sum(load["items_written"] for load in reported["loads"]) == rows, table
+        assert reported["check"]["table_items"] == len(want[table]), table
+        assert int(shown[(table, "rows_read")].replace(",", "")) == rows, table
+    collisions = [a for a in report["advice"] if a["topic"] == "key_collisions"]
+    assert [a["table"] for a in collisions] == ["Categories"], collisions
 
     # Spot checks of the traps, spelled out.
     users = {(i["PK"], i["SK"]): i for i in scan_items(ddb, "Users")}

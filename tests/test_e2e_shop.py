@@ -17,7 +17,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
-from tests.helpers import aws, own_emulator, project_cli, scan_items
+from tests.helpers import browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 from tests.shop_reference import CONTRACT, expected_items, raw_rows, seed
@@ -89,6 +89,22 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
         for check in ("check", ):
             assert f"{check}.{table['table']}: view rows {len(exp)}, items written {len(exp)}, rejected 0, " \
                    f"table items {len(exp)}: agree" in applied.stdout
+
+    # The report says the same, as JSON and on an HTML page a browser shows.
+    assert "Report: " in applied.stdout and "The full report: " in applied.stdout
+    report = json.loads(_cli(project, "report", str(CONTRACT), "--json").stdout)
+    page = Path(project["cwd"]) / "report.html"
+    assert _cli(project, "report", "--html", str(page)).returncode == 0
+    shown = shown_figures(browser_dom(page))
+    for table in doc["tables"]:
+        name, rows = table["table"], len(raw[table["source_table"]])
+        (reported,) = [t for t in report["tables"] if t["name"] == name]
+        (load,) = reported["loads"]
+        assert (load["rows_read"], load["items_written"], load["items_rejected"]) == (rows, rows, 0), name
+        assert reported["check"]["ok"] and reported["check"]["sample"]["matching"] == min(rows, 1000), name
+        for field in ("rows_read", "items_written", "items_rejected", "retries", "throttles"):
+            assert int(shown[(name, field)].replace(",", "")) == load[field], (name, field)
+    assert report["ok"] and report["totals"]["rows_read"] == sum(len(raw[t["source_table"]]) for t in doc["tables"])
 
     # State recorded every resource, and holds no secret.
     state_text = (project["state"] / "migrator.state.json").read_text()

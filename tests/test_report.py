@@ -16,9 +16,11 @@ from jsonschema import Draft202012Validator
 
 from migrator.graph import Address
 from migrator.report.build import build_report
+from migrator.report.render_html import render_html
 from migrator.report.render_markdown import MAX_CHARS, render_markdown
 from migrator.report.render_text import render_report, summary_lines
 from migrator.state.model import ResourceState, State
+from tests.helpers import browser_dom, shown_figures
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text())
@@ -140,3 +142,40 @@ def test_markdown_stays_within_a_comment_and_its_fences_close(tables: int, probl
     assert len(text) <= MAX_CHARS
     assert text.count("```") % 2 == 0
     assert text.startswith("### migrator report: ❌")
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def test_the_html_page_shows_in_chromium_exactly_the_figures_of_the_json(tmp_path: Path) -> None:
+    state = shop_state()
+    orders = state.resources[Address.parse("load.Orders")]
+    timeline = [[2.0, 300, 290], [4.0, 700, 690], [6.5, 1000, 990]]
+    state = State(lineage=state.lineage, serial=state.serial, resources={
+        **state.resources, orders.address: ResourceState(orders.address, {**orders.attributes, "timeline": timeline},
+                                                         updated_at=orders.updated_at)})
+    report = build_report(state)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report))
+    assert "<script" not in page.read_text() and "http://" not in page.read_text().replace(
+        "http://www.w3.org/2000/svg", "")   # self-contained: nothing fetched
+    dom = browser_dom(page)
+    shown = shown_figures(dom)
+    doc = report.to_json()
+    for table in doc["tables"]:
+        name = table["name"]
+        (load,) = table["loads"]
+        for field in ("rows_read", "items_written", "items_rejected", "items_skipped", "retries", "throttles",
+                      "consumed_wcu"):
+            assert number(shown[(name, field)]) == load[field], (name, field)
+        assert number(shown[(name, "success_rate")]) == round(load["success_rate"] * 100, 2)
+        assert number(shown[(name, "duration_seconds")]) == load["duration_seconds"]
+    totals = doc["totals"]
+    for field in ("rows_read", "items_written", "items_rejected", "items_skipped", "retries", "throttles"):
+        assert number(shown[("TOTAL", field)]) == totals[field], field
+    assert shown[("Users", "check")].startswith("FAILED") and shown[("Orders", "check")].startswith("ok")
+    assert dom.count("<polyline") == 1 and 'id="rows-chart"' in dom and 'id="throughput-chart"' in dom
+    for name, read, written in (("Orders", 1000, 990), ("Users", 50, 50)):
+        assert f"{name}: {read:,} rows read" in dom and f"{name}: {written:,} items written" in dom
+    assert dom.count('data-topic="') == len(doc["advice"])

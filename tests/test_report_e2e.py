@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
-from tests.helpers import aws, run_cli, scan_items
+from tests.helpers import aws, browser_dom, run_cli, scan_items, shown_figures
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,6 +56,13 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
     assert load["rejects_location"] == f"s3://{env['MIGRATOR_BUCKET']}/migrator/rejects/{table}/"
     assert report_table["check"]["ok"] and report_table["check"]["sample"]["matching"] == len(items)
     assert report_table["indexes"] == ["ByName"] and doc["ok"] is True
+
+    page = Path(cwd) / "report.html"
+    written = run_cli(env, cwd, "report", "--html", str(page))
+    assert written.returncode == 0 and f"Wrote the HTML report to {page}" in written.stdout, written.stderr
+    shown = shown_figures(browser_dom(page))
+    for field in ("rows_read", "items_written", "items_rejected"):
+        assert int(shown[(table, field)].replace(",", "")) == load[field], field
 
     markdown = run_cli(env, cwd, "report", "--markdown")
     assert markdown.returncode == 0 and f"| {table} | 30 | 29 | 1 |" in markdown.stdout, markdown.stdout

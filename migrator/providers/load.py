@@ -29,6 +29,16 @@ RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped"
                  "duration_seconds", "writer", "engine", "partitions", "samples", "rejects_logged", "rejects_error")
 #: how often the progress objects are read while a run goes on
 PROGRESS_SECONDS = 2.0
+#: at most this many (elapsed seconds, rows read, items written) points are kept for the report's chart
+TIMELINE_POINTS = 120
+
+
+def thin(points: list[list[float]], limit: int = TIMELINE_POINTS) -> list[list[float]]:
+    """Pure: at most `limit` points, evenly picked, the first and the last always kept."""
+    if len(points) <= limit:
+        return list(points)
+    step = (len(points) - 1) / (limit - 1)
+    return [points[round(i * step)] for i in range(limit)]
 
 
 def progress_figures(merged: Mapping[str, Any], rows_estimate: int | None, run_state: str) -> dict[str, Any]:
@@ -48,7 +58,7 @@ def progress_figures(merged: Mapping[str, Any], rows_estimate: int | None, run_s
 
 class LoadProvider(RunProvider):
     kind = "load"
-    computed = ("run_id", "state", *RESULT_FIELDS)
+    computed = ("run_id", "state", *RESULT_FIELDS, "timeline")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
@@ -62,10 +72,11 @@ class LoadProvider(RunProvider):
         units = node.notes.get("write_units")
         if units:
             await self._raise_capacity(node, int(units), ctx)
+        timeline: list[list[float]] = []
         try:
             run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
             ctx.report(node.address, f"job {job} run {run_id} started")
-            run = await self._wait(node, job, run_id, ctx, watch=True)
+            run = await self._wait(node, job, run_id, ctx, timeline=timeline)
         finally:
             if units:
                 await ctx.capacity.release(ctx.facades.dynamodb, c["table"], node.address,
@@ -87,7 +98,7 @@ class LoadProvider(RunProvider):
         return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
                 "result_bucket": c["result_bucket"], "result_key": c["result_key"],
                 "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
-                "write_units_during_load": units, **figures}
+                "write_units_during_load": units, "timeline": thin(timeline), **figures}
 
     async def _raise_capacity(self, node: Node, units: int, ctx: ProviderContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
@@ -98,7 +109,10 @@ class LoadProvider(RunProvider):
         await ctx.capacity.acquire(ctx.facades.dynamodb, node.config["table"], units, node.address, checkpoint,
                                    lambda message: ctx.report(node.address, message))
 
-    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext, watch: bool = False) -> JobRun:
+    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext,
+                    timeline: list[list[float]] | None = None) -> JobRun:
+        """Poll the run to its end; with a `timeline`, read the progress too and keep its points."""
+        watch = timeline is not None
         began, last_state, last_read = time.monotonic(), "", 0.0
         while True:
             run = await ctx.facades.glue.get_job_run(job, run_id)
@@ -107,13 +121,14 @@ class LoadProvider(RunProvider):
                 last_state = run.state
             if watch and (run.done or time.monotonic() - last_read >= PROGRESS_SECONDS):
                 last_read = time.monotonic()
-                await self._report_progress(node, run.state, ctx)
+                await self._report_progress(node, run.state, ctx, timeline)
             if run.done:
                 return run
             await asyncio.sleep(min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch
                                 else ctx.settings.poll_seconds)
 
-    async def _report_progress(self, node: Node, run_state: str, ctx: ProviderContext) -> None:
+    async def _report_progress(self, node: Node, run_state: str, ctx: ProviderContext,
+                               timeline: list[list[float]] | None = None) -> None:
         """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
         prefix = node.config.get("progress_prefix")
         if not prefix:
@@ -129,8 +144,11 @@ class LoadProvider(RunProvider):
         except (MigratorError, ValueError):  # progress is for the operator: a miss is not a failure
             return
         if docs:
-            ctx.progress(node.address, progress_figures(merge_progress(docs), node.notes.get("rows_estimate"),
-                                                        run_state))
+            merged = merge_progress(docs)
+            if timeline is not None:
+                timeline.append([float(merged["elapsed_seconds"]), int(merged["rows_read"]),
+                                 int(merged["items_written"])])
+            ctx.progress(node.address, progress_figures(merged, node.notes.get("rows_estimate"), run_state))
 
     async def _clear_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> None:
         """An earlier run's figures and rejected rows must not show as this run's."""

@@ -42,6 +42,7 @@ class LoadReport:
     rejected_samples: list[dict[str, Any]] = field(default_factory=list)   # key, reason, attribute: no values
     rejects_logged: int = 0
     rejects_location: str | None = None
+    timeline: list[list[float]] = field(default_factory=list)   # [elapsed s, rows read, items written]
 
     @staticmethod
     def from_state(resource: ResourceState) -> LoadReport:
@@ -65,7 +66,9 @@ class LoadReport:
             consumed_wcu=round(as_float(writer.get("consumed_wcu")) or 0.0, 1),
             rejected_by_reason={str(k): as_int(v) for k, v in sorted((a.get("rejected_by_reason") or {}).items())},
             rejected_samples=samples, rejects_logged=logged,
-            rejects_location=f"s3://{bucket}/{prefix}" if bucket and prefix and logged else None)
+            rejects_location=f"s3://{bucket}/{prefix}" if bucket and prefix and logged else None,
+            timeline=[[float(p[0]), float(p[1]), float(p[2])] for p in a.get("timeline") or ()
+                      if isinstance(p, (list, tuple)) and len(p) == 3])
 
 
 @dataclass(frozen=True)
