@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from migrator.compile.contract import SourceCredentials, compile_contract
+from migrator.compile.verify_jobs import verify_jobs
 from migrator.contract.load import ValidationReport, read_contract, validate_file
 from migrator.contract.model import Contract
 from migrator.engine.apply import ApplyResult, apply_plan, destroy_state
@@ -39,6 +40,7 @@ from migrator.state.store import StateStore
 from migrator.report.build import build_report
 from migrator.report.model import Report
 from migrator.validate.deep import SampleSource, sample_table
+from migrator.validate.full import run_full
 from migrator.validate.sample import SampleOutcome, valid_seed
 
 T = TypeVar("T")
@@ -334,6 +336,20 @@ class Session:
             outcomes.append(await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
                                                [SampleSource.from_config(s) for s in sample["sources"]], size, seed))
         return outcomes
+
+    async def verify_full(self, contract: Contract) -> list[dict[str, Any]]:
+        """The full comparison of every table, each in a transient Glue job (rows never reach migrator)."""
+        server = await self.facades.mysql.server_info()
+        schema = await self.facades.mysql.describe_schema()
+        compiled = compile_contract(contract, schema, server, self.settings, self._source())
+        lineage = self.store.read().lineage
+        results = []
+        for full in verify_jobs(compiled.graph, contract.source, self.settings):
+            if await self.facades.dynamodb.describe_table(full.table) is None:
+                raise MigratorError(f"dynamodb_table.{full.table} does not exist, so there is nothing to verify",
+                                    hint="run `migrator apply` first")
+            results.append(await run_full(self.facades, full, lineage, self.settings.poll_seconds))
+        return results
 
     async def import_(self, address: Address, resource_id: str) -> dict[str, Any]:
         """Adopt an existing table or view into the state; the next plan reconciles it."""

@@ -66,6 +66,24 @@ def test_verify_names_exactly_the_corrupted_items_and_the_check_fails_keeping_th
     assert after[f"load.{table}"]["status"] != "tainted"      # nothing loaded is undone
     assert ddb.get_item(TableName=table, Key={"PK": {"S": "THING#6"}})["Item"]["name"]["S"] == "n6"
 
+    # The full comparison, in a Glue job: the same four, the stray item no row explains, the index's coverage.
+    ddb.put_item(TableName=table, Item={"PK": {"S": "STRAY#1"}, "name": {"S": "stray"}})
+    full = run_cli(env, cwd, "verify", contract, "--full", "--json")
+    assert full.returncode == 1 and full.stdout, full.stdout + full.stderr
+    (doc,) = json.loads(full.stdout)["tables"]
+    assert {(x["kind"], x["key"]["PK"]) for x in doc["listed"]} == {
+        ("differing", "THING#2"), ("missing", "THING#3"), ("differing", "THING#4"), ("differing", "THING#5"),
+        ("extra", "STRAY#1")}
+    assert (doc["rows"], doc["expected_items"], doc["table_items"]) == (ROWS, ROWS, ROWS)
+    # every row has a name; THING#3 is gone and THING#5 lost it, STRAY#1 brings one
+    assert doc["indexes"] == {"ByName": {"expected": ROWS, "actual": ROWS - 2 + 1}}
+    text = run_cli(env, cwd, "verify", contract, "--full")
+    assert f"{table} item PK=STRAY#1 is in the table but no row gives it" in text.stdout, text.stdout
+    assert "index ByName: 11 items, 12 expected: does not match" in text.stdout
+    glue, s3 = aws(sandbox, "glue"), aws(sandbox, "s3")
+    assert not any("verify" in name for name in glue.list_jobs()["JobNames"])     # transient: nothing left
+    assert not any("verify_" in o["Key"] for o in s3.list_objects_v2(Bucket=env["MIGRATOR_BUCKET"]).get("Contents", []))
+
 
 def test_verify_before_apply_is_one_sentence(sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
     done = run_cli(tiny["env"], tiny["tmp"], "verify", str(tiny["contract"]))

@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migrator.cli.common import ContractArg, JsonFlag, McpConfigOpt, emit_json, guarded, read_contract, settings
+from migrator.cli.common import (Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
+                                 settings)
 
 if TYPE_CHECKING:
+    from migrator.contract.model import Contract
+    from migrator.settings import Settings
     from migrator.validate.sample import SampleOutcome
 
 SampleOpt = Annotated[int, typer.Option("--sample", help="Rows per source view to map and compare.", min=1)]
@@ -33,13 +36,23 @@ def outcome_lines(outcome: SampleOutcome) -> list[str]:
     return lines
 
 
+FullOpt = Annotated[bool, typer.Option("--full", help="Compare every row and item, and each index's coverage, "
+                                                  "in a Glue job per table (instead of a sample).")]
+
+
 def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, sample: SampleOpt = 1000,
-           seed: SeedOpt = "migrator", as_json: JsonFlag = False) -> None:
-    """Compare a seeded sample of rows, mapped as the load maps them, with the stored items; exit 1 on a difference."""
+           seed: SeedOpt = "migrator", full: FullOpt = False, state_dir: StateDir = Path("state"),
+           bucket: Bucket = "migrator-artifacts", glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False) -> None:
+    """Compare the rows, mapped as the load maps them, with the stored items; exit 1 on a difference.
+
+    By default a seeded sample of each view, compared here; with --full every row, in Glue."""
     from migrator import app
 
     parsed = guarded(lambda: read_contract(contract))
-    run_settings = settings(Path("state"))
+    run_settings = settings(state_dir, bucket, glue_role)
+    if full:
+        _verify_full(parsed, run_settings, mcp_config, as_json)
+        return
     outcomes = guarded(lambda: app.run(lambda session: session.verify(parsed, sample, seed), run_settings,
                                        mcp_config))
     ok = all(o.ok for o in outcomes)
@@ -53,5 +66,23 @@ def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, sample: Sampl
         typer.secho(f"verify: {len(outcomes)} table(s), " + ("every sampled item matches its row" if ok
                     else f"{bad} sampled item(s) missing or differing"),
                     fg=typer.colors.GREEN if ok else typer.colors.RED)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _verify_full(contract: Contract, run_settings: Settings, mcp_config: Path | None, as_json: bool) -> None:
+    from migrator import app
+    from migrator.validate.full import full_lines
+
+    docs = guarded(lambda: app.run(lambda session: session.verify_full(contract), run_settings, mcp_config))
+    ok = all(d.get("ok") for d in docs)
+    if as_json:
+        emit_json({"ok": ok, "full": True, "tables": docs})
+    else:
+        for doc in docs:
+            for n, line in enumerate(full_lines(doc)):
+                typer.secho(line, fg=None if doc.get("ok") or n == 0 else typer.colors.RED)
+        typer.secho(f"verify --full: {len(docs)} table(s), " + ("every item matches its row" if ok
+                    else "differences found"), fg=typer.colors.GREEN if ok else typer.colors.RED)
     if not ok:
         raise typer.Exit(1)

@@ -41,6 +41,23 @@ def render_load_script(*, table: str, view: str, contract: str, specs: list[dict
     return text.encode("utf-8")
 
 
+def render_verify_script(*, table: str, contract: str, sources: list[dict[str, Any]], key_names: list[str],
+                         connection: str, result_uri: str, version: str, segments: int = 4) -> bytes:
+    """The script of one full comparison (`migrator verify --full`)."""
+    arguments = [
+        ("connection_name", connection),
+        ("target_table", table),
+        ("sources", json.dumps(sources, sort_keys=True, ensure_ascii=False, separators=(",", ":"))),
+        ("key_names", json.dumps(key_names, ensure_ascii=False)),
+        ("result_s3_uri", result_uri),
+        ("segments", str(segments)),
+    ]
+    text = _environment().get_template("glue/verify.py.j2").render(
+        table=table, contract=PurePath(contract).name or "contract", connection=connection, arguments=arguments,
+        version=version)
+    return text.encode("utf-8")
+
+
 @functools.lru_cache(maxsize=1)
 def runtime_bundle() -> bytes:
     return build_bundle()

@@ -1,0 +1,85 @@
+"""`migrator verify --full`: the full comparison, run as a transient Glue job per table.
+
+Why transient: the comparison is on demand and read-only, so it leaves nothing behind. Its
+script goes to S3 next to the loads' (marked with the state's lineage, so `destroy` removes it
+if a run is interrupted), the job is created from the table's load job (same role, connection,
+bundle), run, read back and deleted. The rows move inside the job (runtime/verify.py);
+migrator only reads the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from migrator.compile.verify_jobs import FullJob
+from migrator.errors import MigratorError
+from migrator.mcp.roles import Facades
+from migrator.runtime.lineage import lineage_metadata
+
+
+async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: float = 1.0,
+                   timeout_seconds: float = 24 * 3600) -> dict[str, Any]:
+    """Run the comparison job to its end and return its result document; always clean up."""
+    name = str(full.job["Name"])
+    glue, s3 = facades.glue, facades.s3
+    await s3.delete_object(full.bucket, full.result_key)
+    await s3.put_object(full.bucket, full.script_key, full.script, "text/x-python", lineage_metadata(lineage))
+    if await glue.get_job(name) is not None:
+        await glue.delete_job(name)   # left by an interrupted verify
+    await glue.create_job(full.job)
+    try:
+        run_id = await glue.start_job_run(name)
+        began = time.monotonic()
+        while True:
+            run = await glue.get_job_run(name, run_id)
+            if run.done:
+                break
+            if time.monotonic() - began > timeout_seconds:
+                await glue.stop_job_run(name, run_id)
+                raise MigratorError(f"the full comparison of {full.table} did not end within {timeout_seconds:.0f} s",
+                                    hint="use --sample for a quicker check")
+            await asyncio.sleep(poll_seconds)
+        if run.state != "SUCCEEDED":
+            logs = await glue.get_job_run_logs(name, run_id, tail_lines=5)
+            lines = (logs.get("stderr") or "").strip().splitlines()
+            detail = run.error_message or (lines[-1] if lines else "no error message")
+            raise MigratorError(f"the full comparison of {full.table} (Glue job {name} run {run_id}) ended "
+                                f"{run.state}: {detail}", hint="fix the cause and run verify --full again")
+        raw = await s3.get_object(full.bucket, full.result_key)
+        if raw is None:
+            raise MigratorError(f"the full comparison of {full.table} wrote no result", hint="check the job's logs")
+        return dict(json.loads(raw))
+    finally:
+        await glue.delete_job(name)
+        await s3.delete_object(full.bucket, full.script_key)
+        await s3.delete_object(full.bucket, full.result_key)
+
+
+def full_lines(doc: Mapping[str, Any]) -> list[str]:
+    """`Orders (full): 10,000 rows, ...` then one line per listed key and per index."""
+    head = (f"{doc['table']} (full): {doc['rows']:,} rows ({doc['rejected']:,} rejected by the load's mapping), "
+            f"{doc['expected_items']:,} expected items, {doc['table_items']:,} in the table")
+    if doc.get("presence_only"):
+        head += " (keys only: the load does not overwrite)"
+    if doc.get("ok"):
+        head += ": every item matches its row"
+    else:
+        head += f": {doc['missing']:,} missing, {doc['extra']:,} extra, {doc['differing']:,} differing"
+    lines = [head]
+    for entry in doc.get("listed") or ():
+        key = ", ".join(f"{k}={v}" for k, v in entry["key"].items())
+        what = {"missing": "is missing", "extra": "is in the table but no row gives it",
+                "differing": "differs from its row"}[entry["kind"]]
+        lines.append(f"  {doc['table']} item {key} {what}")
+    listed = len(doc.get("listed") or ())
+    if doc.get("missing", 0) + doc.get("extra", 0) + doc.get("differing", 0) > listed:
+        lines.append(f"  ... ({listed} listed)")
+    for index, counts in sorted((doc.get("indexes") or {}).items()):
+        verdict = "covers every item that carries its keys" if counts["expected"] == counts["actual"] else \
+            "does not match the items that carry its keys"
+        lines.append(f"  index {index}: {counts['actual']:,} items, {counts['expected']:,} expected: {verdict}")
+    return lines
