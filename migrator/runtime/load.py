@@ -359,11 +359,12 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
     writer.close()
 
 
-def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult, part: str) -> None:
+def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult, part: str,
+                lineage: str = "") -> None:
     """The error log of the rejected rows; a failure to write it is noted in the result, not fatal
     (the items are written and the rejections counted either way)."""
     try:
-        key = log.put(s3, uri, part)
+        key = log.put(s3, uri, part, lineage_metadata(lineage))
     except Exception as exc:
         result.rejects_error = f"the rejected rows could not be written to {uri}: {one_line(exc)}"
         return
@@ -394,7 +395,8 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         s3 = aws.client("s3")
     writer = make_writer(dynamodb, config)
     reporter = ProgressReporter(s3, config.progress_uri, lambda: progress_snapshot(result, writer),
-                                every_seconds=config.progress_every_seconds).start()
+                                every_seconds=config.progress_every_seconds,
+                                metadata=lineage_metadata(config.lineage)).start()
     source: Optional[Iterator[Mapping[str, Any]]] = None
     log = RejectLog()
     try:
@@ -420,7 +422,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         result.duration_seconds = round(time.monotonic() - started, 3)
         reporter.stop(progress_snapshot(result, writer))
     _progress(result, writer, started, event="finished")
-    put_rejects(s3, config.rejects_uri, log, result, part_name(0))
+    put_rejects(s3, config.rejects_uri, log, result, part_name(0), config.lineage)
     if config.result_uri:
         try:
             put_result(s3, config.result_uri, result, config.lineage)

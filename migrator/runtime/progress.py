@@ -58,10 +58,11 @@ class ProgressReporter:
 
     def __init__(self, s3: Any, uri: Optional[str], snapshot: Callable[[], Mapping[str, Any]], *,
                  part: str = "part-00000", every_seconds: float = DEFAULT_EVERY_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, metadata: Optional[Mapping[str, str]] = None) -> None:
         self._s3 = s3
         self._target = None if not uri else split_prefix(uri)
         self._snapshot = snapshot
+        self._metadata = dict(metadata or {})   # the state's lineage: destroy removes what carries it
         self.part = part
         self._every = every_seconds
         self._clock = clock
@@ -102,7 +103,7 @@ class ProgressReporter:
         with self._lock:  # the final put is never overtaken by a late periodic one
             try:
                 self._s3.put_object(Bucket=bucket, Key=f"{prefix}{self.part}.json", Body=body,
-                                    ContentType="application/json")
+                                    ContentType="application/json", Metadata=self._metadata)
                 self.puts += 1
             except Exception:
                 self.failed_puts += 1

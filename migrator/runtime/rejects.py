@@ -70,11 +70,14 @@ class RejectLog:
                                      f"counted but not listed (the log keeps {self.limit} per writer)"}))
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
-    def put(self, s3: Any, uri: Optional[str], part: str) -> Optional[str]:
-        """Put the log as `<prefix><part>.jsonl` when there is anything in it; the key, or None."""
+    def put(self, s3: Any, uri: Optional[str], part: str, metadata: Optional[Mapping[str, str]] = None
+            ) -> Optional[str]:
+        """Put the log as `<prefix><part>.jsonl` when there is anything in it; the key, or None.
+        `metadata` carries the state's lineage, so `destroy` knows the object is migrator's."""
         if not uri or not (self.entries or self.dropped):
             return None
         bucket, prefix = split_prefix(uri)
         key = f"{prefix}{part}.jsonl"
-        s3.put_object(Bucket=bucket, Key=key, Body=self.body(), ContentType="application/x-ndjson")
+        s3.put_object(Bucket=bucket, Key=key, Body=self.body(), ContentType="application/x-ndjson",
+                      Metadata=dict(metadata or {}))
         return key

@@ -33,6 +33,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
+from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import AttributeSpec, RowRejected, item_key, parse_specs, python_value, to_item
 from migrator.runtime.source import select_sql, stream_rows
 
@@ -310,7 +311,7 @@ def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     bucket, key = uri[5:].split("/", 1)
     (s3 if s3 is not None else aws.client("s3")).put_object(
         Bucket=bucket, Key=key, Body=json.dumps(result.to_doc(), indent=2, sort_keys=True).encode("utf-8"),
-        ContentType="application/json")
+        ContentType="application/json", Metadata=lineage_metadata(args.get(ARG_LINEAGE) or ""))
     return result
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from migrator.compile.verify_jobs import FullJob
 from migrator.errors import MigratorError
 from migrator.mcp.roles import Facades
-from migrator.runtime.lineage import lineage_metadata
+from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 
 
 async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: float = 1.0,
@@ -32,7 +32,7 @@ async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: 
         await glue.delete_job(name)   # left by an interrupted verify
     await glue.create_job(full.job)
     try:
-        run_id = await glue.start_job_run(name)
+        run_id = await glue.start_job_run(name, {f"--{ARG_LINEAGE}": lineage})
         began = time.monotonic()
         while True:
             run = await glue.get_job_run(name, run_id)
