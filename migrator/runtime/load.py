@@ -148,7 +148,7 @@ def parse_argv(argv: Sequence[str]) -> Dict[str, str]:
     return args
 
 
-def _int_arg(args: Mapping[str, str], name: str, default: int) -> int:
+def int_arg(args: Mapping[str, str], name: str, default: int) -> int:
     raw = args.get(name)
     if raw in (None, ""):
         return default
@@ -219,9 +219,9 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
     mode, version = _write_mode_args(args, specs)
     return LoadConfig(connection_name=args[ARG_CONNECTION], view=args[ARG_VIEW], table=args[ARG_TABLE],
                       specs=tuple(specs), key_names=keys, result_uri=result,
-                      fetch_size=_int_arg(args, ARG_FETCH_SIZE, 1000),
-                      progress_every=_int_arg(args, ARG_PROGRESS_EVERY, 10_000),
-                      max_attempts=_int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
+                      fetch_size=int_arg(args, ARG_FETCH_SIZE, 1000),
+                      progress_every=int_arg(args, ARG_PROGRESS_EVERY, 10_000),
+                      max_attempts=int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
                       writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE),
                       write_mode=mode, version_column=version, progress_uri=progress, rejects_uri=rejects,
                       progress_every_seconds=_rate_arg(args, ARG_PROGRESS_SECONDS, "seconds") or DEFAULT_EVERY_SECONDS)
@@ -252,7 +252,7 @@ def _write_mode_args(args: Mapping[str, str], specs: Sequence[AttributeSpec]) ->
 
 
 def _writers_arg(args: Mapping[str, str]) -> int:
-    writers = _int_arg(args, ARG_WRITERS, DEFAULT_WRITERS)
+    writers = int_arg(args, ARG_WRITERS, DEFAULT_WRITERS)
     if writers > MAX_WRITERS:
         raise LoadError(f"--{ARG_WRITERS} must be at most {MAX_WRITERS}, got {writers}")
     return writers
@@ -318,7 +318,7 @@ def record_rejection(result: LoadResult, exc: RowRejected, row: Mapping[str, Any
 # ----------------------------------------------------------------------------- the job
 
 
-def _now() -> str:
+def now() -> str:
     return iso_datetime(dt.datetime.now(dt.timezone.utc))
 
 
@@ -374,8 +374,13 @@ def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult,
 
 
 def put_result(s3: Any, uri: str, result: LoadResult, lineage: str = "") -> None:
+    put_doc(s3, uri, result.to_doc(), lineage)
+
+
+def put_doc(s3: Any, uri: str, doc: Mapping[str, Any], lineage: str = "") -> None:
+    """The result document at `uri`, marked with the state's lineage."""
     bucket, key = split_s3_uri(uri)
-    body = json.dumps(result.to_doc(), indent=2, sort_keys=True, default=str).encode("utf-8")
+    body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode("utf-8")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json",
                   Metadata=lineage_metadata(lineage))
 
@@ -388,7 +393,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     The keyword arguments let tests and validation inject clients or a row source.
     """
     config = load_config(args)
-    result = LoadResult(started_at=_now(), table=config.table, view=config.view, write_mode=config.write_mode)
+    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.write_mode)
     started = time.monotonic()
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
     if s3 is None and (config.result_uri or config.progress_uri or config.rejects_uri):
@@ -418,7 +423,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         result.items_written = writer.written
         result.items_skipped = writer.skipped
         result.writer = writer.stats()
-        result.finished_at = _now()
+        result.finished_at = now()
         result.duration_seconds = round(time.monotonic() - started, 3)
         reporter.stop(progress_snapshot(result, writer))
     _progress(result, writer, started, event="finished")
