@@ -26,7 +26,8 @@ from migrator.state.model import ResourceState
 #: what the load record keeps of the job's result; `writer` holds its batches, retries, throttles
 #: and consumed capacity.
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
-                 "duration_seconds", "writer", "engine", "partitions", "samples", "rejects_logged", "rejects_error")
+                 "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",
+                 "rejects_logged", "rejects_error")
 #: how often the progress objects are read while a run goes on
 PROGRESS_SECONDS = 2.0
 #: at most this many (elapsed seconds, rows read, items written) points are kept for the report's chart
