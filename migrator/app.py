@@ -151,14 +151,9 @@ def read_state(state_dir: Path) -> State:
     return StateStore(state_dir).read()
 
 
-def report(state_dir: Path, contract: Path | None = None) -> Report:
-    """The report of the last apply, from the state file (no server); the contract adds its warnings."""
-    warnings: list[str] = []
-    if contract is not None:
-        from migrator.contract.load import finding_line
-
-        warnings = [finding_line(f) for f in load_contract(contract).findings if f.severity is Severity.WARNING]
-    return build_report(read_state(state_dir), warnings)
+def report(state_dir: Path) -> Report:
+    """The report of the last apply from the state file alone (no server; drift not checked)."""
+    return build_report(read_state(state_dir))
 
 
 def forget(state_dir: Path, addresses: Sequence[Address]) -> None:
@@ -311,6 +306,17 @@ class Session:
             if notes:
                 self.store.write(new_state)
             return notes
+
+    async def report(self, contract: Contract) -> Report:
+        """The report with what only reality tells: the plan's warnings and what drifted."""
+        from migrator.contract.load import finding_line
+
+        state = self.store.read()
+        planned = await make_plan(contract, self.facades, self.settings, state, self._source())
+        warnings = [finding_line(f) for f in planned.plan.findings if f.severity is not Severity.ERROR]
+        drift = [f"{c.address}: {c.reason.words(c.dependency)} ({c.reason.repair})"
+                 for c in planned.plan.changes if c.reason.drift]
+        return build_report(state, warnings, drift)
 
     async def verify(self, contract: Contract, size: int, seed: str) -> list[SampleOutcome]:
         """Compare a seeded sample of every table's rows with the items stored under their keys.

@@ -69,6 +69,19 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
     text = run_cli(env, cwd, "report")
     assert f"load.{table}: 1 (key_empty:name 1)" in text.stdout
 
+    assert doc["drift"] == [] and doc["warnings"] == []          # with the contract, reality was read
+    assert json.loads(run_cli(env, cwd, "report", "--json").stdout)["drift"] is None   # state only: not checked
+    state = json.loads((Path(cwd) / "state" / "migrator.state.json").read_text())
+    (view,) = [a.split(".", 1)[1] for a in state["resources"] if a.startswith("mysql_view.")]
+    conn = root_connection(sandbox, db)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP VIEW `{view}`")                      # drift: removed outside migrator
+    conn.close()
+    drifted = json.loads(run_cli(env, cwd, "report", str(tiny["contract"]), "--json").stdout)
+    assert drifted["drift"] == [f"mysql_view.{view}: it no longer exists (removed outside migrator) "
+                                "(apply creates it again)"]
+    assert [a["topic"] for a in drifted["advice"]][:1] == ["drift"]
+
     (cut,) = [a for a in doc["advice"] if a["topic"] == "cut_over"]
     for command in cut["commands"]:
         argv = shlex.split(command)

@@ -7,24 +7,34 @@ from typing import Annotated
 
 import typer
 
-from migrator.cli.common import JsonFlag, StateDir, emit_json, guarded
+from migrator.cli.common import (Bucket, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
+                                 settings)
 from migrator.errors import MigratorError
 from migrator.fileio import atomic_write
 
-ContractOpt = Annotated[Path | None, typer.Argument(help="The contract, to add its warnings (optional).",
+ContractOpt = Annotated[Path | None, typer.Argument(help="The contract: adds the plan's warnings and drift (reads "
+                                                         "reality through the MCP servers).",
                                                     show_default=False)]
 
 
-def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), as_json: JsonFlag = False,
+def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mcp_config: McpConfigOpt = None,
+           bucket: Bucket = "migrator-artifacts", glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False,
            markdown: Annotated[bool, typer.Option("--markdown", help="For a pull-request comment.")] = False,
            html: Annotated[Path | None, typer.Option("--html", help="Also write one self-contained HTML file "
                                                      "(charts as inline SVG, no network).")] = None) -> None:
-    """Rows read, written and rejected, success rates, speed, retries, throttles, capacity, checks and guidance."""
+    """Rows read, written and rejected, success rates, speed, retries, throttles, capacity, checks and guidance.
+
+    From the state file alone; given the contract, it also reads reality (the plan's warnings, drift)."""
     from migrator import app
     from migrator.report.render_markdown import render_markdown
     from migrator.report.render_text import render_report
 
-    built = guarded(lambda: app.report(state_dir, contract))
+    if contract is None:
+        built = guarded(lambda: app.report(state_dir))
+    else:
+        parsed = guarded(lambda: read_contract(contract))
+        built = guarded(lambda: app.run(lambda session: session.report(parsed), settings(state_dir, bucket, glue_role),
+                                        mcp_config))
     if html is not None:
         from migrator.report.render_html import render_html
 

@@ -31,8 +31,8 @@ def _table_report(name: str, resource: ResourceState | None, loads: Sequence[Loa
                        indexes=sorted(indexes), loads=list(loads), check=check)
 
 
-def build_report(state: State, warnings: Sequence[str] = ()) -> Report:
-    """Pure: the report of a state (and the contract's warnings, when given)."""
+def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str] | None = None) -> Report:
+    """Pure: the report of a state; with the plan's warnings and drift when a plan was made."""
     by_kind: dict[str, list[ResourceState]] = {}
     for resource in state.resources.values():
         by_kind.setdefault(resource.address.kind, []).append(resource)
@@ -58,5 +58,6 @@ def build_report(state: State, warnings: Sequence[str] = ()) -> Report:
               "checks_failed": sum(1 for t in tables if t.check is not None and not t.check.ok)}
     last = max((r.updated_at for r in state.resources.values() if r.updated_at), default="")
     report = Report(lineage=state.lineage, serial=state.serial, migrator_version=state.migrator_version,
-                    last_change=last, tables=tables, totals=totals, advice=[], warnings=list(warnings))
+                    last_change=last, tables=tables, totals=totals, advice=[], warnings=list(warnings),
+                    drift=None if drift is None else list(drift))
     return replace(report, advice=advise(report, state))

@@ -37,6 +37,14 @@ def unfinished_loads(report: Report, state: State) -> list[Advice]:
             for t in report.tables for load in t.loads if load.status != "ok"]
 
 
+def drifted(report: Report, state: State) -> list[Advice]:
+    if not report.drift:
+        return []
+    return [Advice("drift", None, f"{len(report.drift)} resource(s) changed outside migrator since the last apply "
+                   f"({'; '.join(report.drift[:3])}). Review the plan; apply puts the contract's definition back.",
+                   ["migrator plan CONTRACT", "migrator apply CONTRACT"])]
+
+
 def rejected_rows(report: Report, state: State) -> list[Advice]:
     out = []
     for t in report.tables:
@@ -117,7 +125,7 @@ def cut_over(report: Report, state: State) -> list[Advice]:
                    ["migrator state rm " + " ".join(str(a) for a in tables), "migrator destroy"])]
 
 
-RULES: Sequence[Rule] = (failed_checks, unfinished_loads, rejected_rows, collisions, throttling, billing, protection,
+RULES: Sequence[Rule] = (failed_checks, unfinished_loads, drifted, rejected_rows, collisions, throttling, billing, protection,
                          cut_over)
 
 

@@ -139,6 +139,7 @@ class Report:
     totals: dict[str, Any]
     advice: list[Advice]
     warnings: list[str]
+    drift: list[str] | None = None   # None: not checked (the report was made without the contract)
     format_version: str = FORMAT_VERSION
 
     @property

@@ -149,8 +149,11 @@ def render_html(report: Report) -> str:
         body.append("<h2>Failed checks</h2><ul>")
         body += [f"<li class=\"bad\"><code>{e(c.address)}</code>: {e(p)}</li>" for c in failed for p in c.problems]
         body.append("</ul>")
+    if report.drift:
+        body += ["<h2>Changed outside migrator</h2><ul id=\"drift\">", *(f"<li>{e(d)}</li>" for d in report.drift),
+                 "</ul>"]
     if report.warnings:
-        body += ["<h2>Warnings of the contract</h2><ul>", *(f"<li>{e(w)}</li>" for w in report.warnings), "</ul>"]
+        body += ["<h2>Warnings of the plan</h2><ul>", *(f"<li>{e(w)}</li>" for w in report.warnings), "</ul>"]
     if report.advice:
         body.append("<h2>Guidance</h2><ul id=\"guidance\">")
         for advice in report.advice:

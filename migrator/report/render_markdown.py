@@ -35,8 +35,10 @@ def render_markdown(report: Report) -> str:
     if failed:
         parts += ["", "#### Failed checks", ""]
         parts += [f"- `{c.address}`: {_cell(p)}" for c in failed for p in c.problems]
+    if report.drift:
+        parts += ["", "#### Changed outside migrator", ""] + [f"- {_cell(d)}" for d in report.drift]
     if report.warnings:
-        parts += ["", "#### Warnings of the contract", ""] + [f"- {_cell(w)}" for w in report.warnings]
+        parts += ["", "#### Warnings of the plan", ""] + [f"- {_cell(w)}" for w in report.warnings]
     if report.advice:
         parts += ["", "#### Guidance", ""]
         for advice in report.advice:

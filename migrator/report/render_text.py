@@ -75,8 +75,14 @@ def render_report(report: Report) -> str:
         lines += ["", "Failed checks"]
         for check in checks:
             lines += [f"  {check.address}: {problem}" for problem in check.problems] or [f"  {check.address}"]
+    if report.drift is None:
+        lines += ["", "Drift: not checked (give the contract: `migrator report CONTRACT` reads reality)"]
+    elif report.drift:
+        lines += ["", "Changed outside migrator"] + [f"  {d}" for d in report.drift]
+    else:
+        lines += ["", "Drift: none; reality matches the state"]
     if report.warnings:
-        lines += ["", "Warnings of the contract"] + [f"  {w}" for w in report.warnings]
+        lines += ["", "Warnings of the plan"] + [f"  {w}" for w in report.warnings]
     if report.advice:
         lines += ["", "Guidance"]
         for advice in report.advice:
