@@ -80,8 +80,9 @@ def test_a_clean_load_compares_clean_and_corruption_is_named_key_by_key(sandbox:
 
     found = run(sandbox, table, bucket)
     assert not found["ok"]
-    assert {(x["kind"], x["key"]["PK"], x["key"]["SK"]) for x in found["listed"]} == {
-        ("differing", "C#1", "1"), ("missing", "C#2", "2"), ("extra", "STRAY", "0"), ("differing", "C#4", "4")}
+    assert {(x["kind"], x["key"]["PK"], x["key"]["SK"], tuple(x.get("attributes", ()))) for x in found["listed"]} == {
+        ("differing", "C#1", "1", ("total",)), ("missing", "C#2", "2", ()), ("extra", "STRAY", "0", ()),
+        ("differing", "C#4", "4", ("status",))}
     assert (found["missing"], found["extra"], found["differing"]) == (1, 1, 2)
     # C#2 (deleted) and C#4 (lost its status) both carried the index key
     assert found["indexes"]["ByStatus"] == {"expected": with_status, "actual": with_status - 2}

@@ -79,6 +79,7 @@ def test_verify_names_exactly_the_corrupted_items_and_the_check_fails_keeping_th
     assert doc["indexes"] == {"ByName": {"expected": ROWS, "actual": ROWS - 2 + 1}}
     text = run_cli(env, cwd, "verify", contract, "--full")
     assert f"{table} item PK=STRAY#1 is in the table but no row gives it" in text.stdout, text.stdout
+    assert f"{table} item PK=THING#4 differs from its row in kind" in text.stdout
     assert "index ByName: 11 items, 12 expected: does not match" in text.stdout
     glue, s3 = aws(sandbox, "glue"), aws(sandbox, "s3")
     assert not any("verify" in name for name in glue.list_jobs()["JobNames"])     # transient: nothing left

@@ -213,23 +213,36 @@ def _narrow(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: S
     """Key by key in the disagreeing buckets. A key several rows share expects any of their
     items (which row the load wrote last is not knowable from the view)."""
     scratch = VerifyResult(table=result.table)
-    want: Dict[Key, Set[int]] = {}
+    want: Dict[Key, Dict[int, Item]] = {}
     for key, item in expected_stream(sources, rows_of, key_names, scratch):
         if bucket_of(key) in buckets:
-            want.setdefault(key, set()).add(0 if result.presence_only else digest(item))
-    have: Dict[Key, int] = {}
+            want.setdefault(key, {})[0 if result.presence_only else digest(item)] = item
+    have: Dict[Key, Tuple[int, Item]] = {}
     for item in items_of():
         key = item_key(item, key_names)
         if bucket_of(key) in buckets:
-            have[key] = 0 if result.presence_only else digest(item)
+            have[key] = (0 if result.presence_only else digest(item), item)
     for key in sorted(set(want) | set(have), key=lambda k: json.dumps(canonical(list(k)))):
         kind = "missing" if key not in have else "extra" if key not in want else (
-            None if have[key] in want[key] else "differing")
+            None if have[key][0] in want[key] else "differing")
         if kind is None:
             continue
         setattr(result, kind, getattr(result, kind) + 1)
         if len(result.listed) < MAX_LISTED:
-            result.listed.append({"kind": kind, "key": printable(key, key_names)})
+            entry: Dict[str, Any] = {"kind": kind, "key": printable(key, key_names)}
+            if kind == "differing":
+                entry["attributes"] = differing_attributes(next(iter(want[key].values())), have[key][1])
+            result.listed.append(entry)
+
+
+def differing_attributes(expected: Item, stored: Item) -> List[str]:
+    """The attributes whose presence, type or value differ (names only: values may be personal data)."""
+    out = []
+    for name in sorted(set(expected) | set(stored)):
+        a, b = expected.get(name), stored.get(name)
+        if a is None or b is None or next(iter(a)) != next(iter(b)) or python_value(a) != python_value(b):
+            out.append(name)
+    return out
 
 
 # ----------------------------------------------------------------------------- the job

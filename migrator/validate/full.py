@@ -73,7 +73,7 @@ def full_lines(doc: Mapping[str, Any]) -> list[str]:
     for entry in doc.get("listed") or ():
         key = ", ".join(f"{k}={v}" for k, v in entry["key"].items())
         what = {"missing": "is missing", "extra": "is in the table but no row gives it",
-                "differing": "differs from its row"}[entry["kind"]]
+                "differing": "differs from its row in " + ", ".join(entry.get("attributes") or ["?"])}[entry["kind"]]
         lines.append(f"  {doc['table']} item {key} {what}")
     listed = len(doc.get("listed") or ())
     if doc.get("missing", 0) + doc.get("extra", 0) + doc.get("differing", 0) > listed:
