@@ -428,16 +428,22 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
         reporter.stop(progress_snapshot(result, writer))
     _progress(result, writer, started, event="finished")
     put_rejects(s3, config.rejects_uri, log, result, part_name(0), config.lineage)
+    publish(s3, config, result.to_doc())
+    return result
+
+
+def publish(s3: Any, config: LoadConfig, doc: Mapping[str, Any]) -> None:
+    """Put the result document, then fail if the load did: a failed load's counts are still put,
+    and a succeeded load whose result cannot be put is a failure (apply reads nothing else)."""
     if config.result_uri:
         try:
-            put_result(s3, config.result_uri, result, config.lineage)
+            put_doc(s3, config.result_uri, doc, config.lineage)
         except Exception as exc:
-            if result.status == "succeeded":
+            if doc.get("status") == "succeeded":
                 raise LoadError(f"the load finished but its result could not be written to {config.result_uri}: "
                                 f"{one_line(exc)}") from exc
-    if result.status != "succeeded":
-        raise LoadError(result.error or "the load failed")
-    return result
+    if doc.get("status") != "succeeded":
+        raise LoadError(str(doc.get("error") or "the load failed"))
 
 
 def one_line(exc: BaseException) -> str:
@@ -446,17 +452,26 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, LoadError) else f"{type(exc).__name__}: {text}"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def job_main(argv: Optional[Sequence[str]], body: Callable[[Dict[str, str]], Mapping[str, Any]],
+             error_label: str = "LoadError") -> int:
+    """A job script's entry: Glue's argv in, the result as the last stdout line, or a failure as
+    one `<error_label>: <sentence>` line on stderr (the local Glue runtime's ErrorMessage) and 1."""
     args = parse_argv(sys.argv[1:] if argv is None else argv)
     try:
-        result = run_load(args)
+        doc = body(args)
     except Exception as exc:
         if os.environ.get("MIGRATOR_DEBUG"):
             traceback.print_exc()
-        print(f"LoadError: {one_line(exc)}", file=sys.stderr, flush=True)
+        text = one_line(exc)
+        print(f"{error_label}: {text.split(': ', 1)[1] if text.startswith(error_label + ': ') else text}",
+              file=sys.stderr, flush=True)
         return 1
-    print(json.dumps({"event": "result", **result.to_doc()}, default=str), flush=True)
+    print(json.dumps({"event": "result", **doc}, default=str), flush=True)
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    return job_main(argv, lambda args: run_load(args).to_doc())
 
 
 if __name__ == "__main__":

@@ -28,17 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import sys
 import time
-import traceback
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, int_arg, now, copy_rows, index_key_names,
-                                   load_config, make_writer, one_line, parse_argv, progress_snapshot, put_doc,
-                                   put_rejects, with_index_keys)
+from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, copy_rows, index_key_names, int_arg, job_main,
+                                   load_config, make_writer, now, one_line, progress_snapshot, publish, put_rejects,
+                                   with_index_keys)
 from migrator.runtime.progress import ProgressReporter, part_name
 from migrator.runtime.lineage import lineage_metadata
 from migrator.runtime.rejects import RejectLog
@@ -237,28 +234,9 @@ def run_spark_load(args: Mapping[str, str], *, spark: Any = None) -> Dict[str, A
     result.finished_at = now()
     result.duration_seconds = round(time.monotonic() - started, 3)
     doc = {**result.to_doc(), **extra}
-    if config.result_uri and s3 is not None:
-        try:
-            put_doc(s3, config.result_uri, doc, config.lineage)
-        except Exception as exc:
-            if result.status == "succeeded":
-                raise LoadError(f"the load finished but its result could not be written to {config.result_uri}: "
-                                f"{one_line(exc)}") from exc
-    if result.status != "succeeded":
-        raise LoadError(result.error or "the load failed")
+    publish(s3, config, doc)
     return doc
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    import json
-
-    args = parse_argv(sys.argv[1:] if argv is None else argv)
-    try:
-        doc = run_spark_load(args)
-    except Exception as exc:
-        if os.environ.get("MIGRATOR_DEBUG"):
-            traceback.print_exc()
-        print(f"LoadError: {one_line(exc)}", file=sys.stderr, flush=True)
-        return 1
-    print(json.dumps({"event": "result", **doc}, default=str), flush=True)
-    return 0
+    return job_main(argv, run_spark_load)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
-import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -34,6 +33,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
+from migrator.runtime.load import job_main
 from migrator.runtime.items import AttributeSpec, RowRejected, item_key, parse_specs, python_value, to_item
 from migrator.runtime.source import select_sql, stream_rows
 
@@ -248,23 +248,6 @@ def differing_attributes(expected: Item, stored: Item) -> List[str]:
 # ----------------------------------------------------------------------------- the job
 
 
-def parse_argv(argv: Sequence[str]) -> Dict[str, str]:
-    args: Dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token.startswith("--") and "=" in token:
-            k, v = token[2:].split("=", 1)
-            args[k] = v
-            i += 1
-        elif token.startswith("--") and i + 1 < len(argv):
-            args[token[2:]] = argv[i + 1]
-            i += 2
-        else:
-            i += 1
-    return args
-
-
 def sources_arg(raw: str) -> List[Source]:
     try:
         doc = json.loads(raw)
@@ -329,13 +312,4 @@ def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = parse_argv(sys.argv[1:] if argv is None else argv)
-    try:
-        result = run_verify(args)
-    except Exception as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"VerifyError: {text if isinstance(exc, VerifyError) else type(exc).__name__ + ': ' + text}",
-              file=sys.stderr, flush=True)
-        return 1
-    print(json.dumps({"event": "result", **result.to_doc()}, default=str), flush=True)
-    return 0
+    return job_main(argv, lambda args: run_verify(args).to_doc(), error_label="VerifyError")
