@@ -8,21 +8,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from migrator.runtime import load
 from migrator.runtime import verify
+from tests.helpers import aws
 
 SPECS = [{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
          {"name": "status", "type": "S"}, {"name": "total", "type": "N"}]
-
-
-def aws(sandbox: Any, service: str) -> Any:
-    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from migrator.runtime import load
 from migrator.runtime.progress import merge_progress
 from migrator.runtime.writer import BatchWriter, ParallelWriter, put_condition
+from tests.helpers import aws
 
 ATTRIBUTES = json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "value", "type": "S"},
                          {"name": "version", "type": "N"}])
@@ -29,11 +29,6 @@ ATTRIBUTES = json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "val
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def aws(sandbox: Any, service: str) -> Any:
-    return boto3.client(service, endpoint_url=sandbox.endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture(scope="module")
