@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from migrator.errors import ConfigError
@@ -45,9 +45,9 @@ def test_role_mapping_and_env_expansion(tmp_path: Path) -> None:
     ({"mcpServers": {"a": {"command": "x", "env": {"K": ["v"]}}}}, "mcpServers.a.env must map names to strings"),
     ({"mcpServers": {"a": {"url": "http://x"}}}, "remote (HTTP/SSE) server"),
     ({"mcpServers": {"a": {"command": "x", "env": {"K": "${NOPE_NOT_SET}"}}}}, "refers to ${NOPE_NOT_SET}"),
-    ({"mcpServers": {}, "migrator": {"roles": {"mysql": {"server": "ghost"}}}}, "names server 'ghost'"),
+    ({"mcpServers": {}, "migrator": {"roles": {"mysql": {"server": "ghost"}}}}, 'names server "ghost"'),
     ({"mcpServers": {"a": {"command": "x"}}, "migrator": {"roles": {"mysql": {"server": "a", "adapter": "odbc"}}}},
-     "adapter 'odbc' is not known"),
+     'adapter "odbc" is not known'),
     ({"mcpServers": {}, "migrator": {"roles": {"redis": "a"}}}, "migrator.roles.redis is not a role"),
     ({"mcpServers": {}, "migrator": {"roles": {"mysql": 3}}}, "migrator.roles.mysql must name a server"),
 ])
@@ -82,6 +82,9 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(m
 @given(doc=st.one_of(json_values, st.fixed_dictionaries({"mcpServers": json_values}),
                      st.fixed_dictionaries({"mcpServers": st.dictionaries(st.text(max_size=4), json_values, max_size=2),
                                             "migrator": json_values})))
+@example(doc={"mcpServers": {"\n": {}}})  # the two CI found: a name with a newline
+@example(doc={"mcpServers": {"\n": 0}})
+@example(doc={"mcpServers": {"a": {"command": "x", "env": {"\n": "${B}"}}}})
 def test_any_document_parses_or_fails_with_a_sentence(doc: object) -> None:
     try:
         parse_config(doc, None, {})

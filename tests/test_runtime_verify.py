@@ -84,6 +84,17 @@ def test_a_clean_load_compares_clean_and_corruption_is_named_key_by_key(sandbox:
     assert 1 <= found["buckets_differing"] <= 4
 
 
+def test_a_version_guarded_source_rejects_rows_without_a_version_as_its_load_does() -> None:
+    (source,) = verify.sources_arg(json.dumps([{"view": "v", "attributes": SPECS, "write_mode": "version_guarded",
+                                                "version_column": "total"}]))
+    assert (source.write_mode, source.version_column) == ("version_guarded", "total")
+    result = verify.VerifyResult(table="T")
+    got = list(verify.expected_stream([source], lambda s: iter([{"PK": "a", "SK": 1, "total": 2},
+                                                                {"PK": "b", "SK": 2, "total": None}]),
+                                      ["PK", "SK"], result))
+    assert [key for key, _ in got] == [("a", 1)] and (result.rows, result.rejected) == (2, 1)
+
+
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=4))
 def test_numbers_dynamodb_treats_as_equal_digest_the_same(value: Any) -> None:
     a = {"PK": {"S": "k"}, "n": {"N": str(value)}}

@@ -309,8 +309,8 @@ def test_a_failing_writer_thread_fails_the_load_with_one_sentence_and_true_count
 
 def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake client as above; the result (what goes to S3) carries the true counts."""
-    captured: list[load.LoadResult] = []
-    monkeypatch.setattr(load, "put_result", lambda s3, uri, result, lineage="": captured.append(result))
+    captured: list[dict[str, Any]] = []
+    monkeypatch.setattr(load, "put_doc", lambda s3, uri, doc, lineage="": captured.append(dict(doc)))
     fake = FakeDynamo(answer=lambda n, r: (_ for _ in ()).throw(
         ClientError({"Error": {"Code": "ValidationException", "Message": "no"}}, "BatchWriteItem")) if n == 4 else None,
         delay=lambda r: 0.005)
@@ -319,10 +319,10 @@ def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.M
         load.run_load({"connection_name": "c", "source_view": "v", "target_table": "T", "attributes": ATTRIBUTES,
                        "writers": "4", "result_s3_uri": "s3://b/k.json"}, dynamodb=fake, s3=object(),
                       rows=lambda config: iter(rows))
-    (result,) = captured
-    assert result.status == "failed" and result.error and "\n" not in result.error
-    assert result.items_written == result.writer["written"] == len(fake.items)
-    assert result.writer["batches"] == fake.calls and result.rows_read < 3000
+    (doc,) = captured
+    assert doc["status"] == "failed" and doc["error"] and "\n" not in doc["error"]
+    assert doc["items_written"] == doc["writer"]["written"] == len(fake.items)
+    assert doc["writer"]["batches"] == fake.calls and doc["rows_read"] < 3000
 
 
 def test_the_source_is_not_read_far_ahead_of_the_writes() -> None:

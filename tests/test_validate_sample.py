@@ -100,3 +100,13 @@ def test_judge_counts_presence_only_and_caps_the_findings() -> None:
     changed = {("k0", Decimal(0)): {**items[0], "v": {"N": "99"}}}
     lenient = judge(SampleOutcome("T"), items[:1], changed, KEYS, ["PK", "SK", "v"], presence_only=True)
     assert (lenient.matching, lenient.presence_only, lenient.ok) == (1, 1, True)
+
+
+def test_a_version_guarded_load_expects_no_item_for_a_row_without_a_version() -> None:
+    """As the load rejects it (version_null), the sample must not call its absence a finding."""
+    specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("SK", "N", key=True), AttributeSpec("ver", "N")]
+    rows = [{"PK": "a", "SK": 1, "ver": 3}, {"PK": "b", "SK": 2, "ver": None}]
+    assert expected_items(rows, specs) == ([{"PK": {"S": "a"}, "SK": {"N": "1"}, "ver": {"N": "3"}},
+                                            {"PK": {"S": "b"}, "SK": {"N": "2"}}], 0)
+    items, rejected = expected_items(rows, specs, "ver")
+    assert rejected == 1 and [i["PK"] for i in items] == [{"S": "a"}]

@@ -35,6 +35,7 @@ ADAPTERS: dict[str, tuple[str, ...]] = {
 SEARCH_PATH: tuple[Path, ...] = (Path("mcp.json"), Path(".migrator/sandbox/mcp.json"), Path(".vscode/mcp.json"),
                                  Path(".cursor/mcp.json"), Path(".amazonq/mcp.json"))
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _VAR = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -110,8 +111,13 @@ def parse_config(doc: Any, path: Path | None, environ: dict[str, str] | os._Envi
     return McpConfig(path=path, servers=servers, roles=roles)
 
 
+def _member(key: str) -> str:
+    """`.name`, or `["odd name"]` for a name that is not an identifier (a message stays one line)."""
+    return f".{key}" if _IDENT.match(key) else f"[{json.dumps(key)}]"
+
+
 def _server(name: str, raw: Any, where: str, environ: Any) -> ServerSpec:
-    at = f"{where}: mcpServers.{name}"
+    at = f"{where}: mcpServers{_member(name)}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{at} must be an object with 'command', 'args' and 'env'")
     if raw.get("url") or raw.get("type") in {"sse", "http", "streamable-http"}:
@@ -126,7 +132,7 @@ def _server(name: str, raw: Any, where: str, environ: Any) -> ServerSpec:
     env = raw.get("env", {}) or {}
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool)) for k, v in env.items()):
         raise ConfigError(f"{at}.env must map names to strings")
-    expanded = {k: _expand(str(v), f"{at}.env.{k}", environ) for k, v in env.items()}
+    expanded = {k: _expand(str(v), f"{at}.env{_member(k)}", environ) for k, v in env.items()}
     cwd = raw.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise ConfigError(f"{at}.cwd must be a string")
@@ -151,7 +157,7 @@ def _roles(section: Any, servers: dict[str, ServerSpec], where: str) -> dict[str
         raw_roles = section.get("roles", {})
         unknown = sorted(set(raw_roles) - set(ROLES))
         if unknown:
-            raise ConfigError(f"{where}: migrator.roles.{unknown[0]} is not a role",
+            raise ConfigError(f"{where}: migrator.roles{_member(unknown[0])} is not a role",
                               hint="roles are " + ", ".join(ROLES))
     out: dict[str, RoleBinding] = {}
     for role in ROLES:
@@ -166,10 +172,10 @@ def _roles(section: Any, servers: dict[str, ServerSpec], where: str) -> dict[str
             raise ConfigError(f"{where}: migrator.roles.{role} must name a server",
                               hint='write {"server": "<name in mcpServers>", "adapter": "builtin"}')
         if adapter not in ADAPTERS[role]:
-            raise ConfigError(f"{where}: migrator.roles.{role}.adapter '{adapter}' is not known",
+            raise ConfigError(f"{where}: migrator.roles.{role}.adapter {json.dumps(adapter)} is not known",
                               hint="use one of " + ", ".join(ADAPTERS[role]))
         if raw is not None and server not in servers:
-            raise ConfigError(f"{where}: migrator.roles.{role} names server '{server}', which mcpServers does not define",
+            raise ConfigError(f"{where}: migrator.roles.{role} names server {json.dumps(server)}, which mcpServers does not define",
                               hint="add it to mcpServers or fix the name")
         out[role] = RoleBinding(role=role, server=server, adapter=adapter)
     return out

@@ -71,6 +71,7 @@ NOT_UTF8 = "not_utf8"
 INVALID_TEMPORAL = "invalid_temporal"
 UNSUPPORTED_VALUE = "unsupported_value"
 ITEM_TOO_LARGE = "item_too_large"
+VERSION_NULL = "version_null"
 
 MAX_DIGITS = 38
 MIN_EXPONENT = -130          # smallest positive magnitude 1E-130
@@ -496,3 +497,14 @@ def item_key(item: Mapping[str, Mapping[str, Any]], key_names: Iterable[str]) ->
             raise KeyError(f"the item has no key attribute {name!r}")
         out.append(python_value(item[name]))
     return tuple(out)
+
+
+def load_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec],
+              version_column: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+    """The item a load writes for `row`: to_item, and under version_guarded a version in every row
+    (an unversioned item could never be guarded). The load, the sample and the full verify share
+    it, so what validation expects is what the load does."""
+    item = to_item(row, specs)
+    if version_column is not None and version_column not in item:
+        raise RowRejected(VERSION_NULL, version_column, "a version_guarded load needs a version in every row")
+    return item

@@ -47,7 +47,7 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, parse_specs, to_item
+from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, load_item, parse_specs
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
@@ -347,9 +347,7 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
     for row in rows:
         result.rows_read += 1
         try:
-            item = to_item(row, config.specs)
-            if version is not None and version not in item:
-                raise RowRejected("version_null", version, "a version_guarded load needs a version in every row")
+            item = load_item(row, config.specs, version)
         except RowRejected as exc:
             record_rejection(result, exc, row, config.key_names, log)
         else:
@@ -371,10 +369,6 @@ def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult,
     if key is not None:
         result.rejects_logged += len(log.entries)
         result.rejects_keys.append(key)
-
-
-def put_result(s3: Any, uri: str, result: LoadResult, lineage: str = "") -> None:
-    put_doc(s3, uri, result.to_doc(), lineage)
 
 
 def put_doc(s3: Any, uri: str, doc: Mapping[str, Any], lineage: str = "") -> None:

@@ -14,7 +14,7 @@ all its key attributes, against the index's own item count.
 
 Arguments (Glue's `--key value`):
   --connection_name, --target_table   as the load
-  --sources          JSON [{"view", "attributes": [specs], "write_mode"}], the table's loads
+  --sources          JSON [{"view", "attributes": [specs], "write_mode", "version_column"?}], the table's loads
   --key_names        JSON ["PK", "SK"?]
   --result_s3_uri    where the result JSON goes
   --segments         parallel scan segments (default 4)
@@ -34,7 +34,7 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main
-from migrator.runtime.items import AttributeSpec, RowRejected, item_key, parse_specs, python_value, to_item
+from migrator.runtime.items import AttributeSpec, RowRejected, item_key, load_item, parse_specs, python_value
 from migrator.runtime.source import select_sql, stream_rows
 
 BUCKETS = 4096
@@ -100,6 +100,7 @@ class Source:
     view: str
     specs: Tuple[AttributeSpec, ...]
     write_mode: str = "overwrite"
+    version_column: Optional[str] = None   # version_guarded: a row without a version is rejected
 
 
 @dataclass
@@ -136,7 +137,7 @@ def expected_stream(sources: Sequence[Source], rows_of: Any, key_names: Sequence
         for row in rows_of(source):
             result.rows += 1
             try:
-                item = to_item(row, source.specs)
+                item = load_item(row, source.specs, source.version_column)
             except RowRejected:
                 result.rejected += 1
                 continue
@@ -251,10 +252,10 @@ def differing_attributes(expected: Item, stored: Item) -> List[str]:
 def sources_arg(raw: str) -> List[Source]:
     try:
         doc = json.loads(raw)
-        return [Source(str(s["view"]), tuple(parse_specs(s["attributes"])), str(s.get("write_mode") or "overwrite"))
-                for s in doc]
+        return [Source(str(s["view"]), tuple(parse_specs(s["attributes"])), str(s.get("write_mode") or "overwrite"),
+                       str(s["version_column"]) if s.get("version_column") else None) for s in doc]
     except (ValueError, KeyError, TypeError) as exc:
-        raise VerifyError(f"--sources must be a JSON array of {{view, attributes, write_mode}}: {exc}") from None
+        raise VerifyError(f"--sources must be a JSON array of {{view, attributes, write_mode, version_column}}: {exc}") from None
 
 
 def index_layout(description: Mapping[str, Any]) -> Dict[str, List[str]]:
@@ -279,7 +280,7 @@ def count_index(dynamodb: Any, table: str, index: str) -> int:
 def with_index_keys(sources: Sequence[Source], index_keys: Iterable[str]) -> List[Source]:
     live = set(index_keys)
     return [Source(s.view, tuple(AttributeSpec(a.name, a.type, a.key, a.index_key or (a.name in live and not a.key))
-                                 for a in s.specs), s.write_mode) for s in sources]
+                                 for a in s.specs), s.write_mode, s.version_column) for s in sources]
 
 
 def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,

@@ -24,11 +24,13 @@ class SampleSource:
     view: str
     specs: tuple[AttributeSpec, ...]
     write_mode: str = "overwrite"
+    version_column: str | None = None
 
     @staticmethod
     def from_config(doc: Mapping[str, Any]) -> SampleSource:
         return SampleSource(str(doc["view"]), tuple(parse_specs(list(doc["attributes"]))),
-                            str(doc.get("write_mode") or "overwrite"))
+                            str(doc.get("write_mode") or "overwrite"),
+                            str(doc["version_column"]) if doc.get("version_column") else None)
 
 
 def with_index_keys(specs: Sequence[AttributeSpec], index_keys: set[str]) -> tuple[AttributeSpec, ...]:
@@ -77,7 +79,7 @@ async def sample_table(mysql: MySQL, dynamodb: DynamoDB, table: str, key_names: 
         specs = with_index_keys(source.specs, live)
         rows = (await mysql.query(sample_sql(source.view, [s.name for s in specs], key_names, size, seed))).dicts()
         outcome.sampled += len(rows)
-        items, rejected = expected_items(rows, specs)
+        items, rejected = expected_items(rows, specs, source.version_column)
         outcome.rejected += rejected
         stored = await fetch_items(dynamodb, table, items, key_names)
         judge(outcome, items, stored, key_names, [s.name for s in specs],

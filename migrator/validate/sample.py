@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.runtime.items import AttributeSpec, RowRejected, item_key, python_value, to_item
+from migrator.runtime.items import AttributeSpec, RowRejected, item_key, load_item, python_value
 
 DEFAULT_SAMPLE = 1000
 DEFAULT_SEED = "migrator"
@@ -139,13 +139,14 @@ class SampleOutcome:
                 "missing": self.missing, "ok": self.ok, "differences": [d.to_doc() for d in self.differences]}
 
 
-def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeSpec]) -> tuple[list[Item], int]:
-    """The items the rows give (the job's own mapping) and how many rows it rejects."""
+def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeSpec],
+                   version_column: str | None = None) -> tuple[list[Item], int]:
+    """The items the rows give (the load's own mapping) and how many rows it rejects."""
     items: list[Item] = []
     rejected = 0
     for row in rows:
         try:
-            items.append(to_item(row, specs))
+            items.append(load_item(row, specs, version_column))
         except RowRejected:
             rejected += 1
     return items, rejected
