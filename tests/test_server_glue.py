@@ -273,7 +273,7 @@ def test_timeout_kills_the_script(glue: StdioServer, bucket: str) -> None:
     run = wait_state(glue, job, run_id, TERMINAL)
     assert run["JobRunState"] == "TIMEOUT", run
     assert "timeout of 1.5 seconds" in run["ErrorMessage"]
-    assert wait_for(lambda: not processes_of(run_id), "the run's processes to end", timeout=5) is True
+    assert wait_for(lambda: not processes_of(run_id), "the run's processes to end", timeout=60) is True
     logs = ok(glue.call("get_job_run_logs", job_name=job, run_id=run_id))
     assert "started" in logs["stdout"] and "woke up" not in logs["stdout"]
 
@@ -289,7 +289,7 @@ def test_stop_and_max_concurrent_runs(glue: StdioServer, bucket: str) -> None:
     run = wait_state(glue, job, first, TERMINAL)
     assert run["JobRunState"] == "STOPPED"
     assert ok(glue.call("stop_job_run", job_name=job, run_id=first)) == {"state": "STOPPED"}
-    assert wait_for(lambda: not processes_of(first), "the stopped run's processes to end", timeout=5) is True
+    assert wait_for(lambda: not processes_of(first), "the stopped run's processes to end", timeout=60) is True
 
     third = start(glue, job)  # the slot is free again
     assert ok(glue.call("stop_job_run", job_name=job, run_id=third))["state"] in {"STOPPING", "STOPPED"}
@@ -304,7 +304,7 @@ def test_killed_supervisor_is_error(glue: StdioServer, bucket: str, glue_dir: Pa
     os.kill(record["supervisor_pid"], signal.SIGKILL)
     run = wait_state(glue, job, run_id, TERMINAL)
     assert run["JobRunState"] == "ERROR" and "supervisor" in run["ErrorMessage"]
-    assert wait_for(lambda: not processes_of(run_id), "the orphaned script to be killed", timeout=5) is True
+    assert wait_for(lambda: not processes_of(run_id), "the orphaned script to be killed", timeout=60) is True
 
 
 def test_runs_outlive_the_server_and_stop_all_runs_leaves_nothing(sandbox: SandboxRecord, bucket: str,
@@ -403,7 +403,7 @@ def test_glueetl_runs_on_local_pyspark(glue: StdioServer, bucket: str, s3: Any) 
     assert run["GlueVersion"] == "5.0" and run["WorkerType"] == "G.1X"
     assert s3.get_object(Bucket=bucket, Key=out_key)["Body"].read() == b"10"
     assert "count=10" in logs["stdout"]
-    assert wait_for(lambda: not processes_of(run_id), "Spark to exit", timeout=10) is True
+    assert wait_for(lambda: not processes_of(run_id), "Spark to exit", timeout=60) is True
 
 
 # ----------------------------------------------------------------------------- aws backend (moto)

@@ -20,7 +20,7 @@ from typing import Any
 
 from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running
 from migrator.protocol import ErrorCode
-from migrator.servers.glue_local.processes import kill_run_processes, signal_process, wait_gone
+from migrator.servers.glue_local.processes import RUN_ID_VARIABLE, kill_run_processes, signal_process, wait_gone
 from migrator.servers.glue_local.runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MINUTES, JOB_TYPES, TERMINAL_STATES,
                                               TIMEOUT_OVERRIDE, FetchError, LocalGlueError, Run, RunDir, flock,
                                               merge_arguments, now, read_json, request_stop, settle, split_s3,
@@ -395,7 +395,7 @@ def _spawn_supervisor(run_dir: RunDir) -> ProcessIdentity:
     with open(run_dir.file("supervisor.log"), "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", SUPERVISOR_MODULE, str(run_dir.path)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=dict(os.environ), cwd=run_dir.path, start_new_session=True, close_fds=True)
+                                env={**os.environ, RUN_ID_VARIABLE: run_dir.run_id}, cwd=run_dir.path, start_new_session=True, close_fds=True)
     identity = identify(proc.pid) or ProcessIdentity(proc.pid, -1, boot_id())
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()  # no zombies in the server
     return identity

@@ -12,12 +12,18 @@ from pathlib import Path
 from migrator.process_identity import ProcessIdentity, is_running
 
 
+RUN_ID_VARIABLE = "GLUE_RUN_ID"
+
+
 def run_pids(run_id: str) -> list[int]:
-    """Every process started for this run (script, Spark JVM, ...): they carry GLUE_RUN_ID in their env."""
-    needle = f"GLUE_RUN_ID={run_id}".encode()
+    """Every process of this run but the caller: they carry GLUE_RUN_ID in their environment.
+
+    The supervisor carries it too, so a child it forked but had not yet exec'd when the
+    supervisor died (it still has the supervisor's environment) is found as well."""
+    needle = f"{RUN_ID_VARIABLE}={run_id}".encode()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             if needle in (entry / "environ").read_bytes().split(b"\0"):
