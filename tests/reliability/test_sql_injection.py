@@ -18,7 +18,7 @@ from typing import Any
 
 import pymysql
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from migrator.contract.load import check_contract
@@ -180,13 +180,14 @@ class Canary:
     def run_view(self, select_sql: str) -> float:
         """Create, read and drop the view as the sandbox user; seconds the read took."""
         with self.conn.cursor() as cur:
-            cur.execute(f"CREATE OR REPLACE VIEW `fuzz_view` AS {select_sql}")
-            began = time.monotonic()
-            cur.execute("SELECT * FROM `fuzz_view`")
-            cur.fetchall()
-            took = time.monotonic() - began
-            cur.execute("DROP VIEW `fuzz_view`")
-        return took
+            try:
+                cur.execute(f"CREATE OR REPLACE VIEW `fuzz_view` AS {select_sql}")
+                began = time.monotonic()
+                cur.execute("SELECT * FROM `fuzz_view`")  # may fail after the view was made (ORDER BY 11)
+                cur.fetchall()
+                return time.monotonic() - began
+            finally:
+                cur.execute("DROP VIEW IF EXISTS `fuzz_view`")
 
 
 @pytest.fixture
@@ -271,6 +272,7 @@ def test_the_fixed_attacks_in_every_fragment_field_execute_nothing(fuzz_db: tupl
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(slot="construction_order_by", payload="11")  # the view is made, reading it fails: it must not stay
 @given(slot=st.sampled_from(sorted(SLOTS)), payload=PAYLOADS)
 def test_generated_injections_execute_nothing(fuzz_db: tuple[PatternDB, Canary], slot: str, payload: Any) -> None:
     db, canary = fuzz_db
