@@ -175,7 +175,8 @@ def _roles(section: Any, servers: dict[str, ServerSpec], where: str) -> dict[str
             raise ConfigError(f"{where}: migrator.roles.{role}.adapter {json.dumps(adapter)} is not known",
                               hint="use one of " + ", ".join(ADAPTERS[role]))
         if raw is not None and server not in servers:
-            raise ConfigError(f"{where}: migrator.roles.{role} names server {json.dumps(server)}, which mcpServers does not define",
+            raise ConfigError(f"{where}: migrator.roles.{role} names server {json.dumps(server)}, "
+                              "which mcpServers does not define",
                               hint="add it to mcpServers or fix the name")
         out[role] = RoleBinding(role=role, server=server, adapter=adapter)
     return out

@@ -255,7 +255,8 @@ def sources_arg(raw: str) -> List[Source]:
         return [Source(str(s["view"]), tuple(parse_specs(s["attributes"])), str(s.get("write_mode") or "overwrite"),
                        str(s["version_column"]) if s.get("version_column") else None) for s in doc]
     except (ValueError, KeyError, TypeError) as exc:
-        raise VerifyError(f"--sources must be a JSON array of {{view, attributes, write_mode, version_column}}: {exc}") from None
+        raise VerifyError("--sources must be a JSON array of {view, attributes, write_mode, version_column}: "
+                          f"{exc}") from None
 
 
 def index_layout(description: Mapping[str, Any]) -> Dict[str, List[str]]:

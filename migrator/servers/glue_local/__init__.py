@@ -32,8 +32,8 @@ A run is executed by a detached supervisor (`python -m migrator.servers.glue_loc
 RUN_DIR`, its own session) so runs outlive the MCP server. The supervisor fetches the
 script from S3, runs it as a child process in its own process group with Glue's argv
 convention, enforces the timeout and records the final state. Every process of a run,
-the supervisor included, carries `GLUE_RUN_ID=<run id>` in its environment, which is how leftovers are found and
-stopped.
+the supervisor included, carries `GLUE_RUN_ID=<run id>` in its environment, which is how
+leftovers are found and stopped.
 
 Test hook: the run argument `--migrator-timeout-seconds N` (N may be fractional)
 replaces the timeout in minutes; it is not passed to the script.

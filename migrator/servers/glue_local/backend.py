@@ -395,7 +395,8 @@ def _spawn_supervisor(run_dir: RunDir) -> ProcessIdentity:
     with open(run_dir.file("supervisor.log"), "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", SUPERVISOR_MODULE, str(run_dir.path)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, RUN_ID_VARIABLE: run_dir.run_id}, cwd=run_dir.path, start_new_session=True, close_fds=True)
+                                env={**os.environ, RUN_ID_VARIABLE: run_dir.run_id}, cwd=run_dir.path,
+                                start_new_session=True, close_fds=True)
     identity = identify(proc.pid) or ProcessIdentity(proc.pid, -1, boot_id())
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()  # no zombies in the server
     return identity
