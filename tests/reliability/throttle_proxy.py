@@ -41,6 +41,8 @@ class Throttling:
     errors: Counter[str] = field(default_factory=Counter)        # per table: 400 answers
     unprocessed: Counter[str] = field(default_factory=Counter)   # per table: answers with UnprocessedItems
     written: Counter[str] = field(default_factory=Counter)       # per table: items moto accepted
+    requests: Counter[str] = field(default_factory=Counter)      # per table: BatchWriteItem requests that arrived
+    upstream_failures: Counter[str] = field(default_factory=Counter)  # per table: forwarded, moto answered non-200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -117,9 +119,14 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
                 return
             request = json.loads(body)
             table, writes = next(iter(request["RequestItems"].items()))
+            with throttling.lock:
+                throttling.requests[table] += 1
             verdict = throttling.decide()
             if verdict is None:
                 status, headers, answer = self._forward(body)
+                if status != 200:
+                    with throttling.lock:
+                        throttling.upstream_failures[table] += 1
                 self._answer(status, headers, answer)
                 if status == 200:
                     returned = json.loads(answer).get("UnprocessedItems", {}).get(table, [])
@@ -136,6 +143,8 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
             keep, hand_back = writes[: len(writes) // 2], writes[len(writes) // 2:]
             status, headers, answer = self._forward(json.dumps({**request, "RequestItems": {table: keep}}).encode())
             if status != 200:
+                with throttling.lock:
+                    throttling.upstream_failures[table] += 1
                 self._answer(status, headers, answer)
                 return
             with throttling.lock:
