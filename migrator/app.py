@@ -39,7 +39,8 @@ from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
 from migrator.report.build import build_report
 from migrator.report.model import Report
-from migrator.validate.deep import SampleSource, sample_table
+from migrator.runtime.verify import Source
+from migrator.validate.deep import sample_table
 from migrator.validate.full import run_full
 from migrator.validate.sample import SampleOutcome, valid_seed
 
@@ -340,7 +341,7 @@ class Session:
                 raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                     hint="run `migrator apply` first")
             outcomes.append(await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
-                                               [SampleSource.from_config(s) for s in sample["sources"]], size, seed))
+                                               [Source.from_doc(s) for s in sample["sources"]], size, seed))
         return outcomes
 
     async def verify_full(self, contract: Contract) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from migrator.graph import Address, Node
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.providers.dynamodb_table import table_keys
 from migrator.state.model import ResourceState
-from migrator.validate.deep import SampleSource, sample_table
+from migrator.runtime.verify import Source
+from migrator.validate.deep import sample_table
 from migrator.validate.sample import SampleOutcome
 
 SHOWN_DIFFERENCES = 5
@@ -63,7 +64,7 @@ class CheckProvider(RunProvider):
         sample = c.get("sample") or {}
         if sample.get("size") and sample.get("sources"):
             outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
-                                         [SampleSource.from_config(s) for s in sample["sources"]], int(sample["size"]),
+                                         [Source.from_doc(s) for s in sample["sources"]], int(sample["size"]),
                                          str(sample["seed"]))
             result["sample"] = outcome.to_doc()
             problems += sample_problems(outcome)

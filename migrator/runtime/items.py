@@ -508,3 +508,11 @@ def load_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec],
     if version_column is not None and version_column not in item:
         raise RowRejected(VERSION_NULL, version_column, "a version_guarded load needs a version in every row")
     return item
+
+
+def mark_index_keys(specs: Iterable[AttributeSpec], index_keys: Iterable[str]) -> Tuple[AttributeSpec, ...]:
+    """`specs` with every attribute the live table indexes marked an index key: such a value may
+    be absent (a sparse index) but never empty. The load, the sample and the full verify read
+    the indexes from the table, so an index can be added without changing the load."""
+    live = set(index_keys)
+    return tuple(AttributeSpec(s.name, s.type, s.key, s.index_key or (s.name in live and not s.key)) for s in specs)

@@ -47,7 +47,8 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import AttributeSpec, RowRejected, iso_datetime, load_item, parse_specs
+from migrator.runtime.items import (AttributeSpec, RowRejected, iso_datetime, load_item, mark_index_keys,
+                                    parse_specs)
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
@@ -277,13 +278,9 @@ def index_key_names(client: Any, table: str) -> Set[str]:
 
 
 def with_index_keys(config: LoadConfig, index_keys: Iterable[str]) -> LoadConfig:
-    """The specs with every attribute that is an index key of the live table marked so: such a
-    value may be absent (a sparse index) but never empty. Reading them from the table, not the
-    script, lets an index be added without changing, or re-running, the load."""
-    live = set(index_keys)
+    """The config with the live table's index keys marked (items.mark_index_keys)."""
     try:
-        specs = tuple(AttributeSpec(s.name, s.type, s.key, s.index_key or (s.name in live and not s.key))
-                      for s in config.specs)
+        specs = mark_index_keys(config.specs, index_keys)
     except ValueError as exc:
         raise LoadError(f"table {config.table}: {exc}") from None
     return replace(config, specs=specs)

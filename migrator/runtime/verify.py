@@ -26,7 +26,7 @@ import hashlib
 import json
 import queue
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -34,7 +34,8 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main
-from migrator.runtime.items import AttributeSpec, RowRejected, item_key, load_item, parse_specs, python_value
+from migrator.runtime.items import (AttributeSpec, RowRejected, item_key, load_item, mark_index_keys, parse_specs,
+                                    python_value)
 from migrator.runtime.source import select_sql, stream_rows
 
 BUCKETS = 4096
@@ -101,6 +102,16 @@ class Source:
     specs: Tuple[AttributeSpec, ...]
     write_mode: str = "overwrite"
     version_column: Optional[str] = None   # version_guarded: a row without a version is rejected
+
+    @staticmethod
+    def from_doc(doc: Mapping[str, Any]) -> Source:
+        """One entry of --sources (the check's `sample.sources` in the plan)."""
+        return Source(str(doc["view"]), tuple(parse_specs(list(doc["attributes"]))),
+                      str(doc.get("write_mode") or "overwrite"),
+                      str(doc["version_column"]) if doc.get("version_column") else None)
+
+    def with_index_keys(self, index_keys: Iterable[str]) -> Source:
+        return replace(self, specs=mark_index_keys(self.specs, index_keys))
 
 
 @dataclass
@@ -252,8 +263,7 @@ def differing_attributes(expected: Item, stored: Item) -> List[str]:
 def sources_arg(raw: str) -> List[Source]:
     try:
         doc = json.loads(raw)
-        return [Source(str(s["view"]), tuple(parse_specs(s["attributes"])), str(s.get("write_mode") or "overwrite"),
-                       str(s["version_column"]) if s.get("version_column") else None) for s in doc]
+        return [Source.from_doc(s) for s in doc]
     except (ValueError, KeyError, TypeError) as exc:
         raise VerifyError("--sources must be a JSON array of {view, attributes, write_mode, version_column}: "
                           f"{exc}") from None
@@ -278,12 +288,6 @@ def count_index(dynamodb: Any, table: str, index: str) -> int:
             return total
 
 
-def with_index_keys(sources: Sequence[Source], index_keys: Iterable[str]) -> List[Source]:
-    live = set(index_keys)
-    return [Source(s.view, tuple(AttributeSpec(a.name, a.type, a.key, a.index_key or (a.name in live and not a.key))
-                                 for a in s.specs), s.write_mode, s.version_column) for s in sources]
-
-
 def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
                rows_of: Any = None) -> VerifyResult:
     missing = [f"--{n}" for n in ("connection_name", "target_table", "sources", "key_names", "result_s3_uri")
@@ -295,7 +299,8 @@ def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     segments = int(args.get("segments") or 4)
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=segments + 2)
     layout = index_layout(dynamodb.describe_table(TableName=table)["Table"])
-    sources = with_index_keys(sources_arg(args["sources"]), {k for keys in layout.values() for k in keys})
+    live = {k for keys in layout.values() for k in keys}
+    sources = [s.with_index_keys(live) for s in sources_arg(args["sources"])]
     if rows_of is None:
         params = mysql_params(args["connection_name"])
 

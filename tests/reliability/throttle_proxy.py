@@ -56,6 +56,10 @@ class Throttling:
                 return "error" if self._rng.random() < 0.5 else "unprocessed"
             return self.mode
 
+    def count(self, counter: Counter[str], table: str) -> None:
+        with self.lock:
+            counter[table] += 1
+
     def injected(self, table: str) -> int:
         with self.lock:
             return self.errors[table] + self.unprocessed[table]
@@ -119,14 +123,12 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
                 return
             request = json.loads(body)
             table, writes = next(iter(request["RequestItems"].items()))
-            with throttling.lock:
-                throttling.requests[table] += 1
+            throttling.count(throttling.requests, table)
             verdict = throttling.decide()
             if verdict is None:
                 status, headers, answer = self._forward(body)
                 if status != 200:
-                    with throttling.lock:
-                        throttling.upstream_failures[table] += 1
+                    throttling.count(throttling.upstream_failures, table)
                 self._answer(status, headers, answer)
                 if status == 200:
                     returned = json.loads(answer).get("UnprocessedItems", {}).get(table, [])
@@ -134,8 +136,7 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
                 return
             json_headers = [("Content-Type", "application/x-amz-json-1.0")]
             if verdict == "error" or len(writes) < 2:
-                with throttling.lock:
-                    throttling.errors[table] += 1
+                throttling.count(throttling.errors, table)
                 error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
                          "message": "The level of configured provisioned throughput for the table was exceeded."}
                 self._answer(400, json_headers, json.dumps(error).encode())
@@ -143,12 +144,10 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
             keep, hand_back = writes[: len(writes) // 2], writes[len(writes) // 2:]
             status, headers, answer = self._forward(json.dumps({**request, "RequestItems": {table: keep}}).encode())
             if status != 200:
-                with throttling.lock:
-                    throttling.upstream_failures[table] += 1
+                throttling.count(throttling.upstream_failures, table)
                 self._answer(status, headers, answer)
                 return
-            with throttling.lock:
-                throttling.unprocessed[table] += 1
+            throttling.count(throttling.unprocessed, table)
             self._answer(200, json_headers, json.dumps({"UnprocessedItems": {table: hand_back}}).encode())
             throttling.wrote(table, len(keep))
 
