@@ -317,7 +317,10 @@ class Session:
         warnings = [finding_line(f) for f in planned.plan.findings if f.severity is not Severity.ERROR]
         drift = [f"{c.address}: {c.reason.words(c.dependency)} ({c.reason.repair})"
                  for c in planned.plan.changes if c.reason.drift]
-        return build_report(state, warnings, drift)
+        live = {c.address.name: {**c.observed, "TimeToLiveAttribute": (c.node.config if c.node else {}).get(
+                    "TimeToLiveAttribute")}
+                for c in planned.plan.changes if c.address.kind == "dynamodb_table" and c.observed is not None}
+        return build_report(state, warnings, drift, live)
 
     async def verify(self, contract: Contract, size: int, seed: str) -> list[SampleOutcome]:
         """Compare a seeded sample of every table's rows with the items stored under their keys.

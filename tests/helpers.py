@@ -62,9 +62,9 @@ def aws(target: HasEndpoint, service: str) -> Any:
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def scan_items(ddb: Any, table: str) -> list[dict[str, Any]]:
+def scan_items(ddb: Any, table: str, index: str | None = None) -> list[dict[str, Any]]:
     de = TypeDeserializer()
-    items, kwargs = [], {"TableName": table}
+    items, kwargs = [], {"TableName": table, **({"IndexName": index} if index else {})}
     while True:
         page = ddb.scan(**kwargs)
         items += [{k: de.deserialize(v) for k, v in i.items()} for i in page["Items"]]

@@ -386,6 +386,14 @@ BROKEN: list[tuple[str, Callable[[Doc], None], set[tuple[str, str, Severity]]]] 
      {(f"{P}.attributes[4].join.joins", "join.empty", E)}),
     ("item larger than DynamoDB allows", _set(f"{P}.estimated_item_size_bytes", 500_000),
      {(f"{P}.estimated_item_size_bytes", "table.item_size", W)}),
+    ("ttl_attribute of a number", _set(f"{P}.ttl_attribute", "inventory_quantity"), set()),
+    ("ttl_attribute no item carries", _set(f"{P}.ttl_attribute", "expires_at"),
+     {(f"{P}.ttl_attribute", "ttl.unknown_attribute", E)}),
+    ("ttl_attribute of a string", _set(f"{P}.ttl_attribute", "created_at"),
+     {(f"{P}.attributes[10].type", "ttl.not_a_number", E)}),
+    ("ttl_attribute in every entity of a multi-entity table", _set(f"{U}.ttl_attribute", "created_at"),
+     {(f"{U}.entities[{i}].attributes[{n}].type", "ttl.not_a_number", E) for i, n in ((0, 7), (1, 6), (2, 6))}),
+    ("ttl_attribute not text", _set(f"{P}.ttl_attribute", 5), {(f"{P}.ttl_attribute", "schema.type", E)}),
 ]
 
 

@@ -49,14 +49,21 @@ def state_of(records: dict[str, tuple[dict[str, Any], str]]) -> State:
 def shop_state() -> State:
     return state_of({
         "dynamodb_table.Orders": ({"TableName": "Orders", "BillingMode": "PROVISIONED",
-                                   "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 10}}, "ok"),
+                                   "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 10},
+                                   "PointInTimeRecoveryStatus": "DISABLED", "DeletionProtectionEnabled": True,
+                                   "TimeToLive": {"TimeToLiveStatus": "DISABLED", "AttributeName": None},
+                                   "TimeToLiveAttribute": "expires_at"}, "ok"),
         "dynamodb_gsi.Orders/ByCustomer": ({"IndexName": "ByCustomer"}, "ok"),
         "dynamodb_table.Users": ({"TableName": "Users", "BillingMode": "PAY_PER_REQUEST"}, "ok"),
         "mysql_view.v_orders": ({"name": "v_orders"}, "ok"),
         "load.Orders": (load_record("Orders", 1000, 990, rejected=4, skipped=6, throttles=3, wcu=990.0), "ok"),
         "load.Users": (load_record("Users", 50, 50, seconds=2.0, wcu=50.0), "ok"),
         "check.Orders": ({"ok": True, "view_rows": 1000, "table_items": 996, "distinct_keys": 996,
-                          "overwritten": 0, "problems": [],
+                          "overwritten": 0, "problems": [], "indexes": [
+                              {"index": "ByCustomer", "keys": ["customer_id"], "index_items": 990, "carrying": 990,
+                               "expected_min": 990, "expected_max": 992, "ok": True},
+                              {"index": "ByCoupon", "keys": ["coupon", "at"], "index_items": 0, "carrying": 0,
+                               "expected_min": 0, "expected_max": 0, "ok": True}],
                           "sample": {"sampled": 1000, "compared": 996, "matching": 996, "missing": 0,
                                      "differing": 0, "ok": True, "differences": []}}, "ok"),
         "check.Users": ({"ok": False, "view_rows": 50, "table_items": 49, "distinct_keys": 50, "overwritten": 2,
@@ -78,6 +85,12 @@ def test_figures_per_table_and_totals() -> None:
     assert load.rejects_location == "s3://b/migrator/rejects/Orders/"
     assert load.rejected_samples == [{"key": {"id": 7}, "reason": "key_empty", "attribute": "name"}]
     assert users.billing_mode == "PAY_PER_REQUEST" and users.read_units is None
+    assert (orders.protection.point_in_time_recovery, orders.protection.deletion_protection,
+            orders.protection.ttl_declared, orders.protection.ttl_status) == (False, True, "expires_at", "DISABLED")
+    assert users.protection.point_in_time_recovery is None   # a state that never read them
+    assert orders.check is not None and [(i.index, i.index_items, i.carrying, i.expected_min, i.expected_max)
+                                         for i in orders.check.indexes] == [("ByCustomer", 990, 990, 990, 992),
+                                                                            ("ByCoupon", 0, 0, 0, 0)]
     assert users.check is not None and not users.check.ok and users.check.sample is not None
     assert users.check.sample["differences"] == ["Users item id=3 is missing"]
     assert report.totals == {"tables": 2, "loads": 2, "rows_read": 1050, "items_written": 1040, "items_rejected": 4,
@@ -101,6 +114,35 @@ def test_guidance_follows_what_was_seen() -> None:
                             "dynamodb_table.Users", "migrator destroy"]
     alarm = next(a for a in report.advice if a.topic == "throttling").commands[0]
     assert "--dimensions Name=TableName,Value=Orders" in alarm
+    backups = {a.table: a for a in report.advice if a.topic == "backups"}
+    assert backups["Orders"].sentence.startswith("Orders has point-in-time recovery off:")
+    assert backups["Orders"].commands == ["aws dynamodb update-continuous-backups --table-name Orders "
+                                          "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true"]
+    assert "has not read them" in backups["Users"].sentence and len(backups["Users"].commands) == 2
+    (ttl,) = [a for a in report.advice if a.topic == "ttl"]
+    assert ttl.table == "Orders" and "declares ttl_attribute expires_at but time to live is disabled" in ttl.sentence
+    assert ttl.commands == ["aws dynamodb update-time-to-live --table-name Orders --time-to-live-specification "
+                            "Enabled=true,AttributeName=expires_at"]
+    (empty,) = [a for a in report.advice if a.topic == "empty_index"]
+    assert empty.sentence.startswith("Index Orders.ByCoupon holds no items: no item of Orders carries its key "
+                                     "attributes (coupon, at).")
+
+
+def test_guidance_reads_the_live_settings_when_the_plan_gave_them() -> None:
+    live = {"Orders": {"PointInTimeRecoveryStatus": "ENABLED", "DeletionProtectionEnabled": True,
+                       "TimeToLive": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"},
+                       "TimeToLiveAttribute": "expires_at"},
+            "Users": {"PointInTimeRecoveryStatus": "ENABLED", "DeletionProtectionEnabled": False,
+                      "TimeToLive": {"TimeToLiveStatus": "ENABLED", "AttributeName": "gone_at"}}}
+    report = build_report(shop_state(), live=live)
+    by = {(a.topic, a.table): a for a in report.advice}
+    assert ("backups", "Orders") not in by and ("ttl", "Orders") not in by     # all on, as declared
+    assert by[("backups", "Users")].sentence.startswith("Users has deletion protection off:")
+    assert "enabled on gone_at, which the contract does not declare" in by[("ttl", "Users")].sentence
+    wrong = build_report(shop_state(), live={"Orders": {**live["Orders"], "TimeToLive": {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "created_at"}}})
+    (ttl,) = [a for a in wrong.advice if a.topic == "ttl"]
+    assert "enabled on created_at, but the contract declares expires_at" in ttl.sentence and len(ttl.commands) == 2
 
 
 def test_json_matches_its_schema_and_the_published_copy_is_the_packaged_one() -> None:
@@ -122,6 +164,14 @@ def test_text_and_summary() -> None:
     assert "FAILED (sample 49/50 match)" in rows["Users"] and "1 failed" in rows["TOTAL"]
     assert "load.Orders: 4 (key_empty:name 4), listed in s3://b/migrator/rejects/Orders/" in text
     assert "check.Users: the table holds 49 items" in text
+    settings = {line.split()[0]: line.split(None, 1)[1] for line in text.split("\nTables\n")[1].split("\n\n")[0]
+                .splitlines()[1:]}
+    assert settings["Orders"].split() == ["provisioned", "5/10", "ByCustomer", "off", "on", "expires_at",
+                                          "declared,", "disabled"]
+    assert settings["Users"].split() == ["on-demand", "-", "not", "read", "not", "read", "not", "read"]
+    coverage = [line.split() for line in text.split("\nIndex coverage")[1].split("\n\n")[0].splitlines()[2:]]
+    assert coverage == [["Orders.ByCustomer", "customer_id", "990", "990", "990-992", "ok"],
+                        ["Orders.ByCoupon", "coupon,", "at", "0", "0", "0", "ok"]]
     assert summary_lines(report, "here") == [
         "Report: 2 table(s), 1,050 rows read, 1,040 items written, 4 rejected, success 99.62%; 1 check(s) failed.",
         "The full report: here"]
@@ -175,6 +225,19 @@ def test_the_html_page_shows_in_chromium_exactly_the_figures_of_the_json(tmp_pat
     for field in ("rows_read", "items_written", "items_rejected", "items_skipped", "retries", "throttles"):
         assert number(shown[("TOTAL", field)]) == totals[field], field
     assert shown[("Users", "check")].startswith("FAILED") and shown[("Orders", "check")].startswith("ok")
+    for table in doc["tables"]:
+        protection = table["protection"]
+        for field in ("point_in_time_recovery", "deletion_protection"):
+            assert shown[(table["name"], field)] == {None: "not read", True: "on", False: "off"}[protection[field]]
+        for index in (table["check"] or {}).get("indexes", []):
+            row = f"{table['name']}.{index['index']}"
+            assert (number(shown[(row, "index_items")]), number(shown[(row, "carrying")])) == (
+                index["index_items"], index["carrying"])
+            assert shown[(row, "expected")] == (str(index["expected_min"]) if index["expected_min"] ==
+                                                index["expected_max"] else
+                                                f"{index['expected_min']}-{index['expected_max']}")
+            assert shown[(row, "coverage")] == ("ok" if index["ok"] else "FAILED")
+    assert shown[("Orders", "ttl")] == "expires_at declared, disabled"
     assert dom.count("<polyline") == 1 and 'id="rows-chart"' in dom and 'id="throughput-chart"' in dom
     for name, read, written in (("Orders", 1000, 990), ("Users", 50, 50)):
         assert f"{name}: {read:,} rows read" in dom and f"{name}: {written:,} items written" in dom

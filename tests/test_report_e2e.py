@@ -36,6 +36,11 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
         cur.execute("INSERT INTO things VALUES (30, '', 2)")    # rejected: an empty index key
     conn.close()
     env, cwd, table, db = tiny["env"], tiny["tmp"], tiny["table"], tiny["db"]
+    contract = json.loads(tiny["contract"].read_text())
+    contract["tables"][0]["attributes"].append({"name": "expires", "type": "N", "source_table": "things",
+                                                "source_column": "id"})
+    contract["tables"][0]["ttl_attribute"] = "expires"     # declared; migrator leaves TTL off
+    tiny["contract"].write_text(json.dumps(contract))
     applied = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Report: 1 table(s), 30 rows read, 29 items written, 1 rejected" in applied.stdout, applied.stdout
@@ -56,6 +61,35 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
     assert load["rejects_location"] == f"s3://{env['MIGRATOR_BUCKET']}/migrator/rejects/{table}/"
     assert report_table["check"]["ok"] and report_table["check"]["sample"]["matching"] == len(items)
     assert report_table["indexes"] == ["ByName"] and doc["ok"] is True
+    by_name = len(scan_items(ddb, table, index="ByName"))
+    non_empty = sql_one(sandbox, db, "SELECT COUNT(*) FROM things WHERE name IS NOT NULL AND name <> ''")
+    assert report_table["check"]["indexes"] == [
+        {"index": "ByName", "keys": ["name"], "index_items": by_name, "carrying": non_empty,
+         "expected_min": non_empty, "expected_max": sql_one(sandbox, db, "SELECT COUNT(*) FROM things"), "ok": True}]
+    assert by_name == non_empty
+    ttl = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    pitr = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert ttl["TimeToLiveStatus"] == "DISABLED"
+    assert report_table["protection"] == {
+        "point_in_time_recovery": pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED",
+        "deletion_protection": ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"],
+        "ttl_declared": "expires", "ttl_status": "DISABLED", "ttl_attribute": None}
+    (ttl_advice,) = [a for a in doc["advice"] if a["topic"] == "ttl"]
+    assert ttl_advice["commands"] == [f"aws dynamodb update-time-to-live --table-name {table} "
+                                      "--time-to-live-specification Enabled=true,AttributeName=expires"]
+
+    # What the guidance says to do, done with boto3: the report with the contract reads it back.
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    ddb.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    ddb.update_table(TableName=table, DeletionProtectionEnabled=True)
+    now = json.loads(run_cli(env, cwd, "report", str(tiny["contract"]), "--json").stdout)
+    assert now["tables"][0]["protection"] == {"point_in_time_recovery": True, "deletion_protection": True,
+                                              "ttl_declared": "expires", "ttl_status": "ENABLED",
+                                              "ttl_attribute": "expires"}
+    assert not [a for a in now["advice"] if a["topic"] in ("ttl", "backups")]
+    assert now["drift"] == []                                  # none of them is the contract's business
+    ddb.update_table(TableName=table, DeletionProtectionEnabled=False)   # the cut-over below keeps the table
 
     page = Path(cwd) / "report.html"
     written = run_cli(env, cwd, "report", "--html", str(page))

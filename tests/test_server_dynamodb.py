@@ -375,6 +375,22 @@ def test_count_items_over_all_segments(server: StdioServer, ddb: Any, table: str
     assert error_code(server.call("count_items", table_name=unique("missing"), total_segments=3)) == "not_found"
 
 
+def test_count_items_counts_the_items_carrying_each_attribute_set_in_the_same_pass(
+        server: StdioServer, ddb: Any, table: str) -> None:
+    written = [item(f"c{n}", n, **({"g": {"S": "on"}} if n % 3 == 0 else {}),
+                    **({"h.x": {"N": str(n)}} if n % 5 == 0 else {})) for n in range(70)]
+    put_direct(ddb, table, written)
+    sets = {"by_g": ["g"], "both": ["g", "h.x"], "keys": ["pk", "sk"]}
+    result = ok(server.call("count_items", table_name=table, total_segments=3, carrying=sets))
+    stored = all_items(ddb, table)   # boto3's own scan, counted here
+    assert result["count"] == len(stored) == 70
+    assert result["carrying"] == {name: sum(1 for i in stored if all(a in i for a in attrs))
+                                  for name, attrs in sets.items()}
+    assert result["carrying"]["by_g"] == ok(server.call("count_items", table_name=table, index_name="by_g"))["count"]
+    assert "items" not in result   # only numbers leave the server
+    assert error_code(server.call("count_items", table_name=table, carrying={"x": []})) == "invalid"
+
+
 # ------------------------------------------------------------------ settings
 
 def test_continuous_backups_and_ttl(server: StdioServer, ddb: Any, table: str) -> None:

@@ -28,12 +28,18 @@ def test_verify_names_exactly_the_corrupted_items_and_the_check_fails_keeping_th
     state = json.loads((Path(cwd) / "state" / "migrator.state.json").read_text())
     sample = state["resources"][f"check.{table}"]["attributes"]["sample"]
     assert (sample["compared"], sample["matching"], sample["ok"]) == (ROWS, ROWS, True)
+    ddb = aws(sandbox, "dynamodb")
+    by_name = sum(1 for page in ddb.get_paginator("scan").paginate(TableName=table, IndexName="ByName")
+                  for _ in page["Items"])
+    assert state["resources"][f"check.{table}"]["attributes"]["indexes"] == [
+        {"index": "ByName", "keys": ["name"], "index_items": by_name, "carrying": ROWS, "expected_min": ROWS,
+         "expected_max": ROWS, "ok": True}]
+    assert by_name == ROWS
 
     clean = run_cli(env, cwd, "verify", contract, "--json")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert json.loads(clean.stdout)["tables"][0]["matching"] == ROWS
 
-    ddb = aws(sandbox, "dynamodb")
     ddb.update_item(TableName=table, Key={"PK": {"S": "THING#2"}}, UpdateExpression="SET #n = :v",
                     ExpressionAttributeNames={"#n": "name"}, ExpressionAttributeValues={":v": {"S": "tampered"}})
     ddb.delete_item(TableName=table, Key={"PK": {"S": "THING#3"}})
@@ -61,6 +67,9 @@ def test_verify_names_exactly_the_corrupted_items_and_the_check_fails_keeping_th
     output = rechecked.stdout + rechecked.stderr
     assert "4 of 12 sampled items are missing or differ from their rows (1 missing, 3 differing)" in output, output
     assert f"{table} item PK=THING#2 differs in name" in output
+    # THING#3 is gone and THING#5 lost its name: the index follows its table, the rows say 12
+    assert (f"2 fewer items of {table} carry the key attributes of index ByName (name) than their rows give "
+            "(10 carry them, the views give at least 12)") in output, output
     after = json.loads((Path(cwd) / "state" / "migrator.state.json").read_text())["resources"]
     assert after[f"check.{table}"]["status"] == "tainted"
     assert after[f"load.{table}"]["status"] != "tainted"      # nothing loaded is undone

@@ -56,5 +56,6 @@ def table_config(table: Table, attributes: dict[str, Attribute]) -> tuple[dict[s
     config = {"TableName": table.name, "KeySchema": schema,
               "BillingMode": "PAY_PER_REQUEST" if throughput is None else "PROVISIONED",
               "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in sorted(definitions.items())],
-              "GlobalSecondaryIndexes": gsis, **({"ProvisionedThroughput": throughput} if throughput else {})}
+              "GlobalSecondaryIndexes": gsis, **({"ProvisionedThroughput": throughput} if throughput else {}),
+              **({"TimeToLiveAttribute": table.ttl_attribute} if table.ttl_attribute else {})}
     return config, findings

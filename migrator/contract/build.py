@@ -346,7 +346,7 @@ class _Builder:
             attributes=attributes, entities=entities,
             satisfies=self.strs(node, "satisfies", path), estimated_item_size_bytes=size,
             allow_data_loss=node.get("allow_data_loss") is True, load=self.load(node, path),
-            capacity=self.capacity(node, path),
+            capacity=self.capacity(node, path), ttl_attribute=self.opt_str(node, "ttl_attribute", path),
         )
 
     def contract(self, doc: Any, source: str, findings: Sequence[Finding]) -> Contract:

@@ -172,6 +172,7 @@ class Table:
     allow_data_loss: bool = False
     load: LoadOptions = field(default_factory=LoadOptions)
     capacity: Capacity | None = None  # None: on-demand
+    ttl_attribute: str | None = None  # declared expiry attribute (epoch seconds); migrator never enables TTL
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)

@@ -1,10 +1,13 @@
 """`check.<table>`: after a load, the view's row count, the items written and the table's
-item count (a counted scan) must agree, and a seeded sample of rows, mapped with the job's own
-code, must equal the items stored under their keys (validate.sample); the result is recorded
-either way."""
+item count (a counted scan) must agree, every index must hold exactly the items that carry its
+keys, as many as the rows give (validate.coverage), and a seeded sample of rows, mapped with the
+job's own code, must equal the items stored under their keys (validate.sample); the result is
+recorded either way."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
@@ -12,12 +15,17 @@ from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.providers.dynamodb_table import table_keys
+from migrator.mcp.facades import DynamoDB
 from migrator.state.model import ResourceState
-from migrator.runtime.verify import Source
+from migrator.runtime.verify import Source, index_layout
+from migrator.validate.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
 from migrator.validate.deep import sample_table
 from migrator.validate.sample import SampleOutcome
 
 SHOWN_DIFFERENCES = 5
+COUNT_SEGMENTS = 4
+#: indexes are eventually consistent: seconds to wait before counting again when one disagrees
+INDEX_SETTLE_SECONDS = (1.0, 3.0, 10.0)
 
 
 def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats: KeyStats) -> list[str]:
@@ -31,15 +39,37 @@ def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats
     if written is not None and read is not None and written + rejected + skipped != read:
         problems.append(f"{read} rows read but {written} written, {rejected} rejected"
                         + (f" and {skipped} skipped" if skipped else ""))
-    other_rejections = max(0, rejected - stats.unloadable)
+    other_rejections = other_rejected(load, stats)
     if not stats.keys - other_rejections <= table_items <= stats.keys:
         problems.append(f"the table holds {table_items} items but the views have {stats.keys} distinct loadable keys")
     return problems
 
 
+def other_rejected(load: Mapping[str, Any], stats: KeyStats) -> int:
+    """Rows the load rejected for a reason other than an unloadable key (the views count those)."""
+    return max(0, int(load.get("items_rejected") or 0) - stats.unloadable)
+
+
+async def count_table(dynamodb: DynamoDB, table: str, layout: Mapping[str, Sequence[str]],
+                      sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+                      ) -> tuple[int, dict[str, tuple[int, int]]]:
+    """The table's item count and, per index, (its item count, the items carrying its keys).
+
+    Counted again after a pause while an index disagrees, as an index may lag its table."""
+    for delay in (*INDEX_SETTLE_SECONDS, None):
+        if not layout:
+            return await dynamodb.count_items(table, segments=COUNT_SEGMENTS), {}
+        items, carrying = await dynamodb.count_carrying(table, layout, segments=COUNT_SEGMENTS)
+        indexed = {name: await dynamodb.count_items(table, segments=COUNT_SEGMENTS, index=name) for name in layout}
+        if delay is None or all(indexed[n] == carrying[n] for n in layout):
+            return items, {n: (indexed[n], carrying[n]) for n in layout}
+        await sleep(delay)
+    raise AssertionError("unreachable")
+
+
 class CheckProvider(RunProvider):
     kind = "check"
-    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "sample", "ok", "problems")
+    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
@@ -53,15 +83,20 @@ class CheckProvider(RunProvider):
         view_rows = 0
         for view in c["views"]:
             view_rows += int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{view}`")).scalar())
-        table_items = await ctx.facades.dynamodb.count_items(c["table"], segments=4)
+        layout = index_layout(await ctx.facades.dynamodb.describe_table(c["table"]) or {})
+        table_items, indexed = await count_table(ctx.facades.dynamodb, c["table"], layout)
         table = ctx.recorded(Address("dynamodb_table", c["table"]))
         keys = table_keys(dict(table.attributes)) if table else []
         stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c["views"], keys))).rows[0])
         problems = check_problems(view_rows, totals, table_items, stats)
-        result: dict[str, Any] = {"view_rows": view_rows, **totals, "table_items": table_items,
-                                  "distinct_keys": stats.keys,
-                  "overwritten": stats.overwritten}
         sample = c.get("sample") or {}
+        coverage = await index_coverage(ctx, layout, indexed, sample.get("sources") or [], keys,
+                                        other_rejected(totals, stats))
+        for cov in coverage:
+            problems += cov.problems(c["table"])
+        result: dict[str, Any] = {"view_rows": view_rows, **totals, "table_items": table_items,
+                                  "distinct_keys": stats.keys, "overwritten": stats.overwritten,
+                                  "indexes": [cov.to_doc() for cov in coverage]}
         if sample.get("size") and sample.get("sources"):
             outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
                                          [Source.from_doc(s) for s in sample["sources"]], int(sample["size"]),
@@ -75,6 +110,25 @@ class CheckProvider(RunProvider):
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
         """A check has nothing outside the state file."""
+
+
+async def index_coverage(ctx: ProviderContext, layout: Mapping[str, Sequence[str]],
+                         indexed: Mapping[str, tuple[int, int]], sources: Sequence[Mapping[str, Any]],
+                         keys: Sequence[tuple[str, str]], other_rejections: int) -> list[IndexCoverage]:
+    """Each index's counts, with the range the views give when every entity overwrites (a load that
+    keeps older items leaves their index keys as they were, so no range can be said)."""
+    bounds: dict[str, tuple[int, int]] = {}
+    parsed = [Source.from_doc(s) for s in sources]
+    if layout and parsed and keys and all(s.write_mode == "overwrite" for s in parsed):
+        views = [CoverageSource(s.view, frozenset(spec.name for spec in s.specs)) for s in parsed]
+        bounds = carried_bounds((await ctx.facades.mysql.query(carried_sql(views, keys, layout))).rows[0], layout)
+    out = []
+    for name in sorted(layout):
+        index_items, carrying = indexed[name]
+        low, high = bounds.get(name, (None, None))
+        out.append(IndexCoverage(name, tuple(layout[name]), index_items, carrying,
+                                 None if low is None else max(0, low - other_rejections), high))
+    return out
 
 
 def sample_problems(outcome: SampleOutcome) -> list[str]:

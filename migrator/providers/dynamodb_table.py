@@ -40,7 +40,9 @@ def key_attributes(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 class DynamoTableProvider(Provider):
     kind = "dynamodb_table"
-    computed = ("TableStatus", "ItemCount", "Tags")
+    #: observed, never compared: the contract does not manage them (SETTINGS: the report's guidance reads them)
+    computed = ("TableStatus", "ItemCount", "Tags", "DeletionProtectionEnabled", "PointInTimeRecoveryStatus",
+                "TimeToLive")
     #: DynamoDB cannot change a table's keys in place (nor its name)
     replace_paths = ("KeySchema", "TableName")
     replace_reason_for_config = Reason.REPLACE_BECAUSE_KEY_SCHEMA_CHANGED
@@ -68,7 +70,17 @@ class DynamoTableProvider(Provider):
         observed["TableStatus"] = desc.get("TableStatus")
         observed["ItemCount"] = desc.get("ItemCount")
         observed["Tags"] = await ctx.facades.dynamodb.list_tags(address.name)
-        return observed
+        return {**observed, **await self._settings(address.name, desc, ctx)}
+
+    async def _settings(self, name: str, desc: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any]:
+        """What protects and expires the table's items; read so the report says what is, not what to check."""
+        backups = await ctx.facades.dynamodb.describe_continuous_backups(name)
+        ttl = await ctx.facades.dynamodb.describe_time_to_live(name)
+        return {"DeletionProtectionEnabled": bool(desc.get("DeletionProtectionEnabled")),
+                "PointInTimeRecoveryStatus": (backups.get("PointInTimeRecoveryDescription") or {}).get(
+                    "PointInTimeRecoveryStatus") or "DISABLED",
+                "TimeToLive": {"TimeToLiveStatus": ttl.get("TimeToLiveStatus") or "DISABLED",
+                               "AttributeName": ttl.get("AttributeName")}}
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
@@ -118,6 +130,8 @@ class DynamoTableProvider(Provider):
     async def _observed(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         observed = await self.read(node.address, node, None, ctx) or {}
         observed.pop("ItemCount", None)  # changes with every load; not part of the resource's identity
+        if node.config.get("TimeToLiveAttribute"):  # declared, never enabled by migrator: the report compares
+            observed["TimeToLiveAttribute"] = node.config["TimeToLiveAttribute"]
         return observed
 
     async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 from migrator.report.guidance import advise
-from migrator.report.model import CheckReport, LoadReport, Report, TableReport, as_int
+from migrator.report.model import CheckReport, LoadReport, Protection, Report, TableReport, as_int
 from migrator.state.model import ResourceState, State
 
 
 def _table_report(name: str, resource: ResourceState | None, loads: Sequence[LoadReport],
-                  check: CheckReport | None, indexes: Sequence[str]) -> TableReport:
+                  check: CheckReport | None, indexes: Sequence[str], live: Mapping[str, Any] | None) -> TableReport:
     a = resource.attributes if resource is not None else {}
     billing = a.get("BillingMode")
     raw = a.get("ProvisionedThroughput")
@@ -28,11 +28,15 @@ def _table_report(name: str, resource: ResourceState | None, loads: Sequence[Loa
     return TableReport(name=name, billing_mode=str(billing or "PAY_PER_REQUEST"),
                        read_units=as_int(throughput.get("ReadCapacityUnits")) if provisioned else None,
                        write_units=as_int(throughput.get("WriteCapacityUnits")) if provisioned else None,
-                       indexes=sorted(indexes), loads=list(loads), check=check)
+                       indexes=sorted(indexes), loads=list(loads), check=check,
+                       protection=Protection.from_attributes(live if live is not None else a))
 
 
-def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str] | None = None) -> Report:
-    """Pure: the report of a state; with the plan's warnings and drift when a plan was made."""
+def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str] | None = None,
+                 live: Mapping[str, Mapping[str, Any]] | None = None) -> Report:
+    """Pure: the report of a state; with the plan's warnings and drift when a plan was made, and
+    `live`: each table as the plan read it (its backups, deletion protection and TTL as they are
+    now, with the contract's TTL declaration), which wins over what the state recorded."""
     by_kind: dict[str, list[ResourceState]] = {}
     for resource in state.resources.values():
         by_kind.setdefault(resource.address.kind, []).append(resource)
@@ -45,7 +49,7 @@ def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str
         indexes.setdefault(table, []).append(index)
     names = sorted(set(tables_state) | {load.table for load in loads if load.table} | set(checks))
     tables = [_table_report(n, tables_state.get(n), [load for load in loads if load.table == n], checks.get(n),
-                            indexes.get(n, [])) for n in names]
+                            indexes.get(n, []), (live or {}).get(n)) for n in names]
     read = sum(t.rows_read for t in tables)
     written = sum(t.items_written for t in tables)
     skipped = sum(load.items_skipped for t in tables for load in t.loads)

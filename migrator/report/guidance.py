@@ -102,13 +102,67 @@ def billing(report: Report, state: State) -> list[Advice]:
 
 
 def protection(report: Report, state: State) -> list[Advice]:
-    """Backups and deletion protection are not part of the contract, so migrator leaves them off."""
-    return [Advice("backups", t.name, f"Before {t.name} takes production writes, turn on point-in-time recovery "
-                   "and deletion protection (migrator leaves both off: the contract does not ask for them).",
-                   [f"aws dynamodb update-continuous-backups --table-name {t.name} "
-                    "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true",
-                    f"aws dynamodb update-table --table-name {t.name} --deletion-protection-enabled"])
-            for t in report.tables if t.billing_mode]
+    """Backups and deletion protection are not part of the contract, so migrator leaves them as
+    they are; the advice names what is off, as last read (or says it was never read)."""
+    out = []
+    for t in report.tables:
+        p = t.protection
+        if not t.billing_mode or (p.point_in_time_recovery and p.deletion_protection):
+            continue
+        off = [what for what, on in (("point-in-time recovery", p.point_in_time_recovery),
+                                     ("deletion protection", p.deletion_protection)) if not on]
+        if p.point_in_time_recovery is None and p.deletion_protection is None:
+            sentence = (f"Before {t.name} takes production writes, turn on point-in-time recovery and deletion "
+                        "protection unless they are: migrator has not read them (the state predates it; "
+                        "`migrator report CONTRACT` reads them).")
+        else:
+            sentence = (f"{t.name} has {' and '.join(off)} off: turn {'it' if len(off) == 1 else 'them'} on before "
+                        "it takes production writes (the contract does not manage them; with deletion protection "
+                        "on, `migrator destroy` cannot delete the table).")
+        commands = []
+        if not p.point_in_time_recovery:
+            commands.append(f"aws dynamodb update-continuous-backups --table-name {t.name} "
+                            "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true")
+        if not p.deletion_protection:
+            commands.append(f"aws dynamodb update-table --table-name {t.name} --deletion-protection-enabled")
+        out.append(Advice("backups", t.name, sentence, commands))
+    return out
+
+
+def time_to_live(report: Report, state: State) -> list[Advice]:
+    """TTL is declared by the contract (ttl_attribute) but enabled only by the user, after cut-over:
+    enabled during the migration, it would delete items the checks then count as missing."""
+    out = []
+    for t in report.tables:
+        p = t.protection
+        enable = (f"aws dynamodb update-time-to-live --table-name {t.name} "
+                  f"--time-to-live-specification Enabled=true,AttributeName={p.ttl_declared}")
+        if p.ttl_declared and not p.ttl_enabled:
+            out.append(Advice("ttl", t.name, f"{t.name} declares ttl_attribute {p.ttl_declared} but time to live is "
+                              f"{(p.ttl_status or 'not read').lower()}: no item expires. migrator leaves it off while "
+                              "it loads and checks; enable it after cut-over.", [enable]))
+        elif p.ttl_declared and p.ttl_attribute and p.ttl_attribute != p.ttl_declared:
+            out.append(Advice("ttl", t.name, f"Time to live of {t.name} is enabled on {p.ttl_attribute}, but the "
+                              f"contract declares {p.ttl_declared}: items expire by the wrong attribute. Disable it "
+                              "(one change per hour is allowed), then enable it on the declared one.",
+                              [f"aws dynamodb update-time-to-live --table-name {t.name} --time-to-live-specification "
+                               f"Enabled=false,AttributeName={p.ttl_attribute}", enable]))
+        elif p.ttl_enabled and not p.ttl_declared:
+            out.append(Advice("ttl", t.name, f"Time to live of {t.name} is enabled on {p.ttl_attribute}, which the "
+                              "contract does not declare: items whose time has passed are being deleted, and a "
+                              "check after a reload will find them missing. Declare it as the table's "
+                              "ttl_attribute, or disable it until cut-over."))
+    return out
+
+
+def empty_indexes(report: Report, state: State) -> list[Advice]:
+    """An index no loaded item carries the keys of serves no access pattern yet (the contract lists
+    access patterns per table, not per index, so this is the evidence there is)."""
+    return [Advice("empty_index", t.name, f"Index {t.name}.{i.index} holds no items: no item of {t.name} carries "
+                   f"its key attributes ({', '.join(i.keys)}). If no access pattern needs it, remove it from the "
+                   "contract; if its entity is loaded later, nothing is wrong.")
+            for t in report.tables if t.check is not None for i in t.check.indexes
+            if i.ok and i.index_items == 0 and i.carrying == 0]
 
 
 def cut_over(report: Report, state: State) -> list[Advice]:
@@ -125,8 +179,8 @@ def cut_over(report: Report, state: State) -> list[Advice]:
                    ["migrator state rm " + " ".join(str(a) for a in tables), "migrator destroy"])]
 
 
-RULES: Sequence[Rule] = (failed_checks, unfinished_loads, drifted, rejected_rows, collisions, throttling, billing, protection,
-                         cut_over)
+RULES: Sequence[Rule] = (failed_checks, unfinished_loads, drifted, rejected_rows, collisions, throttling, billing,
+                         protection, time_to_live, empty_indexes, cut_over)
 
 
 def advise(report: Report, state: State) -> list[Advice]:

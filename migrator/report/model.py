@@ -72,6 +72,54 @@ class LoadReport:
 
 
 @dataclass(frozen=True)
+class IndexReport:
+    """An index's coverage as the check counted it (validate.coverage)."""
+
+    index: str
+    keys: list[str]
+    index_items: int
+    carrying: int                    # the table's items that carry all its key attributes
+    expected_min: int | None         # the range the rows give (None: not derivable)
+    expected_max: int | None
+    ok: bool
+
+    @staticmethod
+    def from_doc(doc: Mapping[str, Any]) -> IndexReport:
+        low, high = doc.get("expected_min"), doc.get("expected_max")
+        return IndexReport(index=str(doc.get("index", "")), keys=[str(k) for k in doc.get("keys") or ()],
+                           index_items=as_int(doc.get("index_items")), carrying=as_int(doc.get("carrying")),
+                           expected_min=as_int(low) if low is not None else None,
+                           expected_max=as_int(high) if high is not None else None, ok=bool(doc.get("ok")))
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What protects and expires a table's items, as last read (None: never read, a state written
+    before migrator read them)."""
+
+    point_in_time_recovery: bool | None = None
+    deletion_protection: bool | None = None
+    ttl_declared: str | None = None        # the contract's ttl_attribute
+    ttl_status: str | None = None          # ENABLED | ENABLING | DISABLED | DISABLING
+    ttl_attribute: str | None = None       # the attribute TTL is enabled on
+
+    @staticmethod
+    def from_attributes(a: Mapping[str, Any]) -> Protection:
+        pitr, ttl = a.get("PointInTimeRecoveryStatus"), a.get("TimeToLive")
+        live_ttl: Mapping[str, Any] = ttl if isinstance(ttl, Mapping) else {}
+        protection = a.get("DeletionProtectionEnabled")
+        return Protection(point_in_time_recovery=None if pitr is None else pitr in ("ENABLED", "ENABLING"),
+                          deletion_protection=protection if isinstance(protection, bool) else None,
+                          ttl_declared=str(a["TimeToLiveAttribute"]) if a.get("TimeToLiveAttribute") else None,
+                          ttl_status=str(live_ttl["TimeToLiveStatus"]) if live_ttl.get("TimeToLiveStatus") else None,
+                          ttl_attribute=str(live_ttl["AttributeName"]) if live_ttl.get("AttributeName") else None)
+
+    @property
+    def ttl_enabled(self) -> bool:
+        return self.ttl_status in ("ENABLED", "ENABLING")
+
+
+@dataclass(frozen=True)
 class CheckReport:
     address: str
     status: str
@@ -82,12 +130,14 @@ class CheckReport:
     overwritten: int
     problems: list[str]
     sample: dict[str, Any] | None   # the sampled deep compare: sampled, compared, matching, missing, differing
+    indexes: list[IndexReport] = field(default_factory=list)   # each index's coverage
 
     @staticmethod
     def from_state(resource: ResourceState) -> CheckReport:
         a = resource.attributes
         sample = a.get("sample") if isinstance(a.get("sample"), Mapping) else None
-        return CheckReport(address=str(resource.address), status=resource.status,
+        indexes = [IndexReport.from_doc(i) for i in a.get("indexes") or () if isinstance(i, Mapping)]
+        return CheckReport(address=str(resource.address), status=resource.status, indexes=indexes,
                            ok=bool(a.get("ok")) and resource.status == "ok", view_rows=as_int(a.get("view_rows")),
                            table_items=as_int(a.get("table_items")), distinct_keys=as_int(a.get("distinct_keys")),
                            overwritten=as_int(a.get("overwritten")), problems=[str(p) for p in a.get("problems") or ()],
@@ -109,6 +159,7 @@ class TableReport:
     indexes: list[str]
     loads: list[LoadReport]
     check: CheckReport | None
+    protection: Protection = field(default_factory=Protection)
 
     @property
     def rows_read(self) -> int:

@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from migrator.report.model import LoadReport, Report
-from migrator.report.render_text import HEADER, percent, table_rows
+from migrator.report.render_text import HEADER, index_rows, percent, settings_rows, table_rows
 
 FIELDS = ("table", "rows_read", "items_written", "items_rejected", "items_skipped", "success_rate",
           "duration_seconds", "rows_per_second", "retries", "throttles", "consumed_wcu", "check")
@@ -47,6 +47,24 @@ def _figures_table(report: Report) -> list[str]:
             cells.append(f"<td data-table=\"{e(name)}\" data-field=\"{field}\"{css}>{e(value)}</td>")
         row_class = ' class="total"' if total else ""
         out.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return out
+
+
+INDEX_FIELDS = ("index", "keys", "index_items", "carrying", "expected", "coverage")
+SETTINGS_FIELDS = ("table", "billing", "indexes", "point_in_time_recovery", "deletion_protection", "ttl")
+
+
+def _cells_table(element_id: str, rows: list[tuple[str, ...]], fields: Sequence[str]) -> list[str]:
+    """A table whose every cell says which row (its first cell) and field it shows."""
+    out = [f"<table id=\"{element_id}\"><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in rows[0])
+           + "</tr></thead><tbody>"]
+    for row in rows[1:]:
+        cells = []
+        for field, value in zip(fields, row):
+            css = ' class="bad"' if value in ("FAILED", "off") else ' class="ok"' if value in ("ok", "on") else ""
+            cells.append(f"<td data-table=\"{e(row[0])}\" data-field=\"{field}\"{css}>{e(value)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return out
 
@@ -133,7 +151,11 @@ def render_html(report: Report) -> str:
             f"success <span data-total=\"success_rate\">{percent(t.get('success_rate'))}</span>; state serial "
             f"{report.serial}, last change {e(report.last_change or 'never')}.</p>"]
     if report.tables:
+        indexes = index_rows(report)
         body += ["<h2>Tables and loads</h2>", *_figures_table(report),
+                 "<h2>Tables</h2>", *_cells_table("tables", settings_rows(report), SETTINGS_FIELDS),
+                 *(["<h2>Index coverage</h2>", *_cells_table("indexes", indexes, INDEX_FIELDS)]
+                   if len(indexes) > 1 else []),
                  "<h2>Rows per table</h2>", bar_chart([(x.name, x.rows_read, x.items_written) for x in report.tables]),
                  "<h2>Throughput over time</h2>", throughput_chart(loads)]
     rejected = [load for load in loads if load.items_rejected]

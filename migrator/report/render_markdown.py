@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from migrator.report.model import Report
-from migrator.report.render_text import percent, table_rows
+from migrator.report.render_text import index_rows, percent, settings_rows, table_rows
 
 MAX_CHARS = 65_000
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(rows: list[tuple[str, ...]], numbers: int) -> list[str]:
+    """A GitHub table; the `numbers` columns before the last are right-aligned."""
+    width = len(rows[0])
+    align = [":--"] * (width - 1 - numbers) + ["--:"] * numbers + [":--"]
+    return ["| " + " | ".join(rows[0]) + " |", "|" + "|".join(align) + "|",
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[1:])]
 
 
 def render_markdown(report: Report) -> str:
@@ -24,6 +32,10 @@ def render_markdown(report: Report) -> str:
         parts.append("| " + " | ".join(rows[0]) + " |")
         parts.append("|" + "|".join([":--"] + ["--:"] * (len(rows[0]) - 2) + [":--"]) + "|")
         parts += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[1:]]
+        parts += ["", "#### Tables", "", *_table(settings_rows(report), numbers=0)]
+        indexes = index_rows(report)
+        if len(indexes) > 1:
+            parts += ["", "#### Index coverage", "", *_table(indexes, numbers=3)]
     rejected = [load for tab in report.tables for load in tab.loads if load.items_rejected]
     if rejected:
         parts += ["", "#### Rejected rows", ""]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from migrator.report.model import LoadReport, Report, TableReport
+from migrator.report.model import IndexReport, LoadReport, Protection, Report, TableReport
 
 HEADER = ("TABLE", "ROWS READ", "WRITTEN", "REJECTED", "SKIPPED", "SUCCESS", "SECONDS", "ROWS/S", "RETRIES",
           "THROTTLES", "WCU", "CHECK")
+INDEX_HEADER = ("INDEX", "KEYS", "IN INDEX", "CARRY KEYS", "ROWS GIVE", "COVERAGE")
+SETTINGS_HEADER = ("TABLE", "BILLING", "INDEXES", "PITR", "DELETION PROTECTION", "TTL")
 
 
 def count(n: int | float | None) -> str:
@@ -39,6 +41,41 @@ def load_cells(name: str, loads: list[LoadReport], table: TableReport | None) ->
             check_cell(table) if table is not None else "")
 
 
+def expected_cell(index: IndexReport) -> str:
+    low, high = index.expected_min, index.expected_max
+    if low is None or high is None:
+        return "-"
+    return count(low) if low == high else f"{count(low)}-{count(high)}"
+
+
+def index_rows(report: Report) -> list[tuple[str, ...]]:
+    """Each index's coverage as the check counted it: the index, the items carrying its keys, the rows' range."""
+    rows: list[tuple[str, ...]] = [INDEX_HEADER]
+    return rows + [(f"{t.name}.{i.index}", ", ".join(i.keys), count(i.index_items), count(i.carrying),
+                    expected_cell(i), "ok" if i.ok else "FAILED")
+                   for t in report.tables if t.check is not None for i in t.check.indexes]
+
+
+def on_off(value: bool | None) -> str:
+    return "not read" if value is None else "on" if value else "off"
+
+
+def ttl_cell(p: Protection) -> str:
+    live = (f"{p.ttl_status.lower()}" + (f" on {p.ttl_attribute}" if p.ttl_attribute else "")) if p.ttl_status \
+        else "not read"
+    return f"{p.ttl_declared} declared, {live}" if p.ttl_declared else live
+
+
+def settings_rows(report: Report) -> list[tuple[str, ...]]:
+    """What each table is: billing, indexes, and what protects and expires its items, as last read."""
+    rows: list[tuple[str, ...]] = [SETTINGS_HEADER]
+    for t in report.tables:
+        billing = (f"provisioned {t.read_units}/{t.write_units}" if t.billing_mode == "PROVISIONED" else "on-demand")
+        rows.append((t.name, billing, ", ".join(t.indexes) or "-", on_off(t.protection.point_in_time_recovery),
+                     on_off(t.protection.deletion_protection), ttl_cell(t.protection)))
+    return rows
+
+
 def table_rows(report: Report) -> list[tuple[str, ...]]:
     rows = [HEADER] + [load_cells(t.name, t.loads, t) for t in report.tables]
     every = [load for t in report.tables for load in t.loads]
@@ -47,9 +84,11 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     return rows
 
 
-def aligned(rows: list[tuple[str, ...]]) -> list[str]:
+def aligned(rows: list[tuple[str, ...]], numbers: range | None = None) -> list[str]:
+    """Columns padded to their widest cell; `numbers` (default: all but the first and last) to the right."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) if i in (0, len(widths) - 1) else c.rjust(w)
+    right = range(1, len(widths) - 1) if numbers is None else numbers
+    return ["  ".join(c.rjust(w) if i in right else c.ljust(w)
                       for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
 
 
@@ -58,6 +97,11 @@ def render_report(report: Report) -> str:
     if not report.tables:
         return "\n".join(lines + ["The state records no tables: nothing was migrated yet."])
     lines += aligned(table_rows(report))
+    lines += ["", "Tables"] + ["  " + line for line in aligned(settings_rows(report), range(0))]
+    indexes = index_rows(report)
+    if len(indexes) > 1:
+        lines += ["", "Index coverage (items in the index, items carrying its keys, what the rows give)"]
+        lines += ["  " + line for line in aligned(indexes, range(2, 5))]
     loads = [load for t in report.tables for load in t.loads]
     rejected = [load for load in loads if load.items_rejected]
     if rejected:

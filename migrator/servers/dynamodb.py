@@ -313,12 +313,19 @@ def _item_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
             return _page(client.scan(**params), select)
 
     def count_items(table_name: str, index_name: str | None = None, total_segments: int = 1,
-                    timeout_seconds: float = 600) -> dict[str, Any]:
-        """Exact item count: a Select=COUNT scan over all pages and segments (in parallel); for post-load checks."""
+                    timeout_seconds: float = 600, carrying: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        """Exact item count: a scan over all pages and segments (in parallel); for post-load checks.
+
+        `carrying` ({name: [attribute, ...]}) also counts, in the same pass, the items that carry every
+        attribute of each list (an index's keys: those items belong in that index); only those
+        attributes are read, and only counts leave the server."""
         if not 1 <= total_segments <= 1_000_000:
             raise ToolFailure(ErrorCode.INVALID, "total_segments must be between 1 and 1000000")
+        sets = {name: list(attrs) for name, attrs in (carrying or {}).items()}
+        if any(not attrs or not all(isinstance(a, str) and a for a in attrs) for attrs in sets.values()):
+            raise ToolFailure(ErrorCode.INVALID, "carrying: each entry needs a non-empty list of attribute names")
         with _table_errors(table_name):
-            return _count(client, table_name, index_name, total_segments, timeout_seconds)
+            return _count(client, table_name, index_name, total_segments, timeout_seconds, sets)
 
     return [(batch_write, False), (batch_get, True), (query, True), (scan, True), (count_items, True)]
 
@@ -326,26 +333,37 @@ def _item_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:
 class _Tally:
     """Running totals shared by the segment threads of one count."""
 
-    def __init__(self) -> None:
+    def __init__(self, carrying: dict[str, list[str]]) -> None:
         self.lock = threading.Lock()
         self.count = self.scanned = self.pages = 0
+        self.carrying = carrying
+        self.carried = dict.fromkeys(carrying, 0)
 
     def add(self, resp: dict[str, Any]) -> None:
+        carried = {name: sum(1 for item in resp.get("Items", ()) if all(a in item for a in attrs))
+                   for name, attrs in self.carrying.items()}
         with self.lock:
             self.count += resp.get("Count", 0)
             self.scanned += resp.get("ScannedCount", 0)
             self.pages += 1
+            for name, n in carried.items():
+                self.carried[name] += n
 
 
 def _count(client: Any, table_name: str, index_name: str | None, total_segments: int,
-           timeout_seconds: float) -> dict[str, Any]:
+           timeout_seconds: float, carrying: dict[str, list[str]]) -> dict[str, Any]:
     start = time.monotonic()
     deadline = start + max(0.0, timeout_seconds)
-    tally = _Tally()
+    tally = _Tally(carrying)
     expired = threading.Event()
+    attributes = sorted({a for attrs in carrying.values() for a in attrs})
+    # COUNT when nothing is carried; else only the carried attributes (a projection costs the same reads)
+    read: dict[str, Any] = {"Select": "COUNT"} if not attributes else {
+        "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
+        "ExpressionAttributeNames": {f"#a{i}": a for i, a in enumerate(attributes)}}
 
     def run_segment(segment: int) -> None:
-        params = _drop_none(TableName=table_name, IndexName=index_name, Select="COUNT",
+        params = _drop_none(TableName=table_name, IndexName=index_name, **read,
                             Segment=segment if total_segments > 1 else None,
                             TotalSegments=total_segments if total_segments > 1 else None)
         while True:
@@ -366,7 +384,8 @@ def _count(client: Any, table_name: str, index_name: str | None, total_segments:
         raise ToolFailure(ErrorCode.TIMEOUT, f"counting '{table_name}' did not finish within {timeout_seconds:g} s "
                           f"({tally.count} items counted so far)", count_so_far=tally.count,
                           scanned_count_so_far=tally.scanned, pages=tally.pages, seconds=seconds)
-    return {"count": tally.count, "scanned_count": tally.scanned, "pages": tally.pages, "seconds": seconds}
+    out = {"count": tally.count, "scanned_count": tally.scanned, "pages": tally.pages, "seconds": seconds}
+    return {**out, "carrying": tally.carried} if carrying else out
 
 
 def _setting_tools(client: Any) -> list[tuple[Callable[..., Any], bool]]:

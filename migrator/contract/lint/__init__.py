@@ -20,10 +20,11 @@ from migrator.contract.lint import (
     tables,
     templates,
     transformations,
+    ttl,
 )
 from migrator.findings import Finding
 
-RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load)
+RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load, ttl)
 
 
 def lint(draft: Draft) -> list[Finding]:

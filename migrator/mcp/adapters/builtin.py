@@ -138,6 +138,14 @@ class BuiltinDynamoDB(Adapter):
             return {t["Key"]: t["Value"] for t in tags}
         return dict(tags)
 
+    async def describe_continuous_backups(self, name: str) -> dict[str, Any]:
+        """`ContinuousBackupsDescription` as AWS gives it (point-in-time recovery under it)."""
+        return dict(await self._call("describe_continuous_backups", {"table_name": name}))
+
+    async def describe_time_to_live(self, name: str) -> dict[str, Any]:
+        """`TimeToLiveDescription` as AWS gives it (TimeToLiveStatus, AttributeName)."""
+        return dict(await self._call("describe_time_to_live", {"table_name": name}))
+
     async def batch_write(self, table: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         d = await self._call("batch_write", {"table_name": table, "put_items": [dict(i) for i in items]})
         return list(d.get("unprocessed_puts") or [])
@@ -152,9 +160,17 @@ class BuiltinDynamoDB(Adapter):
     async def scan_page(self, table: str, **options: Any) -> dict[str, Any]:
         return await self._call("scan", {"table_name": table, **options})
 
-    async def count_items(self, table: str, *, segments: int = 1) -> int:
-        d = await self._call("count_items", {"table_name": table, "total_segments": segments}, timeout=900)
+    async def count_items(self, table: str, *, segments: int = 1, index: str | None = None) -> int:
+        d = await self._call("count_items", {"table_name": table, "total_segments": segments, "index_name": index},
+                             timeout=900)
         return int(d["count"])
+
+    async def count_carrying(self, table: str, carrying: Mapping[str, Sequence[str]], *,
+                             segments: int = 1) -> tuple[int, dict[str, int]]:
+        d = await self._call("count_items", {"table_name": table, "total_segments": segments,
+                                             "carrying": {k: list(v) for k, v in carrying.items()}}, timeout=900)
+        got = d.get("carrying") or {}
+        return int(d["count"]), {name: int(got.get(name, 0)) for name in carrying}
 
 
 class BuiltinS3(Adapter):
