@@ -293,11 +293,27 @@ class Session:
             state = self.store.read()
             if not state.resources:
                 return None
+            await self._refuse_protected(state)
             self.hooks.on_destroy(sorted(state.resources))
             await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
             return await destroy_state(state, make_providers(state.lineage), self._context(state.lineage),
                                        self.store, on_event=self.hooks.on_event,
                                        parallelism=self.settings.parallelism)
+
+    async def _refuse_protected(self, state: State) -> None:
+        """A table with deletion protection cannot be deleted, but its indexes, views and jobs can:
+        a destroy would stop halfway. Refuse before anything is touched, and say how to go on."""
+        protected = [a for a in sorted(state.resources) if a.kind == "dynamodb_table"
+                     and (await self.facades.dynamodb.describe_table(a.name) or {}).get("DeletionProtectionEnabled")]
+        if not protected:
+            return
+        names = ", ".join(str(a) for a in protected)
+        raise MigratorError(f"{names} {'has' if len(protected) == 1 else 'have'} deletion protection on, so destroy "
+                            "would stop halfway; nothing was changed",
+                            hint=f"to keep {'it' if len(protected) == 1 else 'them'}, `migrator state rm "
+                                 f"{' '.join(str(a) for a in protected)}` and destroy the rest; to delete, first "
+                                 + "; ".join(f"aws dynamodb update-table --table-name {a.name} "
+                                             "--no-deletion-protection-enabled" for a in protected))
 
     async def refresh(self) -> list[str]:
         """`plan --refresh-only`: record reality in the state; one note per resource that moved."""

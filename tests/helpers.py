@@ -145,3 +145,28 @@ def shown_figures(dom: str) -> dict[tuple[str, str], str]:
 
     Cells().feed(dom)
     return cells
+
+
+def assert_coverage_and_settings(ddb: Any, report: dict[str, Any], shown: dict[tuple[str, str], str]) -> None:
+    """Each table's index coverage in the JSON report equals counts taken with boto3 (the index
+    scanned, the table's items carrying its keys counted here), and the HTML page shows the same;
+    so does each table's protection, read with boto3."""
+    for table in report["tables"]:
+        name = table["name"]
+        items = scan_items(ddb, name)
+        layout = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
+                  for i in ddb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes") or []}
+        got = {i["index"]: i for i in table["check"]["indexes"]}
+        assert set(got) == set(layout), name
+        for index, keys in layout.items():
+            carrying = sum(1 for item in items if all(k in item for k in keys))
+            entry = got[index]
+            assert (entry["keys"], entry["index_items"], entry["carrying"], entry["ok"]) == (
+                keys, len(scan_items(ddb, name, index=index)), carrying, True), (name, index)
+            row = f"{name}.{index}"
+            assert int(shown[(row, "index_items")].replace(",", "")) == entry["index_items"], row
+            assert int(shown[(row, "carrying")].replace(",", "")) == entry["carrying"], row
+        pitr = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert table["protection"]["point_in_time_recovery"] == pitr, name
+        assert shown[(name, "point_in_time_recovery")] == ("on" if pitr else "off"), name

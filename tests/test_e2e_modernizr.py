@@ -35,7 +35,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
+from tests.helpers import assert_coverage_and_settings, browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 EXAMPLE = REPO / "examples" / "modernizr"
@@ -261,6 +261,7 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
         assert sum(load["items_written"] for load in reported["loads"]) == rows, table
         assert reported["check"]["table_items"] == len(want[table]), table
         assert int(shown[(table, "rows_read")].replace(",", "")) == rows, table
+    assert_coverage_and_settings(aws(project["aws"], "dynamodb"), report, shown)
     collisions = [a for a in report["advice"] if a["topic"] == "key_collisions"]
     assert [a["table"] for a in collisions] == ["Categories"], collisions
 

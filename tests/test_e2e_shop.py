@@ -17,7 +17,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
-from tests.helpers import browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
+from tests.helpers import assert_coverage_and_settings, browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
 from tests.shop_reference import CONTRACT, expected_items, raw_rows, seed
@@ -104,6 +104,7 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
         assert reported["check"]["ok"] and reported["check"]["sample"]["matching"] == min(rows, 1000), name
         for field in ("rows_read", "items_written", "items_rejected", "retries", "throttles"):
             assert int(shown[(name, field)].replace(",", "")) == load[field], (name, field)
+    assert_coverage_and_settings(aws(project["aws"], "dynamodb"), report, shown)
     assert report["ok"] and report["totals"]["rows_read"] == sum(len(raw[t["source_table"]]) for t in doc["tables"])
 
     # State recorded every resource, and holds no secret.

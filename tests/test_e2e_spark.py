@@ -67,3 +67,26 @@ def test_a_spark_load_by_ranges_with_nulls_writes_every_item(sandbox: lifecycle.
             record["items_rejected"]) == ("glueetl", 3, len(raw), len(expected), 1)
     assert record["rejected_by_reason"] == {"key_empty:name": 1}
     assert "No changes." in run_cli(env, cwd, "plan", contract).stdout
+
+    # The full comparison of a Spark-loaded table runs on Spark too (3 tasks, as the load):
+    # clean, then exactly the items corrupted with boto3.
+    clean = run_cli(env, cwd, "verify", contract, "--full", "--json")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    (doc,) = json.loads(clean.stdout)["tables"]
+    assert (doc["engine"], doc["partitions"], doc["ok"]) == ("glueetl", 3, True), doc
+    assert (doc["rows"], doc["rejected"], doc["expected_items"], doc["table_items"]) == (
+        len(raw), 1, len(expected), len(expected))
+    assert doc["indexes"] == {"ByName": {"expected": len(expected), "actual": len(expected)}}
+    ddb = aws(sandbox, "dynamodb")
+    ddb.update_item(TableName=tiny["table"], Key={"PK": {"S": "THING#7"}}, UpdateExpression="SET kind_no = :v",
+                    ExpressionAttributeValues={":v": {"N": "42"}})
+    ddb.delete_item(TableName=tiny["table"], Key={"PK": {"S": "THING#9"}})
+    ddb.put_item(TableName=tiny["table"], Item={"PK": {"S": "STRAY#1"}, "name": {"S": "stray"}})
+    found = run_cli(env, cwd, "verify", contract, "--full", "--json")
+    assert found.returncode == 1, found.stdout + found.stderr
+    (doc,) = json.loads(found.stdout)["tables"]
+    assert {(x["kind"], x["key"]["PK"], tuple(x.get("attributes", ()))) for x in doc["listed"]} == {
+        ("differing", "THING#7", ("kind_no",)), ("missing", "THING#9", ()), ("extra", "STRAY#1", ())}
+    assert doc["indexes"] == {"ByName": {"expected": len(expected), "actual": len(expected)}}   # -1 +1
+    glue = aws(sandbox, "glue")
+    assert not any("verify" in name for name in glue.list_jobs()["JobNames"])     # transient: nothing left

@@ -105,7 +105,9 @@ def test_the_small_plan_as_json() -> None:
     assert by["dynamodb_table.orders"]["reason"] == "replace_because_key_schema_changed"
     assert by["dynamodb_table.legacy"]["actions"] == ["delete"]
     assert by["check.orders"]["actions"] == ["no-op"]
-    assert by["dynamodb_table.customers"]["after_unknown"] == {"TableStatus": True, "ItemCount": True, "Tags": True}
+    assert by["dynamodb_table.customers"]["after_unknown"] == {
+        "TableStatus": True, "ItemCount": True, "Tags": True, "DeletionProtectionEnabled": True,
+        "PointInTimeRecoveryStatus": True, "TimeToLive": True}
     assert by["load.orders"]["after_unknown"] == dict.fromkeys(
         ["run_id", "state", "rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
          "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",

@@ -89,6 +89,14 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
                                               "ttl_attribute": "expires"}
     assert not [a for a in now["advice"] if a["topic"] in ("ttl", "backups")]
     assert now["drift"] == []                                  # none of them is the contract's business
+    before = (Path(cwd) / "state" / "migrator.state.json").read_text()
+    refused = run_cli(env, cwd, "destroy", "--auto-approve")            # it would stop halfway: refused whole
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert (f"dynamodb_table.{table} has deletion protection on, so destroy would stop halfway; nothing was changed"
+            in refused.stderr), refused.stderr
+    assert f"aws dynamodb update-table --table-name {table} --no-deletion-protection-enabled" in refused.stderr
+    assert (Path(cwd) / "state" / "migrator.state.json").read_text() == before
+    assert ddb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes")   # its index untouched
     ddb.update_table(TableName=table, DeletionProtectionEnabled=False)   # the cut-over below keeps the table
 
     page = Path(cwd) / "report.html"

@@ -116,7 +116,7 @@ class LaggingIndex:
     async def count_carrying(self, table: str, carrying: Mapping[str, Sequence[str]], *,
                              segments: int = 1) -> tuple[int, dict[str, int]]:
         self.calls += 1
-        return 20, {name: 12 for name in carrying}
+        return 20, dict.fromkeys(carrying, 12)
 
     async def count_items(self, table: str, *, segments: int = 1, index: str | None = None) -> int:
         return 12 if self.calls > self.lag else 9

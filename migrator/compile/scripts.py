@@ -42,8 +42,9 @@ def render_load_script(*, table: str, view: str, contract: str, specs: list[dict
 
 
 def render_verify_script(*, table: str, contract: str, sources: list[dict[str, Any]], key_names: list[str],
-                         connection: str, result_uri: str, version: str, segments: int = 4) -> bytes:
-    """The script of one full comparison (`migrator verify --full`)."""
+                         connection: str, result_uri: str, version: str, segments: int = 4,
+                         spark_partitions: int | None = None) -> bytes:
+    """The script of one full comparison (`migrator verify --full`); on Spark with `spark_partitions` tasks."""
     arguments = [
         ("connection_name", connection),
         ("target_table", table),
@@ -51,10 +52,11 @@ def render_verify_script(*, table: str, contract: str, sources: list[dict[str, A
         ("key_names", json.dumps(key_names, ensure_ascii=False)),
         ("result_s3_uri", result_uri),
         ("segments", str(segments)),
+        *([("partitions", str(spark_partitions))] if spark_partitions else []),
     ]
     text = _environment().get_template("glue/verify.py.j2").render(
         table=table, contract=PurePath(contract).name or "contract", connection=connection, arguments=arguments,
-        version=version)
+        version=version, spark=bool(spark_partitions))
     return text.encode("utf-8")
 
 

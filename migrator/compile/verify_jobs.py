@@ -1,7 +1,9 @@
 """The transient Glue job of `migrator verify --full`, one per table, from the compiled graph.
 
 Pure: the job copies the table's load job (role, connection, bundle, timeout) and runs the
-runtime's full comparison in Python shell with the sources and keys of the table's check.
+runtime's full comparison with the sources and keys of the table's check: in Python shell, or
+on Spark with the same workers and partitions when any of the table's loads runs on Spark
+(the table is then too large for one process to read in reasonable time).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator import __version__
-from migrator.compile.loads import PYTHONSHELL, Engine, job_command
+from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, job_command
 from migrator.compile.names import job_name
 from migrator.compile.scripts import render_verify_script
 from migrator.graph import Address, Graph
@@ -34,18 +36,24 @@ def verify_jobs(graph: Graph, contract_source: str, settings: Settings) -> list[
     out = []
     for check in (n for n in graph if n.address.kind == "check"):
         table, sample = check.config["table"], check.config["sample"]
-        first_load = graph.nodes[Address.parse(check.config["loads"][0])]
-        load_job = graph.nodes[Address("glue_job", first_load.config["job"])].config
+        load_jobs = [graph.nodes[Address("glue_job", graph.nodes[Address.parse(a)].config["job"])].config
+                     for a in check.config["loads"]]
+        load_job = load_jobs[0]
+        spark = next((j for j in load_jobs if j["Command"]["Name"] == GLUEETL), None)
+        engine = Engine(PYTHONSHELL, "verify") if spark is None else Engine(
+            GLUEETL, "verify", workers=spark["NumberOfWorkers"], worker_type=spark["WorkerType"])
+        partitions = None if spark is None else int(spark["DefaultArguments"].get("--partitions") or 8)
         slug = table.replace("/", "__")
         script_key = f"{settings.prefix}scripts/verify_{slug}.py"
         result_key = f"{settings.prefix}results/verify_{slug}.json"
         script = render_verify_script(table=table, contract=contract_source, sources=list(sample["sources"]),
                                       key_names=list(sample["keys"]), connection=settings.connection_name,
-                                      result_uri=settings.s3_uri(result_key), version=__version__)
+                                      result_uri=settings.s3_uri(result_key), version=__version__,
+                                      spark_partitions=partitions)
         name = job_name(settings.job_prefix, f"verify-{slug}")
         job = {"Name": name, "Role": load_job["Role"],
                "Description": f"migrator: verify {table} against its views (transient)",
-               **job_command(Engine(PYTHONSHELL, "verify"), settings.s3_uri(script_key), settings.python_version),
+               **job_command(engine, settings.s3_uri(script_key), settings.python_version),
                "DefaultArguments": {"--extra-py-files": load_job["DefaultArguments"]["--extra-py-files"],
                                     "--job-language": "python"},
                "Timeout": load_job["Timeout"], "ExecutionProperty": {"MaxConcurrentRuns": 1},

@@ -188,7 +188,7 @@ def merge(parts: Sequence[Mapping[str, Any]], result: LoadResult) -> LoadResult:
     return result
 
 
-def _glue_job(spark: Any, argv_args: Mapping[str, str]) -> Any:
+def glue_job(spark: Any, argv_args: Mapping[str, str]) -> Any:
     """awsglue's Job when the script runs on Glue (bookmarks, commit); None on plain PySpark."""
     try:
         from awsglue.context import GlueContext
@@ -220,7 +220,7 @@ def run_spark_load(args: Mapping[str, str], *, spark: Any = None) -> Dict[str, A
             from pyspark.sql import SparkSession  # only on the driver: tasks need no Spark import
 
             spark = SparkSession.builder.appName(f"migrator-load-{config.table}").getOrCreate()
-        job = _glue_job(spark, args)
+        job = glue_job(spark, args)
         extra["session_seconds"] = round(time.monotonic() - session_started, 3)
         task_config, task_params = config, dict(params)
         parts = spark.sparkContext.parallelize(list(enumerate(cuts)), len(cuts)).map(

@@ -85,7 +85,9 @@ def printable(key: Key, key_names: Sequence[str]) -> Dict[str, str]:
 
 @dataclass
 class Side:
-    """Per bucket: how many items and the sum of their digests."""
+    """Per bucket: how many items and the sum of their digests. Sides of disjoint parts of the
+    rows (or of the table) add up to the side of the whole, which is what lets Spark tasks
+    each take a part."""
 
     counts: List[int] = field(default_factory=lambda: [0] * BUCKETS)
     sums: List[int] = field(default_factory=lambda: [0] * BUCKETS)
@@ -94,6 +96,39 @@ class Side:
         b = bucket_of(key)
         self.counts[b] += 1
         self.sums[b] = (self.sums[b] + item_digest) & MASK
+
+    def merge(self, other: Side) -> Side:
+        for b in range(BUCKETS):
+            self.counts[b] += other.counts[b]
+            self.sums[b] = (self.sums[b] + other.sums[b]) & MASK
+        return self
+
+
+@dataclass
+class Tally:
+    """The first pass over some rows and some items: both sides, the row counts, and per index
+    the expected items that carry its keys."""
+
+    expected: Side = field(default_factory=Side)
+    actual: Side = field(default_factory=Side)
+    rows: int = 0
+    rejected: int = 0
+    table_items: int = 0
+    covered: Dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: Tally) -> Tally:
+        self.expected.merge(other.expected)
+        self.actual.merge(other.actual)
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.table_items += other.table_items
+        for name, n in other.covered.items():
+            self.covered[name] = self.covered.get(name, 0) + n
+        return self
+
+    def differing(self) -> Set[int]:
+        e, a = self.expected, self.actual
+        return {b for b in range(BUCKETS) if (e.counts[b], e.sums[b]) != (a.counts[b], a.sums[b])}
 
 
 @dataclass
@@ -142,15 +177,16 @@ class VerifyResult:
 
 
 def expected_stream(sources: Sequence[Source], rows_of: Any, key_names: Sequence[str],
-                    result: VerifyResult) -> Iterator[Tuple[Key, Item]]:
-    """(key, item) of every view row the load would write; rejected rows counted and left out."""
+                    counts: Any) -> Iterator[Tuple[Key, Item]]:
+    """(key, item) of every view row the load would write; rejected rows counted and left out.
+    `counts` has `rows` and `rejected` (a Tally or a VerifyResult)."""
     for source in sources:
         for row in rows_of(source):
-            result.rows += 1
+            counts.rows += 1
             try:
                 item = load_item(row, source.specs, source.version_column)
             except RowRejected:
-                result.rejected += 1
+                counts.rejected += 1
                 continue
             yield item_key(item, key_names), item
 
@@ -194,46 +230,50 @@ def scan_items(dynamodb: Any, table: str, segments: int) -> Iterator[Item]:
         raise errors[0]
 
 
-def compare(sources: Sequence[Source], rows_of: Any, items_of: Any, table: str, key_names: Sequence[str],
-            index_keys: Mapping[str, Sequence[str]], index_counts: Mapping[str, int]) -> VerifyResult:
-    """The two passes: bucket sums, then key by key in the buckets that disagree."""
-    result = VerifyResult(table=table, presence_only=any(s.write_mode != "overwrite" for s in sources))
-    expected, actual = Side(), Side()
-    covered = dict.fromkeys(index_keys, 0)
-    for key, item in expected_stream(sources, rows_of, key_names, result):
-        expected.add(key, 0 if result.presence_only else digest(item))
+def presence_only(sources: Sequence[Source]) -> bool:
+    """A load that does not overwrite may rightly leave other values: keys are compared, not items."""
+    return any(s.write_mode != "overwrite" for s in sources)
+
+
+def first_pass(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: Sequence[str],
+               index_keys: Mapping[str, Sequence[str]]) -> Tally:
+    """Bucket sums of the rows `rows_of` gives and of the items `items_of` gives."""
+    tally = Tally(covered=dict.fromkeys(index_keys, 0))
+    keys_only = presence_only(sources)
+    for key, item in expected_stream(sources, rows_of, key_names, tally):
+        tally.expected.add(key, 0 if keys_only else digest(item))
         for name, keys in index_keys.items():
-            covered[name] += all(k in item for k in keys)
+            tally.covered[name] += all(k in item for k in keys)
     for item in items_of():
-        key = item_key(item, key_names)
-        actual.add(key, 0 if result.presence_only else digest(item))
-        result.table_items += 1
-    result.expected_items = sum(expected.counts)
-    differing = {b for b in range(BUCKETS)
-                 if (expected.counts[b], expected.sums[b]) != (actual.counts[b], actual.sums[b])}
-    result.buckets_differing = len(differing)
-    if differing:
-        _narrow(sources, rows_of, items_of, key_names, differing, result)
-    result.indexes = {name: {"expected": covered[name], "actual": int(index_counts.get(name, 0))}
-                      for name in sorted(index_keys)}
-    result.status = "succeeded"
-    return result
+        tally.actual.add(item_key(item, key_names), 0 if keys_only else digest(item))
+        tally.table_items += 1
+    return tally
 
 
-def _narrow(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: Sequence[str], buckets: Set[int],
-            result: VerifyResult) -> None:
-    """Key by key in the disagreeing buckets. A key several rows share expects any of their
-    items (which row the load wrote last is not knowable from the view)."""
-    scratch = VerifyResult(table=result.table)
-    want: Dict[Key, Dict[int, Item]] = {}
-    for key, item in expected_stream(sources, rows_of, key_names, scratch):
+Wanted = Dict[Key, Dict[int, Item]]     # key -> the items its rows give, by digest
+Stored = Dict[Key, Tuple[int, Item]]    # key -> (digest, the stored item)
+
+
+def gather(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: Sequence[str],
+           buckets: Set[int]) -> Tuple[Wanted, Stored]:
+    """The second pass: keys of the disagreeing buckets, with their expected and stored items.
+    A key several rows share expects any of their items (which row the load wrote last is not
+    knowable from the view)."""
+    keys_only = presence_only(sources)
+    want: Wanted = {}
+    for key, item in expected_stream(sources, rows_of, key_names, Tally()):
         if bucket_of(key) in buckets:
-            want.setdefault(key, {})[0 if result.presence_only else digest(item)] = item
-    have: Dict[Key, Tuple[int, Item]] = {}
+            want.setdefault(key, {})[0 if keys_only else digest(item)] = item
+    have: Stored = {}
     for item in items_of():
         key = item_key(item, key_names)
         if bucket_of(key) in buckets:
-            have[key] = (0 if result.presence_only else digest(item), item)
+            have[key] = (0 if keys_only else digest(item), item)
+    return want, have
+
+
+def judge_keys(want: Wanted, have: Stored, key_names: Sequence[str], result: VerifyResult) -> None:
+    """Count and list (up to MAX_LISTED, in key order) the keys that are missing, extra or differ."""
     for key in sorted(set(want) | set(have), key=lambda k: json.dumps(canonical(list(k)))):
         kind = "missing" if key not in have else "extra" if key not in want else (
             None if have[key][0] in want[key] else "differing")
@@ -245,6 +285,29 @@ def _narrow(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: S
             if kind == "differing":
                 entry["attributes"] = differing_attributes(next(iter(want[key].values())), have[key][1])
             result.listed.append(entry)
+
+
+def conclude(result: VerifyResult, tally: Tally, index_counts: Mapping[str, int]) -> VerifyResult:
+    """The first pass's figures and the index coverage, into the result."""
+    result.rows, result.rejected, result.table_items = tally.rows, tally.rejected, tally.table_items
+    result.expected_items = sum(tally.expected.counts)
+    result.indexes = {name: {"expected": tally.covered.get(name, 0), "actual": int(index_counts.get(name, 0))}
+                      for name in sorted(tally.covered)}
+    return result
+
+
+def compare(sources: Sequence[Source], rows_of: Any, items_of: Any, table: str, key_names: Sequence[str],
+            index_keys: Mapping[str, Sequence[str]], index_counts: Mapping[str, int]) -> VerifyResult:
+    """The two passes in one process: bucket sums, then key by key in the buckets that disagree."""
+    result = VerifyResult(table=table, presence_only=presence_only(sources))
+    tally = first_pass(sources, rows_of, items_of, key_names, index_keys)
+    conclude(result, tally, index_counts)
+    differing = tally.differing()
+    result.buckets_differing = len(differing)
+    if differing:
+        judge_keys(*gather(sources, rows_of, items_of, key_names, differing), key_names, result)
+    result.status = "succeeded"
+    return result
 
 
 def differing_attributes(expected: Item, stored: Item) -> List[str]:

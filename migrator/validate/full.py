@@ -63,6 +63,8 @@ def full_lines(doc: Mapping[str, Any]) -> list[str]:
     """`Orders (full): 10,000 rows, ...` then one line per listed key and per index."""
     head = (f"{doc['table']} (full): {doc['rows']:,} rows ({doc['rejected']:,} rejected by the load's mapping), "
             f"{doc['expected_items']:,} expected items, {doc['table_items']:,} in the table")
+    if doc.get("engine") == "glueetl":
+        head += f" (compared on Spark in {doc.get('partitions')} tasks)"
     if doc.get("presence_only"):
         head += " (keys only: the load does not overwrite)"
     if doc.get("ok"):
