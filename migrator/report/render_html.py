@@ -23,7 +23,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2r
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd}
 th{text-align:right;background:#f4f4f4}th:first-child,td:first-child,th:last-child,td:last-child{text-align:left}
-td{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:600}
+td{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:600}th.text,td.text{text-align:left}
 .ok{color:#1a7f37}.bad{color:#cf222e}code,pre{background:#f6f8fa;padding:.1rem .3rem;border-radius:3px}
 pre{padding:.5rem;overflow-x:auto}svg text{font-size:11px;fill:#444}
 """
@@ -55,15 +55,21 @@ INDEX_FIELDS = ("index", "keys", "index_items", "carrying", "expected", "coverag
 SETTINGS_FIELDS = ("table", "billing", "indexes", "point_in_time_recovery", "deletion_protection", "ttl")
 
 
-def _cells_table(element_id: str, rows: list[tuple[str, ...]], fields: Sequence[str]) -> list[str]:
-    """A table whose every cell says which row (its first cell) and field it shows."""
-    out = [f"<table id=\"{element_id}\"><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in rows[0])
-           + "</tr></thead><tbody>"]
+def _cells_table(element_id: str, rows: list[tuple[str, ...]], fields: Sequence[str],
+                 numbers: frozenset[int] = frozenset()) -> list[str]:
+    """A table whose every cell says which row (its first cell) and field it shows; the columns
+    in `numbers` align right, the others left."""
+    def align(i: int) -> str:
+        return "" if i in numbers else "text"
+
+    out = [f"<table id=\"{element_id}\"><thead><tr>"
+           + "".join(f"<th class=\"{align(i)}\">{e(h)}</th>" for i, h in enumerate(rows[0])) + "</tr></thead><tbody>"]
     for row in rows[1:]:
         cells = []
-        for field, value in zip(fields, row):
-            css = ' class="bad"' if value in ("FAILED", "off") else ' class="ok"' if value in ("ok", "on") else ""
-            cells.append(f"<td data-table=\"{e(row[0])}\" data-field=\"{field}\"{css}>{e(value)}</td>")
+        for i, (field, value) in enumerate(zip(fields, row)):
+            state = "bad" if value in ("FAILED", "off") else "ok" if value in ("ok", "on") else ""
+            css = " ".join(c for c in (align(i), state) if c)
+            cells.append(f"<td data-table=\"{e(row[0])}\" data-field=\"{field}\" class=\"{css}\">{e(value)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return out
@@ -154,7 +160,7 @@ def render_html(report: Report) -> str:
         indexes = index_rows(report)
         body += ["<h2>Tables and loads</h2>", *_figures_table(report),
                  "<h2>Tables</h2>", *_cells_table("tables", settings_rows(report), SETTINGS_FIELDS),
-                 *(["<h2>Index coverage</h2>", *_cells_table("indexes", indexes, INDEX_FIELDS)]
+                 *(["<h2>Index coverage</h2>", *_cells_table("indexes", indexes, INDEX_FIELDS, frozenset({2, 3, 4}))]
                    if len(indexes) > 1 else []),
                  "<h2>Rows per table</h2>", bar_chart([(x.name, x.rows_read, x.items_written) for x in report.tables]),
                  "<h2>Throughput over time</h2>", throughput_chart(loads)]
