@@ -170,3 +170,13 @@ def assert_coverage_and_settings(ddb: Any, report: dict[str, Any], shown: dict[t
             "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
         assert table["protection"]["point_in_time_recovery"] == pitr, name
         assert shown[(name, "point_in_time_recovery")] == ("on" if pitr else "off"), name
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def third_party_server(package: str, version: str) -> str:
+    """The command of a third-party MCP server, installed by .ci/install in a venv of its own."""
+    command = REPO_ROOT / ".mcp-servers" / f"{package}-{version}" / "bin" / package
+    assert command.exists(), f"{package}=={version} is not installed: run .ci/install (it puts it in {command.parent})"
+    return str(command)

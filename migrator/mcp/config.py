@@ -26,7 +26,7 @@ ROLES: tuple[str, ...] = ("mysql", "dynamodb", "glue", "s3")
 #: adapter kinds per role; the first is the default.
 ADAPTERS: dict[str, tuple[str, ...]] = {
     "mysql": ("builtin", "mysql_mcp_server"),
-    "dynamodb": ("builtin",),
+    "dynamodb": ("builtin", "awslabs_dynamodb"),
     "glue": ("builtin",),
     "s3": ("builtin",),
 }

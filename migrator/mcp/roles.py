@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from migrator.mcp.adapters.awslabs_dynamodb import AwsLabsDynamoDB
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.adapters.builtin import BuiltinDynamoDB, BuiltinGlue, BuiltinMySQL, BuiltinS3
 from migrator.mcp.adapters.mysql_mcp_server import MysqlMcpServerAdapter
@@ -15,6 +16,7 @@ ADAPTER_CLASSES: dict[tuple[str, str], type[Adapter]] = {
     ("mysql", "builtin"): BuiltinMySQL,
     ("mysql", "mysql_mcp_server"): MysqlMcpServerAdapter,
     ("dynamodb", "builtin"): BuiltinDynamoDB,
+    ("dynamodb", "awslabs_dynamodb"): AwsLabsDynamoDB,
     ("glue", "builtin"): BuiltinGlue,
     ("s3", "builtin"): BuiltinS3,
 }

@@ -37,6 +37,8 @@ class Throttling:
     fraction: float
     mode: str = "mixed"
     seed: int = 7
+    #: another operation (`X-Amz-Target`) to answer with a throttling error every time, counted under "*"
+    always_throttle: str | None = None
     on_write: Callable[[str, int], None] | None = None
     errors: Counter[str] = field(default_factory=Counter)        # per table: 400 answers
     unprocessed: Counter[str] = field(default_factory=Counter)   # per table: answers with UnprocessedItems
@@ -118,6 +120,12 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if throttling.always_throttle and self.headers.get("X-Amz-Target") == throttling.always_throttle:
+                throttling.count(throttling.errors, "*")
+                error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                         "message": "The level of configured provisioned throughput for the table was exceeded."}
+                self._answer(400, [("Content-Type", "application/x-amz-json-1.0")], json.dumps(error).encode())
+                return
             if self.headers.get("X-Amz-Target") != BATCH_WRITE:
                 self._answer(*self._forward(body))
                 return
