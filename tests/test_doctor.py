@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from migrator.sandbox import lifecycle, processes
+from tests.helpers import third_party_server
 
 
 def _doctor(config: dict | str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -48,6 +49,27 @@ def test_workshop_mysql_server_as_the_mysql_role(sandbox: lifecycle.SandboxRecor
     assert out.returncode == 0, out.stdout + out.stderr
     mysql = next(r for r in json.loads(out.stdout)["roles"] if r["role"] == "mysql")
     assert mysql["adapter"] == "mysql_mcp_server" and mysql["server_info"]["flavour"] == "mariadb"
+
+
+def test_the_aws_labs_dynamodb_server_as_the_dynamodb_role(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["workshop-dynamodb"] = {"command": third_party_server("awslabs.dynamodb-mcp-server", "1.0.9"),
+                                                 "args": [], "env": sandbox.aws_env()}
+    config["migrator"]["roles"]["dynamodb"] = {"server": "workshop-dynamodb", "adapter": "awslabs_dynamodb"}
+    out = _doctor(config, tmp_path, "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    dynamodb = next(r for r in json.loads(out.stdout)["roles"] if r["role"] == "dynamodb")
+    cannot = {o["operation"]: o for o in dynamodb["operations"] if not o["ok"]}
+    assert set(cannot) == {"batch_write"} and not cannot["batch_write"]["required"]
+    assert dynamodb["server_info"]["name"] == "awslabs.dynamodb-mcp-server" and dynamodb["probes"][0]["ok"]
+    text = _doctor(config, tmp_path)
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "note: dynamodb: cannot batch_write, which no migrator command needs: awslabs.dynamodb-mcp-server has " \
+           "no batch write" in text.stdout
+    assert "which is its MCP SDK's, not its own; this adapter was measured against awslabs.dynamodb-mcp-server " \
+           "1.0.9" in text.stdout
+    row = next(line for line in text.stdout.splitlines() if line.startswith("dynamodb"))
+    assert "workshop-dynamodb" in row and "awslabs_dynamodb" in row and "awslabs.dynamodb-mcp-server" in row
 
 
 def test_missing_tools_name_the_operation(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:

@@ -42,20 +42,25 @@ def doctor(mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
 
 
 def _print_doctor(report: Any) -> None:
-    rows = [("ROLE", "SERVER", "ADAPTER", "START", "OPS", "STATUS", "PROBE")]
+    rows = [("ROLE", "SERVER", "VERSION", "ADAPTER", "START", "OPS", "STATUS", "PROBE")]
     for r in report.roles:
         ops_ok = sum(1 for o in r.operations if o.ok)
         probe = "; ".join(f"{p.detail} ({p.seconds * 1000:.0f} ms)" if p.ok else f"{p.name} failed" for p in r.probes)
-        rows.append((r.role, r.server, r.adapter, f"{r.start_seconds:.2f}s" if r.start_seconds is not None else "-",
+        version = " ".join(str(r.server_info.get(k) or "") for k in ("name", "version")).strip() or "-"
+        rows.append((r.role, r.server, version, r.adapter,
+                     f"{r.start_seconds:.2f}s" if r.start_seconds is not None else "-",
                      f"{ops_ok}/{len(r.operations)}", "ok" if r.ok else "FAIL", probe))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for n, row in enumerate(rows):
         cells = [cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]
         line = "  ".join(cells)
-        if n and row[5] != "ok":
+        if n and row[6] != "ok":
             line = typer.style(line, fg=typer.colors.RED)
         typer.echo(line, color=None)
     for r in report.roles:
+        for o in r.operations:
+            if not o.ok and not o.required:
+                typer.echo(f"note: {r.role}: cannot {o.operation}, which no migrator command needs: {o.reason}")
         for w in r.warnings:
             typer.secho(f"warning: {r.role}: {w}", fg=typer.colors.YELLOW)
         for p in r.problems:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from migrator.mysql_schema import Grants, QueryResult, SchemaInfo, ServerInfo
 
-__all__ = ["OPERATIONS", "S3", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo"]
+__all__ = ["OPERATIONS", "S3", "UNNEEDED", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo"]
 
 # ----------------------------------------------------------------------------- operations
 
@@ -28,6 +28,13 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "glue": ("list_jobs", "create_job", "update_job", "get_job", "delete_job", "start_job_run", "get_job_run",
              "list_job_runs", "stop_job_run", "get_job_run_logs", "create_connection", "get_connection",
              "delete_connection"),
+}
+
+
+#: operations a facade offers that no migrator command calls (the built-in servers have them for
+#: scripts and tests): a server that cannot do them is still fit for a migration.
+UNNEEDED: dict[str, frozenset[str]] = {
+    "mysql": frozenset(), "dynamodb": frozenset({"batch_write", "query"}), "s3": frozenset(), "glue": frozenset(),
 }
 
 

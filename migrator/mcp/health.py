@@ -13,7 +13,7 @@ from migrator.errors import MigratorError
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import ROLES
-from migrator.mcp.facades import OPERATIONS
+from migrator.mcp.facades import OPERATIONS, UNNEEDED
 from migrator.mcp.roles import adapter_for
 
 
@@ -141,6 +141,7 @@ async def check_role(hub: McpHub, role: str, required: frozenset[str]) -> RoleRe
     report.start_seconds = conn.started_in
     report.server_info = dict(conn.server_info)
     report.tool_count = len(tools)
+    report.warnings += adapter.diagnose(report.server_info, tools)
     for op in OPERATIONS[role]:
         needs = adapter.required_tools.get(op)
         if needs is None:
@@ -163,8 +164,9 @@ async def check_role(hub: McpHub, role: str, required: frozenset[str]) -> RoleRe
 
 
 async def run_doctor(hub: McpHub, required: Mapping[str, frozenset[str]] | None = None) -> DoctorReport:
-    """Check every role concurrently; `required` narrows the operations a plan needs (default: all)."""
+    """Check every role concurrently; `required` narrows the operations a plan needs (default: all that
+    some migrator command calls)."""
     began = time.monotonic()
-    need = required or {role: frozenset(OPERATIONS[role]) for role in ROLES}
+    need = required or {role: frozenset(OPERATIONS[role]) - UNNEEDED[role] for role in ROLES}
     reports = await asyncio.gather(*(check_role(hub, role, need.get(role, frozenset())) for role in ROLES))
     return DoctorReport(list(reports), time.monotonic() - began)

@@ -93,6 +93,17 @@ class AwsLabsDynamoDB(Adapter):
                        "loads write from Glue",
     }
 
+    def diagnose(self, server_info: dict[str, Any], tools: set[str]) -> list[str]:
+        out = []
+        if "dynamodb_data_modeling" in tools and "create_table" not in tools:
+            out.append("this is awslabs.dynamodb-mcp-server 2.x, which has data-modelling tools only; configure "
+                       f"version {MEASURED_VERSION}: \"command\": \"uvx\", \"args\": "
+                       f"[\"awslabs.dynamodb-mcp-server@{MEASURED_VERSION}\"]")
+        elif server_info.get("version") and server_info.get("version") != MEASURED_VERSION:
+            out.append(f"the server reports version {server_info.get('version')}, which is its MCP SDK's, not its own; "
+                       f"this adapter was measured against awslabs.dynamodb-mcp-server {MEASURED_VERSION}")
+        return out
+
     async def _call(self, tool: str, arguments: dict[str, Any] | None = None, *, timeout: float = 60.0,
                     idempotent: bool = True) -> Any:
         args = {k: v for k, v in (arguments or {}).items() if v is not None}

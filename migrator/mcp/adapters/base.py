@@ -45,6 +45,10 @@ class Adapter:
     #: operation -> why it cannot be done, for operations this adapter cannot offer at all.
     unsupported: ClassVar[dict[str, str]] = {}
 
+    def diagnose(self, server_info: dict[str, Any], tools: set[str]) -> list[str]:
+        """Warnings `doctor` adds for this server: a known wrong version, a misleading version."""
+        return []
+
     def __init__(self, hub: McpHub, server: str) -> None:
         self.hub = hub
         self.server = server
