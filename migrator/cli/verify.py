@@ -22,6 +22,8 @@ SeedOpt = Annotated[str, typer.Option("--seed", help="Picks the sample; the same
 def outcome_lines(outcome: SampleOutcome) -> list[str]:
     """`Orders: 1,000 rows sampled, 998 compared (2 rejected by the load), 996 match, ...` then its findings."""
     head = f"{outcome.table}: {outcome.sampled:,} rows sampled, {outcome.compared:,} compared"
+    if outcome.capped_at:
+        head += f" (at most {outcome.capped_at:,} per view: the DynamoDB server reads one key per call)"
     if outcome.rejected:
         head += f" ({outcome.rejected:,} rejected by the load's mapping)"
     head += f", {outcome.matching:,} match"

@@ -85,6 +85,9 @@ class JobRun:
 
 class DynamoDB(Protocol):
     server: str
+    #: at most this many rows per view in a sampled compare (None: no limit); set by an adapter
+    #: whose server reads one key per call, where a thousand keys would take minutes
+    sample_cap: int | None
 
     async def list_tables(self) -> list[str]: ...
     async def create_table(self, spec: Mapping[str, Any]) -> dict[str, Any]: ...

@@ -48,6 +48,9 @@ async def sample_table(mysql: MySQL, dynamodb: DynamoDB, table: str, key_names: 
                        sources: Sequence[Source], size: int, seed: str) -> SampleOutcome:
     """Up to `size` rows of each source view, their items as the job makes them, against the table."""
     outcome = SampleOutcome(table)
+    cap = dynamodb.sample_cap
+    if cap is not None and cap < size:
+        size, outcome.capped_at = cap, cap
     live = index_keys_of(await dynamodb.describe_table(table))
     for source in sources:
         specs = source.with_index_keys(live).specs

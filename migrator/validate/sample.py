@@ -128,6 +128,7 @@ class SampleOutcome:
     differing: int = 0
     missing: int = 0
     differences: tuple[Difference, ...] = ()
+    capped_at: int | None = None   # fewer rows per view than asked: the server reads one key per call
 
     @property
     def ok(self) -> bool:
@@ -136,7 +137,8 @@ class SampleOutcome:
     def to_doc(self) -> dict[str, Any]:
         return {"table": self.table, "sampled": self.sampled, "compared": self.compared, "rejected": self.rejected,
                 "presence_only": self.presence_only, "matching": self.matching, "differing": self.differing,
-                "missing": self.missing, "ok": self.ok, "differences": [d.to_doc() for d in self.differences]}
+                "missing": self.missing, "ok": self.ok, "capped_at": self.capped_at,
+                "differences": [d.to_doc() for d in self.differences]}
 
 
 def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeSpec],

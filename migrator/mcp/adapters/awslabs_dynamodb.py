@@ -88,6 +88,9 @@ class AwsLabsDynamoDB(Adapter):
         "time_to_live": ("describe_time_to_live", "update_time_to_live"),
         "tags": ("describe_table", "list_tags_of_resource", "tag_resource", "untag_resource"),
     }
+    #: one get_item per key at ~0.1 s each (the server builds a boto3 session per call): 100 rows
+    #: per view still catch a systematic mapping error; `verify --full` compares every row in Glue
+    sample_cap: ClassVar[int | None] = 100
     unsupported: ClassVar[dict[str, str]] = {
         "batch_write": "awslabs.dynamodb-mcp-server has no batch write (put_item only); no migration step needs it: "
                        "loads write from Glue",

@@ -44,6 +44,8 @@ class Adapter:
     required_tools: ClassVar[dict[str, tuple[str, ...]]]
     #: operation -> why it cannot be done, for operations this adapter cannot offer at all.
     unsupported: ClassVar[dict[str, str]] = {}
+    #: DynamoDB adapters: the most rows per view a sampled compare reads (None: as asked)
+    sample_cap: ClassVar[int | None] = None
 
     def diagnose(self, server_info: dict[str, Any], tools: set[str]) -> list[str]:
         """Warnings `doctor` adds for this server: a known wrong version, a misleading version."""
