@@ -41,7 +41,10 @@ def test_up_is_idempotent_down_is_exact_and_data_survives(tmp_path: Path) -> Non
     assert (root / "mcp.json").stat().st_mode & 0o777 == 0o600
     cfg = json.loads((root / "mcp.json").read_text())
     assert set(cfg["mcpServers"]) == {"migrator-mysql", "migrator-dynamodb", "migrator-glue", "migrator-s3"}
-    assert {c["name"] for c in doc["components"]} == {"mariadb", "moto", "glue"}
+    assert {c["name"] for c in doc["components"]} == {"mariadb", "moto", "glue", "glue-api"}
+    glue = boto3.client("glue", endpoint_url=record.glue_endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert glue.list_jobs()["JobNames"] == []   # the local runtime, behind Glue's API
 
     # The services really answer, with the generated credentials, in UTC.
     conn = pymysql.connect(host="127.0.0.1", port=record.mysql_port, user=record.mysql_user,
@@ -61,18 +64,20 @@ def test_up_is_idempotent_down_is_exact_and_data_survives(tmp_path: Path) -> Non
     assert again.returncode == 0
     same = lifecycle.load_record(root)
     assert same is not None and (same.mysql_pid, same.moto_pid) == (record.mysql_pid, record.moto_pid)
+    assert same.glue_api_process == record.glue_api_process
     assert "sandbox-probe" in [b["Name"] for b in s3.list_buckets()["Buckets"]]  # moto was not restarted
 
     status = _cli("sandbox", "status", "--dir", str(root))
-    assert status.returncode == 0 and status.stdout.count("healthy") == 3
+    assert status.returncode == 0 and status.stdout.count("healthy") == 4, status.stdout
 
     down = _cli("sandbox", "down", "--dir", str(root))
-    assert down.returncode == 0 and "mariadb" in down.stdout and "moto" in down.stdout
+    assert down.returncode == 0 and "mariadb" in down.stdout and "moto" in down.stdout and "glue api" in down.stdout
     deadline = time.monotonic() + 10
     while (_alive(record.mysql()) or _alive(record.moto())) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(record.mysql()) and not _alive(record.moto())
     assert not processes.port_open(record.mysql_port) and not processes.port_open(record.moto_port)
+    assert not processes.port_open(record.glue_api_port or 0)
     assert _cli("sandbox", "status", "--dir", str(root)).returncode == 1
     assert "nothing was running" in _cli("sandbox", "down", "--dir", str(root)).stdout
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from migrator.errors import ConfigError
 from migrator.fileio import atomic_write
-from migrator.sandbox import glue_runtime, mariadb, moto, processes
+from migrator.sandbox import glue_api, glue_runtime, mariadb, moto, processes
 
 DEFAULT_DIR = Path(".migrator/sandbox")
 DATABASE = "migrator"
@@ -38,6 +38,8 @@ class SandboxRecord:
     started_at: dict[str, float] = field(default_factory=dict)
     mysql_process: dict[str, Any] | None = None  # ProcessIdentity documents: who the PIDs really are
     moto_process: dict[str, Any] | None = None
+    glue_api_port: int | None = None             # the local Glue runtime's HTTP API (AWS_ENDPOINT_URL_GLUE)
+    glue_api_process: dict[str, Any] | None = None
 
     def mysql(self) -> processes.ProcessIdentity | None:
         """The MariaDB process this record started (a record of an older version: adopted by its marker)."""
@@ -47,6 +49,14 @@ class SandboxRecord:
     def moto(self) -> processes.ProcessIdentity | None:
         recorded = processes.ProcessIdentity.from_doc(self.moto_process)
         return recorded or processes.adopt(self.moto_pid, moto.marker(self.moto_port))
+
+    def glue_api(self) -> processes.ProcessIdentity | None:
+        return processes.ProcessIdentity.from_doc(self.glue_api_process)
+
+    @property
+    def glue_endpoint(self) -> str:
+        """Glue's API on the local runtime: give it to boto3 clients as AWS_ENDPOINT_URL_GLUE."""
+        return f"http://127.0.0.1:{self.glue_api_port}"
 
     @property
     def mariadb(self) -> mariadb.MariaDBSpec:
@@ -154,6 +164,14 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
     if not moto_running:
         moto.wait_ready(root, record.moto_port, moto_process)
     record.glue_dir.mkdir(parents=True, exist_ok=True)
+    api = record.glue_api()
+    if not processes.is_ours(api):
+        record.glue_api_port = processes.free_port(record.glue_api_port or 0)
+        api = glue_api.start(root, record.glue_api_port, record.aws_env())
+        record.glue_api_process = api.to_doc()
+        record.started_at["glue_api"] = time.time()
+        save_record(record)
+        glue_api.wait_ready(root, record.glue_api_port, api)
     atomic_write(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n", mode=0o600)
     return record
 
@@ -168,6 +186,9 @@ def down(root: Path = DEFAULT_DIR) -> list[str]:
     from migrator.servers.glue_local import stop_all_runs  # the runs are sandbox processes too
 
     stopped += [f"glue run {r}" for r in stop_all_runs(record.glue_dir)]
+    if processes.stop(record.glue_api()):
+        stopped.append(f"glue api (port {record.glue_api_port})")
+    record.glue_api_process = None
     if processes.stop(record.moto()):
         stopped.append(f"moto (pid {record.moto_pid})")
     if processes.stop(record.mysql(), timeout=60):
@@ -186,6 +207,7 @@ def status(root: Path = DEFAULT_DIR) -> list[ComponentStatus]:
     spec = record.mariadb
     my_run = processes.is_ours(record.mysql())
     moto_run = processes.is_ours(record.moto())
+    api_run = processes.is_ours(record.glue_api())
     info = glue_runtime.probe()
     from migrator.servers.glue_local import active_runs
 
@@ -198,4 +220,8 @@ def status(root: Path = DEFAULT_DIR) -> list[ComponentStatus]:
         ComponentStatus("moto", moto_run, moto_run and moto.healthy(record.moto_port),
                         record.moto_pid if moto_run else None, record.endpoint),
         ComponentStatus("glue", True, info.glueetl or info.java is not None, None, str(record.glue_dir), glue_detail),
+        ComponentStatus("glue-api", api_run, api_run and glue_api.healthy(record.glue_api_port or 0),
+                        record.glue_api_process["pid"] if api_run and record.glue_api_process else None,
+                        record.glue_endpoint if record.glue_api_port else "-",
+                        "the local runtime behind Glue's API: AWS_ENDPOINT_URL_GLUE for boto3 clients"),
     ]

@@ -183,6 +183,15 @@ class LocalGlue:
     def get_job(self, name: str) -> dict[str, Any]:
         return self._load_job_doc(name)["Job"]
 
+    def job_tags(self, name: str) -> dict[str, str]:
+        return dict(self._load_job_doc(name).get("Tags") or {})
+
+    def set_job_tags(self, name: str, tags: dict[str, Any]) -> None:
+        checked = _str_map("Tags", tags)
+        with flock(self.jobs_dir / ".lock"):
+            doc = self._load_job_doc(name)
+            write_json(self._job_file(name), {**doc, "Tags": checked})
+
     def delete_job(self, name: str) -> dict[str, Any]:
         """Idempotent. Finished runs' history goes with the job; active runs finish on their own."""
         with flock(self.jobs_dir / ".lock"):
