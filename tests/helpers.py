@@ -180,3 +180,18 @@ def third_party_server(package: str, version: str) -> str:
     command = REPO_ROOT / ".mcp-servers" / f"{package}-{version}" / "bin" / package
     assert command.exists(), f"{package}=={version} is not installed: run .ci/install (it puts it in {command.parent})"
     return str(command)
+
+
+@contextlib.contextmanager
+def glue_api(aws_env: dict[str, str], root: Path) -> Iterator[str]:
+    """The local Glue runtime's HTTP API as its own process (as the sandbox runs it); yields its endpoint."""
+    from migrator.sandbox import glue_api as sandbox_glue_api
+    from migrator.sandbox import processes as sandbox_processes
+
+    port = sandbox_processes.free_port()
+    process = sandbox_glue_api.start(root, port, aws_env)
+    try:
+        sandbox_glue_api.wait_ready(root, port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        sandbox_processes.stop(process)

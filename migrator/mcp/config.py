@@ -27,7 +27,7 @@ ROLES: tuple[str, ...] = ("mysql", "dynamodb", "glue", "s3")
 ADAPTERS: dict[str, tuple[str, ...]] = {
     "mysql": ("builtin", "mysql_mcp_server"),
     "dynamodb": ("builtin", "awslabs_dynamodb"),
-    "glue": ("builtin",),
+    "glue": ("builtin", "awslabs_dataprocessing"),
     "s3": ("builtin",),
 }
 

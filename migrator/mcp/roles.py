@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from migrator.mcp.adapters.awslabs_dataprocessing import AwsLabsDataProcessingGlue
 from migrator.mcp.adapters.awslabs_dynamodb import AwsLabsDynamoDB
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.adapters.builtin import BuiltinDynamoDB, BuiltinGlue, BuiltinMySQL, BuiltinS3
@@ -18,6 +19,7 @@ ADAPTER_CLASSES: dict[tuple[str, str], type[Adapter]] = {
     ("dynamodb", "builtin"): BuiltinDynamoDB,
     ("dynamodb", "awslabs_dynamodb"): AwsLabsDynamoDB,
     ("glue", "builtin"): BuiltinGlue,
+    ("glue", "awslabs_dataprocessing"): AwsLabsDataProcessingGlue,
     ("s3", "builtin"): BuiltinS3,
 }
 

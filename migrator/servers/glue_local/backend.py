@@ -329,6 +329,24 @@ class LocalGlue:
                                  f"EntityNotFoundException: connection {name!r} does not exist") from None
         return redact_connection(doc)
 
+    def connection_tags(self, name: str) -> dict[str, str]:
+        try:
+            return dict(read_json(self._connection_file(name)).get("Tags") or {})
+        except FileNotFoundError:
+            raise LocalGlueError(ErrorCode.NOT_FOUND,
+                                 f"EntityNotFoundException: connection {name!r} does not exist") from None
+
+    def set_connection_tags(self, name: str, tags: dict[str, Any]) -> None:
+        checked = _str_map("Tags", tags)
+        with flock(self.connections_dir / ".lock"):
+            path = self._connection_file(name)
+            try:
+                doc = read_json(path)
+            except FileNotFoundError:
+                raise LocalGlueError(ErrorCode.NOT_FOUND,
+                                     f"EntityNotFoundException: connection {name!r} does not exist") from None
+            write_json(path, {**doc, "Tags": checked}, mode=0o600)
+
     def delete_connection(self, name: str) -> dict[str, Any]:
         with flock(self.connections_dir / ".lock"):
             try:

@@ -5,7 +5,7 @@ jobs with `AWS_ENDPOINT_URL_GLUE` pointing here. moto answers the Glue API but n
 Operations: jobs (CreateJob, UpdateJob, GetJob, GetJobs, ListJobs, DeleteJob), runs
 (StartJobRun, GetJobRun, GetJobRuns, BatchStopJobRun), connections (CreateConnection,
 GetConnection, GetConnections, DeleteConnection) and tags (GetTags, TagResource,
-UntagResource, on `arn:aws:glue:<region>:<account>:job/<name>`). Anything else is answered
+UntagResource, on `arn:aws:glue:<region>:<account>:job/<name>` and `...:connection/<name>`). Anything else is answered
 `UnknownOperationException`. Errors are Glue's: `EntityNotFoundException`,
 `AlreadyExistsException`, `InvalidInputException`, `ConcurrentRunsExceededException`,
 `InternalServiceException`. Requests are not authenticated (the sandbox binds to 127.0.0.1).
@@ -49,10 +49,12 @@ def _name(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _job_of_arn(arn: Any) -> str:
-    if not isinstance(arn, str) or ":job/" not in arn:
-        raise ApiError("InvalidInputException", f"ResourceArn {arn!r} is not a Glue job's ARN (…:job/<name>)")
-    return arn.rsplit(":job/", 1)[1]
+def _resource(arn: Any) -> tuple[str, str]:
+    """("job" | "connection", name) of a Glue ARN."""
+    for kind in ("job", "connection"):
+        if isinstance(arn, str) and f":{kind}/" in arn:
+            return kind, arn.rsplit(f":{kind}/", 1)[1]
+    raise ApiError("InvalidInputException", f"ResourceArn {arn!r} is not a Glue job's or connection's ARN")
 
 
 class GlueApi:
@@ -116,7 +118,10 @@ class GlueApi:
         return {"SuccessfulSubmissions": done, "Errors": errors}
 
     def CreateConnection(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.glue.create_connection(body.get("ConnectionInput") or {})
+        connection = body.get("ConnectionInput") or {}
+        self.glue.create_connection(connection)
+        if body.get("Tags"):
+            self.glue.set_connection_tags(connection["Name"], body["Tags"])
         return {}
 
     def GetConnection(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -131,20 +136,26 @@ class GlueApi:
             raise ApiError("EntityNotFoundException", f"connection {name!r} does not exist")
         return {}
 
+    def _tags(self, arn: Any) -> tuple[Callable[[], dict[str, str]], Callable[[dict[str, Any]], None]]:
+        kind, name = _resource(arn)
+        if kind == "job":
+            return (lambda: self.glue.job_tags(name)), (lambda tags: self.glue.set_job_tags(name, tags))
+        return (lambda: self.glue.connection_tags(name)), (lambda tags: self.glue.set_connection_tags(name, tags))
+
     def GetTags(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"Tags": self.glue.job_tags(_job_of_arn(body.get("ResourceArn")))}
+        return {"Tags": self._tags(body.get("ResourceArn"))[0]()}
 
     def TagResource(self, body: dict[str, Any]) -> dict[str, Any]:
-        name = _job_of_arn(body.get("ResourceArn"))
+        read, write = self._tags(body.get("ResourceArn"))
         with self.lock:
-            self.glue.set_job_tags(name, {**self.glue.job_tags(name), **(body.get("TagsToAdd") or {})})
+            write({**read(), **(body.get("TagsToAdd") or {})})
         return {}
 
     def UntagResource(self, body: dict[str, Any]) -> dict[str, Any]:
-        name = _job_of_arn(body.get("ResourceArn"))
+        read, write = self._tags(body.get("ResourceArn"))
         drop = set(body.get("TagsToRemove") or ())
         with self.lock:
-            self.glue.set_job_tags(name, {k: v for k, v in self.glue.job_tags(name).items() if k not in drop})
+            write({k: v for k, v in read().items() if k not in drop})
         return {}
 
     def handle(self, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:

@@ -1,0 +1,148 @@
+"""The `awslabs_dataprocessing` Glue adapter against the real PyPI server
+(`awslabs.aws-dataprocessing-mcp-server` 0.2.2 --allow-write, in its own venv from .ci/install)
+over stdio, with Glue's API served by the local runtime (real local runs of real scripts) and
+S3/STS by moto. Expectations come from boto3 talking to the Glue API directly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from migrator.mcp.adapters.awslabs_dataprocessing import HIDDEN, AwsLabsDataProcessingGlue
+from migrator.mcp.client import McpHub
+from migrator.mcp.config import parse_config
+from migrator.mcp.errors import ErrorCode, ToolError
+from migrator.mcp.facades import JobRun
+from tests.helpers import aws, glue_api, third_party_server
+
+pytestmark = pytest.mark.anyio
+SCRIPTS = Path(__file__).parent / "fixtures" / "glue_scripts"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def endpoint(sandbox: Any, tmp_path: Path) -> Iterator[str]:
+    with glue_api(sandbox.aws_env(), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def bucket(sandbox: Any) -> str:
+    s3 = aws(sandbox, "s3")
+    name = f"dp-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    for script in SCRIPTS.glob("*.py"):
+        s3.upload_file(str(script), name, f"scripts/{script.name}")
+    return name
+
+
+@contextlib.asynccontextmanager
+async def adapter(sandbox: Any, endpoint: str, tmp_path: Path,
+                  args: tuple[str, ...] = ("--allow-write",)) -> AsyncIterator[AwsLabsDataProcessingGlue]:
+    command = third_party_server("awslabs.aws-dataprocessing-mcp-server", "0.2.2")
+    servers = {"dp": {"command": command, "args": list(args),
+                      "env": {**sandbox.aws_env(), "AWS_ENDPOINT_URL_GLUE": endpoint}}}
+    config = parse_config({"mcpServers": servers, "migrator": {"roles": {"glue": {
+        "server": "dp", "adapter": "awslabs_dataprocessing"}}}}, None, os.environ)
+    async with McpHub(config, log_dir=tmp_path / "logs") as hub:
+        yield AwsLabsDataProcessingGlue(hub, "dp")
+
+
+def job(name: str, bucket: str, script: str) -> dict[str, Any]:
+    return {"Name": name, "Role": "arn:aws:iam::123456789012:role/glue", "MaxCapacity": 0.0625,
+            "Command": {"Name": "pythonshell", "ScriptLocation": f"s3://{bucket}/scripts/{script}",
+                        "PythonVersion": "3.9"}, "ExecutionProperty": {"MaxConcurrentRuns": 1},
+            "Tags": {"managed-by": "migrator"}}
+
+
+async def wait(a: AwsLabsDataProcessingGlue, name: str, run_id: str, states: frozenset[str]) -> JobRun:
+    for _ in range(600):
+        run = await a.get_job_run(name, run_id)
+        if run.state in states:
+            return run
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{run_id} never reached {states}")
+
+
+async def test_jobs_runs_and_connections_through_the_server(sandbox: Any, endpoint: str, bucket: str,
+                                                            tmp_path: Path) -> None:
+    direct = boto3.client("glue", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    name, fails, slow = (f"{p}-{uuid.uuid4().hex[:8]}" for p in ("ok", "fail", "slow"))
+    async with adapter(sandbox, endpoint, tmp_path) as a:
+        await a.create_job(job(name, bucket, "sleep.py"))
+        assert (await a.get_job(name))["Command"] == direct.get_job(JobName=name)["Job"]["Command"]
+        assert direct.get_tags(ResourceArn=f"arn:aws:glue:us-east-1:123456789012:job/{name}")["Tags"][
+            "ManagedBy"] == "DataprocessingMcpServer"
+        assert name in await a.list_jobs()
+
+        # run arguments travel in DefaultArguments for the start: without them sleep.py would sleep
+        # 120 s; then the job is as it was planned
+        before = direct.get_job(JobName=name)["Job"]
+        run_id = await a.start_job_run(name, {"--seconds": "0.2"})
+        done = await wait(a, name, run_id, JobRun.TERMINAL)
+        assert done.state == "SUCCEEDED" and direct.get_job_run(JobName=name, RunId=run_id)["JobRun"][
+            "JobRunState"] == "SUCCEEDED"
+        after = direct.get_job(JobName=name)["Job"]
+        assert after.get("DefaultArguments") == before.get("DefaultArguments") and after["Command"] == before["Command"]
+        assert [r.run_id for r in await a.list_job_runs(name)] == [run_id]
+
+        await a.create_job(job(fails, bucket, "fail.py"))
+        failed = await wait(a, fails, await a.start_job_run(fails), JobRun.TERMINAL)
+        assert failed.state == "FAILED" and failed.error_message == HIDDEN
+
+        await a.create_job(job(slow, bucket, "sleep.py"))
+        sleeping = await a.start_job_run(slow, {"--seconds": "60"})
+        await wait(a, slow, sleeping, frozenset({"RUNNING"}))
+        await a.stop_job_run(slow, sleeping)
+        assert (await wait(a, slow, sleeping, JobRun.TERMINAL)).state == "STOPPED"
+        with pytest.raises(ToolError) as no_logs:
+            await a.get_job_run_logs(slow, sleeping)
+        assert no_logs.value.code is ErrorCode.UNSUPPORTED
+
+        props = {"JDBC_CONNECTION_URL": "jdbc:mysql://127.0.0.1:3306/shop", "USERNAME": "u", "PASSWORD": "s3cret"}
+        await a.create_connection({"Name": f"c-{name}", "ConnectionType": "JDBC", "ConnectionProperties": props})
+        got = await a.get_connection(f"c-{name}")
+        assert got is not None and got["ConnectionProperties"]["USERNAME"] == "u" and "s3cret" not in str(got)
+        assert await a.delete_connection(f"c-{name}") and not await a.delete_connection(f"c-{name}")
+        assert await a.get_connection(f"c-{name}") is None
+
+        for each in (name, fails, slow):
+            assert await a.delete_job(each)
+        assert not await a.delete_job(name) and await a.get_job(name) is None
+        assert name not in direct.list_jobs()["JobNames"]
+
+
+async def test_refusals_are_recognised(sandbox: Any, endpoint: str, bucket: str, tmp_path: Path) -> None:
+    direct = boto3.client("glue", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    foreign = f"foreign-{uuid.uuid4().hex[:8]}"
+    direct.create_job(**{k: v for k, v in job(foreign, bucket, "sleep.py").items() if k != "Tags"})
+    async with adapter(sandbox, endpoint, tmp_path) as a:
+        with pytest.raises(ToolError) as denied:
+            await a.delete_job(foreign)          # not created through the server: it refuses
+        assert denied.value.code is ErrorCode.ACCESS_DENIED and denied.value.hint
+        with pytest.raises(ToolError) as missing:
+            await a.start_job_run(f"none-{foreign}")
+        assert missing.value.code is ErrorCode.NOT_FOUND
+        with pytest.raises(ToolError) as exists:
+            await a.create_job(job(foreign, bucket, "sleep.py"))
+        assert exists.value.code is ErrorCode.ALREADY_EXISTS
+    async with adapter(sandbox, endpoint, tmp_path, args=()) as read_only:
+        with pytest.raises(ToolError) as no_write:
+            await read_only.create_job(job(f"ro-{foreign}", bucket, "sleep.py"))
+        assert no_write.value.code is ErrorCode.ACCESS_DENIED and "--allow-write" in (no_write.value.hint or "")
+    assert foreign in direct.list_jobs()["JobNames"]
+    direct.delete_job(JobName=foreign)
