@@ -64,7 +64,7 @@ def test_the_aws_labs_dynamodb_server_as_the_dynamodb_role(sandbox: lifecycle.Sa
     assert dynamodb["server_info"]["name"] == "awslabs.dynamodb-mcp-server" and dynamodb["probes"][0]["ok"]
     text = _doctor(config, tmp_path)
     assert text.returncode == 0, text.stdout + text.stderr
-    assert "note: dynamodb: cannot batch_write, which no migrator command needs: awslabs.dynamodb-mcp-server has " \
+    assert "note: dynamodb: cannot batch_write, which no migrator command depends on: awslabs.dynamodb-mcp-server has " \
            "no batch write" in text.stdout
     assert "which is its MCP SDK's, not its own; this adapter was measured against awslabs.dynamodb-mcp-server " \
            "1.0.9" in text.stdout

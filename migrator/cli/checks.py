@@ -60,7 +60,7 @@ def _print_doctor(report: Any) -> None:
     for r in report.roles:
         for o in r.operations:
             if not o.ok and not o.required:
-                typer.echo(f"note: {r.role}: cannot {o.operation}, which no migrator command needs: {o.reason}")
+                typer.echo(f"note: {r.role}: cannot {o.operation}, which no migrator command depends on: {o.reason}")
         for w in r.warnings:
             typer.secho(f"warning: {r.role}: {w}", fg=typer.colors.YELLOW)
         for p in r.problems:

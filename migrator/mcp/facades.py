@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from migrator.mcp.errors import ToolError
 from migrator.mysql_schema import Grants, QueryResult, SchemaInfo, ServerInfo
 
-__all__ = ["OPERATIONS", "S3", "UNNEEDED", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo"]
+__all__ = ["OPERATIONS", "S3", "UNNEEDED", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo", "failure_detail"]
 
 # ----------------------------------------------------------------------------- operations
 
@@ -34,7 +35,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 #: operations a facade offers that no migrator command calls (the built-in servers have them for
 #: scripts and tests): a server that cannot do them is still fit for a migration.
 UNNEEDED: dict[str, frozenset[str]] = {
-    "mysql": frozenset(), "dynamodb": frozenset({"batch_write", "query"}), "s3": frozenset(), "glue": frozenset(),
+    "mysql": frozenset(), "dynamodb": frozenset({"batch_write", "query"}), "s3": frozenset(),
+    "glue": frozenset({"get_job_run_logs"}),   # only to explain a failed run that gives no error message
 }
 
 
@@ -138,3 +140,15 @@ class Glue(Protocol):
     async def create_connection(self, connection: Mapping[str, Any]) -> None: ...
     async def get_connection(self, name: str) -> dict[str, Any] | None: ...
     async def delete_connection(self, name: str) -> bool: ...
+
+
+async def failure_detail(glue: Glue, run: JobRun) -> str:
+    """Why a run failed: its error message, else the last line its logs have (when the server can tell)."""
+    if run.error_message:
+        return run.error_message
+    try:
+        logs = await glue.get_job_run_logs(run.job_name, run.run_id, tail_lines=5)
+    except ToolError:
+        return "no error message (the Glue server cannot read the run's logs)"
+    lines = (logs.get("stderr") or "").strip().splitlines()
+    return lines[-1] if lines else "no error message"

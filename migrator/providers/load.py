@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.mcp.facades import JobRun
+from migrator.mcp.facades import JobRun, failure_detail
 from migrator.providers.base import ProviderContext, RunProvider
 from migrator.providers.capacity import restore
 from migrator.runtime.lineage import ARG_LINEAGE
@@ -83,9 +83,7 @@ class LoadProvider(RunProvider):
                 await ctx.capacity.release(ctx.facades.dynamodb, c["table"], node.address,
                                            lambda message: ctx.report(node.address, message))
         if run.state != "SUCCEEDED":
-            logs = await glue.get_job_run_logs(job, run_id, tail_lines=5)
-            stderr = (logs.get("stderr") or "").strip().splitlines()
-            detail = run.error_message or (stderr[-1] if stderr else "no error message")
+            detail = await failure_detail(glue, run)
             raise MigratorError(f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}",
                                 hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}")
         raw = await ctx.facades.s3.get_object(c["result_bucket"], c["result_key"])

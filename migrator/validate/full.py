@@ -17,6 +17,7 @@ from typing import Any
 
 from migrator.compile.verify_jobs import FullJob
 from migrator.errors import MigratorError
+from migrator.mcp.facades import failure_detail
 from migrator.mcp.roles import Facades
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 
@@ -44,9 +45,7 @@ async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: 
                                     hint="use --sample for a quicker check")
             await asyncio.sleep(poll_seconds)
         if run.state != "SUCCEEDED":
-            logs = await glue.get_job_run_logs(name, run_id, tail_lines=5)
-            lines = (logs.get("stderr") or "").strip().splitlines()
-            detail = run.error_message or (lines[-1] if lines else "no error message")
+            detail = await failure_detail(glue, run)
             raise MigratorError(f"the full comparison of {full.table} (Glue job {name} run {run_id}) ended "
                                 f"{run.state}: {detail}", hint="fix the cause and run verify --full again")
         raw = await s3.get_object(full.bucket, full.result_key)
