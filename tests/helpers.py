@@ -195,3 +195,16 @@ def glue_api(aws_env: dict[str, str], root: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         sandbox_processes.stop(process)
+
+
+GLUE_SCRIPTS = Path(__file__).parent / "fixtures" / "glue_scripts"
+
+
+def script_bucket(sandbox: Any, prefix: str) -> str:
+    """A new bucket in the sandbox's S3 holding every test Glue script under scripts/."""
+    s3 = aws(sandbox, "s3")
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    for script in GLUE_SCRIPTS.glob("*.py"):
+        s3.upload_file(str(script), name, f"scripts/{script.name}")
+    return name

@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pymysql
@@ -96,3 +97,17 @@ def expected_items(doc: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -
     return out
 
 
+
+
+def stored_and_expected(ddb: Any, doc: dict[str, Any], raw: dict[str, list[dict[str, Any]]]
+                        ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Per table of the contract: (table, its items read with boto3, the items the raw rows give),
+    both sorted by key, so a test compares them with ==."""
+    from tests.helpers import scan_items
+
+    want = expected_items(doc, raw)
+    for table in doc["tables"]:
+        keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
+        got = sorted(scan_items(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
+        exp = sorted(want[table["table"]], key=lambda i: tuple(str(i[k]) for k in keys))
+        yield table, got, exp

@@ -21,10 +21,9 @@ from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError
 from migrator.mcp.facades import JobRun
-from tests.helpers import aws, glue_api, third_party_server
+from tests.helpers import glue_api, script_bucket, third_party_server
 
 pytestmark = pytest.mark.anyio
-SCRIPTS = Path(__file__).parent / "fixtures" / "glue_scripts"
 
 
 @pytest.fixture
@@ -40,12 +39,7 @@ def endpoint(sandbox: Any, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def bucket(sandbox: Any) -> str:
-    s3 = aws(sandbox, "s3")
-    name = f"dp-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    for script in SCRIPTS.glob("*.py"):
-        s3.upload_file(str(script), name, f"scripts/{script.name}")
-    return name
+    return script_bucket(sandbox, "dp")
 
 
 @contextlib.asynccontextmanager

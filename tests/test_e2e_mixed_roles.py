@@ -16,9 +16,9 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
-from tests.helpers import aws, own_emulator, project_cli, scan_items, third_party_server
+from tests.helpers import aws, glue_api, own_emulator, project_cli, third_party_server
 from tests.helpers import project as make_project
-from tests.shop_reference import CONTRACT, expected_items, raw_rows, seed
+from tests.shop_reference import CONTRACT, raw_rows, seed, stored_and_expected
 
 
 def awslabs_dynamodb(config: dict[str, Any], endpoint: str) -> None:
@@ -26,6 +26,16 @@ def awslabs_dynamodb(config: dict[str, Any], endpoint: str) -> None:
     config["mcpServers"]["aws-dynamodb"] = {"command": third_party_server("awslabs.dynamodb-mcp-server", "1.0.9"),
                                             "args": [], "env": env}
     config["migrator"]["roles"]["dynamodb"] = {"server": "aws-dynamodb", "adapter": "awslabs_dynamodb"}
+
+
+def awslabs_glue(config: dict[str, Any], endpoint: str) -> None:
+    """The data-processing server drives Glue's API, served by the local runtime (the test's glue_api)."""
+    env = {**config["mcpServers"]["migrator-dynamodb"]["env"], "AWS_ENDPOINT_URL": endpoint,
+           "AWS_ENDPOINT_URL_GLUE": config["glue_api"]}
+    config["mcpServers"]["aws-dataprocessing"] = {
+        "command": third_party_server("awslabs.aws-dataprocessing-mcp-server", "0.2.2"), "args": ["--allow-write"],
+        "env": env}
+    config["migrator"]["roles"]["glue"] = {"server": "aws-dataprocessing", "adapter": "awslabs_dataprocessing"}
 
 
 def workshop_mysql(config: dict[str, Any], endpoint: str) -> None:
@@ -38,7 +48,7 @@ def workshop_mysql(config: dict[str, Any], endpoint: str) -> None:
 #: session per call, ~0.1 s), so the matrix is what the shop e2e (every role built-in) does not
 #: already cover: the third-party servers together, beside built-in ones.
 SETUPS: dict[str, tuple[Callable[[dict[str, Any], str], None], ...]] = {
-    "mysql=workshop,dynamodb=awslabs": (workshop_mysql, awslabs_dynamodb),
+    "mysql=workshop,dynamodb=awslabs,glue=awslabs": (workshop_mysql, awslabs_dynamodb, awslabs_glue),
 }
 
 
@@ -48,15 +58,19 @@ def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> 
     seed.load(conn, seed.generate(scale=1, seed=11))
     conn.close()
     with own_emulator(tmp_path / "moto") as emulator:
-        yield make_project(sandbox, mysql_db, tmp_path, emulator)
+        made = make_project(sandbox, mysql_db, tmp_path, emulator)
+        env = {**sandbox.aws_env(), "AWS_ENDPOINT_URL": emulator.endpoint}
+        with glue_api(env, tmp_path) as endpoint:   # serves the project's glue/ folder
+            yield {**made, "glue_api": endpoint}
 
 
 @pytest.mark.parametrize("setup", sorted(SETUPS))
 def test_the_shop_migrates_the_same_whichever_server_has_each_role(sandbox: lifecycle.SandboxRecord,
                                                                   project: dict[str, Any], setup: str) -> None:
-    config = json.loads(Path(project["mcp_json"]).read_text())
+    config = {**json.loads(Path(project["mcp_json"]).read_text()), "glue_api": project["glue_api"]}
     for change in SETUPS[setup]:
         change(config, project["aws"].endpoint)
+    del config["glue_api"]
     Path(project["mcp_json"]).write_text(json.dumps(config))
     doctor = project_cli(project, "doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
@@ -67,12 +81,8 @@ def test_the_shop_migrates_the_same_whichever_server_has_each_role(sandbox: life
     conn = root_connection(sandbox, project["db"])
     raw = raw_rows(conn, doc)
     conn.close()
-    want = expected_items(doc, raw)
     ddb = aws(project["aws"], "dynamodb")
-    for table in doc["tables"]:
-        keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
-        got = sorted(scan_items(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
-        exp = sorted(want[table["table"]], key=lambda i: tuple(str(i[k]) for k in keys))
+    for table, got, exp in stored_and_expected(ddb, doc, raw):
         assert got == exp, (setup, table["table"])
         tags = {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(
             ResourceArn=ddb.describe_table(TableName=table["table"])["Table"]["TableArn"])["Tags"]}

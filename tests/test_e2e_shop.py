@@ -20,7 +20,7 @@ from tests.conftest import root_connection
 from tests.helpers import assert_coverage_and_settings, browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
 
-from tests.shop_reference import CONTRACT, expected_items, raw_rows, seed
+from tests.shop_reference import CONTRACT, raw_rows, seed, stored_and_expected
 
 
 @pytest.fixture
@@ -78,12 +78,8 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
     conn = root_connection(sandbox, project["db"])
     raw = raw_rows(conn, doc)
     conn.close()
-    want = expected_items(doc, raw)
     ddb = aws(project["aws"], "dynamodb")
-    for table in doc["tables"]:
-        keys = [table["pk"]] + ([table["sk"]] if table.get("sk") else [])
-        got = sorted(scan_items(ddb, table["table"]), key=lambda i: tuple(str(i[k]) for k in keys))
-        exp = sorted(want[table["table"]], key=lambda i: tuple(str(i[k]) for k in keys))
+    for table, got, exp in stored_and_expected(ddb, doc, raw):
         assert len(got) == len(exp) == len(raw[table["source_table"]]), table["table"]
         assert got == exp, table["table"]
         for check in ("check", ):

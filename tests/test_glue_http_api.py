@@ -21,9 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from migrator.sandbox import processes
-from tests.helpers import aws
+from tests.helpers import script_bucket
 
-SCRIPTS = Path(__file__).parent / "fixtures" / "glue_scripts"
 TERMINAL = {"SUCCEEDED", "FAILED", "ERROR", "STOPPED", "TIMEOUT"}
 
 
@@ -52,12 +51,7 @@ def glue(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def bucket(sandbox: Any) -> str:
-    s3 = aws(sandbox, "s3")
-    name = f"gapi-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    for script in SCRIPTS.glob("*.py"):
-        s3.upload_file(str(script), name, f"scripts/{script.name}")
-    return name
+    return script_bucket(sandbox, "gapi")
 
 
 def wait(glue: Any, job: str, run_id: str, states: set[str]) -> dict[str, Any]:

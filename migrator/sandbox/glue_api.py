@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from migrator.errors import MigratorError
 from migrator.sandbox import processes
 
 MODULE = "migrator.servers.glue_local.http_api"
@@ -35,12 +33,4 @@ def healthy(port: int) -> bool:
 
 
 def wait_ready(root: Path, port: int, process: processes.ProcessIdentity, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not processes.is_ours(process):
-            raise MigratorError("the local Glue API exited during start-up", hint=f"see {root / 'glue-api.log'}")
-        if processes.port_open(port) and healthy(port):
-            return
-        time.sleep(0.05)
-    raise MigratorError(f"the local Glue API did not answer within {timeout:.0f} s",
-                        hint=f"see {root / 'glue-api.log'}")
+    processes.wait_ready("local Glue API", process, port, healthy, root / "glue-api.log", timeout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -33,11 +32,4 @@ def healthy(port: int) -> bool:
 
 
 def wait_ready(root: Path, port: int, process: processes.ProcessIdentity, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not processes.is_ours(process):
-            raise MigratorError("the moto server exited during start-up", hint=f"see {root / 'moto.log'}")
-        if processes.port_open(port) and healthy(port):
-            return
-        time.sleep(0.05)
-    raise MigratorError(f"the moto server did not answer within {timeout:.0f} s", hint=f"see {root / 'moto.log'}")
+    processes.wait_ready("moto server", process, port, healthy, root / "moto.log", timeout)

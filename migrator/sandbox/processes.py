@@ -11,9 +11,10 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from migrator.errors import MigratorError
 from migrator.process_identity import ProcessIdentity, boot_id, identify, is_running
 
 
@@ -101,3 +102,16 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def wait_ready(what: str, process: ProcessIdentity, port: int, healthy: Callable[[int], bool], log: Path,
+               timeout: float = 30.0) -> None:
+    """Until `process` answers `healthy` on `port`; one sentence naming its log if it dies or stays silent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_ours(process):
+            raise MigratorError(f"the {what} exited during start-up", hint=f"see {log}")
+        if port_open(port) and healthy(port):
+            return
+        time.sleep(0.05)
+    raise MigratorError(f"the {what} did not answer within {timeout:.0f} s", hint=f"see {log}")
