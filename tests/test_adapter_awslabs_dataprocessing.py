@@ -15,8 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
+from mcp.types import CallToolResult, TextContent
 
-from migrator.mcp.adapters.awslabs_dataprocessing import HIDDEN, AwsLabsDataProcessingGlue
+from migrator.mcp.adapters.awslabs_dataprocessing import HIDDEN, AwsLabsDataProcessingGlue, recognise
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError
@@ -140,3 +141,30 @@ async def test_refusals_are_recognised(sandbox: Any, endpoint: str, bucket: str,
         assert no_write.value.code is ErrorCode.ACCESS_DENIED and "--allow-write" in (no_write.value.hint or "")
     assert foreign in direct.list_jobs()["JobNames"]
     direct.delete_job(JobName=foreign)
+
+
+def answer(*texts: str, is_error: bool = False) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=t) for t in texts], isError=is_error)
+
+
+@pytest.mark.parametrize(("texts", "code"), [
+    (("Error in manage_aws_glue_jobs_and_runs: An error occurred (ThrottlingException) when calling the GetJob "
+      "operation (reached max retries: 4): Rate exceeded",), ErrorCode.THROTTLED),
+    (("Error in manage_aws_glue_jobs_and_runs: An error occurred (AccessDeniedException) when calling the "
+      "CreateJob operation: not authorised",), ErrorCode.ACCESS_DENIED),
+    (("Failed to get connection c: EntityNotFoundException - connection 'c' does not exist",), ErrorCode.NOT_FOUND),
+    (("Operation create-job is not allowed without write access",), ErrorCode.ACCESS_DENIED),
+    (("Something unexpected\nover two lines",), ErrorCode.INVALID),
+])
+def test_each_refusal_text_is_one_error_with_its_code(texts: tuple[str, ...], code: ErrorCode) -> None:
+    with pytest.raises(ToolError) as raised:
+        recognise(answer(*texts, is_error=True))
+    assert raised.value.code is code and "\n" not in str(raised.value)
+
+
+def test_an_answer_without_its_json_block_is_malformed() -> None:
+    with pytest.raises(ToolError) as raised:
+        recognise(answer("Successfully retrieved job j", "not json"))
+    assert raised.value.code is ErrorCode.INTERNAL
+    assert recognise(answer("Successfully retrieved job j", '{"job_details": {"Name": "j"}}')) == {
+        "job_details": {"Name": "j"}}
