@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,3 +132,9 @@ def test_connections_hide_the_password_and_errors_are_glues_own(glue: Any, tmp_p
     with pytest.raises(ClientError) as unknown:
         glue.get_crawlers()
     assert unknown.value.response["Error"]["Code"] == "UnknownOperationException"
+    # a body of the wrong shape (boto3 would not send it) is an answer, not a dropped connection
+    request = urllib.request.Request(glue.meta.endpoint_url, data=b'{"MaxResults": "many"}', method="POST",
+                                     headers={"X-Amz-Target": "AWSGlue.ListJobs"})
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        urllib.request.urlopen(request, timeout=10)
+    assert bad.value.code == 400 and json.loads(bad.value.read())["__type"] == "InvalidInputException"

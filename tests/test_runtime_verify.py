@@ -123,3 +123,24 @@ def test_numbers_dynamodb_treats_as_equal_digest_the_same(value: Any) -> None:
     b = {"PK": {"S": "k"}, "n": {"N": format(value.normalize(), "f")}}
     assert verify.digest(a) == verify.digest(b)
     assert verify.digest(a) != verify.digest({"PK": {"S": "k"}, "n": {"S": str(value)}})
+
+
+def test_a_failing_task_stops_the_comparison_with_one_sentence() -> None:
+    """A task never raises (Spark would wrap it in Java and Python tracebacks): the driver raises once."""
+    sources = [s.with_index_keys(set()) for s in verify.sources_arg(json.dumps([{"view": "v", "attributes": SPECS}]))]
+
+    def rows_of(source: Any, index: int, n: int) -> Iterator[dict[str, Any]]:
+        if index == 1:
+            raise ConnectionError("MySQL went away\nat line 3")
+        return iter([])
+
+    class NoItems:
+        def scan(self, **_: Any) -> dict[str, Any]:
+            return {"Items": []}
+
+    with pytest.raises(verify.VerifyError) as raised:
+        spark_verify.compare_on(lambda fn, n: [fn(i) for i in range(n)],
+                                lambda i: spark_verify.Part(i, 3, "T", ["PK", "SK"], {}, dynamodb=NoItems(),
+                                                            rows_of=rows_of),
+                                sources, "T", ["PK", "SK"], {}, {}, 3)
+    assert str(raised.value) == "task 1: ConnectionError: MySQL went away at line 3"

@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.load import job_main
+from migrator.runtime.load import job_main, one_line
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.spark_load import glue_job, hash_predicates
 from migrator.runtime.verify import (Item, Source, Stored, Tally, VerifyError, VerifyResult, Wanted, conclude,
@@ -103,18 +103,37 @@ def partitions_arg(args: Mapping[str, str]) -> int:
     return n
 
 
+def guarded(index: int, work: Any) -> Tuple[Optional[str], Any]:
+    """(None, what the task made) or (a one-line error, None): a task never raises, so a failure reaches
+    the driver as one sentence instead of Spark's stack of Java and Python tracebacks."""
+    try:
+        return None, work()
+    except Exception as exc:
+        return f"task {index}: {one_line(exc)}", None
+
+
+def results(outcomes: Sequence[Tuple[Optional[str], Any]]) -> List[Any]:
+    """The tasks' results; the first failed task (by order) stops the comparison."""
+    for error, _ in outcomes:
+        if error is not None:
+            raise VerifyError(error)
+    return [value for _, value in outcomes]
+
+
 def compare_on(run_tasks: Any, make_part: Any, sources: Sequence[Source], table: str, key_names: Sequence[str],
                layout: Mapping[str, Sequence[str]], index_counts: Mapping[str, int], total: int) -> VerifyResult:
     """The two passes, each as `total` tasks run by `run_tasks(fn, total)` (Spark, or a loop)."""
     result = VerifyResult(table=table, presence_only=presence_only(sources))
     tally = Tally(covered=dict.fromkeys(layout, 0))
-    for part_tally in run_tasks(lambda i: tally_part(make_part(i), sources, key_names, layout), total):
+    for part_tally in results(run_tasks(
+            lambda i: guarded(i, lambda: tally_part(make_part(i), sources, key_names, layout)), total)):
         tally.merge(part_tally)
     conclude(result, tally, index_counts)
     differing = tally.differing()
     result.buckets_differing = len(differing)
     if differing:
-        gathered = run_tasks(lambda i: gather_part(make_part(i), sources, key_names, differing), total)
+        gathered = results(run_tasks(
+            lambda i: guarded(i, lambda: gather_part(make_part(i), sources, key_names, differing)), total))
         judge_keys(*merge_gathered(gathered), key_names, result)
     result.status = "succeeded"
     return result

@@ -20,6 +20,7 @@ access`), which this adapter maps onto error codes. What it is like, measured:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -60,8 +61,9 @@ def recognise(result: CallToolResult) -> Any:
         hint = None
         if "write access" in message:
             hint = 'start the server with --allow-write: "args": ["awslabs.aws-dataprocessing-mcp-server", "--allow-write"]'
-        elif code is ErrorCode.ACCESS_DENIED:
-            hint = "the job was not created through this server; delete it by hand or set CUSTOM_TAGS=true on it"
+        elif "not managed by the MCP server" in message:
+            hint = ("it was not created through this server, which changes only what it created; delete it by hand, "
+                    "or run the server with CUSTOM_TAGS=true")
         raise ToolError(code, message, hint=hint)
     for block in reversed([c for c in result.content if getattr(c, "type", "") == "text"]):
         try:
@@ -76,7 +78,7 @@ def recognise(result: CallToolResult) -> Any:
 def _run(name: str, doc: Mapping[str, Any]) -> JobRun:
     state = str(doc.get("JobRunState") or "")
     message = doc.get("ErrorMessage")
-    if state in ("FAILED", "ERROR", "TIMEOUT") and not message:
+    if state in ("FAILED", "ERROR") and not message:   # a TIMEOUT may rightly have none
         message = HIDDEN
     return JobRun(job_name=name, run_id=str(doc.get("Id") or ""), state=state, error_message=message,
                   started_on=doc.get("StartedOn"), completed_on=doc.get("CompletedOn"),
@@ -154,12 +156,18 @@ class AwsLabsDataProcessingGlue(Adapter):
         if job is None:
             raise ToolError(ErrorCode.NOT_FOUND, f"Glue job '{name}' does not exist", server=self.server)
         planned = {k: v for k, v in job.items() if k in _UPDATABLE}
+        if planned.get("WorkerType"):   # GetJob gives MaxCapacity too; UpdateJob refuses both at once
+            planned.pop("MaxCapacity", None)
         await self.update_job(name, {**planned, "DefaultArguments": {
             **dict(job.get("DefaultArguments") or {}), **dict(arguments)}})
         try:
-            return str((await self._jobs("start-job-run", job_name=name))["job_run_id"])
-        finally:
-            await self.update_job(name, planned)
+            run_id = str((await self._jobs("start-job-run", job_name=name))["job_run_id"])
+        except ToolError:
+            with contextlib.suppress(ToolError):   # the start's error is the one to report
+                await self.update_job(name, planned)
+            raise
+        await self.update_job(name, planned)   # a failure here is reported: later runs would inherit these
+        return run_id
 
     async def get_job_run(self, name: str, run_id: str) -> JobRun:
         d = await self._jobs("get-job-run", job_name=name, job_run_id=run_id)

@@ -179,6 +179,11 @@ class GlueApi:
             kind = _EXCEPTIONS.get(exc.code, "InternalServiceException")
             message = exc.message.split(": ", 1)[1] if exc.message.startswith(kind + ":") else exc.message
             return (500 if kind == "InternalServiceException" else 400), {"__type": kind, "message": message}
+        except (ValueError, TypeError, KeyError) as exc:   # a body of the wrong shape
+            return 400, {"__type": "InvalidInputException", "message": " ".join(str(exc).split())[:500]}
+        except Exception as exc:   # an answer, never a dropped connection (which clients retry blindly)
+            return 500, {"__type": "InternalServiceException",
+                         "message": f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}"}
 
 
 @contextmanager
