@@ -356,11 +356,13 @@ class Session:
         for node in checks:
             sample = node.config["sample"]
             table = node.config["table"]
-            if await self.facades.dynamodb.describe_table(table) is None:
+            description = await self.facades.dynamodb.describe_table(table)
+            if description is None:
                 raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                     hint="run `migrator apply` first")
             outcomes.append(await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
-                                               [Source.from_doc(s) for s in sample["sources"]], size, seed))
+                                               [Source.from_doc(s) for s in sample["sources"]], size, seed,
+                                               description))
         return outcomes
 
     async def verify_full(self, contract: Contract) -> list[dict[str, Any]]:

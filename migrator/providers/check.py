@@ -60,7 +60,9 @@ async def count_table(dynamodb: DynamoDB, table: str, layout: Mapping[str, Seque
         if not layout:
             return await dynamodb.count_items(table, segments=COUNT_SEGMENTS), {}
         items, carrying = await dynamodb.count_carrying(table, layout, segments=COUNT_SEGMENTS)
-        indexed = {name: await dynamodb.count_items(table, segments=COUNT_SEGMENTS, index=name) for name in layout}
+        names = sorted(layout)
+        counts = await asyncio.gather(*(dynamodb.count_items(table, segments=COUNT_SEGMENTS, index=n) for n in names))
+        indexed = dict(zip(names, counts))
         if delay is None or all(indexed[n] == carrying[n] for n in layout):
             return items, {n: (indexed[n], carrying[n]) for n in layout}
         await sleep(delay)
@@ -83,7 +85,8 @@ class CheckProvider(RunProvider):
         view_rows = 0
         for view in c["views"]:
             view_rows += int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{view}`")).scalar())
-        layout = index_layout(await ctx.facades.dynamodb.describe_table(c["table"]) or {})
+        description = await ctx.facades.dynamodb.describe_table(c["table"]) or {}
+        layout = index_layout(description)
         table_items, indexed = await count_table(ctx.facades.dynamodb, c["table"], layout)
         table = ctx.recorded(Address("dynamodb_table", c["table"]))
         keys = table_keys(dict(table.attributes)) if table else []
@@ -100,7 +103,7 @@ class CheckProvider(RunProvider):
         if sample.get("size") and sample.get("sources"):
             outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
                                          [Source.from_doc(s) for s in sample["sources"]], int(sample["size"]),
-                                         str(sample["seed"]))
+                                         str(sample["seed"]), description)
             result["sample"] = outcome.to_doc()
             problems += sample_problems(outcome)
         result.update(ok=not problems, problems=problems)

@@ -45,13 +45,14 @@ async def fetch_items(dynamodb: DynamoDB, table: str, items: Sequence[Item],
 
 
 async def sample_table(mysql: MySQL, dynamodb: DynamoDB, table: str, key_names: Sequence[str],
-                       sources: Sequence[Source], size: int, seed: str) -> SampleOutcome:
-    """Up to `size` rows of each source view, their items as the job makes them, against the table."""
+                       sources: Sequence[Source], size: int, seed: str, description: Mapping[str, Any]) -> SampleOutcome:
+    """Up to `size` rows of each source view, their items as the job makes them, against the table
+    (`description`: the table as the caller just read it, for its index keys)."""
     outcome = SampleOutcome(table)
     cap = dynamodb.sample_cap
     if cap is not None and cap < size:
         size, outcome.capped_at = cap, cap
-    live = index_keys_of(await dynamodb.describe_table(table))
+    live = index_keys_of(description)
     for source in sources:
         specs = source.with_index_keys(live).specs
         rows = (await mysql.query(sample_sql(source.view, [s.name for s in specs], key_names, size, seed))).dicts()

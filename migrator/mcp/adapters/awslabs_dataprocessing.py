@@ -33,13 +33,11 @@ from migrator.mcp.client import CallOptions
 from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import JobRun
 from migrator.protocol import ErrorCode
-from migrator.protocol.aws import error_code_for
+from migrator.protocol.aws import aws_code_in_text, error_code_for
 
 ADAPTER = "awslabs_dataprocessing"
 MEASURED_VERSION = "0.2.2"
 JOBS, CONNECTIONS = "manage_aws_glue_jobs", "manage_aws_glue_connections"
-#: `An error occurred (Code) when ...` (jobs) or `...: Code - message` (connections)
-_AWS_CODE = re.compile(r"An error occurred \((\w+)\)|\b(\w+Exception) - ")
 HIDDEN = ("the run's error message is hidden: the data-processing server runs without "
           "--allow-sensitive-data-access")
 
@@ -49,9 +47,9 @@ def recognise(result: CallToolResult) -> Any:
     text = result_text(result).strip()
     if result.isError:
         message = " ".join(text.split())[:500] or "failed"
-        found = _AWS_CODE.search(message)
-        if found:
-            code = error_code_for(found.group(1) or found.group(2))
+        aws_code = aws_code_in_text(message)
+        if aws_code:
+            code = error_code_for(aws_code)
         elif "not managed by the MCP server" in message or "not allowed without write access" in message:
             code = ErrorCode.ACCESS_DENIED
         elif re.search(r"\bnot found\b", message, re.I):

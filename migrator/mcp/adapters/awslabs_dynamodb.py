@@ -34,11 +34,10 @@ from migrator.mcp.adapters.base import Adapter, result_text
 from migrator.mcp.client import CallOptions
 from migrator.mcp.errors import ToolError
 from migrator.protocol import ErrorCode, json_item
-from migrator.protocol.aws import error_code_for
+from migrator.protocol.aws import aws_code_in_text, error_code_for
 
 ADAPTER = "awslabs_dynamodb"
 MEASURED_VERSION = "1.0.9"
-_AWS_CODE = re.compile(r"An error occurred \((\w+)\)")
 _TEXT_CODES: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple((re.compile(p, re.I), c) for p, c in (
     (r"Mutation not allowed", ErrorCode.ACCESS_DENIED),                # DDB-MCP-READONLY
     (r"could not connect|connection refused|endpoint url|timed out", ErrorCode.UNAVAILABLE),
@@ -59,9 +58,9 @@ def recognise(result: CallToolResult) -> Any:
         raise ToolError(ErrorCode.INTERNAL, f"answered with text that is not JSON: {text[:200]!r}") from None
     if isinstance(doc, dict) and set(doc) == {"error"}:
         message = " ".join(str(doc["error"]).split())
-        found = _AWS_CODE.search(message)
-        code = error_code_for(found.group(1)) if found else _text_code(message)
-        if found and found.group(1) == "ResourceInUseException" and "already exists" in message.lower():
+        aws_code = aws_code_in_text(message)
+        code = error_code_for(aws_code) if aws_code else _text_code(message)
+        if aws_code == "ResourceInUseException" and "already exists" in message.lower():
             code = ErrorCode.ALREADY_EXISTS   # CreateTable of a table that exists (else: busy, a conflict)
         raise ToolError(code, message[:500])
     if not isinstance(doc, dict):
