@@ -3,7 +3,7 @@
 examples/modernizr holds the AWS workshop's MySQL schema and its migration contract, unchanged,
 with seed data that exercises the contract's traps. Real MariaDB, real moto, real stdio MCP
 servers, the real local Glue runtime. The items read back with boto3 are checked against
-values computed in this file from the raw MySQL rows, following the contract's evident intent
+values computed from the raw MySQL rows (tests/modernizr_reference.py), following the contract's evident intent
 as docs/patterns.md resolves it — never against migrator's own output:
 
 - Users (multi-entity): USER, CART and ORDER items under the user's email; `profile_data` is
@@ -18,128 +18,22 @@ as docs/patterns.md resolves it — never against migrator's own output:
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import decimal
-import importlib.util
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from migrator.sandbox import lifecycle
-from tests.conftest import REPO, root_connection
+from tests.conftest import root_connection
 from tests.helpers import assert_coverage_and_settings, browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
+from tests.modernizr_reference import CONTRACT, TABLES, assert_items, expected_items, iso, raw_rows, seed
 
-EXAMPLE = REPO / "examples" / "modernizr"
-CONTRACT = EXAMPLE / "contract.json"
-TABLES = ("Users", "Products", "Categories")
-SOURCE_TABLES = ("users", "categories", "products", "shopping_carts", "orders", "order_items")
-
-
-def _load_seed() -> ModuleType:
-    # A module name of its own: examples/shop/seed.py is imported as `seed` by other tests.
-    spec = importlib.util.spec_from_file_location("examples_modernizr_seed", EXAMPLE / "seed.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-seed = _load_seed()
-
-
-# ------------------------------------------------------------------------ expected items
-
-def _iso(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _n(value: Any) -> decimal.Decimal:
-    return decimal.Decimal(str(value))
-
-
-def _json(text: str) -> Any:
-    return json.loads(text, parse_float=decimal.Decimal, parse_int=decimal.Decimal)
-
-
-def _item(**values: Any) -> dict[str, Any]:
-    """An item: a SQL NULL leaves the attribute out."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-Key = tuple[str, str]
-
-
-def expected_items(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Key, list[dict[str, Any]]]]:
-    """Per table, per (PK, SK): every item the source rows produce for that key (more than one
-    when rows collide). Computed the plain way from the raw rows, read at time zone '+00:00'."""
-    users = {r["id"]: r for r in raw["users"]}
-    categories = {r["id"]: r for r in raw["categories"]}
-    products = {r["id"]: r for r in raw["products"]}
-    items_of: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
-    for item in sorted(raw["order_items"], key=lambda r: r["id"]):  # the contract gives no order_by: by primary key
-        items_of[item["order_id"]].append(item)
-    children: collections.Counter[int] = collections.Counter(
-        r["parent_id"] for r in raw["categories"] if r["parent_id"] is not None)
-    product_count: collections.Counter[int] = collections.Counter(r["category_id"] for r in raw["products"])
-
-    out: dict[str, dict[Key, list[dict[str, Any]]]] = {t: collections.defaultdict(list) for t in TABLES}
-
-    def add(table: str, item: dict[str, Any]) -> None:
-        out[table][(item["PK"], item["SK"])].append(item)
-
-    for u in raw["users"]:
-        add("Users", _item(
-            PK=u["email"], SK="#META", username=u["username"], email=u["email"], password_hash=u["password_hash"],
-            profile_data={"first_name": u["first_name"], "last_name": u["last_name"]},
-            is_seller=bool(u["is_seller"]), created_at=_iso(u["created_at"]), updated_at=_iso(u["updated_at"]),
-            GSI1PK=str(u["id"]), GSI1SK=str(u["id"]), GSI2PK=u["username"], GSI2SK=u["username"]))
-    for c in raw["shopping_carts"]:
-        product = products[c["product_id"]]
-        add("Users", _item(
-            PK=users[c["user_id"]]["email"], SK=f"CART#{c['product_id']}", product_id=str(c["product_id"]),
-            quantity=_n(c["quantity"]), price=_n(product["price"]), product_name=product["name"],
-            created_at=_iso(c["created_at"]), updated_at=_iso(c["updated_at"])))
-    for o in raw["orders"]:
-        lines = [{"product_id": _n(i["product_id"]), "quantity": _n(i["quantity"]),
-                  "price_at_time": _n(i["price_at_time"])} for i in items_of[o["id"]]]
-        add("Users", _item(
-            PK=users[o["user_id"]]["email"], SK=f"ORDER#{_iso(o['created_at'])}#{o['id']}", user_id=str(o["user_id"]),
-            order_status=o["status"], total_amount=_n(o["total_amount"]), order_items=lines,
-            created_at=_iso(o["created_at"]), updated_at=_iso(o["updated_at"]), order_id=str(o["id"]),
-            GSI3PK=str(o["id"]), GSI3SK=str(o["id"])))
-
-    for p in raw["products"]:
-        add("Products", _item(
-            PK=str(p["id"]), SK="#META", seller_id=str(p["seller_id"]), category_id=str(p["category_id"]),
-            category_path=categories[p["category_id"]]["name"],  # evident intent: the category's name
-            product_name=p["name"], description=p["description"], price=_n(p["price"]),
-            inventory_quantity=_n(p["inventory_quantity"]), image_url=p["image_url"],
-            created_at=_iso(p["created_at"]), updated_at=_iso(p["updated_at"]),
-            GSI1PK=str(p["category_id"]), GSI1SK=p["name"], GSI2PK=str(p["seller_id"]), GSI2SK=p["name"]))
-
-    for c in raw["categories"]:
-        parent = categories.get(c["parent_id"]) if c["parent_id"] is not None else None
-        add("Categories", _item(
-            PK=parent["name"] if parent else "ROOT", SK=c["name"], category_id=str(c["id"]),
-            parent_id=str(c["parent_id"]) if parent else None, parent_name=parent["name"] if parent else None,
-            category_name=c["name"], category_path=parent["name"] if parent else "",
-            level=_n(children[c["id"]]),  # the contract defines level exactly as children_count
-            children_count=_n(children[c["id"]]), product_count=_n(product_count[c["id"]]),
-            created_at=_iso(c["created_at"]), GSI1PK=str(parent["id"]) if parent else "ROOT", GSI1SK=str(c["id"])))
-    return out
-
-
-# ------------------------------------------------------------------------------- helpers
 
 @pytest.fixture
 def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
@@ -152,18 +46,6 @@ def project(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> 
 
 def _cli(project: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     return project_cli(project, *args)
-
-
-def _raw_rows(sandbox: lifecycle.SandboxRecord, database: str) -> dict[str, list[dict[str, Any]]]:
-    conn = root_connection(sandbox, database)  # time_zone '+00:00': TIMESTAMPs come back in UTC
-    raw: dict[str, list[dict[str, Any]]] = {}
-    with conn.cursor() as cur:
-        for name in SOURCE_TABLES:
-            cur.execute(f"SELECT * FROM `{name}`")
-            cols = [d[0] for d in cur.description]
-            raw[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
-    conn.close()
-    return raw
 
 
 def _collision_lines(text: str, table: str) -> list[str]:
@@ -184,7 +66,7 @@ def _warning_paths(text: str) -> set[str]:
 
 def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
                                                     project: dict[str, Any]) -> None:
-    raw = _raw_rows(sandbox, project["db"])
+    raw = raw_rows(sandbox, project["db"])
     want = expected_items(raw)
     # The seed keeps its traps at every seed: exactly one colliding Categories key, two rows.
     collisions = {k: v for k, v in want["Categories"].items() if len(v) > 1}
@@ -228,21 +110,8 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
 
     # Items equal an independent computation from the raw rows.
     ddb = aws(project["aws"], "dynamodb")
+    assert_items(ddb, want)
     for table in TABLES:
-        got = scan_items(ddb, table)
-        keys = [(i["PK"], i["SK"]) for i in got]
-        assert len(keys) == len(set(keys)), table
-        assert set(keys) == set(want[table]), (table, sorted(set(keys) ^ set(want[table]))[:10])
-        mismatches = []
-        for item in got:
-            item = dict(item)
-            if table == "Users" and item["SK"].startswith("ORDER#"):
-                assert isinstance(item.get("order_items"), str), item    # type S: JSON text
-                item["order_items"] = _json(item["order_items"])
-            candidates = want[table][(item["PK"], item["SK"])]
-            if item not in candidates:
-                mismatches.append((item, candidates))
-        assert not mismatches, (table, len(mismatches), mismatches[:3])
         rows = sum(len(v) for v in want[table].values())
         m = re.search(rf"check\.{table}: view rows (\d+), items written (\d+), rejected (\d+), table items (\d+)",
                       applied.stdout)
@@ -275,7 +144,7 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert (email, "ORDER#2024-04-02T15:30:45.000Z#2") in users
     empty = next(o for o in raw["orders"] if o["id"] == 1)
     empty_key = (next(u["email"] for u in raw["users"] if u["id"] == empty["user_id"]),
-                 f"ORDER#{_iso(empty['created_at'])}#1")
+                 f"ORDER#{iso(empty['created_at'])}#1")
     assert json.loads(users[empty_key]["order_items"]) == []
     bags = [i for i in scan_items(ddb, "Categories") if i["SK"] == "Bags"]
     assert len(bags) == 1 and bags[0]["PK"] == "Accessories" and bags[0]["category_id"] in {"22", "24"}

@@ -35,6 +35,7 @@ def build() -> typer.Typer:
     sandbox_app.command("up")(sandbox.sandbox_up)
     sandbox_app.command("down")(sandbox.sandbox_down)
     sandbox_app.command("status")(sandbox.sandbox_status)
+    sandbox_app.command("env")(sandbox.sandbox_env)
     app.add_typer(sandbox_app, name="sandbox")
 
     mcp_app = typer.Typer(no_args_is_help=True, help="The built-in MCP servers.")

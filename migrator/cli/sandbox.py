@@ -1,13 +1,14 @@
-"""`migrator sandbox up|down|status`: the local stack (MariaDB, moto, the local Glue runtime)."""
+"""`migrator sandbox up|down|status|env`: the local stack (MariaDB, moto, the local Glue runtime)."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from migrator.cli.common import JsonFlag, emit_json, guarded
+from migrator.cli.common import JsonFlag, emit_json, fail, guarded
 
 SandboxDir = Annotated[Path, typer.Option("--dir", help="Sandbox folder.", envvar="MIGRATOR_SANDBOX_DIR")]
 
@@ -51,3 +52,20 @@ def sandbox_status(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFl
                    + (f"  (pid {c.pid})" if c.pid else "") + (f"  {c.detail}" if c.detail else ""))
     if not components or not all(c.healthy for c in components):
         raise typer.Exit(1)
+
+
+def sandbox_env(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFlag = False) -> None:
+    """Print the sandbox's connection settings as shell exports: `eval "$(migrator sandbox env)"`, then an
+    mcp.json that says `${env:MYSQL_PASSWORD}` or `${env:AWS_ENDPOINT_URL}` reaches the sandbox."""
+    from migrator.sandbox import lifecycle
+
+    record = guarded(lambda: lifecycle.load_record(root))
+    if record is None:
+        fail(f"no sandbox in {root}; run `migrator sandbox up` first")
+    env = record.shell_env()
+    if as_json:
+        emit_json(env)
+        return
+    for name in sorted(env):
+        typer.echo(f"export {name}={shlex.quote(env[name])}")
+

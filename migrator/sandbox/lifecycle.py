@@ -83,6 +83,11 @@ class SandboxRecord:
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
                 "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
+    def shell_env(self) -> dict[str, str]:
+        """What a shell (and an mcp.json's `${env:...}`) needs to reach the sandbox like real MySQL and AWS."""
+        glue = {"AWS_ENDPOINT_URL_GLUE": self.glue_endpoint} if self.glue_api_port else {}
+        return {**self.mysql_env(), **self.aws_env(), **glue}
+
 
 @dataclass(frozen=True)
 class ComponentStatus:
