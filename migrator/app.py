@@ -30,8 +30,9 @@ from migrator.mcp.health import DoctorReport, run_doctor
 from migrator.mcp.roles import Facades
 from migrator.plan.model import Plan
 from migrator.plan.planfile import PlanFile, check_inputs, check_same, read_planfile, settings_from, write_planfile
+from migrator.plan_needs import Needs, operations_needed
 from migrator.planner import Planned, PlanOptions, make_plan, refresh_state
-from migrator.providers import IMPORTABLE, parse_address
+from migrator.providers import IMPORTABLE, KINDS, parse_address
 from migrator.providers import providers as make_providers
 from migrator.providers.base import ProviderContext
 from migrator.settings import Settings
@@ -395,15 +396,35 @@ class Session:
             return observed
 
 
-def doctor(mcp_config: Path | None = None) -> DoctorReport:
+def doctor(mcp_config: Path | None = None, contract: Contract | None = None,
+           settings: Settings | None = None) -> DoctorReport:
     """Every role's server: starts, has the tools migrator needs, answers a probe. No Session: a
-    role that cannot be bound to a server is a row of the report, not an error before it."""
+    role that cannot be bound to a server is a row of the report, not an error before it. With a
+    contract, what is required is what its plan calls (compiled from the live schema)."""
     async def go() -> DoctorReport:
         config = load_config(find_config(mcp_config))
         async with McpHub(config) as hub:
-            return await run_doctor(hub)
+            needs, scope, warnings = operations_needed(KINDS), "every command", []
+            if contract is not None:
+                try:
+                    needs = await _plan_needs(hub, config, contract, settings or Settings())
+                    scope = f"the plan of {contract.source or 'the contract'}"
+                except MigratorError as exc:
+                    warnings.append(f"the plan's operations could not be worked out ({exc}); every command's "
+                                    "operations were checked instead")
+            report = await run_doctor(hub, needs)
+            report.scope, report.warnings = scope, warnings
+            return report
 
     return asyncio.run(go())
+
+
+async def _plan_needs(hub: McpHub, config: McpConfig, contract: Contract, settings: Settings) -> Needs:
+    """The operations the contract's plan calls: its resources' kinds, compiled against the live schema."""
+    mysql = Facades.open(hub).mysql
+    server, schema = await mysql.server_info(), await mysql.describe_schema()
+    compiled = compile_contract(contract, schema, server, settings, source_credentials(config, settings))
+    return operations_needed({address.kind for address in compiled.graph.nodes})
 
 
 def run(body: Callable[[Session], Awaitable[T]], settings: Settings, mcp_config: Path | None = None, *,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,11 +19,13 @@ import pytest
 from mcp.types import CallToolResult, TextContent
 
 from migrator.mcp.adapters.awslabs_dataprocessing import HIDDEN, AwsLabsDataProcessingGlue, recognise
+from migrator.mcp.adapters.awslabs_dataprocessing_s3 import AwsLabsDataProcessingS3
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError
 from migrator.mcp.facades import JobRun
 from tests.helpers import glue_api, script_bucket, third_party_server
+from tests.reliability.throttle_proxy import Throttling, throttling_proxy
 
 pytestmark = pytest.mark.anyio
 
@@ -44,11 +47,11 @@ def bucket(sandbox: Any) -> str:
 
 
 @contextlib.asynccontextmanager
-async def adapter(sandbox: Any, endpoint: str, tmp_path: Path,
-                  args: tuple[str, ...] = ("--allow-write",)) -> AsyncIterator[AwsLabsDataProcessingGlue]:
+async def adapter(sandbox: Any, endpoint: str, tmp_path: Path, args: tuple[str, ...] = ("--allow-write",),
+                  env: dict[str, str] | None = None) -> AsyncIterator[AwsLabsDataProcessingGlue]:
     command = third_party_server("awslabs.aws-dataprocessing-mcp-server", "0.2.2")
     servers = {"dp": {"command": command, "args": list(args),
-                      "env": {**sandbox.aws_env(), "AWS_ENDPOINT_URL_GLUE": endpoint}}}
+                      "env": {**sandbox.aws_env(), "AWS_ENDPOINT_URL_GLUE": endpoint, **(env or {})}}}
     config = parse_config({"mcpServers": servers, "migrator": {"roles": {"glue": {
         "server": "dp", "adapter": "awslabs_dataprocessing"}}}}, None, os.environ)
     async with McpHub(config, log_dir=tmp_path / "logs") as hub:
@@ -168,3 +171,73 @@ def test_an_answer_without_its_json_block_is_malformed() -> None:
     assert raised.value.code is ErrorCode.INTERNAL
     assert recognise(answer("Successfully retrieved job j", '{"job_details": {"Name": "j"}}')) == {
         "job_details": {"Name": "j"}}
+
+
+async def test_a_throttled_glue_api_is_a_throttled_error(sandbox: Any, endpoint: str, bucket: str,
+                                                         tmp_path: Path) -> None:
+    """Glue answers ThrottlingException when over its request rate: the server's text is read as
+    `throttled` (transient: the hub retries it), never as a missing job."""
+    name = f"thr-{uuid.uuid4().hex[:8]}"
+    async with adapter(sandbox, endpoint, tmp_path) as a:
+        await a.create_job(job(name, bucket, "sleep.py"))
+    throttling = Throttling(fraction=0.0, always_throttle="AWSGlue.GetJob")
+    with throttling_proxy(endpoint, throttling) as proxy:
+        # AWS_MAX_ATTEMPTS: the SDK inside the server would otherwise retry with backoff many times per call
+        async with adapter(sandbox, proxy.endpoint, tmp_path, env={"AWS_MAX_ATTEMPTS": "2"}) as throttled:
+            with pytest.raises(ToolError) as slow:
+                await throttled.get_job(name)
+            assert slow.value.code is ErrorCode.THROTTLED, slow.value
+    assert throttling.errors["*"] >= 2        # the server's SDK and the hub both tried again
+    direct = boto3.client("glue", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    assert direct.get_job(JobName=name)["Job"]["Name"] == name    # the job was there all along
+    direct.delete_job(JobName=name)
+
+
+async def test_the_s3_role_on_the_server_uploads_text_and_names_what_it_cannot(sandbox: Any, endpoint: str,
+                                                                               bucket: str, tmp_path: Path) -> None:
+    s3 = boto3.client("s3", endpoint_url=sandbox.endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    script = "print('héllo, glue')\n".encode()
+    async with adapter(sandbox, endpoint, tmp_path) as glue:
+        uploads = AwsLabsDataProcessingS3(glue.hub, "dp")
+        info = await uploads.put_object(bucket, "scripts/uploaded.py", script, "text/x-python")
+        assert s3.get_object(Bucket=bucket, Key="scripts/uploaded.py")["Body"].read() == script
+        assert (info.size, info.sha256) == (len(script), hashlib.sha256(script).hexdigest())
+        with pytest.raises(ToolError) as binary:
+            await uploads.put_object(bucket, "runtime/bundle.zip", b"PK\x03\x04\xff\xfe")
+        assert binary.value.code is ErrorCode.UNSUPPORTED and "bind the s3 role to migrator's S3 server" in str(
+            binary.value)
+        with pytest.raises(ToolError) as missing:
+            await uploads.put_object(f"no-such-{uuid.uuid4().hex[:8]}", "a.py", b"x = 1\n")
+        assert missing.value.code is ErrorCode.NOT_FOUND, missing.value
+        for call in (uploads.create_bucket("b"), uploads.head_object(bucket, "scripts/uploaded.py")):
+            with pytest.raises(ToolError) as cannot:
+                await call
+            assert cannot.value.code is ErrorCode.UNSUPPORTED
+    assert "runtime/bundle.zip" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+async def test_a_worker_job_starts_with_its_run_arguments_and_keeps_its_definition(sandbox: Any, endpoint: str,
+                                                                                   bucket: str, tmp_path: Path) -> None:
+    """The run's arguments go in through UpdateJob, whose copy of GetJob must leave out the
+    MaxCapacity Glue derives for a worker job (Glue refuses both; so does the local API)."""
+    direct = boto3.client("glue", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    name = f"spk-{uuid.uuid4().hex[:8]}"
+    spec = {"Name": name, "Role": "arn:aws:iam::123456789012:role/glue", "GlueVersion": "5.0",
+            "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/sleep.py"},
+            "WorkerType": "G.1X", "NumberOfWorkers": 2, "DefaultArguments": {"--seconds": "60"},
+            "Tags": {"managed-by": "migrator"}}
+    async with adapter(sandbox, endpoint, tmp_path) as a:
+        await a.create_job(spec)
+        before = direct.get_job(JobName=name)["Job"]
+        assert before["MaxCapacity"] == 2.0
+        run_id = await a.start_job_run(name, {"--seconds": "30", "--marker": "m1"})
+        after = direct.get_job(JobName=name)["Job"]
+        assert after["DefaultArguments"] == {"--seconds": "60"}, after      # put back after the start
+        assert (after["WorkerType"], after["NumberOfWorkers"]) == ("G.1X", 2)
+        assert direct.get_job_run(JobName=name, RunId=run_id)["JobRun"]["JobName"] == name
+        await a.stop_job_run(name, run_id)
+        await wait(a, name, run_id, JobRun.TERMINAL)
+        assert await a.delete_job(name)

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from migrator.sandbox import lifecycle, processes
+from tests.conftest import root_connection
+from tests.shop_reference import CONTRACT, seed
 from tests.helpers import third_party_server
 
 
@@ -64,7 +66,7 @@ def test_the_aws_labs_dynamodb_server_as_the_dynamodb_role(sandbox: lifecycle.Sa
     assert dynamodb["server_info"]["name"] == "awslabs.dynamodb-mcp-server" and dynamodb["probes"][0]["ok"]
     text = _doctor(config, tmp_path)
     assert text.returncode == 0, text.stdout + text.stderr
-    assert "note: dynamodb: cannot batch_write, which no migrator command depends on: awslabs.dynamodb-mcp-server has " \
+    assert "note: dynamodb: cannot batch_write, which no migrator step calls: awslabs.dynamodb-mcp-server has " \
            "no batch write" in text.stdout
     assert "which is its MCP SDK's, not its own; this adapter was measured against awslabs.dynamodb-mcp-server " \
            "1.0.9" in text.stdout
@@ -134,3 +136,48 @@ def test_a_role_with_no_server_is_a_row_of_the_report(sandbox: lifecycle.Sandbox
     assert roles["mysql"]["ok"] is True
     for role in ("dynamodb", "glue", "s3"):
         assert roles[role]["ok"] is False and any(role in p for p in roles[role]["problems"]), roles[role]
+
+
+def test_with_a_contract_only_its_plan_operations_are_required(sandbox: lifecycle.SandboxRecord, mysql_db: str,
+                                                                tmp_path: Path) -> None:
+    """`doctor CONTRACT` compiles the plan against the live schema and requires what its resources
+    and commands call: the shop has no Spark load and no index update, but loads, views, checks."""
+    conn = root_connection(sandbox, mysql_db)
+    seed.load(conn, seed.generate(scale=1, seed=3))
+    conn.close()
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] = mysql_db
+    out = _doctor(config, tmp_path, str(CONTRACT), "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["scope"] == f"the plan of {CONTRACT}" and doc["warnings"] == []
+    ops = {(r["role"], o["operation"]): o for r in doc["roles"] for o in r["operations"]}
+    assert ops[("glue", "start_job_run")]["needed_by"] == ["load"] and ops[("glue", "start_job_run")]["required"]
+    assert ops[("mysql", "create_view")]["needed_by"] == ["mysql_view"]
+    assert ops[("dynamodb", "batch_get")]["needed_by"] == ["check", "verify"]
+    assert ops[("dynamodb", "batch_write")]["needed_by"] == [] and not ops[("dynamodb", "batch_write")]["required"]
+    assert ops[("glue", "get_job_run_logs")]["needed_by"] == ["load"] and not ops[("glue", "get_job_run_logs")]["required"]
+    text = _doctor(config, tmp_path, str(CONTRACT))
+    assert f"operations the plan of {CONTRACT} calls, per role:" in text.stdout, text.stdout
+    assert any(line.split()[:3] == ["glue", str(sum(1 for (role, _), o in ops.items() if role == "glue"
+                                                    and o["needed_by"])), "all"] for line in text.stdout.splitlines())
+
+
+def test_the_data_processing_server_as_the_s3_role_says_what_it_lacks(sandbox: lifecycle.SandboxRecord,
+                                                                      tmp_path: Path) -> None:
+    config = _sandbox_config(sandbox)
+    config["mcpServers"]["aws-dataprocessing"] = {
+        "command": third_party_server("awslabs.aws-dataprocessing-mcp-server", "0.2.2"), "args": ["--allow-write"],
+        "env": sandbox.aws_env()}
+    config["migrator"]["roles"]["s3"] = {"server": "aws-dataprocessing", "adapter": "awslabs_dataprocessing"}
+    out = _doctor(config, tmp_path, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    s3 = next(r for r in json.loads(out.stdout)["roles"] if r["role"] == "s3")
+    cannot = {o["operation"] for o in s3["operations"] if not o["ok"]}
+    assert cannot == {"list_buckets", "create_bucket", "delete_bucket", "get_object", "head_object", "delete_object",
+                      "list_objects"}, s3["operations"]
+    text = _doctor(config, tmp_path)
+    assert text.returncode == 1
+    assert ("problem: s3: cannot create_bucket: awslabs.aws-dataprocessing-mcp-server only uploads text (upload_to_s3), "
+            "it cannot create a bucket; bind the s3 role to migrator's S3 server") in text.stdout, text.stdout
+    assert "Traceback" not in text.stdout + text.stderr

@@ -138,3 +138,29 @@ def test_connections_hide_the_password_and_errors_are_glues_own(glue: Any, tmp_p
     with pytest.raises(urllib.error.HTTPError) as bad:
         urllib.request.urlopen(request, timeout=10)
     assert bad.value.code == 400 and json.loads(bad.value.read())["__type"] == "InvalidInputException"
+
+
+def test_workers_and_max_capacity_as_aws_takes_them(glue: Any, bucket: str) -> None:
+    """AWS derives a worker job's MaxCapacity and answers with it, and refuses a CreateJob or
+    UpdateJob that sets both (a client copying GetJob into UpdateJob must drop it)."""
+    name = f"w-{uuid.uuid4().hex[:8]}"
+    spark = {"Name": name, "Role": "arn:aws:iam::123456789012:role/glue", "GlueVersion": "5.0",
+             "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/spark_count.py"},
+             "WorkerType": "G.2X", "NumberOfWorkers": 3}
+    with pytest.raises(ClientError) as both:
+        glue.create_job(**spark, MaxCapacity=6.0)
+    assert both.value.response["Error"]["Code"] == "InvalidInputException"
+    assert "Max Capacity" in both.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as half:
+        glue.create_job(**{k: v for k, v in spark.items() if k != "NumberOfWorkers"})
+    assert half.value.response["Error"]["Code"] == "InvalidInputException"
+    glue.create_job(**spark)
+    got = glue.get_job(JobName=name)["Job"]
+    assert (got["WorkerType"], got["NumberOfWorkers"], got["MaxCapacity"]) == ("G.2X", 3, 6.0)   # 2 DPUs × 3
+    copied = {k: v for k, v in got.items() if k in {"Role", "Command", "GlueVersion", "WorkerType", "NumberOfWorkers",
+                                                    "MaxCapacity"}}
+    with pytest.raises(ClientError) as update:
+        glue.update_job(JobName=name, JobUpdate=copied)
+    assert update.value.response["Error"]["Code"] == "InvalidInputException"
+    glue.update_job(JobName=name, JobUpdate={k: v for k, v in copied.items() if k != "MaxCapacity"})
+    glue.delete_job(JobName=name)

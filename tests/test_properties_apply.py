@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import inspect
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from migrator.app import ApplyRequest, Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades
+from migrator.plan_needs import operations_needed
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.store import StateStore
@@ -144,6 +146,33 @@ def world(sandbox: lifecycle.SandboxRecord, tmp_path_factory: pytest.TempPathFac
             conn.close()
 
 
+#: facade methods whose operation (doctor's word) has another name
+OPERATION_OF = {"scan_page": "scan", "count_carrying": "count_items", "list_tags": "tags",
+                "describe_continuous_backups": "continuous_backups", "describe_time_to_live": "time_to_live"}
+
+
+class _Recording:
+    """A role's adapter that notes every operation called on it (then does it)."""
+
+    def __init__(self, inner: Any, role: str, calls: list[tuple[str, str]]) -> None:
+        self._inner, self._role, self._calls = inner, role, calls
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(value):
+            return value
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls.append((self._role, name))
+            return await value(*args, **kwargs)
+        return call
+
+
+def recording(facades: Facades, calls: list[tuple[str, str]]) -> Facades:
+    return Facades(**{role: _Recording(getattr(facades, role), role, calls)  # type: ignore[arg-type]
+                      for role in ("mysql", "dynamodb", "glue", "s3")})
+
+
 async def _enter(hub: McpHub) -> McpHub:
     return await hub.__aenter__()
 
@@ -169,7 +198,8 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
     store = StateStore(world["tmp"] / f"state_{tag}")
     settings_ = Settings(bucket=f"prop-{tag}", prefix=f"{tag}/", job_prefix=f"p{tag}-", connection_name=f"c{tag}",
                          poll_seconds=0.2)
-    session = Session(world["config"], world["facades"], settings_, store=store)
+    calls: list[tuple[str, str]] = []
+    session = Session(world["config"], recording(world["facades"], calls), settings_, store=store)
 
     async def flow() -> dict[str, Any]:
         applied = await session.apply(contract, ApplyRequest(Path(contract.source), auto_approve=True))
@@ -178,10 +208,15 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
         again = await session.plan(contract)
         items = scan_items(aws(sandbox, "dynamodb"), table)
         destroyed = await session.destroy(auto_approve=True)
-        return {"empty": again.plan.empty, "again": again.plan, "items": items, "destroyed": destroyed}
+        return {"empty": again.plan.empty, "again": again.plan, "items": items, "destroyed": destroyed,
+                "kinds": {a.kind for a in applied.planned.compiled.graph.nodes}}
 
     out = world["portal"].call(flow)
     assert out["empty"], [(str(c.address), c.reason) for c in out["again"].actionable]
+    # Every operation the flow called is one `doctor CONTRACT` requires of the servers for this plan.
+    declared = operations_needed(out["kinds"])
+    called = {(role, OPERATION_OF.get(method, method)) for role, method in calls}
+    assert {(role, op) for role, op in called if op not in declared.get(role, {})} == set(), declared
     def key(item: dict[str, Any]) -> str:
         return str(item["PK"])
 

@@ -164,3 +164,23 @@ def test_installing_a_datadir_leaves_other_servers_temporary_tables_alone(tmp_pa
         sentinel.unlink(missing_ok=True)
     assert (spec.datadir / "mysql").is_dir()
     assert sorted(p.name for p in spec.root.iterdir()) == ["data", "tmp"]  # no half-made datadir beside it
+
+
+def test_env_exports_what_a_shell_and_an_mcp_json_need(sandbox: lifecycle.SandboxRecord, tmp_path: Path) -> None:
+    """`eval "$(migrator sandbox env)"` in a real shell gives the record's values, quoting and all."""
+    shown = _cli("sandbox", "env", "--dir", sandbox.root)
+    assert shown.returncode == 0, shown.stderr
+    names = ("MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE", "AWS_ENDPOINT_URL",
+             "AWS_ENDPOINT_URL_GLUE", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    script = shown.stdout + "".join(f'printf "%s\\n" "${name}"\n' for name in names)
+    values = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={"PATH": os.environ["PATH"]},
+                            timeout=30).stdout.splitlines()
+    assert dict(zip(names, values)) == {
+        "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(sandbox.mysql_port), "MYSQL_USER": sandbox.mysql_user,
+        "MYSQL_PASSWORD": sandbox.mysql_password, "MYSQL_DATABASE": sandbox.mysql_database,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{sandbox.moto_port}",
+        "AWS_ENDPOINT_URL_GLUE": f"http://127.0.0.1:{sandbox.glue_api_port}", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    missing = _cli("sandbox", "env", "--dir", str(tmp_path / "none"))
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.strip() == f"Error: no sandbox in {tmp_path / 'none'}; run `migrator sandbox up` first"

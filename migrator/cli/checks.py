@@ -28,11 +28,16 @@ def validate(contract: Annotated[Path, typer.Argument(help="The migration contra
         raise typer.Exit(1)
 
 
-def doctor(mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
+def doctor(contract: Annotated[Path | None, typer.Argument(
+               help="A migration contract: check only what its plan needs (compiled against the live schema).",
+               show_default=False)] = None,
+           mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
     """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
     from migrator import app
+    from migrator.cli.common import read_contract
 
-    report = guarded(lambda: app.doctor(mcp_config))
+    parsed = read_contract(contract) if contract is not None else None
+    report = guarded(lambda: app.doctor(mcp_config, parsed))
     if as_json:
         emit_json(report.to_json())
     else:
@@ -57,13 +62,23 @@ def _print_doctor(report: Any) -> None:
         if n and row[6] != "ok":
             line = typer.style(line, fg=typer.colors.RED)
         typer.echo(line, color=None)
+    typer.echo(f"operations {report.scope} calls, per role:")
+    for r in report.roles:
+        needed = [o for o in r.operations if o.needed_by]
+        cannot = [o.operation for o in needed if not o.ok]
+        typer.echo(f"  {r.role:9} {len(needed):3}  " + (
+            "all possible" if not cannot else f"{len(needed) - len(cannot)} possible, not: {', '.join(cannot)}"))
     for r in report.roles:
         for o in r.operations:
             if not o.ok and not o.required:
-                typer.echo(f"note: {r.role}: cannot {o.operation}, which no migrator command depends on: {o.reason}")
+                why = ("which no migrator step calls" if not o.needed_by else
+                       f"which {', '.join(o.needed_by)} can do without")
+                typer.echo(f"note: {r.role}: cannot {o.operation}, {why}: {o.reason}")
         for w in r.warnings:
             typer.secho(f"warning: {r.role}: {w}", fg=typer.colors.YELLOW)
         for p in r.problems:
             typer.secho(f"problem: {p}", fg=typer.colors.RED, err=False)
+    for w in report.warnings:
+        typer.secho(f"warning: {w}", fg=typer.colors.YELLOW)
     typer.echo(f"doctor: {'all roles ready' if report.ok else 'some operations cannot be done'} "
                f"({report.seconds:.2f} s)")

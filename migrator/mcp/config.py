@@ -28,7 +28,7 @@ ADAPTERS: dict[str, tuple[str, ...]] = {
     "mysql": ("builtin", "mysql_mcp_server"),
     "dynamodb": ("builtin", "awslabs_dynamodb"),
     "glue": ("builtin", "awslabs_dataprocessing"),
-    "s3": ("builtin",),
+    "s3": ("builtin", "awslabs_dataprocessing"),   # the latter uploads text only: doctor says what it lacks
 }
 
 #: where migrator looks when no --mcp-config is given, in order.

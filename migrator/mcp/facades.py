@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from migrator.mcp.errors import ToolError
 from migrator.mysql_schema import Grants, QueryResult, SchemaInfo, ServerInfo
 
-__all__ = ["OPERATIONS", "S3", "UNNEEDED", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo", "failure_detail"]
+__all__ = ["OPERATIONS", "OPTIONAL", "S3", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo", "failure_detail"]
 
 # ----------------------------------------------------------------------------- operations
 
@@ -32,10 +32,10 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: operations a facade offers that no migrator command calls (the built-in servers have them for
-#: scripts and tests): a server that cannot do them is still fit for a migration.
-UNNEEDED: dict[str, frozenset[str]] = {
-    "mysql": frozenset(), "dynamodb": frozenset({"batch_write", "query"}), "s3": frozenset(),
+#: operations a step calls when the server can do them and does without otherwise: a server that
+#: cannot do them is still fit for a migration (`doctor` notes it)
+OPTIONAL: dict[str, frozenset[str]] = {
+    "mysql": frozenset(), "dynamodb": frozenset(), "s3": frozenset(),
     "glue": frozenset({"get_job_run_logs"}),   # only to explain a failed run that gives no error message
 }
 

@@ -13,7 +13,7 @@ from migrator.errors import MigratorError
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import ROLES
-from migrator.mcp.facades import OPERATIONS, UNNEEDED
+from migrator.mcp.facades import OPERATIONS, OPTIONAL
 from migrator.mcp.roles import adapter_for
 
 
@@ -23,6 +23,8 @@ class OperationCheck:
     required: bool
     ok: bool
     reason: str = ""
+    #: what calls it: node kinds (`load`, `dynamodb_table`) and commands (`plan`, `verify`)
+    needed_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,13 +66,16 @@ class RoleReport:
 class DoctorReport:
     roles: list[RoleReport]
     seconds: float
+    #: whose operations were required: "every command", or the plan of a contract
+    scope: str = "every command"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.roles)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "seconds": round(self.seconds, 3),
+        return {"ok": self.ok, "seconds": round(self.seconds, 3), "scope": self.scope, "warnings": self.warnings,
                 "roles": [{**asdict(r), "ok": r.ok, "problems": r.problems} for r in self.roles]}
 
 
@@ -125,7 +130,7 @@ async def _grant_checks(adapter: Any, report: RoleReport) -> None:
         report.warnings.append(f"user {grants.user} lacks DROP: `destroy` cannot remove views")
 
 
-async def check_role(hub: McpHub, role: str, required: frozenset[str]) -> RoleReport:
+async def check_role(hub: McpHub, role: str, needed: Mapping[str, tuple[str, ...]]) -> RoleReport:
     binding = hub.config.roles[role]
     spec = hub.config.servers.get(binding.server)
     report = RoleReport(role=role, server=binding.server, adapter=binding.adapter,
@@ -143,19 +148,20 @@ async def check_role(hub: McpHub, role: str, required: frozenset[str]) -> RoleRe
     report.tool_count = len(tools)
     report.warnings += adapter.diagnose(report.server_info, tools)
     for op in OPERATIONS[role]:
+        required = op in needed and op not in OPTIONAL[role]
         needs = adapter.required_tools.get(op)
         if needs is None:
             reason = adapter.unsupported.get(op, f"the {binding.adapter} adapter cannot do it")
-            report.operations.append(OperationCheck(op, op in required, False, reason))
+            report.operations.append(OperationCheck(op, required, False, reason, needed.get(op, ())))
             continue
         missing = [t for t in needs if t not in tools]
         reason = (f"needs tool{'s' if len(missing) > 1 else ''} {', '.join(repr(t) for t in missing)}, "
                   f"which server '{adapter.server}' does not list") if missing else ""
-        report.operations.append(OperationCheck(op, op in required, not missing, reason))
+        report.operations.append(OperationCheck(op, required, not missing, reason, needed.get(op, ())))
     report.probes = await _probes(role, adapter)
     if role == "mysql" and report.probes and report.probes[0].ok:
         info = await adapter.server_info()  # type: ignore[attr-defined]
-        report.server_info.update({"database": info.database, "flavour": info.flavour, "version": info.version})
+        report.server_info.update({"database": info.database, "flavour": info.flavour, "mysql_version": info.version})
         if info.time_zone not in {"+00:00", "UTC", "SYSTEM"} or (info.time_zone == "SYSTEM" and binding.adapter != "builtin"):
             report.warnings.append(f"session time zone is {info.time_zone}; temporal values are read in UTC only by "
                                    "the built-in server")
@@ -163,10 +169,9 @@ async def check_role(hub: McpHub, role: str, required: frozenset[str]) -> RoleRe
     return report
 
 
-async def run_doctor(hub: McpHub, required: Mapping[str, frozenset[str]] | None = None) -> DoctorReport:
-    """Check every role concurrently; `required` narrows the operations a plan needs (default: all that
-    some migrator command calls)."""
+async def run_doctor(hub: McpHub, needs: Mapping[str, Mapping[str, tuple[str, ...]]]) -> DoctorReport:
+    """Check every role concurrently against `needs` (role -> operation -> what calls it): an
+    operation nothing calls, or one a step can do without (OPTIONAL), is a note, not a problem."""
     began = time.monotonic()
-    need = required or {role: frozenset(OPERATIONS[role]) - UNNEEDED[role] for role in ROLES}
-    reports = await asyncio.gather(*(check_role(hub, role, need.get(role, frozenset())) for role in ROLES))
+    reports = await asyncio.gather(*(check_role(hub, role, needs.get(role, {})) for role in ROLES))
     return DoctorReport(list(reports), time.monotonic() - began)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from migrator.mcp.adapters.awslabs_dataprocessing import AwsLabsDataProcessingGlue
+from migrator.mcp.adapters.awslabs_dataprocessing_s3 import AwsLabsDataProcessingS3
 from migrator.mcp.adapters.awslabs_dynamodb import AwsLabsDynamoDB
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.adapters.builtin import BuiltinDynamoDB, BuiltinGlue, BuiltinMySQL, BuiltinS3
@@ -21,6 +22,7 @@ ADAPTER_CLASSES: dict[tuple[str, str], type[Adapter]] = {
     ("glue", "builtin"): BuiltinGlue,
     ("glue", "awslabs_dataprocessing"): AwsLabsDataProcessingGlue,
     ("s3", "builtin"): BuiltinS3,
+    ("s3", "awslabs_dataprocessing"): AwsLabsDataProcessingS3,
 }
 
 

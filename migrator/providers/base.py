@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from migrator.graph import Address, Node
@@ -41,12 +42,19 @@ class ProviderContext:
         return self.current_state().get(address) if self.current_state else None
 
 
+def uses(**roles: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
+    """A provider's `operations`: per role, the facade operations it calls (read-only)."""
+    return MappingProxyType(roles)
+
+
 class Provider:
     """One node kind. The class attributes declare the kind to the rest of migrator: the graph's
     kinds, the plan schema's enums, `KNOWN_AFTER_APPLY` and `migrator import` derive from them."""
 
     #: the part of an address before the dot (`dynamodb_table.orders`)
     kind: ClassVar[str]
+    #: the facade operations this kind calls, per role (`doctor CONTRACT` checks the servers can do them)
+    operations: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     #: attributes a create or replace only learns once it has run ("known after apply")
     computed: ClassVar[tuple[str, ...]] = ()
     #: top-level attributes whose change cannot be applied in place: the resource is replaced

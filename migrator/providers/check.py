@@ -13,7 +13,7 @@ from typing import Any
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import ProviderContext, RunProvider
+from migrator.providers.base import ProviderContext, RunProvider, uses
 from migrator.providers.dynamodb_table import table_keys
 from migrator.mcp.facades import DynamoDB
 from migrator.state.model import ResourceState
@@ -71,6 +71,7 @@ async def count_table(dynamodb: DynamoDB, table: str, layout: Mapping[str, Seque
 
 class CheckProvider(RunProvider):
     kind = "check"
+    operations = uses(mysql=("query",), dynamodb=("describe_table", "count_items", "batch_get"))
     computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:

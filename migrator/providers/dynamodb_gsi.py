@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
@@ -73,6 +73,7 @@ def observed_index(address: Address, table: Mapping[str, Any] | None) -> dict[st
 
 class DynamoGsiProvider(Provider):
     kind = "dynamodb_gsi"
+    operations = uses(dynamodb=("describe_table", "update_table", "wait_for_table"))
     computed = ("IndexStatus",)
     replace_paths = ("IndexName", "KeySchema", "Projection", "AttributeDefinitions")  # none changes in place
     reruns_dependants = False  # an index backfills by itself: the load waits for it, never reloads for it

@@ -15,7 +15,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
@@ -40,6 +40,8 @@ def key_attributes(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 class DynamoTableProvider(Provider):
     kind = "dynamodb_table"
+    operations = uses(dynamodb=("describe_table", "tags", "continuous_backups", "time_to_live", "create_table",
+                                "update_table", "delete_table", "wait_for_table"))
     #: observed, never compared: the contract does not manage them (SETTINGS: the report's guidance reads them)
     computed = ("TableStatus", "ItemCount", "Tags", "DeletionProtectionEnabled", "PointInTimeRecoveryStatus",
                 "TimeToLive")

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.state.model import ResourceState
 
 
 class GlueConnectionProvider(Provider):
     kind = "glue_connection"
+    operations = uses(glue=("get_connection", "create_connection", "delete_connection"))
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return {"name": config.get("name"), "jdbc_url": config.get("jdbc_url"), "username": config.get("username")}

@@ -9,7 +9,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.state.model import ResourceState
 
 _FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "WorkerType", "NumberOfWorkers", "Timeout",
@@ -21,6 +21,8 @@ STOP_TIMEOUT_SECONDS = 120.0
 
 class GlueJobProvider(Provider):
     kind = "glue_job"
+    operations = uses(glue=("get_job", "create_job", "update_job", "delete_job", "list_job_runs", "get_job_run",
+                            "stop_job_run"))
     #: what a load's items are is in the load's own inputs; a job change (engine, workers, writers,
     #: budget) only changes how the next run moves them, so a finished load is not run again for it
     reruns_dependants = False

@@ -17,7 +17,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun, failure_detail
-from migrator.providers.base import ProviderContext, RunProvider
+from migrator.providers.base import ProviderContext, RunProvider, uses
 from migrator.providers.capacity import restore
 from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.runtime.progress import merge_progress
@@ -59,6 +59,9 @@ def progress_figures(merged: Mapping[str, Any], rows_estimate: int | None, run_s
 
 class LoadProvider(RunProvider):
     kind = "load"
+    operations = uses(glue=("start_job_run", "get_job_run", "list_job_runs", "get_job_run_logs"),
+                  s3=("list_objects", "get_object", "delete_object"),
+                  dynamodb=("describe_table", "update_table", "wait_for_table"))   # the capacity raise
     computed = ("run_id", "state", *RESULT_FIELDS, "timeline")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:

@@ -13,12 +13,13 @@ from typing import Any
 from migrator.graph import Address, Node
 from migrator.plan.diff import attribute_changes
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.state.model import ResourceState
 
 
 class MysqlViewProvider(Provider):
     kind = "mysql_view"
+    operations = uses(mysql=("describe_schema", "create_view", "drop_view"))
     computed = ("definition",)
     importable = True
 

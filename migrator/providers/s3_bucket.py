@@ -14,7 +14,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import ObjectInfo
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.runtime.lineage import LINEAGE_METADATA
 from migrator.state.model import ResourceState
 
@@ -23,6 +23,8 @@ _HEADS_AT_ONCE = 16
 
 class S3BucketProvider(Provider):
     kind = "s3_bucket"
+    operations = uses(s3=("list_buckets", "create_bucket", "delete_bucket", "list_objects", "head_object",
+                          "delete_object"))
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:

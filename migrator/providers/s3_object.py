@@ -7,13 +7,14 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import Provider, ProviderContext, uses
 from migrator.runtime.lineage import lineage_metadata
 from migrator.state.model import ResourceState
 
 
 class S3ObjectProvider(Provider):
     kind = "s3_object"
+    operations = uses(s3=("head_object", "put_object", "delete_object"))
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
         return {"bucket": config.get("bucket"), "key": config.get("key"), "sha256": config.get("sha256"),

@@ -1,4 +1,4 @@
-"""An HTTP proxy in front of moto that throttles DynamoDB batch writes, as DynamoDB does.
+"""An HTTP proxy in front of moto (or the local Glue API) that throttles DynamoDB batch writes, as DynamoDB does.
 
 moto never throttles. Everything is forwarded byte for byte, except that a chosen share
 of `BatchWriteItem` requests is answered the two ways DynamoDB answers a table that is
@@ -122,9 +122,14 @@ def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
             body = self.rfile.read(length) if length else b""
             if throttling.always_throttle and self.headers.get("X-Amz-Target") == throttling.always_throttle:
                 throttling.count(throttling.errors, "*")
-                error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                         "message": "The level of configured provisioned throughput for the table was exceeded."}
-                self._answer(400, [("Content-Type", "application/x-amz-json-1.0")], json.dumps(error).encode())
+                if throttling.always_throttle.startswith("AWSGlue."):   # Glue's API: JSON 1.1, its own type
+                    error, content_type = {"__type": "ThrottlingException", "message": "Rate exceeded"}, "1.1"
+                else:
+                    error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                             "message": "The level of configured provisioned throughput for the table was exceeded."}
+                    content_type = "1.0"
+                self._answer(400, [("Content-Type", f"application/x-amz-json-{content_type}")],
+                             json.dumps(error).encode())
                 return
             if self.headers.get("X-Amz-Target") != BATCH_WRITE:
                 self._answer(*self._forward(body))

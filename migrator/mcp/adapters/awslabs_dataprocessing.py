@@ -50,14 +50,15 @@ def recognise(result: CallToolResult) -> Any:
         aws_code = aws_code_in_text(message)
         if aws_code:
             code = error_code_for(aws_code)
-        elif "not managed by the MCP server" in message or "not allowed without write access" in message:
+        elif "not managed by the MCP server" in message or re.search(r"without write access|requires --allow-write",
+                                                                        message):
             code = ErrorCode.ACCESS_DENIED
-        elif re.search(r"\bnot found\b", message, re.I):
+        elif re.search(r"\bnot found\b|\bdoes not exist\b", message, re.I):
             code = ErrorCode.NOT_FOUND
         else:
             code = ErrorCode.INVALID
         hint = None
-        if "write access" in message:
+        if "write access" in message or "--allow-write" in message:
             hint = 'start the server with --allow-write: "args": ["awslabs.aws-dataprocessing-mcp-server", "--allow-write"]'
         elif "not managed by the MCP server" in message:
             hint = ("it was not created through this server, which changes only what it created; delete it by hand, "

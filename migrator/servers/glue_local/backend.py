@@ -26,6 +26,9 @@ from migrator.servers.glue_local.runs import (ACTIVE_STATES, DEFAULT_TIMEOUT_MIN
                                               merge_arguments, now, read_json, request_stop, settle, split_s3,
                                               tail, write_json)
 
+#: DPUs per worker of each Glue worker type (AWS derives a job's MaxCapacity from them)
+WORKER_DPUS: dict[str, float] = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "Z.2X": 2}
+
 #: what `_spawn_supervisor` runs with `python -m`
 SUPERVISOR_MODULE = f"{__package__}.supervisor"
 
@@ -136,8 +139,17 @@ class LocalGlue:
         except FetchError:
             raise LocalGlueError(ErrorCode.INVALID, f"job {name!r}: Command.ScriptLocation must be an "
                                  f"s3://bucket/key location, got {location!r}") from None
+        workers = [k for k in ("WorkerType", "NumberOfWorkers") if doc.get(k) is not None]
+        if workers and doc.get("MaxCapacity") is not None:   # as AWS: MaxCapacity is derived from the workers
+            raise LocalGlueError(ErrorCode.INVALID, f"job {name!r}: Please do not set Max Capacity if using Worker "
+                                 "Type and Number of Workers.")
+        if len(workers) == 1:
+            raise LocalGlueError(ErrorCode.INVALID, f"job {name!r}: Please set both Worker Type and Number of Workers.")
         job = {k: v for k, v in doc.items() if k not in {"Name", "Tags"}}
         job["Name"] = name
+        if workers:   # GetJob answers with the capacity AWS derives (DPUs per worker × workers)
+            job["MaxCapacity"] = float(_positive_int("NumberOfWorkers", doc["NumberOfWorkers"])
+                                       * WORKER_DPUS.get(str(doc["WorkerType"]), 1))
         job["DefaultArguments"] = _str_map("DefaultArguments", doc.get("DefaultArguments"))
         if "NonOverridableArguments" in doc:
             job["NonOverridableArguments"] = _str_map("NonOverridableArguments", doc["NonOverridableArguments"])
