@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -21,6 +21,7 @@ from migrator.settings import Settings
 
 if TYPE_CHECKING:
     from migrator.contract.model import Contract
+    from migrator.findings import Finding
 
 T = TypeVar("T")
 
@@ -97,14 +98,22 @@ def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str
                     source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows)
 
 
+def emit_findings(findings: Sequence[Finding]) -> None:
+    """Warnings and errors go to stderr, apart from the plan or document on stdout (colour on a terminal)."""
+    from migrator.plan.render_text import render_findings
+
+    for line in render_findings(tuple(findings)):
+        typer.secho(line, err=True, fg=typer.colors.RED if line.startswith("error") else typer.colors.YELLOW)
+    if findings:
+        typer.echo("", err=True)
+
+
 def read_contract(path: Path) -> Contract:
     """The contract; when it has errors, every finding is listed before the one-sentence error."""
     from migrator import app
-    from migrator.plan.render_text import render_findings
 
     try:
         return app.load_contract(path)
     except app.ContractInvalid as exc:
-        for line in render_findings(exc.findings):
-            typer.secho(line, err=True, fg=typer.colors.RED if line.startswith("error") else typer.colors.YELLOW)
+        emit_findings(exc.findings)
         raise

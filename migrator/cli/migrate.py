@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from migrator.cli.common import (AutoApprove, Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
-                                 SourcePort, SparkThreshold, StateDir, emit_json, fail, guarded, read_contract,
+                                 SourcePort, SparkThreshold, StateDir, emit_findings, emit_json, fail, guarded, read_contract,
                                  settings)
 from migrator.cli.progress import ApplyView, load_line
+from migrator.plan.render_text import WIDTH
 from migrator.errors import MigratorError
 from migrator.graph import Address
 
@@ -65,7 +66,11 @@ def _hooks(view: ApplyView) -> Hooks:
         for address in addresses:
             typer.echo(f"  - {address}")
 
-    return Hooks(on_plan=lambda plan: typer.echo(render_plan(plan)), on_destroy=on_destroy, on_event=view.event,
+    def on_plan(plan: Plan) -> None:
+        emit_findings(plan.findings)
+        typer.echo(render_plan(plan, findings=False))
+
+    return Hooks(on_plan=on_plan, on_destroy=on_destroy, on_event=view.event,
                  on_progress=view.progress, on_start=lambda: typer.echo(""), confirm=_confirm)
 
 
@@ -80,7 +85,9 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
          refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Record reality in the state "
                                                     "without proposing changes.")] = False,
          detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                         help="Exit 2 when there are changes.")] = False) -> None:
+                                                         help="Exit 2 when there are changes.")] = False,
+         no_truncate: Annotated[bool, typer.Option("--no-truncate", help="Show every value whole (the text plan "
+                                                   f"cuts values longer than {WIDTH} characters).")] = False) -> None:
     """Show what apply would do: compile the contract, read reality through MCP, diff."""
     from migrator import app
     from migrator.plan.render_json import plan_json
@@ -102,7 +109,8 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
 
         typer.echo(render_markdown(planned.plan))
     else:
-        typer.echo(render_plan(planned.plan))
+        emit_findings(planned.plan.findings)
+        typer.echo(render_plan(planned.plan, width=None if no_truncate else WIDTH, findings=False))
     if planned.errors:
         raise typer.Exit(1)
     if out is not None:
@@ -218,10 +226,17 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
                    + ", ".join(str(a) for a in sorted(result.kept)))
 
 
-def destroy(mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state"),
+def destroy(contract: Annotated[Path | None, typer.Argument(
+                help="The contract, as for plan and apply (optional: destroy is driven by the state file).",
+                show_default=False)] = None,
+            mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state"),
             auto_approve: AutoApprove = False) -> None:
     """Remove everything migrator created, as recorded in the state file."""
     from migrator import app
+
+    if contract is not None and not contract.is_file():   # a mistyped name says so rather than going on
+        fail(f"{contract} is not a file; destroy needs no contract (it removes what the state records), "
+             "so leave it out or name the contract you applied")
 
     view = ApplyView.for_output(False)
     try:

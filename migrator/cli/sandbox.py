@@ -1,4 +1,4 @@
-"""`migrator sandbox up|down|status|env`: the local stack (MariaDB, moto, the local Glue runtime)."""
+"""`migrator sandbox up|down|status|env|load`: the local stack (MariaDB, moto, the local Glue runtime)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,17 @@ from migrator.cli.common import JsonFlag, emit_json, fail, guarded
 SandboxDir = Annotated[Path, typer.Option("--dir", help="Sandbox folder.", envvar="MIGRATOR_SANDBOX_DIR")]
 
 
-def sandbox_up(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFlag = False) -> None:
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database", help="The sandbox database the mcp.json reads (created and granted if need be).",
+    show_default=False)]
+
+
+def sandbox_up(root: SandboxDir = Path(".migrator/sandbox"), database: DatabaseOpt = None,
+               as_json: JsonFlag = False) -> None:
     """Start the sandbox (idempotent) and write its mcp.json."""
     from migrator.sandbox import lifecycle
 
-    record = guarded(lambda: lifecycle.up(root))
+    record = guarded(lambda: lifecycle.up(root, database))
     components = guarded(lambda: lifecycle.status(root))
     if as_json:
         emit_json({"mcp_json": str(record.mcp_json), "components": [c.__dict__ for c in components]})
@@ -69,3 +75,21 @@ def sandbox_env(root: SandboxDir = Path(".migrator/sandbox"), as_json: JsonFlag 
     for name in sorted(env):
         typer.echo(f"export {name}={shlex.quote(env[name])}")
 
+
+
+def sandbox_load(sql_file: Annotated[Path, typer.Argument(help="A SQL file: a mysqldump, a schema.sql.",
+                                                          show_default=False)],
+                 database: DatabaseOpt = None, root: SandboxDir = Path(".migrator/sandbox")) -> None:
+    """Load your own SQL file into a sandbox database (starting the sandbox if need be); that
+    database becomes the one migrator reads. Then `migrator plan CONTRACT`."""
+    from migrator.sandbox import lifecycle
+    from migrator.sandbox.load import load_sql
+
+    record = guarded(lambda: lifecycle.up(root, database))
+    loaded = guarded(lambda: load_sql(record, sql_file, record.mysql_database))
+    typer.echo(f"loaded {sql_file} into database {loaded.database}: {loaded.tables} tables, {loaded.rows:,} rows")
+    for other in loaded.other_databases:
+        typer.secho(f"warning: {sql_file} switches to database {other} (USE {other}); what it created there is not "
+                    f"in {loaded.database}: remove its USE lines, or load it with --database {other}",
+                    fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"mcp.json {record.mcp_json} reads database {loaded.database}; next: migrator plan CONTRACT")

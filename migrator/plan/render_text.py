@@ -15,12 +15,26 @@ def reason_text(reason: Reason, dependency: Address | None = None) -> str:
     return reason.words(dependency)
 
 
-def _value(v: Any) -> str:
-    text = json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+#: a value longer than this is cut in the text plan (`plan --no-truncate` shows it whole)
+WIDTH = 120
 
 
-def render_change(change: Change) -> list[str]:
+def _text(v: Any) -> str:
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _value(v: Any, width: int | None = WIDTH) -> str:
+    text = _text(v)
+    return text if width is None or len(text) <= width else text[:width - 3] + "..."
+
+
+def _shown(change: Change) -> list[Any]:
+    """The values a change's block shows."""
+    values = list(change.after.values()) if change.action is Action.CREATE and change.after else []
+    return values + [v for attr in change.attributes for v in (attr.before, attr.after) if v is not None]
+
+
+def render_change(change: Change, width: int | None = WIDTH) -> list[str]:
     symbol = SYMBOL[change.action]
     verb = {Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
             Action.REPLACE: "must be replaced", Action.DELETE: "will be destroyed"}[change.action]
@@ -30,14 +44,14 @@ def render_change(change: Change) -> list[str]:
     lines += note_lines(change)
     if change.action is Action.CREATE and change.after:
         for key in sorted(change.after):
-            lines.append(f"      + {key} = {_value(change.after[key])}")
+            lines.append(f"      + {key} = {_value(change.after[key], width)}")
     for attr in change.attributes:
         if attr.before is None:
-            lines.append(f"      + {attr.path} = {_value(attr.after)}")
+            lines.append(f"      + {attr.path} = {_value(attr.after, width)}")
         elif attr.after is None:
-            lines.append(f"      - {attr.path} = {_value(attr.before)}")
+            lines.append(f"      - {attr.path} = {_value(attr.before, width)}")
         else:
-            lines.append(f"      ~ {attr.path}: {_value(attr.before)} -> {_value(attr.after)}")
+            lines.append(f"      ~ {attr.path}: {_value(attr.before, width)} -> {_value(attr.after, width)}")
     return lines
 
 
@@ -62,9 +76,11 @@ def render_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
     return [f"{f.severity.value:7} {f.sentence()}" for f in sorted(findings, key=lambda f: (order[f.severity], f.path))]
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, *, width: int | None = WIDTH, findings: bool = True) -> str:
+    """The plan as text. `findings=False` leaves the warnings and errors out (the CLI sends them to
+    stderr); `width=None` shows every value whole."""
     lines: list[str] = []
-    if plan.findings:
+    if findings and plan.findings:
         lines += render_findings(plan.findings) + [""]
     drift = [c for c in plan.actionable if is_drift(c)]
     if drift:
@@ -74,6 +90,9 @@ def render_plan(plan: Plan) -> str:
         lines.append("migrator will perform these actions:")
         lines.append("")
         for change in plan.actionable:
-            lines += render_change(change) + [""]
+            lines += render_change(change, width) + [""]
     lines.append(summary(plan))
+    if width is not None and any(len(_text(v)) > width for c in plan.actionable for v in _shown(c)):
+        lines.append(f"(values longer than {width} characters end in '...': `plan --no-truncate` or "
+                     "`plan --json` shows them whole)")
     return "\n".join(lines)

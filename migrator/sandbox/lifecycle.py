@@ -8,6 +8,7 @@ four built-in MCP servers to it. `up` is idempotent: what already runs is kept.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 import time
@@ -40,6 +41,8 @@ class SandboxRecord:
     moto_process: dict[str, Any] | None = None
     glue_api_port: int | None = None             # the local Glue runtime's HTTP API (AWS_ENDPOINT_URL_GLUE)
     glue_api_process: dict[str, Any] | None = None
+    #: the server's socket: root connects there without a password (`mariadb --socket=... -u root`)
+    mysql_socket: str = ""
 
     def mysql(self) -> processes.ProcessIdentity | None:
         """The MariaDB process this record started (a record of an older version: adopted by its marker)."""
@@ -135,8 +138,12 @@ def mcp_config(record: SandboxRecord) -> dict[str, Any]:
     return {"mcpServers": servers, "migrator": {"roles": roles}}
 
 
-def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
-    """Start whatever is not running yet; return the record. Fast when all already runs."""
+def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
+    """Start whatever is not running yet; return the record. Fast when all already runs. With
+    `database`, that database (created if need be, granted to the sandbox user) becomes the one
+    the sandbox's mcp.json reads."""
+    if database is not None:
+        check_database_name(database)
     root = root.resolve()
     mariadb.binaries()
     glue_runtime.require(glue_runtime.probe())
@@ -145,6 +152,8 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
         root=str(root), mysql_port=processes.free_port(), mysql_user=USER,
         mysql_password=secrets.token_urlsafe(18), mysql_database=DATABASE, moto_port=processes.free_port())
     record.root = str(root)
+    database_changed = database is not None and database != record.mysql_database
+    record.mysql_database = database or record.mysql_database
     spec = record.mariadb
 
     mysql, moto_process = record.mysql(), record.moto()
@@ -166,6 +175,9 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
     if not mysql_running:
         mariadb.wait_ready(spec, mysql)
         mariadb.bootstrap(spec)
+    elif database_changed:
+        mariadb.bootstrap(spec)
+    record.mysql_socket = str(spec.socket)
     if not moto_running:
         moto.wait_ready(root, record.moto_port, moto_process)
     record.glue_dir.mkdir(parents=True, exist_ok=True)
@@ -177,8 +189,15 @@ def up(root: Path = DEFAULT_DIR) -> SandboxRecord:
         record.started_at["glue_api"] = time.time()
         save_record(record)
         glue_api.wait_ready(root, record.glue_api_port, api)
+    save_record(record)
     atomic_write(record.mcp_json, json.dumps(mcp_config(record), indent=2, sort_keys=True) + "\n", mode=0o600)
     return record
+
+
+def check_database_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_$]{1,64}", name):
+        raise ConfigError(f"{name!r} cannot be a sandbox database name",
+                          hint="use letters, digits, '_' or '$' (at most 64)")
 
 
 def down(root: Path = DEFAULT_DIR) -> list[str]:

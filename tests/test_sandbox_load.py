@@ -1,0 +1,136 @@
+"""`migrator sandbox load`: a user's own dump into a sandbox database, then their contract — two
+commands, through the CLI in a subprocess, on a sandbox of this module's own (it changes the
+sandbox's database, which the shared one must not). The dump is `mariadb-dump` of the shop
+seeded in the shared sandbox; the rows loaded are compared with the rows dumped, the items with
+a Python computation from those rows (tests/shop_reference.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+
+from migrator.sandbox import lifecycle
+from tests.conftest import root_connection
+from tests.helpers import aws
+from tests.shop_reference import CONTRACT, raw_rows, seed, stored_and_expected
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}   # as a new user's shell
+    return subprocess.run([sys.executable, "-m", "migrator", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A project folder whose sandbox (.migrator/sandbox) is this module's; stopped afterwards."""
+    folder = tmp_path_factory.mktemp("own-db")
+    try:
+        yield folder
+    finally:
+        lifecycle.down(folder / ".migrator" / "sandbox")
+
+
+@pytest.fixture(scope="module")
+def dump(sandbox: lifecycle.SandboxRecord, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The shop, seeded in the shared sandbox, dumped by mariadb-dump as a user would dump theirs."""
+    name = "shop_src_dump"
+    conn = root_connection(sandbox)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+    conn.close()
+    conn = root_connection(sandbox, name)
+    seed.load(conn, seed.generate(scale=1, seed=21))
+    raw = raw_rows(conn, json.loads(CONTRACT.read_text()))
+    conn.close()
+    path = tmp_path_factory.mktemp("dump") / "shop.sql"
+    with path.open("wb") as out:
+        subprocess.run(["mariadb-dump", f"--socket={sandbox.mariadb.socket}", "--user=root", "--routines",
+                        "--default-character-set=utf8mb4", name], stdout=out, check=True, timeout=120)
+    conn = root_connection(sandbox)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE `{name}`")
+    conn.close()
+    yield {"path": path, "raw": raw}
+
+
+def _root(home: Path, database: str) -> pymysql.Connection:
+    record = lifecycle.load_record(home / ".migrator" / "sandbox")
+    assert record is not None
+    return pymysql.connect(unix_socket=record.mysql_socket, user="root", database=database, autocommit=True,
+                           init_command="SET time_zone = '+00:00'")
+
+
+def test_your_own_database_in_two_commands(home: Path, dump: dict[str, Any]) -> None:
+    loaded = _cli(home, "sandbox", "load", str(dump["path"]), "--database", "mine")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    rows = sum(len(v) for v in dump["raw"].values())
+    assert "loaded" in loaded.stdout and "database mine: 8 tables" in loaded.stdout, loaded.stdout
+    record = lifecycle.load_record(home / ".migrator" / "sandbox")
+    assert record is not None and record.mysql_database == "mine" and Path(record.mysql_socket).is_socket()
+    config = json.loads(record.mcp_json.read_text())
+    assert config["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] == "mine"
+    conn = _root(home, "mine")
+    doc = json.loads(CONTRACT.read_text())
+    assert raw_rows(conn, doc) == dump["raw"] and rows > 0        # every row as dumped
+
+    applied = _cli(home, "apply", str(CONTRACT), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    ddb = aws(record, "dynamodb")
+    for table, got, exp in stored_and_expected(ddb, doc, raw_rows(conn, doc)):
+        assert got == exp, table["table"]
+    conn.close()
+    destroyed = _cli(home, "destroy", "--auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert ddb.list_tables()["TableNames"] == []
+
+
+def test_a_dump_with_triggers_and_a_failing_statement(home: Path, tmp_path: Path) -> None:
+    good = tmp_path / "routines.sql"
+    good.write_text("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), n INT DEFAULT 0);\n"
+                    "DELIMITER ;;\n"
+                    "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.n = 7; END ;;\n"
+                    "DELIMITER ;\n"
+                    "INSERT INTO t (id, name) VALUES (1, 'Ana 🌻'), (2, 'O''Brien; \\\\x');\n", encoding="utf-8")
+    loaded = _cli(home, "sandbox", "load", str(good), "--database", "trig")
+    assert loaded.returncode == 0 and "database trig: 1 tables, 2 rows" in loaded.stdout, loaded.stdout + loaded.stderr
+    assert loaded.stderr == ""
+    conn = _root(home, "trig")
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, name, n FROM t ORDER BY id")
+        assert cur.fetchall() == ((1, "Ana 🌻", 7), (2, "O'Brien; \\x", 7))
+    conn.close()
+
+    elsewhere = tmp_path / "elsewhere.sql"
+    elsewhere.write_text("CREATE DATABASE IF NOT EXISTS elsewhere;\nUSE elsewhere;\nCREATE TABLE x (id INT);\n")
+    switched = _cli(home, "sandbox", "load", str(elsewhere), "--database", "meant")
+    assert switched.returncode == 0 and "database meant: 0 tables, 0 rows" in switched.stdout, switched.stdout
+    assert f"warning: {elsewhere} switches to database elsewhere (USE elsewhere)" in switched.stderr
+
+    bad = tmp_path / "bad.sql"
+    bad.write_text("CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (id INT PRIMARY KEY,);\n"
+                   "CREATE TABLE c (id INT);\n")
+    failed = _cli(home, "sandbox", "load", str(bad), "--database", "broken")
+    assert failed.returncode == 1 and failed.stdout == "", failed.stdout
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {bad} line 3 could not be loaded into database broken: "
+                                                   "You have an error in your SQL syntax"), failed.stderr
+    assert "Traceback" not in failed.stderr
+    conn = _root(home, "broken")
+    with conn.cursor() as cur:                       # what came before the error stays, nothing after it ran
+        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'broken' ORDER BY 1")
+        assert cur.fetchall() == (("a",),)
+    conn.close()
+
+    missing = _cli(home, "sandbox", "load", str(tmp_path / "nope.sql"))
+    assert missing.returncode == 1 and missing.stderr.startswith(f"Error: {tmp_path / 'nope.sql'} is not a file")
+    named = _cli(home, "sandbox", "load", str(bad), "--database", "no-dashes")
+    assert named.returncode == 1 and "'no-dashes' cannot be a sandbox database name" in named.stderr
