@@ -92,13 +92,26 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert reported, plan_text
     assert any({colliding_rows, lost} & _numbers(line) for line in reported), reported
     # The self-references the compiler reads by their evident intent are said out loud.
-    warned = _warning_paths(plan_text)
+    warned = _warning_paths(plan.stderr)           # diagnostics on stderr, the plan alone on stdout
+    assert _warning_paths(plan.stdout) == set() and plan.stdout.startswith("migrator will perform"), plan.stdout[:300]
     for path in ("$.tables[0].entities[0].attributes[5].join.join_condition",    # users.id = users.id
                  "$.tables[1].attributes[4].join",                              # products "self-join" to categories
                  "$.tables[2].attributes[0].join", "$.tables[2].attributes[4].join.join_condition",
                  "$.tables[2].attributes[7].calculation.join_condition",
                  "$.tables[2].attributes[8].calculation.join_condition", "$.tables[2].attributes[11].join"):
         assert any(w.startswith(path) for w in warned), (path, sorted(warned))
+
+    # Long values (the views' SQL) are cut in the text plan, and it says so; --no-truncate shows each whole.
+    shown = [line.split(" = ", 1)[1] for line in plan.stdout.splitlines() if line.startswith("      + ") and " = " in line]
+    assert any(value.endswith("...") and len(value) == 120 for value in shown), shown[:5]
+    assert "`plan --no-truncate` or `plan --json` shows them whole" in plan.stdout
+    whole = _cli(project, "plan", str(CONTRACT), "--no-truncate")
+    assert whole.returncode == 0, whole.stderr
+    values = [line.split(" = ", 1)[1] for line in whole.stdout.splitlines() if line.startswith("      + ") and " = " in line]
+    assert len(values) == len(shown) and all(json.loads(v) is not None or v == "null" for v in values)
+    sqls = [json.loads(v) for v in values if v.startswith('"SELECT')]
+    assert sqls and all(len(sql) > 120 and sql.count("(") == sql.count(")") for sql in sqls)
+    assert "--no-truncate" not in whole.stdout
 
     applied = _cli(project, "apply", str(CONTRACT), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
