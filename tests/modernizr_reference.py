@@ -27,6 +27,8 @@ from tests.helpers import scan_items
 
 EXAMPLE = REPO / "examples" / "modernizr"
 CONTRACT = EXAMPLE / "contract.json"
+#: the same contract opted into the hierarchy extension (full category paths and depths)
+HIERARCHY_CONTRACT = EXAMPLE / "contract.hierarchy.json"
 TABLES = ("Users", "Products", "Categories")
 SOURCE_TABLES = ("users", "categories", "products", "shopping_carts", "orders", "order_items")
 
@@ -66,9 +68,20 @@ def _item(**values: Any) -> dict[str, Any]:
 Key = tuple[str, str]
 
 
-def expected_items(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Key, list[dict[str, Any]]]]:
+def lineage(categories: dict[int, dict[str, Any]], start: int) -> list[dict[str, Any]]:
+    """The category and its ancestors, root first (the seed's tree has no cycle)."""
+    chain = [categories[start]]
+    while chain[0]["parent_id"] is not None:
+        chain.insert(0, categories[chain[0]["parent_id"]])
+    return chain
+
+
+def expected_items(raw: dict[str, list[dict[str, Any]]], hierarchy: bool = False
+                   ) -> dict[str, dict[Key, list[dict[str, Any]]]]:
     """Per table, per (PK, SK): every item the source rows produce for that key (more than one
-    when rows collide). Computed the plain way from the raw rows, read at time zone '+00:00'."""
+    when rows collide). Computed the plain way from the raw rows, read at time zone '+00:00'.
+    `hierarchy`: as contract.hierarchy.json says instead: category paths root/…/category,
+    Categories.level and Products.category_depth the number of categories on that path."""
     users = {r["id"]: r for r in raw["users"]}
     categories = {r["id"]: r for r in raw["categories"]}
     products = {r["id"]: r for r in raw["products"]}
@@ -113,6 +126,10 @@ def expected_items(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Key, 
             inventory_quantity=_n(p["inventory_quantity"]), image_url=p["image_url"],
             created_at=iso(p["created_at"]), updated_at=iso(p["updated_at"]),
             GSI1PK=str(p["category_id"]), GSI1SK=p["name"], GSI2PK=str(p["seller_id"]), GSI2SK=p["name"]))
+        if hierarchy:
+            path = lineage(categories, p["category_id"])
+            out["Products"][(str(p["id"]), "#META")][-1].update(
+                category_path="/".join(c["name"] for c in path), category_depth=_n(len(path)))
 
     for c in raw["categories"]:
         parent = categories.get(c["parent_id"]) if c["parent_id"] is not None else None
@@ -123,6 +140,10 @@ def expected_items(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Key, 
             level=_n(children[c["id"]]),  # the contract defines level exactly as children_count
             children_count=_n(children[c["id"]]), product_count=_n(product_count[c["id"]]),
             created_at=iso(c["created_at"]), GSI1PK=str(parent["id"]) if parent else "ROOT", GSI1SK=str(c["id"])))
+        if hierarchy:
+            path = lineage(categories, c["id"])
+            out["Categories"][(parent["name"] if parent else "ROOT", c["name"])][-1].update(
+                category_path="/".join(x["name"] for x in path), level=_n(len(path)))
     return out
 
 
@@ -140,11 +161,12 @@ def raw_rows(sandbox: lifecycle.SandboxRecord, database: str) -> dict[str, list[
     return raw
 
 
-def assert_items(ddb: Any, want: dict[str, dict[Key, list[dict[str, Any]]]]) -> dict[str, list[dict[str, Any]]]:
+def assert_items(ddb: Any, want: dict[str, dict[Key, list[dict[str, Any]]]],
+                 tables: tuple[str, ...] = TABLES) -> dict[str, list[dict[str, Any]]]:
     """Every table's items (scanned with boto3) are exactly the expected ones: one item per key,
     each equal to one of the rows that produce that key. Returns the scanned items."""
     scanned: dict[str, list[dict[str, Any]]] = {}
-    for table in TABLES:
+    for table in tables:
         got = scanned[table] = scan_items(ddb, table)
         keys = [(i["PK"], i["SK"]) for i in got]
         assert len(keys) == len(set(keys)), table

@@ -394,6 +394,26 @@ BROKEN: list[tuple[str, Callable[[Doc], None], set[tuple[str, str, Severity]]]] 
     ("ttl_attribute in every entity of a multi-entity table", _set(f"{U}.ttl_attribute", "created_at"),
      {(f"{U}.entities[{i}].attributes[{n}].type", "ttl.not_a_number", E) for i, n in ((0, 7), (1, 6), (2, 6))}),
     ("ttl_attribute not text", _set(f"{P}.ttl_attribute", 5), {(f"{P}.ttl_attribute", "schema.type", E)}),
+    ("hierarchy path instead of the self-join", _set(f"{C}.attributes[6]", {
+        "name": "category_path", "type": "S", "source_table": "categories", "source_column": "id",
+        "hierarchy": {"table": "categories", "parent_column": "parent_id", "value": "path", "path_column": "name"}}),
+     set()),
+    ("hierarchy beside a join", _set(f"{C}.attributes[6].hierarchy", {
+        "table": "categories", "parent_column": "parent_id", "value": "path", "path_column": "name"}),
+     {(f"{C}.attributes[6].hierarchy", "hierarchy.two_sources", E)}),
+    ("hierarchy path without path_column", _set(f"{C}.attributes[7]", {
+        "name": "level", "type": "S", "source_table": "categories", "source_column": "id",
+        "hierarchy": {"table": "categories", "parent_column": "parent_id", "value": "path"}}),
+     {(f"{C}.attributes[7].hierarchy.path_column", "hierarchy.path_column", E)}),
+    ("hierarchy depth as BOOL", _set(f"{C}.attributes[7]", {
+        "name": "level", "type": "BOOL", "source_table": "categories", "source_column": "id",
+        "hierarchy": {"table": "categories", "parent_column": "parent_id", "value": "depth"}}),
+     {(f"{C}.attributes[7].type", "hierarchy.type", E)}),
+    ("hierarchy value misspelt", _set(f"{C}.attributes[7]", {
+        "name": "level", "type": "N", "source_table": "categories", "source_column": "id",
+        "hierarchy": {"table": "categories", "parent_column": "parent_id", "value": "level", "max_depth": 300}}),
+     {(f"{C}.attributes[7].hierarchy.value", "schema.enum", E),
+      (f"{C}.attributes[7].hierarchy.max_depth", "schema.maximum", E)}),
 ]
 
 

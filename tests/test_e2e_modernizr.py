@@ -32,7 +32,8 @@ from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
 from tests.helpers import assert_coverage_and_settings, browser_dom, shown_figures, aws, own_emulator, project_cli, scan_items
 from tests.helpers import project as make_project
-from tests.modernizr_reference import CONTRACT, TABLES, assert_items, expected_items, iso, raw_rows, seed
+from tests.modernizr_reference import (CONTRACT, HIERARCHY_CONTRACT, TABLES, assert_items, expected_items, iso,
+                                       raw_rows, seed)
 
 
 @pytest.fixture
@@ -185,3 +186,23 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert not list((project["glue_dir"] / "jobs").glob("*.json"))
     assert not list((project["glue_dir"] / "connections").glob("*.json"))
     assert json.loads((project["state"] / "migrator.state.json").read_text())["resources"] == {}
+
+
+def test_modernizr_opted_into_hierarchies(sandbox: lifecycle.SandboxRecord, project: dict[str, Any]) -> None:
+    """contract.hierarchy.json: Categories and Products carry the full category path and its depth
+    (WITH RECURSIVE views), equal to a walk up the raw rows in Python. Only those two tables are
+    applied (-target their checks): Users is the same as in the test above."""
+    plan = _cli(project, "plan", str(HIERARCHY_CONTRACT))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "hierarchy.suggested" not in plan.stderr and "is named as a path" not in plan.stderr, plan.stderr
+    applied = _cli(project, "apply", str(HIERARCHY_CONTRACT), "--auto-approve", "-target", "check.Categories",
+                   "-target", "check.Products")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    want = expected_items(raw_rows(sandbox, project["db"]), hierarchy=True)
+    ddb = aws(project["aws"], "dynamodb")
+    scanned = assert_items(ddb, want, tables=("Products", "Categories"))
+    paths = {i["category_path"] for i in scanned["Categories"]}
+    assert {p.count("/") for p in paths} == {0, 1, 2}, sorted(paths)[:5]     # roots, children, grandchildren
+    assert all(i["level"] == i["category_path"].count("/") + 1 for i in scanned["Categories"])
+    assert _cli(project, "destroy", "--auto-approve").returncode == 0
+    assert ddb.list_tables()["TableNames"] == []

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from migrator.compile.hierarchies import suggestion
 from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, Join
 from migrator.mysql_schema import TableInfo
@@ -78,6 +79,9 @@ class JoinCompiler(BuilderCore):
         target = join.target_table or self.foreign_target(join, source) or source.name
         jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
         self._add_join(jn, self.aliases[jn], condition)
+        suggested = suggestion(attr, join, source, self.aliases[jn])
+        if suggested is not None and suggested not in self.findings:
+            self.findings.append(suggested)
         value = self.fragment(join.select_column, f"{join.path}.select_column", ns)
         if join.null_value is None:
             return value

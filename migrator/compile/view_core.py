@@ -1,6 +1,6 @@
 """The view compiler's core: what one view is built from, the names a fragment may use,
 schema lookups, fragment parsing and rewriting, self-references, attribute values and
-templates. The patterns live in joins.py, calculations.py and transformations.py."""
+templates. The patterns live in joins.py, calculations.py, transformations.py and hierarchies.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from migrator.contract.model import Attribute, Calculation, Join
+from migrator.contract.model import Attribute, Calculation, Hierarchy, Join
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment
@@ -220,6 +220,8 @@ class BuilderCore:
         if attr.join is not None and attr.calculation is not None:
             self.warn(attr.path, f"attribute '{attr.name}' has both a join and a calculation; the calculation is used",
                       "remove one of them", "attribute.join_and_calculation")
+        if attr.hierarchy is not None:
+            return self.hierarchy_value(attr, attr.hierarchy)
         if attr.calculation is not None:
             return self.calculation(attr, attr.calculation)
         if attr.join is not None:
@@ -293,6 +295,9 @@ class BuilderCore:
         raise NotImplementedError
 
     def calculation(self, attr: Attribute, calc: Calculation) -> exp.Expression:
+        raise NotImplementedError
+
+    def hierarchy_value(self, attr: Attribute, hierarchy: Hierarchy) -> exp.Expression:
         raise NotImplementedError
 
     def transformed(self, attr: Attribute, base_value: Callable[[], exp.Expression]) -> exp.Expression:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from migrator.compile.calculations import CalculationCompiler
+from migrator.compile.hierarchies import HierarchyCompiler
 from migrator.compile.joins import JoinCompiler, split_order
 from migrator.compile.transformations import TransformationCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
@@ -23,7 +24,7 @@ __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBu
            "fn", "iso_timestamp", "split_order"]
 
 
-class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler):
+class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, HierarchyCompiler):
     """Every pattern compiler over one shared core; `build` assembles the SELECT."""
 
     def build(self, name: str, table: str, entity: str | None = None) -> ViewSpec | None:

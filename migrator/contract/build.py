@@ -28,6 +28,7 @@ from migrator.contract.model import (
     Contract,
     Entity,
     Gsi,
+    Hierarchy,
     Join,
     LoadOptions,
     Table,
@@ -205,6 +206,17 @@ class _Builder:
                                                                              child(path, "construction")),
         )
 
+    def hierarchy(self, raw: Node, path: str) -> Hierarchy:
+        node = self.typed(raw, "hierarchy")
+        separator = self.opt_str(node, "separator", path)
+        max_depth = self.opt_int(node, "max_depth", path)
+        return Hierarchy(table=self.req_str(node, "table", path), parent_column=self.req_str(node, "parent_column", path),
+                         value=self.req_str(node, "value", path), path=path,
+                         id_column=self.opt_str(node, "id_column", path),
+                         path_column=self.opt_str(node, "path_column", path),
+                         separator="/" if separator is None else separator,
+                         max_depth=32 if max_depth is None else max_depth)
+
     # ------------------------------------------------------------------------ calculations, transformations
 
     def value(self, node: Node, path: str) -> str | int | float | None:
@@ -248,6 +260,7 @@ class _Builder:
         join = self.child_node(node, "join", path)
         calculation = self.child_node(node, "calculation", path)
         transformation = self.child_node(node, "transformation", path)
+        hierarchy = self.child_node(node, "hierarchy", path)
         denormalized = node.get("denormalized", False)
         if not isinstance(denormalized, bool):
             self.bad(child(path, "denormalized"), "true or false")
@@ -261,6 +274,7 @@ class _Builder:
             transformation=None if transformation is None else self.transformation(
                 transformation, child(path, "transformation")),
             denormalized=denormalized, justification=self.opt_str(node, "justification", path),
+            hierarchy=None if hierarchy is None else self.hierarchy(hierarchy, child(path, "hierarchy")),
         )
 
     def attributes(self, node: Node, path: str) -> tuple[Attribute, ...]:

@@ -80,6 +80,22 @@ class Transformation:
 
 
 @dataclass(frozen=True)
+class Hierarchy:
+    """migrator extension: a value found by walking a self-referencing foreign key up to the root
+    (docs/patterns.md, "Hierarchies"); the walk starts at the row whose id the attribute's
+    source_column holds."""
+
+    table: str
+    parent_column: str
+    value: str                      # path | depth | root_id
+    path: str
+    id_column: str | None = None    # default: the table's primary key
+    path_column: str | None = None  # what a path is made of (value "path")
+    separator: str = "/"
+    max_depth: int = 32
+
+
+@dataclass(frozen=True)
 class Attribute:
     name: str
     type: str  # S N B BOOL NULL M L SS NS BS
@@ -91,6 +107,7 @@ class Attribute:
     transformation: Transformation | None = None
     denormalized: bool = False
     justification: str | None = None
+    hierarchy: Hierarchy | None = None
 
     @property
     def column(self) -> str:

@@ -205,6 +205,11 @@ def _error_finding(error: ValidationError) -> Finding:
     if v == "minimum":
         return Finding(Severity.ERROR, path, f"must be at least {error.validator_value}",
                        f"use a value of {error.validator_value} or more", "schema.minimum")
+    if v == "maximum":
+        return Finding(Severity.ERROR, path, f"must be at most {error.validator_value}",
+                       f"use a value of {error.validator_value} or less", "schema.maximum")
+    if v == "minLength":
+        return Finding(Severity.ERROR, path, "must not be empty", "write at least one character", "schema.min_length")
     return Finding(Severity.ERROR, path, error.message, None, _code(str(v)))
 
 

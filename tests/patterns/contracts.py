@@ -95,6 +95,34 @@ def self_reference_table() -> Doc:
     ])
 
 
+def hierarchy(value: str, **extra: Any) -> dict[str, Any]:
+    return {"table": "categories", "parent_column": "parent_id", "value": value, **extra}
+
+
+def hierarchy_table(separator: str, max_depth: int) -> Doc:
+    """Path, depth and root of every category (the `hierarchy` extension), the walk cut at max_depth."""
+    return single("CategoryTree", "categories", [
+        attr("id", "N", "categories", "id"),
+        attr("path", "S", "categories", "id",
+             hierarchy=hierarchy("path", path_column="name", separator=separator, max_depth=max_depth)),
+        attr("depth", "N", "categories", "id", hierarchy=hierarchy("depth", max_depth=max_depth)),
+        attr("root_id", "N", "categories", "id", hierarchy=hierarchy("root_id", id_column="id", max_depth=max_depth)),
+        attr("label", "S", "categories", "id",
+             hierarchy=hierarchy("path", path_column="name", max_depth=max_depth),
+             transformation={"type": "string-format", "format": "CAT#{label}"}),
+    ])
+
+
+def product_paths_table() -> Doc:
+    """The path of each product's category: the walk starts at a foreign key of another table."""
+    return single("ProductPaths", "products", [
+        attr("id", "N", "products", "id"),
+        attr("category_path", "S", "products", "category_id",
+             hierarchy=hierarchy("path", path_column="name", separator=" > ")),
+        attr("category_depth", "N", "products", "category_id", hierarchy=hierarchy("depth")),
+    ])
+
+
 def conditional_table(else_text: str | None, threshold: str) -> Doc:
     """`else_text` None: the else branch is a column of the source row; else a literal."""
     return single("CondOrders", "orders", [
@@ -388,4 +416,5 @@ def every_pattern() -> list[Doc]:
         string_format_table("C%'\"\\汉#", "#META"), date_format_table(
             ["YYYY-MM-DDTHH:mm:ss.SSS", "DD/MM/YYYY", "YYYY%MM", "HH:mm:ss.SSS", "YYYY年MM月DD日"]),
         number_format_table(2, 1, 5, 2, 6, 4), json_parse_table(), multi_entity_table(), explicit_key_table(),
+        hierarchy_table(" / ", 8), product_paths_table(),
     ]

@@ -627,11 +627,39 @@ class _Row:
         return col if isinstance(col, str) else col[0]
 
     def base_value(self, attr: Mapping[str, Any]) -> Any:
+        if attr.get("hierarchy"):
+            return self.hierarchy(attr, attr["hierarchy"])
         if attr.get("calculation"):
             return self.calculation(attr, attr["calculation"])
         if attr.get("join"):
             return self.join(attr, attr["join"])
         return _reader(self.e.source, self.base)(self.column(attr))
+
+    # -- hierarchies ----------------------------------------------------------------------
+
+    def hierarchy(self, attr: Mapping[str, Any], h: Mapping[str, Any]) -> Any:
+        """Walk up from the row the source column names: to a root (parent NULL or no such row);
+        a cycle or a walk longer than max_depth gives None; a NULL name is empty text."""
+        tree = self.e.ref.table(h["table"])
+        id_column = h.get("id_column") or tree.primary_key[0]
+        rows = {r[id_column]: r for r in tree.rows}
+        start = _reader(self.e.source, self.base)(self.column(attr))
+        if start is None or start not in rows:
+            return None
+        chain, seen = [rows[start]], {start}
+        while True:
+            parent = chain[-1][h["parent_column"]]
+            if parent is None or parent not in rows:
+                break
+            if parent in seen or len(chain) >= h.get("max_depth", 32):
+                return None
+            seen.add(parent)
+            chain.append(rows[parent])
+        if h["value"] == "depth":
+            return len(chain)
+        if h["value"] == "root_id":
+            return chain[-1][id_column]
+        return h.get("separator", "/").join(r[h["path_column"]] or "" for r in reversed(chain))
 
     # -- joins ----------------------------------------------------------------------------
 

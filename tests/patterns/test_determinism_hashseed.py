@@ -62,7 +62,7 @@ def test_every_pattern_compiles_byte_identically_across_hash_seeds(sandbox: life
         assert done.returncode == 0, done.stderr.decode()
         outputs.append(done.stdout)
     views = json.loads(outputs[0])
-    assert len(views) == 2 * 22, sorted(views)
+    assert len(views) == 2 * 24, sorted(views)
     compiled = [name for name, v in views.items() if v["sql"]]
     assert compiled, "no view compiled at all"
     assert outputs[0] == outputs[1], "the SQL differs between PYTHONHASHSEED=0 and =1"

@@ -13,6 +13,7 @@ from migrator.contract.lint import (
     attributes,
     calculations,
     gsis,
+    hierarchies,
     joins,
     keys,
     load,
@@ -24,7 +25,8 @@ from migrator.contract.lint import (
 )
 from migrator.findings import Finding
 
-RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load, ttl)
+RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load, ttl,
+         hierarchies)
 
 
 def lint(draft: Draft) -> list[Finding]:
