@@ -236,7 +236,7 @@ class Session:
     async def open(cls, settings: Settings, mcp_config: Path | None = None, *,
                    hooks: Hooks | None = None) -> AsyncIterator[Session]:
         """Start the configured MCP servers for the length of the block; always stop them."""
-        config = load_config(find_config(mcp_config))
+        config = load_config(find_config(mcp_config)).with_database(settings.database)
         async with McpHub(config) as hub:
             yield cls(config, Facades.open(hub), settings, hooks=hooks)
 
@@ -402,7 +402,7 @@ def doctor(mcp_config: Path | None = None, contract: Contract | None = None,
     role that cannot be bound to a server is a row of the report, not an error before it. With a
     contract, what is required is what its plan calls (compiled from the live schema)."""
     async def go() -> DoctorReport:
-        config = load_config(find_config(mcp_config))
+        config = load_config(find_config(mcp_config)).with_database((settings or Settings()).database)
         async with McpHub(config) as hub:
             needs, scope, warnings = operations_needed(KINDS), "every command", []
             if contract is not None:

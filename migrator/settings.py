@@ -21,6 +21,8 @@ class Settings:
     #: how the Glue job reaches MySQL when that differs from how the MCP server does (VPC, tunnel).
     source_host: str | None = None
     source_port: int | None = None
+    #: the MySQL database to read instead of the mysql server's MYSQL_DATABASE (`--database`)
+    database: str | None = None
     #: `load.engine` auto picks Spark (glueetl) from this many estimated source rows
     spark_threshold_rows: int = 1_000_000
     #: rows per source view that `check` maps and compares with the stored items (0: counts only)

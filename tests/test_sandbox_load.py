@@ -134,3 +134,19 @@ def test_a_dump_with_triggers_and_a_failing_statement(home: Path, tmp_path: Path
     assert missing.returncode == 1 and missing.stderr.startswith(f"Error: {tmp_path / 'nope.sql'} is not a file")
     named = _cli(home, "sandbox", "load", str(bad), "--database", "no-dashes")
     assert named.returncode == 1 and "'no-dashes' cannot be a sandbox database name" in named.stderr
+
+
+def test_the_database_option_overrides_the_mcp_json(home: Path, tmp_path: Path) -> None:
+    """`--database` reads another database through the same mcp.json (its MYSQL_DATABASE stays as is)."""
+    tiny = tmp_path / "tiny.sql"
+    tiny.write_text("CREATE TABLE only_here (id INT PRIMARY KEY);\n")
+    assert _cli(home, "sandbox", "load", str(tiny), "--database", "alpha").returncode == 0
+    assert _cli(home, "sandbox", "up", "--database", "beta").returncode == 0     # the mcp.json now reads beta
+    doctor = _cli(home, "doctor", "--database", "alpha", "--json")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    mysql = next(r for r in json.loads(doctor.stdout)["roles"] if r["role"] == "mysql")
+    assert mysql["server_info"]["database"] == "alpha" and "1 tables and views" in mysql["probes"][1]["detail"]
+    plain = json.loads(_cli(home, "doctor", "--json").stdout)
+    assert next(r for r in plain["roles"] if r["role"] == "mysql")["server_info"]["database"] == "beta"
+    plan = _cli(home, "plan", str(CONTRACT), "--database", "alpha")
+    assert plan.returncode == 1 and "does not exist in database 'alpha'" in plan.stderr, plan.stdout + plan.stderr

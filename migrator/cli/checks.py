@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migrator.cli.common import JsonFlag, McpConfigOpt, emit_json, guarded
+from migrator.cli.common import Database, JsonFlag, McpConfigOpt, emit_json, guarded, settings
 
 
 def validate(contract: Annotated[Path, typer.Argument(help="The migration contract (JSON).", show_default=False)],
@@ -31,13 +31,13 @@ def validate(contract: Annotated[Path, typer.Argument(help="The migration contra
 def doctor(contract: Annotated[Path | None, typer.Argument(
                help="A migration contract: check only what its plan needs (compiled against the live schema).",
                show_default=False)] = None,
-           mcp_config: McpConfigOpt = None, as_json: JsonFlag = False) -> None:
+           mcp_config: McpConfigOpt = None, database: Database = None, as_json: JsonFlag = False) -> None:
     """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
     from migrator import app
     from migrator.cli.common import read_contract
 
     parsed = read_contract(contract) if contract is not None else None
-    report = guarded(lambda: app.doctor(mcp_config, parsed))
+    report = guarded(lambda: app.doctor(mcp_config, parsed, settings(Path("state"), database=database)))
     if as_json:
         emit_json(report.to_json())
     else:

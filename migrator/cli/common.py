@@ -41,6 +41,9 @@ SparkThreshold = Annotated[int, typer.Option("--spark-threshold-rows", min=1,
                                              help="A load whose contract leaves the engine to auto runs on Spark "
                                                   "(glueetl) from this many estimated source rows.",
                                              envvar="MIGRATOR_SPARK_THRESHOLD_ROWS")]
+Database = Annotated[str | None, typer.Option("--database", help="The MySQL database to read (instead of the "
+                                             "MYSQL_DATABASE of the mysql server in mcp.json).",
+                                             envvar="MIGRATOR_DATABASE", show_default=False)]
 AutoApprove = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
 ContractArg = Annotated[Path, typer.Argument(help="The migration contract (JSON).")]
 
@@ -93,9 +96,10 @@ def emit_json(doc: Any) -> None:
 
 def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str = "migrator-glue",
              source_host: str | None = None, source_port: int | None = None, parallelism: int = 10,
-             spark_threshold_rows: int = Settings.spark_threshold_rows) -> Settings:
+             spark_threshold_rows: int = Settings.spark_threshold_rows, database: str | None = None) -> Settings:
     return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
-                    source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows)
+                    source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows,
+                    database=database)
 
 
 def emit_findings(findings: Sequence[Finding]) -> None:

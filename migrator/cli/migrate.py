@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from migrator.cli.common import (AutoApprove, Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
+from migrator.cli.common import (AutoApprove, Bucket, ContractArg, Database, GlueRole, JsonFlag, McpConfigOpt, SourceHost,
                                  SourcePort, SparkThreshold, StateDir, emit_findings, emit_json, fail, guarded, read_contract,
                                  settings)
 from migrator.cli.progress import ApplyView, load_line
@@ -74,7 +74,7 @@ def _hooks(view: ApplyView) -> Hooks:
                  on_progress=view.progress, on_start=lambda: typer.echo(""), confirm=_confirm)
 
 
-def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
+def plan(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Database = None,
          state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
          glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
          source_port: SourcePort = None, spark_threshold_rows: SparkThreshold = 1_000_000, as_json: JsonFlag = False,
@@ -94,10 +94,10 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
     from migrator.plan.render_text import render_plan
 
     if refresh_only:
-        _refresh_only(mcp_config, state_dir)
+        _refresh_only(mcp_config, state_dir, database)
         return
     run_settings = settings(state_dir, bucket, glue_role, source_host, source_port,
-                            spark_threshold_rows=spark_threshold_rows)
+                            spark_threshold_rows=spark_threshold_rows, database=database)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
     parsed = guarded(lambda: read_contract(contract))
     guarded(lambda: app.read_state(state_dir))  # a broken state file is reported before any server starts
@@ -121,10 +121,11 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None,
         raise typer.Exit(2)
 
 
-def _refresh_only(mcp_config: Path | None, state_dir: Path) -> None:
+def _refresh_only(mcp_config: Path | None, state_dir: Path, database: str | None) -> None:
     from migrator import app
 
-    notes = guarded(lambda: app.run(lambda session: session.refresh(), settings(state_dir), mcp_config))
+    notes = guarded(lambda: app.run(lambda session: session.refresh(), settings(state_dir, database=database),
+                                    mcp_config))
     for note in notes:
         typer.echo(note)
     typer.echo("The state records reality; nothing else was changed." if notes
@@ -132,7 +133,7 @@ def _refresh_only(mcp_config: Path | None, state_dir: Path) -> None:
 
 
 def apply(contract: Annotated[Path, typer.Argument(help="The migration contract, or a plan saved by `plan --out`.")],
-          mcp_config: McpConfigOpt = None,
+          mcp_config: McpConfigOpt = None, database: Database = None,
           state_dir: StateDir = Path("state"), bucket: Bucket = "migrator-artifacts",
           glue_role: GlueRole = "migrator-glue", source_host: SourceHost = None,
           source_port: SourcePort = None, spark_threshold_rows: SparkThreshold = 1_000_000,
@@ -145,7 +146,7 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
     from migrator import app
 
     run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism,
-                            spark_threshold_rows)
+                            spark_threshold_rows, database)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
     request, run_settings = guarded(lambda: app.resolve_apply(contract, run_settings, options, auto_approve))
     if as_json and not request.auto_approve:
@@ -229,7 +230,7 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
 def destroy(contract: Annotated[Path | None, typer.Argument(
                 help="The contract, as for plan and apply (optional: destroy is driven by the state file).",
                 show_default=False)] = None,
-            mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state"),
+            mcp_config: McpConfigOpt = None, database: Database = None, state_dir: StateDir = Path("state"),
             auto_approve: AutoApprove = False) -> None:
     """Remove everything migrator created, as recorded in the state file."""
     from migrator import app
@@ -240,7 +241,8 @@ def destroy(contract: Annotated[Path | None, typer.Argument(
 
     view = ApplyView.for_output(False)
     try:
-        result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve), settings(state_dir),
+        result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve),
+                                         settings(state_dir, database=database),
                                          mcp_config, hooks=_hooks(view)))
     finally:
         view.close()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from migrator.cli.common import (Bucket, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
+from migrator.cli.common import (Bucket, Database, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
                                  settings)
 from migrator.errors import MigratorError
 from migrator.fileio import atomic_write
@@ -18,6 +18,7 @@ ContractOpt = Annotated[Path | None, typer.Argument(help="The contract: adds the
 
 
 def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mcp_config: McpConfigOpt = None,
+           database: Database = None,
            bucket: Bucket = "migrator-artifacts", glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False,
            markdown: Annotated[bool, typer.Option("--markdown", help="For a pull-request comment.")] = False,
            html: Annotated[Path | None, typer.Option("--html", help="Also write one self-contained HTML file "
@@ -33,7 +34,7 @@ def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mc
         built = guarded(lambda: app.report(state_dir))
     else:
         parsed = guarded(lambda: read_contract(contract))
-        built = guarded(lambda: app.run(lambda session: session.report(parsed), settings(state_dir, bucket, glue_role),
+        built = guarded(lambda: app.run(lambda session: session.report(parsed), settings(state_dir, bucket, glue_role, database=database),
                                         mcp_config))
     if html is not None:
         from migrator.report.render_html import render_html

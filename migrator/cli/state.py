@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from migrator.cli.common import JsonFlag, McpConfigOpt, StateDir, emit_json, fail, guarded, settings
+from migrator.cli.common import Database, JsonFlag, McpConfigOpt, StateDir, emit_json, fail, guarded, settings
 from migrator.errors import MigratorError
 
 
@@ -61,13 +61,15 @@ def force_unlock(lock_id: Annotated[str, typer.Argument(help="The lock ID from t
 
 def import_(address: Annotated[str, typer.Argument(help="dynamodb_table.NAME or mysql_view.NAME")],
             resource_id: Annotated[str, typer.Argument(metavar="ID", help="The table or view name.")],
-            mcp_config: McpConfigOpt = None, state_dir: StateDir = Path("state")) -> None:
+            mcp_config: McpConfigOpt = None, database: Database = None,
+            state_dir: StateDir = Path("state")) -> None:
     """Adopt an existing DynamoDB table or MySQL view into the state; the next plan reconciles it."""
     from migrator import app
 
     addr = guarded(lambda: app.address(address))
     guarded(lambda: app.check_importable(addr, resource_id))  # before any server starts
-    observed = guarded(lambda: app.run(lambda session: session.import_(addr, resource_id), settings(state_dir),
+    observed = guarded(lambda: app.run(lambda session: session.import_(addr, resource_id),
+                                       settings(state_dir, database=database),
                                        mcp_config))
     typer.echo(f"Imported {addr}. The next plan compares it with the contract.")
     typer.echo(json.dumps(observed, indent=2, sort_keys=True, default=str))

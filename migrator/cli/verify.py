@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migrator.cli.common import (Bucket, ContractArg, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
+from migrator.cli.common import (Bucket, ContractArg, Database, GlueRole, JsonFlag, McpConfigOpt, StateDir, emit_json, guarded, read_contract,
                                  settings)
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ FullOpt = Annotated[bool, typer.Option("--full", help="Compare every row and ite
                                                   "in a Glue job per table (instead of a sample).")]
 
 
-def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, sample: SampleOpt = 1000,
+def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Database = None, sample: SampleOpt = 1000,
            seed: SeedOpt = "migrator", full: FullOpt = False, state_dir: StateDir = Path("state"),
            bucket: Bucket = "migrator-artifacts", glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False) -> None:
     """Compare the rows, mapped as the load maps them, with the stored items; exit 1 on a difference.
@@ -51,7 +51,7 @@ def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, sample: Sampl
     from migrator import app
 
     parsed = guarded(lambda: read_contract(contract))
-    run_settings = settings(state_dir, bucket, glue_role)
+    run_settings = settings(state_dir, bucket, glue_role, database=database)
     if full:
         _verify_full(parsed, run_settings, mcp_config, as_json)
         return

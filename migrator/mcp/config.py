@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,16 @@ class McpConfig:
 
     def server_for(self, role: str) -> ServerSpec:
         return self.servers[self.roles[role].server]
+
+    def with_database(self, database: str | None) -> McpConfig:
+        """The same servers, the mysql role's reading `database` (its MYSQL_DATABASE, which the built-in
+        server and mysql_mcp_server both read); unchanged for None."""
+        binding = self.roles.get("mysql")
+        if database is None or binding is None or binding.server not in self.servers:
+            return self
+        spec = self.servers[binding.server]
+        servers = {**self.servers, spec.name: replace(spec, env={**spec.env, "MYSQL_DATABASE": database})}
+        return replace(self, servers=servers)
 
 
 def find_config(explicit: Path | None = None, cwd: Path | None = None) -> Path:

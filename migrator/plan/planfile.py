@@ -21,7 +21,8 @@ from migrator.state.model import State
 
 FORMAT = "migrator-plan"
 FORMAT_VERSION = 1
-SETTINGS_FIELDS = ("bucket", "prefix", "job_prefix", "glue_role", "connection_name", "source_host", "source_port")
+SETTINGS_FIELDS = ("bucket", "prefix", "job_prefix", "glue_role", "connection_name", "source_host", "source_port",
+                   "database")
 
 
 @dataclass(frozen=True)
