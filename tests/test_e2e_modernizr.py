@@ -94,6 +94,13 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert any({colliding_rows, lost} & _numbers(line) for line in reported), reported
     # The self-references the compiler reads by their evident intent are said out loud.
     warned = _warning_paths(plan.stderr)           # diagnostics on stderr, the plan alone on stdout
+    # Both category_path attributes read one level where their names say a path: the hierarchy
+    # extension is suggested, written out for each (contract.hierarchy.json is that, applied).
+    for path, start in (("$.tables[1].attributes[4].join", "category_id"), ("$.tables[2].attributes[6].join", "id")):
+        line = next(x for x in plan.stderr.splitlines() if x.startswith(f"warning {path}: attribute 'category_path' "
+                                                                        "is named as a path"))
+        assert (f'"source_column": "{start}", "hierarchy": {{"table": "categories", "parent_column": "parent_id", '
+                '"value": "path", "path_column": "name"}') in line, line
     assert _warning_paths(plan.stdout) == set() and plan.stdout.startswith("migrator will perform"), plan.stdout[:300]
     for path in ("$.tables[0].entities[0].attributes[5].join.join_condition",    # users.id = users.id
                  "$.tables[1].attributes[4].join",                              # products "self-join" to categories

@@ -88,7 +88,11 @@ def test_your_own_database_in_two_commands(home: Path, dump: dict[str, Any]) -> 
     for table, got, exp in stored_and_expected(ddb, doc, raw_rows(conn, doc)):
         assert got == exp, table["table"]
     conn.close()
-    destroyed = _cli(home, "destroy", "--auto-approve")
+    typo = _cli(home, "destroy", "contract.jsn", "--auto-approve")     # a mistyped contract: nothing happens
+    assert typo.returncode == 1 and typo.stderr.startswith("Error: contract.jsn is not a file; destroy needs no "
+                                                           "contract"), typo.stderr
+    assert len(ddb.list_tables()["TableNames"]) == len(doc["tables"])
+    destroyed = _cli(home, "destroy", str(CONTRACT), "--auto-approve")   # as Terraform takes its configuration
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     assert ddb.list_tables()["TableNames"] == []
 
