@@ -175,6 +175,18 @@ def assert_coverage_and_settings(ddb: Any, report: dict[str, Any], shown: dict[t
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def example_module(path: Path, name: str) -> Any:
+    """An example's script (seed.py) as a module of its own name: several examples have a `seed`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def third_party_server(package: str, version: str) -> str:
     """The command of a third-party MCP server, installed by .ci/install in a venv of its own."""
     command = REPO_ROOT / ".mcp-servers" / f"{package}-{version}" / "bin" / package

@@ -15,15 +15,12 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import decimal
-import importlib.util
 import json
-import sys
-from types import ModuleType
 from typing import Any
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
-from tests.helpers import scan_items
+from tests.helpers import example_module, scan_items
 
 EXAMPLE = REPO / "examples" / "modernizr"
 CONTRACT = EXAMPLE / "contract.json"
@@ -33,17 +30,7 @@ TABLES = ("Users", "Products", "Categories")
 SOURCE_TABLES = ("users", "categories", "products", "shopping_carts", "orders", "order_items")
 
 
-def _load_seed() -> ModuleType:
-    # A module name of its own: examples/shop/seed.py is imported as `seed` by other tests.
-    spec = importlib.util.spec_from_file_location("examples_modernizr_seed", EXAMPLE / "seed.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-seed = _load_seed()
+seed = example_module(EXAMPLE / "seed.py", "examples_modernizr_seed")
 
 
 # ------------------------------------------------------------------------ expected items

@@ -3,17 +3,10 @@
 examples/modernizr holds the AWS workshop's MySQL schema and its migration contract, unchanged,
 with seed data that exercises the contract's traps. Real MariaDB, real moto, real stdio MCP
 servers, the real local Glue runtime. The items read back with boto3 are checked against
-values computed from the raw MySQL rows (tests/modernizr_reference.py), following the contract's evident intent
-as docs/patterns.md resolves it — never against migrator's own output:
-
-- Users (multi-entity): USER, CART and ORDER items under the user's email; `profile_data` is
-  the same user's {first_name, last_name} (JSON nulls kept); `order_items` is the JSON text of
-  the order's items in primary-key order, `[]` for an order without items; the ORDER sort key
-  holds created_at as ISO-8601 UTC with milliseconds.
-- Products: `category_path` (a "self-join" of products on category_id) is the category's name.
-- Categories: keys and attributes from the parent row, counts of children and products.
-- Two categories `Bags` under two parents `Accessories` collide on the Categories key: the
-  plan and the apply say so, the apply still succeeds, and DynamoDB keeps one of the two.
+tests/modernizr_reference.py (a computation from the raw MySQL rows; what each attribute means
+is said there), never against migrator's own output. Two categories `Bags` under two parents
+`Accessories` collide on the Categories key: the plan and the apply say so, the apply still
+succeeds, and DynamoDB keeps one of the two.
 """
 
 from __future__ import annotations

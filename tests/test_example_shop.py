@@ -7,7 +7,6 @@ Nothing is mocked: the rows go through pymysql into the session sandbox.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -20,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -30,6 +28,7 @@ import pytest
 
 from migrator.sandbox import lifecycle
 from tests.conftest import REPO, root_connection
+from tests.helpers import example_module
 
 SHOP = REPO / "examples" / "shop"
 CONTRACT = SHOP / "contract.json"
@@ -42,16 +41,7 @@ JOIN_CONDITION = re.compile(r"^\s*(\w+)\.(\w+)\s*=\s*(\w+)\.(\w+)\s*$")
 SELECT_COLUMN = re.compile(r"^\s*(\w+)\.(\w+)\s*$")
 
 
-def _load_seed() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("examples_shop_seed", SHOP / "seed.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-seed = _load_seed()
+seed = example_module(SHOP / "seed.py", "examples_shop_seed")
 
 
 def _contract() -> dict[str, Any]:
