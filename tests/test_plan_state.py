@@ -56,7 +56,7 @@ def test_tables_with_data_are_protected(sandbox: lifecycle.SandboxRecord, tiny: 
     plan = _cli(tiny, "plan", contract)
     assert plan.returncode == 1
     assert f"dynamodb_table.{tiny['table']} holds items and the plan would replace it (the key schema changed" \
-        in plan.stdout
+        in plan.stderr         # diagnostics on stderr, the plan on stdout
     refused = _cli(tiny, "apply", contract, "--auto-approve")
     assert refused.returncode == 1 and "nothing was changed" in refused.stderr
     ddb = aws(sandbox, "dynamodb")
@@ -71,7 +71,7 @@ def test_tables_with_data_are_protected(sandbox: lifecycle.SandboxRecord, tiny: 
     empty = dict(doc, tables=[])
     Path(contract).write_text(json.dumps(empty))
     removed = _cli(tiny, "plan", contract)
-    assert removed.returncode == 1 and "holds items and the plan would destroy it" in removed.stdout
+    assert removed.returncode == 1 and "holds items and the plan would destroy it" in removed.stderr
     Path(contract).write_text(json.dumps(doc))
     _edit(tiny, lambda t: t.update(allow_data_loss=True, sk=None))
     assert _cli(tiny, "plan", contract).returncode == 0  # the table's own opt-out
@@ -84,11 +84,11 @@ def test_target_and_forced_replace(tiny: dict[str, Any]) -> None:
     targeted = _cli(tiny, "plan", contract, "-target", view)
     assert targeted.returncode == 0
     assert "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy." in targeted.stdout
-    assert "resource targeting is in effect" in targeted.stdout
+    assert "resource targeting is in effect" in targeted.stderr
     assert _cli(tiny, "apply", contract, "--auto-approve", "--target", view).returncode == 0
     assert list(_state(tiny)["resources"]) == [view]
     bad = _cli(tiny, "plan", contract, "-target", "mysql_view.nope")
-    assert bad.returncode == 1 and "mysql_view.nope is neither in the contract nor in the state" in bad.stdout
+    assert bad.returncode == 1 and "mysql_view.nope is neither in the contract nor in the state" in bad.stderr
 
     assert _cli(tiny, "apply", contract, "--auto-approve", "--parallelism", "2").returncode == 0
     forced = _cli(tiny, "plan", contract, "-replace", view)
