@@ -295,6 +295,7 @@ class Session:
             if not state.resources:
                 return None
             await self._refuse_protected(state)
+            await self._refuse_other_database(state)
             self.hooks.on_destroy(sorted(state.resources))
             await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
             return await destroy_state(state, make_providers(state.lineage), self._context(state.lineage),
@@ -315,6 +316,20 @@ class Session:
                                  f"{' '.join(str(a) for a in protected)}` and destroy the rest; to delete, first "
                                  + "; ".join(f"aws dynamodb update-table --table-name {a.name} "
                                              "--no-deletion-protection-enabled" for a in protected))
+
+    async def _refuse_other_database(self, state: State) -> None:
+        """Views recorded in another database than the one the mysql server reads now (an apply given
+        --database, a destroy not): refuse before anything is touched rather than stop at the views."""
+        recorded = {str(r.attributes.get("database")) for a, r in state.resources.items()
+                    if a.kind == "mysql_view" and r.attributes.get("database")}
+        if not recorded:
+            return
+        current = (await self.facades.mysql.server_info()).database
+        other = sorted(recorded - {current})
+        if other:
+            raise MigratorError(f"the state's views were created in database {', '.join(other)}, but the mysql "
+                                f"server now reads database {current}; nothing was changed",
+                                hint=f"pass --database {other[0]} (or point mcp.json's MYSQL_DATABASE back at it)")
 
     async def refresh(self) -> list[str]:
         """`plan --refresh-only`: record reality in the state; one note per resource that moved."""
@@ -424,6 +439,8 @@ async def _plan_needs(hub: McpHub, config: McpConfig, contract: Contract, settin
     mysql = Facades.open(hub).mysql
     server, schema = await mysql.server_info(), await mysql.describe_schema()
     compiled = compile_contract(contract, schema, server, settings, source_credentials(config, settings))
+    if not compiled.ok:   # a table that does not compile has no resources: what it would need is not counted
+        raise MigratorError("the contract does not compile against this database (`migrator plan` says why)")
     return operations_needed({address.kind for address in compiled.graph.nodes})
 
 

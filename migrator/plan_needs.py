@@ -13,6 +13,9 @@ from migrator.providers import PROVIDERS
 COMMAND_OPERATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "plan": {"mysql": ("server_info", "describe_schema", "query"), "dynamodb": ("describe_table", "scan")},
     "verify": {"mysql": ("query",), "dynamodb": ("describe_table", "batch_get")},
+    "verify --full": {"glue": ("create_job", "start_job_run", "get_job_run", "stop_job_run", "delete_job",
+                               "get_job"),
+                      "s3": ("put_object", "get_object", "delete_object")},
 }
 
 #: role -> operation -> what needs it (node kinds, then commands)

@@ -152,7 +152,7 @@ def test_with_a_contract_only_its_plan_operations_are_required(sandbox: lifecycl
     doc = json.loads(out.stdout)
     assert doc["scope"] == f"the plan of {CONTRACT}" and doc["warnings"] == []
     ops = {(r["role"], o["operation"]): o for r in doc["roles"] for o in r["operations"]}
-    assert ops[("glue", "start_job_run")]["needed_by"] == ["load"] and ops[("glue", "start_job_run")]["required"]
+    assert ops[("glue", "start_job_run")]["needed_by"] == ["load", "verify --full"] and ops[("glue", "start_job_run")]["required"]
     assert ops[("mysql", "create_view")]["needed_by"] == ["mysql_view"]
     assert ops[("dynamodb", "batch_get")]["needed_by"] == ["check", "verify"]
     assert ops[("dynamodb", "batch_write")]["needed_by"] == [] and not ops[("dynamodb", "batch_write")]["required"]

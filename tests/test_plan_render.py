@@ -112,7 +112,7 @@ def test_the_small_plan_as_json() -> None:
         ["run_id", "state", "rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
          "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",
          "rejects_logged", "rejects_error", "timeline"], True)
-    assert by["mysql_view.v_customers"]["after_unknown"] == {"definition": True}
+    assert by["mysql_view.v_customers"]["after_unknown"] == {"definition": True, "database": True}
     assert by["mysql_view.v_orders"]["after_unknown"] == {}  # an update learns nothing new
     assert by["dynamodb_table.orders"]["changed"] == [{"path": "KeySchema[0].AttributeName", "before": "id",
                                                        "after": "PK"}]

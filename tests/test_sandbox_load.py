@@ -143,7 +143,7 @@ def test_a_dump_with_triggers_and_a_failing_statement(home: Path, tmp_path: Path
 def test_the_database_option_overrides_the_mcp_json(home: Path, tmp_path: Path) -> None:
     """`--database` reads another database through the same mcp.json (its MYSQL_DATABASE stays as is)."""
     tiny = tmp_path / "tiny.sql"
-    tiny.write_text("CREATE TABLE only_here (id INT PRIMARY KEY);\n")
+    tiny.write_text("CREATE TABLE only_here (id INT PRIMARY KEY);\nINSERT INTO only_here VALUES (1), (2);\n")
     assert _cli(home, "sandbox", "load", str(tiny), "--database", "alpha").returncode == 0
     assert _cli(home, "sandbox", "up", "--database", "beta").returncode == 0     # the mcp.json now reads beta
     doctor = _cli(home, "doctor", "--database", "alpha", "--json")
@@ -154,3 +154,28 @@ def test_the_database_option_overrides_the_mcp_json(home: Path, tmp_path: Path) 
     assert next(r for r in plain["roles"] if r["role"] == "mysql")["server_info"]["database"] == "beta"
     plan = _cli(home, "plan", str(CONTRACT), "--database", "alpha")
     assert plan.returncode == 1 and "does not exist in database 'alpha'" in plan.stderr, plan.stdout + plan.stderr
+
+    # Views live in the database they were created in: a destroy reading another one refuses.
+    mine = tmp_path / "only_here.json"
+    mine.write_text(json.dumps({"tables": [{
+        "table": "OnlyHere", "type": "single-entity", "source_table": "only_here", "pk": "id", "satisfies": ["AP1"],
+        "estimated_item_size_bytes": 50,
+        "attributes": [{"name": "id", "type": "N", "source_table": "only_here", "source_column": "id"}]}]}))
+    applied = _cli(home, "apply", str(mine), "--database", "alpha", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    views = "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'alpha'"
+    conn = _root(home, "alpha")
+    with conn.cursor() as cur:
+        cur.execute(views)
+        assert len(cur.fetchall()) == 1
+    refused = _cli(home, "destroy", "--auto-approve")                  # the mcp.json reads beta
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert ("the state's views were created in database alpha, but the mysql server now reads database beta; "
+            "nothing was changed") in refused.stderr and "--database alpha" in refused.stderr
+    assert len(aws(lifecycle.load_record(home / ".migrator" / "sandbox"), "dynamodb").list_tables()["TableNames"]) == 1
+    destroyed = _cli(home, "destroy", "--database", "alpha", "--auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    with conn.cursor() as cur:
+        cur.execute(views)
+        assert cur.fetchall() == ()
+    conn.close()

@@ -36,7 +36,7 @@ def doctor(contract: Annotated[Path | None, typer.Argument(
     from migrator import app
     from migrator.cli.common import read_contract
 
-    parsed = read_contract(contract) if contract is not None else None
+    parsed = guarded(lambda: read_contract(contract)) if contract is not None else None
     report = guarded(lambda: app.doctor(mcp_config, parsed, settings(Path("state"), database=database)))
     if as_json:
         emit_json(report.to_json())

@@ -99,7 +99,7 @@ def settings(state_dir: Path, bucket: str = "migrator-artifacts", glue_role: str
              spark_threshold_rows: int = Settings.spark_threshold_rows, database: str | None = None) -> Settings:
     return Settings(bucket=bucket, glue_role=glue_role, state_dir=state_dir, source_host=source_host,
                     source_port=source_port, parallelism=parallelism, spark_threshold_rows=spark_threshold_rows,
-                    database=database)
+                    database=database or None)   # --database "" (an empty MIGRATOR_DATABASE): as if not given
 
 
 def emit_findings(findings: Sequence[Finding]) -> None:

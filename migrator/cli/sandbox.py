@@ -85,6 +85,8 @@ def sandbox_load(sql_file: Annotated[Path, typer.Argument(help="A SQL file: a my
     from migrator.sandbox import lifecycle
     from migrator.sandbox.load import load_sql
 
+    if not sql_file.is_file():   # before anything starts or switches database
+        fail(f"{sql_file} is not a file; name a SQL file, such as a mysqldump or a schema.sql")
     record = guarded(lambda: lifecycle.up(root, database))
     loaded = guarded(lambda: load_sql(record, sql_file, record.mysql_database))
     typer.echo(f"loaded {sql_file} into database {loaded.database}: {loaded.tables} tables, {loaded.rows:,} rows")

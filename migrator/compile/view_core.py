@@ -76,6 +76,8 @@ class BuilderCore:
     _values: dict[str, exp.Expression] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
     _counter: int = 0
+    #: the join chains of hierarchy walks, by (tree, id, parent, start column, max_depth)
+    _chains: dict[tuple[str, str, str, str, int], list[str]] = field(default_factory=dict)
 
     # -- schema lookups ----------------------------------------------------------------
 

@@ -215,7 +215,7 @@ class _Builder:
                          id_column=self.opt_str(node, "id_column", path),
                          path_column=self.opt_str(node, "path_column", path),
                          separator="/" if separator is None else separator,
-                         max_depth=32 if max_depth is None else max_depth)
+                         max_depth=16 if max_depth is None else max_depth)
 
     # ------------------------------------------------------------------------ calculations, transformations
 

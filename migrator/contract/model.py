@@ -92,7 +92,7 @@ class Hierarchy:
     id_column: str | None = None    # default: the table's primary key
     path_column: str | None = None  # what a path is made of (value "path")
     separator: str = "/"
-    max_depth: int = 32
+    max_depth: int = 16
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.plan.diff import attribute_changes
 from migrator.plan.model import Action, Change, Reason
@@ -19,8 +20,8 @@ from migrator.state.model import ResourceState
 
 class MysqlViewProvider(Provider):
     kind = "mysql_view"
-    operations = uses(mysql=("describe_schema", "create_view", "drop_view"))
-    computed = ("definition",)
+    operations = uses(mysql=("describe_schema", "server_info", "create_view", "drop_view"))
+    computed = ("definition", "database")
     importable = True
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,11 +30,13 @@ class MysqlViewProvider(Provider):
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
                    ctx: ProviderContext) -> dict[str, Any] | None:
         schema = await ctx.facades.mysql.describe_schema([address.name])
+        _same_database(address, prior, schema.database)
         view = schema.views.get(address.name)
         table = schema.tables.get(address.name)
         if view is None or table is None:
             return None
-        return {"name": address.name, "definition": view.definition, "columns": [c.name for c in table.columns]}
+        return {"name": address.name, "definition": view.definition, "columns": [c.name for c in table.columns],
+                "database": schema.database}
 
     def plan(self, address: Address, node: Node | None, prior: ResourceState | None,
              observed: Mapping[str, Any] | None) -> Change:
@@ -61,4 +64,15 @@ class MysqlViewProvider(Provider):
         return {**(observed or {}), "sql": node.config["sql"]}
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+        _same_database(address, prior, (await ctx.facades.mysql.server_info()).database)
         await ctx.facades.mysql.drop_view(address.name)
+
+
+def _same_database(address: Address, prior: ResourceState | None, current: str | None) -> None:
+    """A view recorded in one database is never looked for, replaced or dropped in another (a
+    `--database` given to apply and not to destroy, or an mcp.json pointed elsewhere since)."""
+    recorded = prior.attributes.get("database") if prior is not None else None
+    if recorded and current and recorded != current:
+        raise MigratorError(f"{address} was created in database {recorded}, but the mysql server now reads "
+                            f"database {current}", hint=f"pass --database {recorded} (or point mcp.json's "
+                                                        "MYSQL_DATABASE back at it)")

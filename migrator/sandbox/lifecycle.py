@@ -152,7 +152,6 @@ def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
         root=str(root), mysql_port=processes.free_port(), mysql_user=USER,
         mysql_password=secrets.token_urlsafe(18), mysql_database=DATABASE, moto_port=processes.free_port())
     record.root = str(root)
-    database_changed = database is not None and database != record.mysql_database
     record.mysql_database = database or record.mysql_database
     spec = record.mariadb
 
@@ -175,7 +174,7 @@ def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
     if not mysql_running:
         mariadb.wait_ready(spec, mysql)
         mariadb.bootstrap(spec)
-    elif database_changed:
+    elif database is not None:      # idempotent: creates and grants what a failed earlier run may not have
         mariadb.bootstrap(spec)
     record.mysql_socket = str(spec.socket)
     if not moto_running:
@@ -194,10 +193,16 @@ def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
     return record
 
 
+#: the server's own databases: never granted to the sandbox user, never migrated from
+SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
+
+
 def check_database_name(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_$]{1,64}", name):
         raise ConfigError(f"{name!r} cannot be a sandbox database name",
                           hint="use letters, digits, '_' or '$' (at most 64)")
+    if name.lower() in SYSTEM_DATABASES:
+        raise ConfigError(f"{name!r} is one of MariaDB's own databases", hint="name a database of your own")
 
 
 def down(root: Path = DEFAULT_DIR) -> list[str]:

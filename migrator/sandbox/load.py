@@ -19,6 +19,8 @@ import pymysql
 from migrator.errors import ConfigError, MigratorError
 from migrator.sandbox.lifecycle import SandboxRecord
 
+#: the longest a load may take (a dump of many gigabytes takes a while on a laptop)
+LOAD_TIMEOUT_SECONDS = 6 * 3600
 _USE = re.compile(r"^\s*USE\s+`?([A-Za-z0-9_$]+)`?\s*;", re.IGNORECASE | re.MULTILINE)
 _CLIENT_ERROR = re.compile(r"ERROR (\d+) \(([0-9A-Z]+)\)(?: at line (\d+))?(?: in file: '[^']*')?: (.*)", re.S)
 
@@ -42,19 +44,25 @@ def client() -> str:
 
 def _counts(record: SandboxRecord, database: str) -> tuple[int, int]:
     """Base tables in the database and their rows, counted exactly."""
-    conn = pymysql.connect(unix_socket=str(record.mariadb.socket), user="root", database=database, autocommit=True)
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                        "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (database,))
-            tables = [r[0] for r in cur.fetchall()]
-            rows = 0
-            for table in tables:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-                rows += int(cur.fetchone()[0])
-        return len(tables), rows
-    finally:
-        conn.close()
+        conn = pymysql.connect(unix_socket=str(record.mariadb.socket), user="root", database=database,
+                               autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (database,))
+                tables = [r[0] for r in cur.fetchall()]
+                rows = 0
+                for table in tables:
+                    cur.execute("SELECT COUNT(*) FROM `{}`".format(table.replace("`", "``")))
+                    rows += int(cur.fetchone()[0])
+            return len(tables), rows
+        finally:
+            conn.close()
+    except pymysql.MySQLError as exc:   # e.g. a dump that dropped the database it was loaded into
+        raise MigratorError(f"the file was loaded, but database {database} could not be read back "
+                            f"({exc.args[-1] if exc.args else exc})",
+                            hint="a dump that drops or switches databases loads elsewhere: remove those lines") from exc
 
 
 def load_sql(record: SandboxRecord, sql_file: Path, database: str) -> Loaded:
@@ -64,9 +72,14 @@ def load_sql(record: SandboxRecord, sql_file: Path, database: str) -> Loaded:
     text = sql_file.read_text(encoding="utf-8", errors="replace")
     others = tuple(sorted({name for name in _USE.findall(text) if name != database}))
     with sql_file.open("rb") as stream:
-        done = subprocess.run([client(), f"--socket={record.mariadb.socket}", "--user=root",
-                               "--default-character-set=utf8mb4", "--binary-mode", database],
-                              stdin=stream, capture_output=True, timeout=3600)
+        try:
+            done = subprocess.run([client(), f"--socket={record.mariadb.socket}", "--user=root",
+                                   "--default-character-set=utf8mb4", "--binary-mode", database],
+                                  stdin=stream, capture_output=True, timeout=LOAD_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise MigratorError(f"{sql_file} was still loading into database {database} after "
+                                f"{LOAD_TIMEOUT_SECONDS // 3600} h, and was stopped",
+                                hint="what it loaded stays; load the rest with the mariadb client directly") from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
         parsed = _CLIENT_ERROR.search(message)

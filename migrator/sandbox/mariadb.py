@@ -117,6 +117,14 @@ def wait_ready(spec: MariaDBSpec, process: processes.ProcessIdentity, timeout: f
 
 def bootstrap(spec: MariaDBSpec) -> None:
     """Create the database and the password user (idempotent)."""
+    try:
+        _bootstrap(spec)
+    except pymysql.MySQLError as exc:
+        raise MigratorError(f"database {spec.database} could not be created and granted to {spec.user} "
+                            f"({exc.args[-1] if exc.args else exc})", hint=f"see {spec.log}") from exc
+
+
+def _bootstrap(spec: MariaDBSpec) -> None:
     conn = pymysql.connect(unix_socket=str(spec.socket), user="root", autocommit=True)
     try:
         with conn.cursor() as cur:

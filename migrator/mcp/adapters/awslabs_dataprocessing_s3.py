@@ -45,15 +45,13 @@ class AwsLabsDataProcessingS3(Adapter):
 
     async def put_object(self, bucket: str, key: str, content: bytes, content_type: str | None = None,
                          metadata: Mapping[str, str] | None = None) -> ObjectInfo:
-        """Text only: the server takes a string and writes it as UTF-8. User metadata is not kept."""
+        """Text only: the server takes a string and writes it as UTF-8. User metadata (migrator's lineage
+        mark) is not kept: the server has no way to store it."""
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
             raise ToolError(ErrorCode.UNSUPPORTED, f"s3://{bucket}/{key} is binary and "
                             + _cannot("upload bytes"), server=self.server) from None
-        if metadata:
-            raise ToolError(ErrorCode.UNSUPPORTED, f"s3://{bucket}/{key} carries metadata and "
-                            + _cannot("store an object's metadata"), server=self.server)
         await self.hub.call(self.server, UPLOAD, {"code_content": text, "bucket_name": bucket, "s3_key": key},
                             recognise, CallOptions(timeout=60.0, idempotent=True))
         return ObjectInfo(bucket, key, len(content), hashlib.sha256(content).hexdigest(), None)
