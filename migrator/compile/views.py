@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from migrator.compile.calculations import CalculationCompiler
-from migrator.compile.hierarchies import HierarchyCompiler
+from migrator.compile.hierarchies import MAX_TABLES, HierarchyCompiler
 from migrator.compile.joins import JoinCompiler, split_order
 from migrator.compile.transformations import TransformationCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
@@ -40,6 +40,11 @@ class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, Hie
         except CompileError as err:
             self.findings.append(err.finding)
             return None
+        if len(self.joins) + 1 > MAX_TABLES:
+            self.findings.append(CompileError(
+                self.entity.path, f"the view of {self.entity.owner} joins {len(self.joins) + 1} tables, more than the "
+                f"{MAX_TABLES} MySQL and MariaDB join in one SELECT", "lower a hierarchy's max_depth, or split the "
+                "attributes over fewer joins", "view.too_many_tables").finding)
         if any(f.severity is Severity.ERROR for f in self.findings):
             return None
         query = exp.select(*select).from_(exp.alias_(exp.to_table(source.name, quoted=True), BASE, table=True,

@@ -70,3 +70,12 @@ def test_walks_that_cannot_be_compiled_say_why(pdb: PatternDB) -> None:
         c.attr("p", "N", "categories", "id", hierarchy=c.hierarchy("depth", max_depth=30)),
         c.attr("q", "N", "categories", "parent_id", hierarchy=c.hierarchy("depth", max_depth=30))])
     assert _codes(pdb, too_deep) == {("hierarchy.max_depth", "$.tables[0].attributes[2].hierarchy.max_depth")}
+
+    # A chain that fits, then joins of other attributes past the limit: the view as a whole is refused.
+    crowded = c.single("Crowded", "categories", [
+        c.attr("id", "N", "categories", "id"),
+        c.attr("p", "N", "categories", "id", hierarchy=c.hierarchy("depth", max_depth=50)),
+        *[c.attr(f"up{n}", "S", "categories", "parent_id",
+                 join={"type": "self-join", "join_alias": f"up{n}", "join_condition": f"up{n}.id = categories.parent_id",
+                       "select_column": f"up{n}.name"}) for n in range(10)]])
+    assert _codes(pdb, crowded) == {("view.too_many_tables", "$.tables[0]")}
