@@ -236,7 +236,7 @@ class Session:
     async def open(cls, settings: Settings, mcp_config: Path | None = None, *,
                    hooks: Hooks | None = None) -> AsyncIterator[Session]:
         """Start the configured MCP servers for the length of the block; always stop them."""
-        config = load_config(find_config(mcp_config)).with_database(settings.database)
+        config = _config(mcp_config, settings)
         async with McpHub(config) as hub:
             yield cls(config, Facades.open(hub), settings, hooks=hooks)
 
@@ -417,7 +417,7 @@ def doctor(mcp_config: Path | None = None, contract: Contract | None = None,
     role that cannot be bound to a server is a row of the report, not an error before it. With a
     contract, what is required is what its plan calls (compiled from the live schema)."""
     async def go() -> DoctorReport:
-        config = load_config(find_config(mcp_config)).with_database((settings or Settings()).database)
+        config = _config(mcp_config, settings or Settings())
         async with McpHub(config) as hub:
             needs, scope, warnings = operations_needed(KINDS), "every command", []
             if contract is not None:
@@ -432,6 +432,11 @@ def doctor(mcp_config: Path | None = None, contract: Contract | None = None,
             return report
 
     return asyncio.run(go())
+
+
+def _config(mcp_config: Path | None, settings: Settings) -> McpConfig:
+    """The mcp.json in use, its mysql server reading the database `--database` names (if any)."""
+    return load_config(find_config(mcp_config)).with_database(settings.database)
 
 
 async def _plan_needs(hub: McpHub, config: McpConfig, contract: Contract, settings: Settings) -> Needs:

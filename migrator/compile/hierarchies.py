@@ -20,6 +20,7 @@ import re
 from sqlglot import exp
 
 from migrator.compile.view_core import BASE, BuilderCore, CompileError, fn
+from migrator.contract.lint.keys import NUMERIC_COLUMNS
 from migrator.contract.model import Attribute, Hierarchy, Join
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import ColumnInfo, TableInfo
@@ -116,9 +117,11 @@ class HierarchyCompiler(BuilderCore):
 
 
 def _family(column: ColumnInfo | None) -> str:
+    """How MySQL compares the column's values: as numbers, as bytes or as text."""
     kind = column.data_type.lower() if column else ""
-    return "number" if kind in {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal"} else kind \
-        if kind in {"binary", "varbinary"} else "text"
+    if kind in NUMERIC_COLUMNS:
+        return "number"
+    return "bytes" if kind in {"binary", "varbinary"} else "text"
 
 
 def suggestion(attr: Attribute, join: Join, source: TableInfo, tree: TableInfo) -> Finding | None:
