@@ -19,7 +19,7 @@ import re
 
 from sqlglot import exp
 
-from migrator.compile.view_core import BASE, BuilderCore, CompileError, fn
+from migrator.compile.view_core import BASE, BuilderCore, CompileError, ViewJoin, fn
 from migrator.contract.lint.keys import NUMERIC_COLUMNS
 from migrator.contract.model import Attribute, Hierarchy, Join
 from migrator.findings import Finding, Severity
@@ -106,10 +106,9 @@ class HierarchyCompiler(BuilderCore):
         previous = exp.column(start, table=BASE, quoted=True)
         for _ in range(h.max_depth + 1):
             alias = self.new_alias(tree)
-            self.joins.append(exp.Join(this=exp.alias_(exp.to_table(tree.name, quoted=True), alias, table=True,
-                                                       quoted=True),
-                                       on=exp.EQ(this=exp.column(ident, table=alias, quoted=True), expression=previous),
-                                       side="LEFT"))
+            self.joins.append(ViewJoin(h.path, alias, tree.name, exp.Join(
+                this=exp.alias_(exp.to_table(tree.name, quoted=True), alias, table=True, quoted=True),
+                on=exp.EQ(this=exp.column(ident, table=alias, quoted=True), expression=previous), side="LEFT")))
             previous = exp.column(parent, table=alias, quoted=True)
             aliases.append(alias)
         self._chains[key] = aliases

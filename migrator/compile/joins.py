@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from migrator.compile.hierarchies import suggestion
-from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, fn
+from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, ViewJoin, fn
 from migrator.contract.model import Attribute, Join
 from migrator.mysql_schema import TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment, split_order
@@ -58,9 +58,10 @@ class JoinCompiler(BuilderCore):
             ns = Namespace({**names, source.name.lower(): (jn, target)}, default=jn)
         return jn, ns, condition
 
-    def _add_join(self, alias: str, info: TableInfo, condition: exp.Expression) -> None:
-        self.joins.append(exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
-                                   on=condition, side="LEFT"))
+    def _add_join(self, alias: str, info: TableInfo, condition: exp.Expression, path: str) -> None:
+        node = exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
+                        on=condition, side="LEFT")
+        self.joins.append(ViewJoin(path, alias, info.name, node))
 
     def to_one_join(self, attr: Attribute, join: Join) -> exp.Expression:
         conditions = list(join.join_conditions) if join.type == "multi-column" else None
@@ -68,7 +69,7 @@ class JoinCompiler(BuilderCore):
             raise CompileError(f"{join.path}.join_conditions", "multi-column join needs join_conditions",
                                "list the conditions", "join.condition")
         jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions)
-        self._add_join(jn, self.aliases[jn], condition)
+        self._add_join(jn, self.aliases[jn], condition, join.path)
         return self.fragment(join.select_column, f"{join.path}.select_column", ns)
 
     def self_join(self, attr: Attribute, join: Join) -> exp.Expression:
@@ -78,7 +79,7 @@ class JoinCompiler(BuilderCore):
         source = self.source()
         target = join.target_table or self.foreign_target(join, source) or source.name
         jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
-        self._add_join(jn, self.aliases[jn], condition)
+        self._add_join(jn, self.aliases[jn], condition, join.path)
         suggested = suggestion(attr, join, source, self.aliases[jn])
         if suggested is not None and suggested not in self.findings:
             self.findings.append(suggested)
@@ -122,7 +123,7 @@ class JoinCompiler(BuilderCore):
 
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
         jn, ns, condition = self._join_to(join, join.target_table, join.path)
-        self._add_join(jn, self.aliases[jn], condition)
+        self._add_join(jn, self.aliases[jn], condition, join.path)
         source = self.source()
         base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
         when = self.fragment(join.condition, f"{join.path}.condition", base_ns)
@@ -143,7 +144,7 @@ class JoinCompiler(BuilderCore):
                 raise CompileError(f"{step.path}.target_table", f"the chain joins '{target.name}' twice, so its "
                                    "columns are ambiguous", "split the chain", "join.chain")
             jn, ns, condition = self._join_to(step_join, step.target_table, step.path, extra=extra)
-            self._add_join(jn, self.aliases[jn], condition)
+            self._add_join(jn, self.aliases[jn], condition, step.path)
             values.append(self.fragment(step.select_column, f"{step.path}.select_column", ns))
             extra[target.name.lower()] = (jn, target)
         if join.chain_separator is None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from migrator.sql.dialect import generate
+
 
 @dataclass(frozen=True)
 class KeyStats:
@@ -80,7 +82,7 @@ def key_stats_sql(sources: Sequence[str | exp.Expression], keys: Sequence[tuple[
                                                                           true=one)], default=zero)), zero),
                    "colliding_keys_", quoted=True),
     ).from_(exp.alias_(exp.Subquery(this=grouped), "g", table=True))
-    return summary.sql(dialect="mysql", identify=True)
+    return generate(summary)
 
 
 def key_stats(row: Sequence[object]) -> KeyStats:

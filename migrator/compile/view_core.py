@@ -22,12 +22,27 @@ AGGREGATES = {"SUM", "COUNT", "AVG", "MIN", "MAX"}
 
 
 @dataclass(frozen=True)
+class ViewJoin:
+    """One LEFT JOIN of a view, with the contract path of what added it: a join that multiplies
+    or collapses rows can be named by where it was written."""
+
+    path: str               # JSON path of the join (or hierarchy) in the contract
+    alias: str
+    table: str              # the MySQL table joined
+    node: exp.Join
+
+
+@dataclass(frozen=True)
 class ViewSpec:
     name: str
     table: str
     select_sql: str
     columns: tuple[str, ...]
     entity: str | None = None
+    source_table: str = ""                    # the entity's MySQL table (the view has one row per row of it)
+    joins: tuple[ViewJoin, ...] = ()          # in the order the SELECT joins them
+    #: attribute name -> the encoding the plan decided for its value (compile/types.py), when not plain
+    encodings: tuple[tuple[str, str], ...] = ()
 
 
 class CompileError(Exception):
@@ -71,11 +86,13 @@ class BuilderCore:
     schema: SchemaInfo
     server: ServerInfo
     findings: list[Finding] = field(default_factory=list)
-    joins: list[exp.Join] = field(default_factory=list)
+    joins: list[ViewJoin] = field(default_factory=list)
     aliases: dict[str, TableInfo] = field(default_factory=dict)
     _values: dict[str, exp.Expression] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
     _counter: int = 0
+    #: attribute name -> encoding decided by `typed` (what the runtime must apply to the column)
+    encodings: dict[str, str] = field(default_factory=dict)
     #: the join chains of hierarchy walks, by (tree, id, parent, start column, max_depth)
     _chains: dict[tuple[str, str, str, str, int], list[str]] = field(default_factory=dict)
 
@@ -304,6 +321,11 @@ class BuilderCore:
 
     def transformed(self, attr: Attribute, base_value: Callable[[], exp.Expression]) -> exp.Expression:
         raise NotImplementedError
+
+    def typed(self, attr: Attribute, value: exp.Expression) -> exp.Expression:
+        """The view column of `attr`: its value, encoded as the plan decided for its MySQL type
+        (compile/types.py); records the encoding the runtime applies in `encodings`."""
+        return value
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:

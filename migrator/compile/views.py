@@ -19,6 +19,7 @@ from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity,
                                         iso_timestamp)
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo
+from migrator.sql.dialect import generate
 
 __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBuilder", "ViewSpec", "compile_view",
            "fn", "iso_timestamp", "split_order"]
@@ -31,7 +32,7 @@ class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, Hie
         select: list[exp.Expr] = []
         for attr in self.entity.attributes:
             try:
-                select.append(exp.alias_(self.value(attr), attr.name, quoted=True))
+                select.append(exp.alias_(self.typed(attr, self.value(attr)), attr.name, quoted=True))
             except CompileError as err:
                 if err.finding not in self.findings:
                     self.findings.append(err.finding)
@@ -50,10 +51,11 @@ class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, Hie
         query = exp.select(*select).from_(exp.alias_(exp.to_table(source.name, quoted=True), BASE, table=True,
                                                      quoted=True))
         for join in self.joins:
-            query = query.join(join)
-        sql = query.sql(dialect="mysql", pretty=True, identify=True)
+            query = query.join(join.node)
+        sql = generate(query, pretty=True)
         return ViewSpec(name=name, table=table, select_sql=sql, columns=tuple(a.name for a in self.entity.attributes),
-                        entity=entity)
+                        entity=entity, source_table=source.name, joins=tuple(self.joins),
+                        encodings=tuple(sorted(self.encodings.items())))
 
 
 def compile_view(entity: Entity, name: str, table: str, schema: SchemaInfo, server: ServerInfo,
