@@ -4,13 +4,13 @@ construction a correlated subquery that never multiplies or collapses rows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
 from migrator.compile.hierarchies import suggestion
 from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, ViewJoin, fn
-from migrator.contract.model import Attribute, Join
+from migrator.contract.model import Attribute, ChainStep, Join
 from migrator.mysql_schema import TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment, split_order
 
@@ -27,14 +27,13 @@ class JoinCompiler(BuilderCore):
         return handler(attr, join)
 
     def _join_to(self, join: Join, target_name: str | None, path: str, to_many: bool = False,
-                 conditions: Sequence[str] | None = None, alias: str | None = None,
-                 extra: dict[str, tuple[str, TableInfo]] | None = None) -> tuple[str, Namespace, exp.Expression]:
+                 conditions: Sequence[str] | None = None, alias: str | None = None
+                 ) -> tuple[str, Namespace, exp.Expression]:
         """Add `LEFT JOIN target AS jN ON ...`; returns (alias, namespace for the value, condition)."""
         source = self.source()
         target = self.table_info(target_name, f"{path}.target_table")
         jn = self.new_alias(target)
-        names: dict[str, tuple[str, TableInfo]] = dict(extra or {})
-        names.update({source.name.lower(): (BASE, source), BASE: (BASE, source)})
+        names: dict[str, tuple[str, TableInfo]] = {source.name.lower(): (BASE, source), BASE: (BASE, source)}
         same = target.name.lower() == source.name.lower()
         if alias:
             names[alias.lower()] = (jn, target)
@@ -132,24 +131,77 @@ class JoinCompiler(BuilderCore):
         return exp.Case(ifs=[exp.If(this=when, true=then)], default=other)
 
     def chain(self, attr: Attribute, join: Join) -> exp.Expression:
+        """Each step joins its target under a new alias, on a condition that must reach the row of the
+        step before it (the entity's row for the first): a step joined to anything else would pair every
+        row it finds with every row of the chain, and the entity's rows would multiply."""
         if not join.joins:
             raise CompileError(f"{join.path}.joins", "a chain needs at least one join", None, "join.chain")
-        extra: dict[str, tuple[str, TableInfo]] = {}
+        source = self.source()
+        path_names: dict[str, tuple[str, TableInfo]] = {source.name.lower(): (BASE, source), BASE: (BASE, source)}
+        previous: tuple[str, TableInfo] = (BASE, source)
         values: list[exp.Expression] = []
         for step in join.joins:
-            step_join = Join(type="foreign-key", path=step.path, target_table=step.target_table,
-                             join_condition=step.join_condition, select_column=step.select_column)
             target = self.table_info(step.target_table, f"{step.path}.target_table")
-            if target.name.lower() in extra:
-                raise CompileError(f"{step.path}.target_table", f"the chain joins '{target.name}' twice, so its "
-                                   "columns are ambiguous", "split the chain", "join.chain")
-            jn, ns, condition = self._join_to(step_join, step.target_table, step.path, extra=extra)
-            self._add_join(jn, self.aliases[jn], condition, step.path)
-            values.append(self.fragment(step.select_column, f"{step.path}.select_column", ns))
-            extra[target.name.lower()] = (jn, target)
+            jn = self.new_alias(target)
+            condition = self._chain_condition(step, path_names, previous, (jn, target))
+            self._add_join(jn, target, condition, step.path)
+            path_names.update({previous[1].name.lower(): previous, target.name.lower(): (jn, target), jn: (jn, target)})
+            values.append(self.fragment(step.select_column, f"{step.path}.select_column",
+                                        Namespace(dict(path_names), default=jn)))
+            previous = (jn, target)
         if join.chain_separator is None:
             return values[-1]
         return fn("CONCAT_WS", exp.Literal.string(join.chain_separator), *[self.as_text(v) for v in values])
+
+    def _chain_condition(self, step: ChainStep, path_names: dict[str, tuple[str, TableInfo]],
+                         previous: tuple[str, TableInfo], joined: tuple[str, TableInfo]) -> exp.Expression:
+        """A step's condition with its names resolved: the step's own table is the joined row, the
+        previous step's table the previous row, other tables of the path their latest row."""
+        prev_alias, prev_info = previous
+        jn, target = joined
+        names = {**path_names, prev_info.name.lower(): previous, target.name.lower(): joined, jn: joined}
+        path = f"{step.path}.join_condition"
+        same = target.name.lower() == prev_info.name.lower()
+        if same:
+            names[target.name.lower()] = previous   # what the primary-key rule leaves is the previous row
+        rewrite = self._step_reference(str(step.join_condition), path, target, jn, prev_alias) if same else None
+        condition = self.fragment(step.join_condition, path, Namespace(names, default=None), rewrite)
+        used = {c.table for c in condition.find_all(exp.Column)}
+        if prev_alias not in used or jn not in used:
+            raise CompileError(path, _unconstrained(str(step.join_condition), target, prev_info, prev_alias,
+                                                    jn not in used), _constraint_fix(target, prev_info),
+                               "join.chain_unconstrained")
+        return condition
+
+    def _step_reference(self, text: str, path: str, table: TableInfo, joined: str,
+                        previous: str) -> Callable[[exp.Expression], exp.Expression]:
+        """`t.a = t.b` in a step that joins the previous step's own table: the side naming the primary
+        key is the joined row (the contract has no per-step alias to say it otherwise)."""
+        name = table.name.lower()
+        pk = {c.lower() for c in table.primary_key}
+
+        def visit(node: exp.Expression) -> exp.Expression:
+            if not isinstance(node, exp.EQ) or not all(isinstance(s, exp.Column) for s in (node.this, node.expression)):
+                return node
+            a, b = node.this, node.expression
+            if (a.table or name).lower() != name or (b.table or name).lower() != name:
+                return node
+            if (a.name.lower() in pk) == (b.name.lower() in pk):
+                raise CompileError(path, f"'{text}' names {table.name} on both sides in a step that joins "
+                                   f"{table.name} to a {table.name} row, and neither or both sides name its primary "
+                                   "key, so which row is the joined one cannot be decided",
+                                   f"compare {table.name}'s primary key with the column that holds it "
+                                   f"(e.g. {table.name}.{table.primary_key[0] if table.primary_key else 'id'} = "
+                                   f"{table.name}.parent_id), or read this value with its own self-join and a "
+                                   "join_alias", "join.self_reference")
+            key, other = (a, b) if a.name.lower() in pk else (b, a)
+            self.warn(path, f"'{text}' names {table.name} on both sides; read as joined.{key.name} = "
+                      f"previous.{other.name} (the side naming the primary key is the joined row)",
+                      "nothing to do if that is meant; a chain step has no alias to say it explicitly",
+                      "join.self_reference")
+            return exp.EQ(this=exp.column(key.name, table=joined), expression=exp.column(other.name, table=previous))
+
+        return lambda tree: tree.transform(visit)
 
     def json_construction(self, attr: Attribute, join: Join) -> exp.Expression:
         c = join.construction
@@ -229,3 +281,30 @@ def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: 
     if limit is not None:
         body = exp.Limit(this=body, expression=exp.Literal.number(limit))
     return exp.Anonymous(this="JSON_ARRAYAGG", expressions=[body])
+
+
+def _unconstrained(text: str, target: TableInfo, previous: TableInfo, prev_alias: str, misses_target: bool) -> str:
+    """Why a chain step's condition does not tie the joined row to the row before it."""
+    before = "the entity's own row" if prev_alias == BASE else f"the previous step's {previous.name} row"
+    if target.name.lower() == previous.name.lower():
+        return (f"'{text}' does not compare {target.name}'s primary key (the joined row) with a column of "
+                f"{before}, so this step is not constrained by the step before it and the entity's rows would multiply")
+    if misses_target:
+        return (f"'{text}' does not name a column of {target.name}, the table this step joins, so every "
+                f"{target.name} row would be joined and the entity's rows would multiply")
+    return (f"'{text}' does not name a column of {previous.name} ({before}), so this step is not constrained by "
+            f"the step before it and the entity's rows would multiply")
+
+
+def _constraint_fix(target: TableInfo, previous: TableInfo) -> str:
+    """A condition that ties the step to the previous row, from a foreign key between the two when there is one."""
+    for fk in previous.foreign_keys:
+        if fk.referenced_table.lower() == target.name.lower() and len(fk.columns) == 1:
+            return f"join on the key between them, e.g. {target.name}.{fk.referenced_columns[0]} = " \
+                   f"{previous.name}.{fk.columns[0]}"
+    for fk in target.foreign_keys:
+        if fk.referenced_table.lower() == previous.name.lower() and len(fk.columns) == 1:
+            return f"join on the key between them, e.g. {target.name}.{fk.columns[0]} = " \
+                   f"{previous.name}.{fk.referenced_columns[0]}"
+    return f"compare the {target.name} column that identifies the row with the {previous.name} column that holds " \
+           f"it ({target.name}.<key> = {previous.name}.<column>)"

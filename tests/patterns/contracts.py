@@ -166,6 +166,37 @@ def chain_table(separator: str, separator2: str) -> Doc:
     ])
 
 
+def revisiting_chain_table(separator: str) -> Doc:
+    """Chains that come back to a table already on the path, each step constrained by the one before:
+    my manager's mentor (employees three times), and my category's grandparent's department."""
+    boss_mentor = [
+        {"target_table": "employees", "join_condition": "employees.id = employees.manager_id",
+         "select_column": "employees.name"},
+        {"target_table": "employees", "join_condition": "employees.mentor_id = employees.id",
+         "select_column": "employees.name"},
+    ]
+    return single("BossMentors", "employees", [
+        attr("id", "N", "employees", "id"),
+        attr("boss_and_mentor", "S", "employees", "manager_id",
+             join={"type": "chain", "joins": boss_mentor, "chain_separator": separator}),
+        attr("boss_mentor_salary", "N", "employees", "manager_id",
+             join={"type": "chain", "joins": [boss_mentor[0], {**boss_mentor[1], "select_column": "salary"}]}),
+    ])
+
+
+def grandparent_chain_table() -> Doc:
+    """categories -> parent -> grandparent -> its department: two steps join categories to categories."""
+    return single("Grandparents", "categories", [
+        attr("id", "N", "categories", "id"),
+        attr("grandparent_department", "S", "categories", "parent_id", join={"type": "chain", "joins": [
+            {"target_table": "categories", "join_condition": "categories.id = categories.parent_id",
+             "select_column": "categories.name"},
+            {"target_table": "categories", "join_condition": "categories.parent_id = categories.id",
+             "select_column": "categories.name"},
+            {"target_table": "departments", "join_condition": "departments.id = categories.department_id",
+             "select_column": "departments.name"}], "chain_separator": " / "}),
+    ])
+
 ODD_KEY = "l'été \"€\" \\ 汉"
 
 

@@ -576,17 +576,27 @@ class _Entity:
 
     def _chain_scope(self, steps: Sequence[Mapping[str, Any]], base: Row, combo: tuple, last: Row | None,
                      select: bool = False) -> Scope:
-        """The source and the chain's steps so far (the last one being `last`); an unqualified column in a
-        step's select_column reads that step's table first."""
+        """The source and the chain's steps so far (the last one being `last`): a table name reads its
+        latest row on the path (the step's own target, the previous step's table, then earlier ones). In a
+        condition of a step that joins the previous step's own table, the primary-key columns read the
+        joined row and the others the previous row. An unqualified column in a select_column reads the
+        step's table first."""
         rows = list(combo) + [last]
         named = {self.source.name.lower(): _reader(self.source, base)}
         has = {self.source.name.lower(): self.source.has}
-        for step, row in zip(steps, rows):
+        previous, previous_row = self.source, base
+        for n, (step, row) in enumerate(zip(steps, rows)):
             t = self.ref.table(step["target_table"])
-            if t.name.lower() in named:
-                raise ReferenceGap("a chain naming one table twice is outside the modelled subset")
-            named[t.name.lower()], has[t.name.lower()] = _reader(t, row), t.has
-        return Scope(named, has, list(reversed(list(named))), unique_bare=not select)
+            key = t.name.lower()
+            if n == len(steps) - 1 and not select and key == previous.name.lower():
+                named[key] = _self_reader(t, row, previous_row)
+            else:
+                named[key] = _reader(t, row)
+            has[key] = t.has
+            previous, previous_row = t, row
+        own = previous.name.lower()
+        bare = [own] + [k for k in reversed(list(named)) if k != own]
+        return Scope(named, has, bare, unique_bare=not select)
 
     def source_scope(self, base: Row) -> Scope:
         key = self.source.name.lower()

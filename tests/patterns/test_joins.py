@@ -133,3 +133,24 @@ def test_chain_skips_null_parts(pdb: PatternDB) -> None:
     assert expected == {"id": 1, "path": "Zoë's \"P\"", "department": None, "product_and_category": "1",
                         "category_name": None}
     pdb.check(c.chain_table(" > ", ", "), rows)
+
+
+@SETTINGS
+@given(employees=employees(), sep=st.sampled_from([" > ", "", "'"]))
+def test_chain_back_to_its_own_table_is_constrained_step_by_step(pdb: PatternDB, employees: Any, sep: str) -> None:
+    """employees -> manager -> manager's mentor: each step joins the row of the step before it (one
+    alias per step), so the view keeps one row per employee; both same-table steps are read by the
+    primary key, with a warning each."""
+    findings = pdb.check(c.revisiting_chain_table(sep), {"employees": employees})
+    assert len(pdb.rows["employees"]) == len(expected_rows(pdb.sources(), c.revisiting_chain_table(sep)))
+    warned = {f.path for f in findings if f.severity is Severity.WARNING and f.code == "join.self_reference"}
+    assert any(p.endswith("joins[0].join_condition") for p in warned), warned
+    assert any(p.endswith("joins[1].join_condition") for p in warned), warned
+
+
+@SETTINGS
+@given(data=st.data())
+def test_chain_through_a_table_twice_then_another(pdb: PatternDB, data: st.DataObject) -> None:
+    depts = data.draw(departments(), "departments")
+    cats = data.draw(categories(department_id=ref_to(keys(depts))), "categories")
+    pdb.check(c.grandparent_chain_table(), {"categories": cats, "departments": depts})
