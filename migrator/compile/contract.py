@@ -16,9 +16,10 @@ from typing import Any
 
 from migrator import __version__
 from migrator.compile.key_lint import key_findings
-from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, row_estimate,
-                                    semantic_arguments, tuning_arguments, write_budget)
+from migrator.compile.loads import (RejectBudget, capacity_note, choose_engine, job_command, load_write_units,
+                                    row_estimate, semantic_arguments, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
+from migrator.compile.rowcount import RowCount, row_count
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
 from migrator.compile.views import Entity, compile_view
@@ -49,6 +50,8 @@ class Compiled:
     graph: Graph
     artifacts: dict[str, bytes] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
+    #: per entity view, how to prove it has one row per source row (compile/rowcount.py)
+    row_counts: tuple[RowCount, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -164,6 +167,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                       {"name": settings.connection_name, "jdbc_url": source.jdbc_url, "username": source.user,
                        "password": source.password}, sensitive=frozenset({"password"}))
     nodes += [bucket, bundle_node, connection]
+    row_counts: list[RowCount] = []
 
     for table in contract.tables:
         plans = entity_plans(table)
@@ -175,6 +179,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         loads: list[Address] = []
         views: list[str] = []
         samples: list[dict[str, Any]] = []
+        sources: list[dict[str, str]] = []
         entity_nodes: list[Node] = []
         for ep in plans:
             view = view_name(table.name, ep.entity_type)
@@ -184,6 +189,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                 table_ok = False
                 continue
             label = f"{table.name}{ep.suffix}"
+            row_counts.append(row_count(spec, ep.entity.owner, ep.entity.path))
+            sources.append({"view": view, "source_table": spec.source_table, "load": f"load.{label}"})
             view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
                                                             "columns": list(spec.columns)})
             slug = label.replace("/", "__")
@@ -224,8 +231,9 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                                        "bundle": bundle_node.config["sha256"]})},
                 depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
                             *(g.address for g in gsi_nodes)),
-                notes=_load_notes(engine.describe(), estimate, table.name, table.capacity,
-                                  load_write_units(ep.load, table.capacity)))
+                notes={**_load_notes(engine.describe(), estimate, table.name, table.capacity,
+                                     load_write_units(ep.load, table.capacity)),
+                       **RejectBudget.of(ep.load, ep.load.path or f"{ep.entity.path}.load").notes()})
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)
@@ -233,10 +241,10 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         if not table_ok:
             continue
         check_node = Node(Address("check", table.name), {
-            "table": table.name, "views": views, "loads": [str(a) for a in loads],
+            "table": table.name, "views": views, "loads": [str(a) for a in loads], "sources": sources,
             "sample": {"size": settings.sample_size, "seed": settings.sample_seed,
                        "keys": [k for k in (table.pk, table.sk) if k], "sources": samples}},
             depends_on=tuple(loads))
         nodes += [table_node, *gsi_nodes, *entity_nodes, check_node]
     graph = Graph.build(nodes)
-    return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings))
+    return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings), row_counts=tuple(row_counts))

@@ -1,12 +1,14 @@
-"""Checks of the source data the plan makes before anything is applied: keys that are NULL or
-empty (the load will reject those rows) and keys that several rows share (their items would
-overwrite each other). One grouped count per table, over the compiled SELECTs."""
+"""Checks of the source data the plan makes before anything is applied: every entity's SELECT
+has exactly one row per source row (else an error naming the join that multiplies), keys that
+are NULL or empty (the load will reject those rows) and keys that several rows share (their
+items would overwrite each other). One grouped count per table, over the compiled SELECTs."""
 
 from __future__ import annotations
 
 import asyncio
 
 from migrator.compile.contract import Compiled
+from migrator.compile.rowcount import RowCount
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.contract.model import Contract
 from migrator.errors import MigratorError
@@ -54,4 +56,44 @@ async def data_findings(compiled: Compiled, contract: Contract, facades: Facades
 
     tables = [a for a in graph.nodes if a.kind == "dynamodb_table"]
     results = await asyncio.gather(*(one(a) for a in tables))
+    return [f for r in results for f in r]
+
+
+def _rows(count: int) -> str:
+    return _n(count, "row")
+
+
+async def row_count_findings(compiled: Compiled, facades: Facades) -> list[Finding]:
+    """An error for every entity whose SELECT does not have one row per source row, at the join
+    that breaks it (the first whose rows differ from the source table's, counted in join order)."""
+    async def one(rc: RowCount) -> list[Finding]:
+        try:
+            source_rows, view_rows = (int(v or 0) for v in (await facades.mysql.query(rc.counts_sql)).rows[0])
+            if source_rows == view_rows:
+                return []
+            culprit = None
+            for step in rc.steps:
+                rows = int((await facades.mysql.query(step.count_sql)).scalar() or 0)
+                if rows != source_rows:
+                    culprit, culprit_rows = step, rows
+                    break
+        except MigratorError as exc:
+            return [Finding(Severity.WARNING, rc.path, f"the row count of {rc.owner} could not be checked: {exc}",
+                            None, "data.check_failed")]
+        if culprit is not None:
+            return [Finding(Severity.ERROR, culprit.path,
+                            f"this join multiplies the rows of {rc.owner}: {rc.source_table} has "
+                            f"{_rows(source_rows)}, but joined with {culprit.table} here there are {culprit_rows} "
+                            f"({culprit_rows - source_rows} more), so some rows of {rc.source_table} meet several "
+                            f"rows of {culprit.table} and one item per row cannot be made",
+                            f"join {culprit.table} on a unique key of it (each row must meet at most one), or "
+                            "gather the related rows with a calculation of type aggregate or a json-construction",
+                            "view.multiplies")]
+        change = "multiplies" if view_rows > source_rows else "collapses"
+        return [Finding(Severity.ERROR, rc.path,
+                        f"the view of {rc.owner} {change} its rows: {rc.source_table} has {_rows(source_rows)} but "
+                        f"the view would have {view_rows}, and an item needs exactly one row",
+                        "remove aggregates outside calculations and join only on unique keys", f"view.{change}")]
+
+    results = await asyncio.gather(*(one(rc) for rc in compiled.row_counts))
     return [f for r in results for f in r]

@@ -20,6 +20,7 @@ from migrator.state.model import ResourceState
 from migrator.runtime.verify import Source, index_layout
 from migrator.validate.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
 from migrator.validate.deep import sample_table
+from migrator.validate.rowcount import EntityRows, count_entities, load_problems
 from migrator.validate.sample import SampleOutcome
 
 SHOWN_DIFFERENCES = 5
@@ -28,18 +29,19 @@ COUNT_SEGMENTS = 4
 INDEX_SETTLE_SECONDS = (1.0, 3.0, 10.0)
 
 
-def check_problems(view_rows: int, load: dict[str, Any], table_items: int, stats: KeyStats) -> list[str]:
-    """Disagreements that mean items were lost or invented; rows sharing a key are not one
-    (the plan warned about them, and `stats` says how many items they overwrite)."""
+def check_problems(entities: Sequence[EntityRows], loads: Mapping[str, Mapping[str, Any]], totals: Mapping[str, Any],
+                   table_items: int, stats: KeyStats) -> list[str]:
+    """Disagreements that mean items were lost or invented: per entity, a view that does not have
+    one row per source row and a load that did not account for every row of its view; per table,
+    items that the distinct loadable keys do not explain. Rows sharing a key are not one (the plan
+    warned about them, and `stats` says how many items they overwrite)."""
     problems = []
-    read, written, rejected = load.get("rows_read"), load.get("items_written"), load.get("items_rejected") or 0
-    skipped = load.get("items_skipped") or 0  # insert_only / version_guarded: left as they were, on purpose
-    if read != view_rows:
-        problems.append(f"the job read {read} rows but the views have {view_rows}")
-    if written is not None and read is not None and written + rejected + skipped != read:
-        problems.append(f"{read} rows read but {written} written, {rejected} rejected"
-                        + (f" and {skipped} skipped" if skipped else ""))
-    other_rejections = other_rejected(load, stats)
+    for entity in entities:
+        problems += entity.problems()
+        load = loads.get(entity.load or "")
+        if load is not None:
+            problems += load_problems(entity, load)
+    other_rejections = other_rejected(totals, stats)
     if not stats.keys - other_rejections <= table_items <= stats.keys:
         problems.append(f"the table holds {table_items} items but the views have {stats.keys} distinct loadable keys")
     return problems
@@ -72,33 +74,35 @@ async def count_table(dynamodb: DynamoDB, table: str, layout: Mapping[str, Seque
 class CheckProvider(RunProvider):
     kind = "check"
     operations = uses(mysql=("query",), dynamodb=("describe_table", "count_items", "batch_get"))
-    computed = ("view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
+    computed = ("source_rows", "view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
         totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0, "items_skipped": 0}
+        loads: dict[str, Mapping[str, Any]] = {}
         for text in c["loads"]:
             load = ctx.recorded(Address.parse(text))
             if load is None:
                 raise MigratorError(f"{node.address}: there is no recorded {text} to check")
+            loads[text] = load.attributes
             for key in totals:
                 totals[key] += int(load.attributes.get(key) or 0)
-        view_rows = 0
-        for view in c["views"]:
-            view_rows += int((await ctx.facades.mysql.query(f"SELECT COUNT(*) AS n FROM `{view}`")).scalar())
+        entities = await count_entities(ctx.facades.mysql, c["sources"])
+        view_rows = sum(e.view_rows for e in entities)
         description = await ctx.facades.dynamodb.describe_table(c["table"]) or {}
         layout = index_layout(description)
         table_items, indexed = await count_table(ctx.facades.dynamodb, c["table"], layout)
         table = ctx.recorded(Address("dynamodb_table", c["table"]))
         keys = table_keys(dict(table.attributes)) if table else []
         stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c["views"], keys))).rows[0])
-        problems = check_problems(view_rows, totals, table_items, stats)
+        problems = check_problems(entities, loads, totals, table_items, stats)
         sample = c.get("sample") or {}
         coverage = await index_coverage(ctx, layout, indexed, sample.get("sources") or [], keys,
                                         other_rejected(totals, stats))
         for cov in coverage:
             problems += cov.problems(c["table"])
-        result: dict[str, Any] = {"view_rows": view_rows, **totals, "table_items": table_items,
+        result: dict[str, Any] = {"source_rows": sum(e.source_rows for e in entities), "view_rows": view_rows,
+                                  **totals, "table_items": table_items,
                                   "distinct_keys": stats.keys, "overwritten": stats.overwritten,
                                   "indexes": [cov.to_doc() for cov in coverage]}
         if sample.get("size") and sample.get("sources"):
