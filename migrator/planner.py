@@ -14,7 +14,7 @@ from migrator.contract.model import Contract
 from migrator.findings import Finding, Severity
 from migrator.mcp.roles import Facades
 from migrator.plan.build import decide, refresh
-from migrator.plan.live_checks import data_findings, row_count_findings
+from migrator.plan.live_checks import data_findings, key_size_findings, row_count_findings
 from migrator.graph import Address
 from migrator.plan.model import Action, Plan
 from migrator.providers import providers as make_providers
@@ -97,12 +97,12 @@ async def make_plan(contract: Contract, facades: Facades, settings: Settings, st
     findings = merge_findings(contract.findings, compiled.findings) + tuple(option_findings(compiled, state, options))
     if not compiled.ok or any(f.severity is Severity.ERROR for f in findings):
         return Planned(compiled, Plan((), state.lineage, state.serial, findings), provs, ctx)
-    observed, counts, data = await asyncio.gather(refresh(compiled.graph, state, provs, ctx, settings.parallelism),
-                                                  row_count_findings(compiled, facades),
-                                                  data_findings(compiled, contract, facades))
+    observed, counts, sizes, data = await asyncio.gather(
+        refresh(compiled.graph, state, provs, ctx, settings.parallelism), row_count_findings(compiled, facades),
+        key_size_findings(compiled, facades), data_findings(compiled, contract, facades))
     plan = decide(compiled.graph, state, provs, observed, replace=options.replace, targets=options.targets)
     loss = await data_loss_findings(plan, contract, facades, options.allow_data_loss)
-    plan = replace(plan, findings=findings + tuple(counts) + tuple(data) + tuple(loss))
+    plan = replace(plan, findings=findings + tuple(counts) + tuple(sizes) + tuple(data) + tuple(loss))
     return Planned(compiled, plan, provs, ctx)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from migrator.compile.contract import Compiled
+from migrator.compile.keysize import KeySizeCount
 from migrator.compile.rowcount import RowCount
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.contract.model import Contract
@@ -96,4 +97,23 @@ async def row_count_findings(compiled: Compiled, facades: Facades) -> list[Findi
                         "remove aggregates outside calculations and join only on unique keys", f"view.{change}")]
 
     results = await asyncio.gather(*(one(rc) for rc in compiled.row_counts))
+    return [f for r in results for f in r]
+
+
+async def key_size_findings(compiled: Compiled, facades: Facades) -> list[Finding]:
+    """A warning per key attribute some rows of which are longer than DynamoDB allows, with MySQL's count."""
+    async def one(ks: KeySizeCount) -> list[Finding]:
+        try:
+            counts = [int(v or 0) for v in (await facades.mysql.query(ks.count_sql)).rows[0]]
+        except MigratorError as exc:
+            return [Finding(Severity.WARNING, ks.limits[0].path, f"the key sizes of {ks.owner} could not be "
+                            f"checked: {exc}", None, "data.check_failed")]
+        return [Finding(Severity.WARNING, limit.path,
+                        f"{_rows(count)} of {ks.owner} give `{limit.attribute}`, the {limit.role}, a value longer "
+                        f"than DynamoDB's {limit.limit:,} bytes; the load will reject {'it' if count == 1 else 'them'} "
+                        "(key_too_long)", "shorten the key (e.g. build it from an id or a hash of the long value), "
+                        "or budget the rejections in the table's load options", "data.key_too_long")
+                for limit, count in zip(ks.limits, counts) if count]
+
+    results = await asyncio.gather(*(one(ks) for ks in compiled.key_sizes))
     return [f for r in results for f in r]
