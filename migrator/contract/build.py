@@ -318,7 +318,9 @@ class _Builder:
                            writers=integer("writers"), max_items_per_second=number("max_items_per_second"),
                            write_mode=self.opt_str(node, "write_mode", path),
                            version_column=self.opt_str(node, "version_column", path),
-                           write_units=integer("write_units"), write_percent=number("write_percent"))
+                           write_units=integer("write_units"), write_percent=number("write_percent"),
+                           max_rejected_rows=integer("max_rejected_rows"),
+                           max_rejected_percent=number("max_rejected_percent"))
 
     def capacity(self, parent: Node, path: str) -> Capacity | None:
         """The `capacity` extension; lenient: anything not two whole numbers is on-demand (the schema says why)."""

@@ -151,6 +151,8 @@ class LoadOptions:
     version_column: str | None = None
     write_units: int | None = None         # provisioned tables: write capacity while loading
     write_percent: float | None = None     # provisioned tables: budget as a share of that capacity
+    max_rejected_rows: int | None = None   # rejected rows a load may leave and still pass (default 0)
+    max_rejected_percent: float | None = None   # the same as a share (0-100) of the rows read
 
     def merged(self, override: LoadOptions) -> LoadOptions:
         values = {f.name: getattr(self, f.name) if getattr(override, f.name) is None else getattr(override, f.name)

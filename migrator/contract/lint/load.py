@@ -34,6 +34,15 @@ def _combinations(options: LoadOptions) -> Iterator[Finding]:
                       "remove it, or set write_mode to version_guarded", "load.version_ignored")
 
 
+def _budget(options: LoadOptions) -> Iterator[Finding]:
+    """Two limits on rejected rows are allowed, but how they combine must not be a surprise."""
+    if options.max_rejected_rows is not None and options.max_rejected_percent is not None:
+        yield Finding(W, f"{options.path}.max_rejected_percent",
+                      f"both max_rejected_rows ({options.max_rejected_rows}) and max_rejected_percent "
+                      f"({options.max_rejected_percent:g}) are given: the load fails when either limit is exceeded",
+                      "keep only the limit you mean, or leave both if both must hold", "load.budget_both")
+
+
 def _capacity(options: LoadOptions, table: Table) -> Iterator[Finding]:
     if options.write_percent is not None and table.capacity is None and options.write_units is None:
         yield Finding(W, f"{options.path}.write_percent",
@@ -49,10 +58,12 @@ def _capacity(options: LoadOptions, table: Table) -> Iterator[Finding]:
 def findings(draft: Draft) -> Iterator[Finding]:
     for table in linted_tables(draft):
         yield from _combinations(table.load)
+        yield from _budget(table.load)
         yield from _capacity(table.load, table)
         for own, merged, attributes, label in _loads(table):
             if own is not table.load:
                 yield from _combinations(own)
+                yield from _budget(own)
                 yield from _capacity(own, table)
             names = by_name(draft, attributes)
             if merged.write_mode == "version_guarded":
