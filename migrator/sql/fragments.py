@@ -4,8 +4,11 @@ A fragment (`join_condition`, `select_column`, ...) must be one expression: no s
 statement, no comment, no subquery, no DDL or DML, no user or system variable, and no call
 that could act beyond computing a value: a function sqlglot does not know by type must be
 a MySQL built-in named in PURE_FUNCTIONS (SLEEP, BENCHMARK, LOAD_FILE, GET_LOCK and stored
-functions are refused: the view runs them for every row it is read). Column references are
-rewritten onto the compiler's aliases through the AST, never by string replacement.
+functions are refused: the view runs them for every row it is read), no aggregate and no window
+function (a fragment's value is one row's value: an aggregate collapses the entity's rows into one,
+a window reads other rows of the view; aggregates over related rows are a calculation of type
+aggregate, which wraps the operation itself). Column references are rewritten onto the compiler's
+aliases through the AST, never by string replacement.
 """
 
 from __future__ import annotations
@@ -24,11 +27,61 @@ _FORBIDDEN: tuple[type, ...] = (
 
 
 #: MySQL/MariaDB built-ins that only compute a value, for the calls sqlglot parses untyped.
-PURE_FUNCTIONS = frozenset(["ABS", "ACOS", "ADDDATE", "ADDTIME", "ANY_VALUE", "ASCII", "ASIN", "ATAN", "ATAN2", "AVG", "BIN", "BIN_TO_UUID", "BIT_AND", "BIT_COUNT", "BIT_LENGTH", "BIT_OR", "BIT_XOR", "CEIL", "CEILING", "CHAR", "CHAR_LENGTH", "CHARACTER_LENGTH", "CHARSET", "CHR", "COALESCE", "COERCIBILITY", "COLLATION", "CONCAT", "CONCAT_WS", "CONV", "CONVERT", "CONVERT_TZ", "COS", "COT", "COUNT", "CRC32", "CUME_DIST", "CURDATE", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURTIME", "DATE", "DATE_ADD", "DATE_FORMAT", "DATE_SUB", "DATEDIFF", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK", "DAYOFYEAR", "DEGREES", "DENSE_RANK", "ELT", "EXP", "EXPORT_SET", "EXTRACT", "FIELD", "FIND_IN_SET", "FIRST_VALUE", "FLOOR", "FORMAT", "FROM_BASE64", "FROM_DAYS", "FROM_UNIXTIME", "GET_FORMAT", "GREATEST", "GROUP_CONCAT", "HEX", "HOUR", "IF", "IFNULL", "INET6_ATON", "INET6_NTOA", "INET_ATON", "INET_NTOA", "INSERT", "INSTR", "IS_IPV4", "IS_IPV6", "ISNULL", "JSON_ARRAY", "JSON_ARRAY_APPEND", "JSON_ARRAY_INSERT", "JSON_ARRAYAGG", "JSON_COMPACT", "JSON_CONTAINS", "JSON_CONTAINS_PATH", "JSON_DEPTH", "JSON_DETAILED", "JSON_EXISTS", "JSON_EXTRACT", "JSON_INSERT", "JSON_KEYS", "JSON_LENGTH", "JSON_LOOSE", "JSON_MERGE", "JSON_MERGE_PATCH", "JSON_MERGE_PRESERVE", "JSON_OBJECT", "JSON_OBJECTAGG", "JSON_PRETTY", "JSON_QUERY", "JSON_QUOTE", "JSON_REMOVE", "JSON_REPLACE", "JSON_SEARCH", "JSON_SET", "JSON_TYPE", "JSON_UNQUOTE", "JSON_VALID", "JSON_VALUE", "LAG", "LAST_DAY", "LAST_VALUE", "LCASE", "LEAD", "LEAST", "LEFT", "LENGTH", "LENGTHB", "LN", "LOCALTIME", "LOCALTIMESTAMP", "LOCATE", "LOG", "LOG10", "LOG2", "LOWER", "LPAD", "LTRIM", "MAKE_SET", "MAKEDATE", "MAKETIME", "MAX", "MD5", "MICROSECOND", "MID", "MIN", "MINUTE", "MOD", "MONTH", "MONTHNAME", "NATURAL_SORT_KEY", "NOW", "NTH_VALUE", "NTILE", "NULLIF", "NVL", "NVL2", "OCT", "OCTET_LENGTH", "ORD", "PERCENT_RANK", "PERIOD_ADD", "PERIOD_DIFF", "PI", "POSITION", "POW", "POWER", "QUARTER", "QUOTE", "RADIANS", "RAND", "RANK", "REGEXP_INSTR", "REGEXP_LIKE", "REGEXP_REPLACE", "REGEXP_SUBSTR", "REPEAT", "REPLACE", "REVERSE", "RIGHT", "ROUND", "ROW_NUMBER", "RPAD", "RTRIM", "SEC_TO_TIME", "SECOND", "SHA", "SHA1", "SHA2", "SIGN", "SIN", "SOUNDEX", "SPACE", "SQRT", "STD", "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "STR_TO_DATE", "STRCMP", "SUBDATE", "SUBSTR", "SUBSTRING", "SUBSTRING_INDEX", "SUBTIME", "SUM", "SYSDATE", "TAN", "TIME", "TIME_FORMAT", "TIME_TO_SEC", "TIMEDIFF", "TIMESTAMP", "TIMESTAMPADD", "TIMESTAMPDIFF", "TO_BASE64", "TO_DAYS", "TO_SECONDS", "TRIM", "TRUNCATE", "UCASE", "UNHEX", "UNIX_TIMESTAMP", "UPPER", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UUID", "UUID_TO_BIN", "VAR_POP", "VAR_SAMP", "VARIANCE", "WEEK", "WEEKDAY", "WEEKOFYEAR", "WEIGHT_STRING", "YEAR", "YEARWEEK"])
+PURE_FUNCTIONS = frozenset(["ABS", "ACOS", "ADDDATE", "ADDTIME", "ASCII", "ASIN", "ATAN", "ATAN2", "BIN",
+    "BIN_TO_UUID", "BIT_COUNT", "BIT_LENGTH", "CEIL", "CEILING", "CHAR", "CHAR_LENGTH", "CHARACTER_LENGTH",
+    "CHARSET", "CHR", "COALESCE", "COERCIBILITY", "COLLATION", "CONCAT", "CONCAT_WS", "CONV", "CONVERT",
+    "CONVERT_TZ", "COS", "COT", "CRC32", "CURDATE", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURTIME",
+    "DATE", "DATE_ADD", "DATE_FORMAT", "DATE_SUB", "DATEDIFF", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK",
+    "DAYOFYEAR", "DEGREES", "ELT", "EXP", "EXPORT_SET", "EXTRACT", "FIELD", "FIND_IN_SET", "FLOOR", "FORMAT",
+    "FROM_BASE64", "FROM_DAYS", "FROM_UNIXTIME", "GET_FORMAT", "GREATEST", "HEX", "HOUR", "IF", "IFNULL",
+    "INET6_ATON", "INET6_NTOA", "INET_ATON", "INET_NTOA", "INSERT", "INSTR", "IS_IPV4", "IS_IPV6", "ISNULL",
+    "JSON_ARRAY", "JSON_ARRAY_APPEND", "JSON_ARRAY_INSERT", "JSON_COMPACT", "JSON_CONTAINS", "JSON_CONTAINS_PATH",
+    "JSON_DEPTH", "JSON_DETAILED", "JSON_EXISTS", "JSON_EXTRACT", "JSON_INSERT", "JSON_KEYS", "JSON_LENGTH",
+    "JSON_LOOSE", "JSON_MERGE", "JSON_MERGE_PATCH", "JSON_MERGE_PRESERVE", "JSON_OBJECT", "JSON_PRETTY",
+    "JSON_QUERY", "JSON_QUOTE", "JSON_REMOVE", "JSON_REPLACE", "JSON_SEARCH", "JSON_SET", "JSON_TYPE",
+    "JSON_UNQUOTE", "JSON_VALID", "JSON_VALUE", "LAST_DAY", "LCASE", "LEAST", "LEFT", "LENGTH", "LENGTHB", "LN",
+    "LOCALTIME", "LOCALTIMESTAMP", "LOCATE", "LOG", "LOG10", "LOG2", "LOWER", "LPAD", "LTRIM", "MAKE_SET",
+    "MAKEDATE", "MAKETIME", "MD5", "MICROSECOND", "MID", "MINUTE", "MOD", "MONTH", "MONTHNAME", "NATURAL_SORT_KEY",
+    "NOW", "NULLIF", "NVL", "NVL2", "OCT", "OCTET_LENGTH", "ORD", "PERIOD_ADD", "PERIOD_DIFF", "PI", "POSITION",
+    "POW", "POWER", "QUARTER", "QUOTE", "RADIANS", "REGEXP_INSTR", "REGEXP_LIKE", "REGEXP_REPLACE", "REGEXP_SUBSTR",
+    "REPEAT", "REPLACE", "REVERSE", "RIGHT", "ROUND", "RPAD", "RTRIM", "SEC_TO_TIME", "SECOND", "SHA", "SHA1",
+    "SHA2", "SIGN", "SIN", "SOUNDEX", "SPACE", "SQRT", "STR_TO_DATE", "STRCMP", "SUBDATE", "SUBSTR", "SUBSTRING",
+    "SUBSTRING_INDEX", "SUBTIME", "SYSDATE", "TAN", "TIME", "TIME_FORMAT", "TIME_TO_SEC", "TIMEDIFF", "TIMESTAMP",
+    "TIMESTAMPADD", "TIMESTAMPDIFF", "TO_BASE64", "TO_DAYS", "TO_SECONDS", "TRIM", "TRUNCATE", "UCASE", "UNHEX",
+    "UNIX_TIMESTAMP", "UPPER", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UUID_TO_BIN", "WEEK", "WEEKDAY",
+    "WEEKOFYEAR", "WEIGHT_STRING", "YEAR", "YEARWEEK"])
+
+
+#: aggregate functions sqlglot may parse untyped (the typed ones are `exp.AggFunc`)
+AGGREGATE_FUNCTIONS = frozenset(["ANY_VALUE", "AVG", "BIT_AND", "BIT_OR", "BIT_XOR", "COUNT", "GROUP_CONCAT",
+                                 "JSON_ARRAYAGG", "JSON_OBJECTAGG", "MAX", "MEDIAN", "MIN", "PERCENTILE_CONT",
+                                 "PERCENTILE_DISC", "ST_COLLECT", "STD", "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "SUM",
+                                 "VAR_POP", "VAR_SAMP", "VARIANCE"])
+#: functions that only exist over a window of rows
+WINDOW_FUNCTIONS = frozenset(["CUME_DIST", "DENSE_RANK", "FIRST_VALUE", "LAG", "LAST_VALUE", "LEAD", "NTH_VALUE",
+                              "NTILE", "PERCENT_RANK", "RANK", "ROW_NUMBER"])
+#: the operations a calculation of type aggregate wraps around its select_column
+CALCULATION_OPERATIONS = ("SUM", "COUNT", "AVG", "MIN", "MAX")
+#: calls refused by name, with the rule each breaks (CONTRACT.md, "Functions")
+REFUSED_FUNCTIONS: dict[str, str] = {
+    **dict.fromkeys(["SLEEP", "BENCHMARK", "MASTER_POS_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET"],
+                    "waits or burns time, for every row each time the view is read"),
+    "LOAD_FILE": "reads a file on the database server, outside the row",
+    **dict.fromkeys(["GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_FREE_LOCK", "IS_USED_LOCK"],
+                    "takes or reads a server lock, outside the row"),
+    **dict.fromkeys(["RAND", "UUID", "UUID_SHORT", "RANDOM_BYTES", "SYS_GUID"],
+                    "gives another value at every read, so the load and its checks could never agree"),
+    **dict.fromkeys(["LAST_INSERT_ID", "ROW_COUNT", "FOUND_ROWS", "CONNECTION_ID"],
+                    "reads the state of the session, not the row"),
+}
 
 
 class FragmentError(ValueError):
-    """The fragment is not a safe single MySQL expression; the message says why."""
+    """The fragment is not a safe single MySQL expression; the message says why (and what to do)."""
+
+    def __init__(self, message: str, code: str = "sql.unsafe") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -66,13 +119,60 @@ def _check_call_or_variable(node: exp.Expression) -> None:
     if isinstance(node, (exp.Parameter, exp.SessionParameter, exp.PropertyEQ, exp.Placeholder)):
         raise FragmentError(f"uses a variable or an assignment ({node.sql(dialect='mysql')}); only columns, "
                             "literals and built-in functions are allowed")
+    _check_rows(node)
+    name = _function_name(node)
+    if name in REFUSED_FUNCTIONS or isinstance(node, (exp.Rand, exp.Uuid)):
+        raise FragmentError(f"calls {name}(), which {REFUSED_FUNCTIONS.get(name, REFUSED_FUNCTIONS['RAND'])}; a "
+                            "fragment may only compute a value from the row — compute it in a MySQL view of your "
+                            "own and read that", "sql.function")
     if isinstance(node, exp.Anonymous):
         qualified = isinstance(node.parent, exp.Dot)
         if qualified or node.name.upper() not in PURE_FUNCTIONS:
             call = node.parent.sql(dialect="mysql") if qualified and node.parent else f"{node.name}()"
-            raise FragmentError(f"calls {call}, which is not a MySQL built-in that only computes a value "
-                                "(functions that wait, lock, read files or count rows, and stored functions, "
-                                "are refused); compute the value in a MySQL view of your own and read that")
+            raise FragmentError(f"calls {call}, which is not a MySQL built-in function (a stored function may "
+                                "read or write outside the row, and is refused); compute the value in a MySQL view "
+                                "of your own and read that", "sql.function")
+
+
+def _function_name(node: exp.Expression) -> str:
+    """The upper-case name of a call as MySQL writes it ('' for what is no call)."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.upper()
+    if isinstance(node, exp.Func):
+        return node.sql_name().upper()
+    return ""
+
+
+def _check_rows(node: exp.Expression) -> None:
+    """No aggregate and no window: a fragment's value is one row's value."""
+    if isinstance(node, exp.Window):
+        inner = node.this if isinstance(node.this, exp.Expression) else node
+        raise _window_error(_function_name(inner) or "OVER")
+    name = _function_name(node)
+    if name in WINDOW_FUNCTIONS:
+        raise _window_error(name)
+    if isinstance(node, (exp.AggFunc, exp.WithinGroup)) or name in AGGREGATE_FUNCTIONS:
+        raise _aggregate_error(name or _function_name(node.this) if isinstance(node, exp.WithinGroup) else name)
+
+
+def _aggregate_error(name: str) -> FragmentError:
+    if name in CALCULATION_OPERATIONS:
+        fix = (f"use a calculation of type aggregate (operation {name}, its argument as select_column, with the "
+               "target_table and join_condition of the related rows)")
+    elif name in ("GROUP_CONCAT", "JSON_ARRAYAGG", "JSON_OBJECTAGG"):
+        fix = "collect the related rows with a json-construction join of construction type array"
+    else:
+        fix = ("use a calculation of type aggregate (" + ", ".join(CALCULATION_OPERATIONS) + "), or compute the "
+               "value in a MySQL view of your own and read that")
+    return FragmentError(f"uses the aggregate function {name}(): a join's or an expression's value is one row's "
+                         f"value, and an aggregate collapses the entity's rows into one — {fix}", "sql.aggregate")
+
+
+def _window_error(name: str) -> FragmentError:
+    return FragmentError(f"uses the window function {name}(): a join's or an expression's value is one row's "
+                         "value, and a window reads the other rows of the view, so the value would depend on "
+                         "which rows the view holds — count or compare related rows with a calculation of type "
+                         "aggregate, or compute the value in a MySQL view of your own and read that", "sql.window")
 
 
 def _outside_strings(text: str) -> str:

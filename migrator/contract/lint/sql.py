@@ -83,7 +83,7 @@ def findings(draft: Draft) -> Iterator[Finding]:
         try:
             tree = parse_fragment(text).tree
         except FragmentError as exc:
-            yield Finding(E, path, f"'{text}' {exc}", None, "sql.unsafe")
+            yield Finding(E, path, f"'{text}' {exc}", None, exc.code)
             continue
         for column in tree.find_all(exp.Column):
             if column.table and column.table.lower() not in names:
