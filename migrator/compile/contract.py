@@ -23,6 +23,7 @@ from migrator.compile.rowcount import RowCount, row_count
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
 from migrator.compile.views import Entity, compile_view
+from migrator.compile.types import RUNTIME_ENCODINGS
 from migrator.contract.model import Attribute, Capacity, Contract, LoadOptions, Table, Transformation
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
@@ -77,11 +78,25 @@ def _object_node(settings: Settings, key: str, content: bytes, content_type: str
                 depends_on=(Address("s3_bucket", settings.bucket),))
 
 
-def attribute_specs(table: Table, attributes: tuple[Attribute, ...]) -> list[dict[str, Any]]:
-    """What the runtime needs per attribute: its type, and whether it is a table key. Index keys
-    are read from the table when the load runs, so the script does not change with the indexes."""
+def attribute_specs(table: Table, attributes: tuple[Attribute, ...],
+                    encodings: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """What the runtime needs per attribute (runtime.items.parse_specs): its type, whether it is a
+    table key and the sort key (1,024 bytes at most, not 2,048), and the encoding the plan decided
+    that the runtime applies (`encodings`: the view's, compile/types.py; those done in SQL are
+    already in the view). Index keys are read from the table when the load runs, so the script
+    does not change with the indexes. Fields are written only when set, so a spec without them
+    is the same bytes as before they existed."""
     keys = {table.pk, table.sk} - {None}
-    return [{"name": a.name, "type": a.type, "key": a.name in keys} for a in attributes]
+    out: list[dict[str, Any]] = []
+    for a in attributes:
+        spec: dict[str, Any] = {"name": a.name, "type": a.type, "key": a.name in keys}
+        if table.sk is not None and a.name == table.sk:
+            spec["sort_key"] = True
+        encoding = (encodings or {}).get(a.name)
+        if encoding in RUNTIME_ENCODINGS:
+            spec["encoding"] = encoding
+        out.append(spec)
+    return out
 
 
 def entity_plans(table: Table) -> list[EntityPlan]:
@@ -199,7 +214,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             rejects_prefix = f"{settings.prefix}rejects/{slug}/"
             estimate = row_estimate(schema, ep.entity.source_table)
             engine = choose_engine(ep.load, ep.entity.source_table, estimate, settings.spark_threshold_rows)
-            specs = attribute_specs(table, ep.entity.attributes)
+            specs = attribute_specs(table, ep.entity.attributes, dict(spec.encodings))
             key_names = [k for k in (table.pk, table.sk) if k]
             semantics = semantic_arguments(ep.load)
             script = render_load_script(table=table.name, view=view, contract=contract.source, specs=specs,

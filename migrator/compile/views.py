@@ -15,6 +15,7 @@ from migrator.compile.calculations import CalculationCompiler
 from migrator.compile.hierarchies import MAX_TABLES, HierarchyCompiler
 from migrator.compile.joins import JoinCompiler, split_order
 from migrator.compile.transformations import TransformationCompiler
+from migrator.compile.types import TypeCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
                                         iso_timestamp)
 from migrator.findings import Finding, Severity
@@ -25,7 +26,7 @@ __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBu
            "fn", "iso_timestamp", "split_order"]
 
 
-class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, HierarchyCompiler):
+class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, HierarchyCompiler, TypeCompiler):
     """Every pattern compiler over one shared core; `build` assembles the SELECT."""
 
     def build(self, name: str, table: str, entity: str | None = None) -> ViewSpec | None:

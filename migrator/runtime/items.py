@@ -30,12 +30,20 @@ SS, NS, BS  a JSON array text or a Python list/tuple/set. Elements convert as S,
       (null elements reject the row). Duplicates are removed (NS by numeric value),
       elements sorted (code points, numeric value, bytes) for determinism, and an empty
       set is absent (DynamoDB has no empty sets). Comma-separated text is not accepted:
-      commas inside values make it ambiguous.
+      commas inside values make it ambiguous, except under the set-split encoding.
+
+Encodings (``AttributeSpec.encoding``) are decided at plan time (compile/types.py) for what
+the view cannot express; the only one applied here is ``set-split``: a MySQL SET value
+("a,c" text, bytes or an already split set) becomes the SS/NS of its members (SET members
+cannot contain commas; "" is the empty set, so the attribute is absent).
 
 Keys: a table key attribute (``key=True``) that is NULL or empty ("" or b"") rejects the
-row; so does one longer than 2048 bytes. A GSI key attribute (``index_key=True``) may be
-NULL (the item is then simply not in that sparse index) but not empty, since DynamoDB
-refuses empty index keys. A row whose item would exceed 400 KB is rejected too.
+row; so does a key longer than DynamoDB allows: 2,048 bytes for a partition key, 1,024 for
+a sort key (``sort_key=True``: of the table or of an index), key_too_long. A GSI key
+attribute (``index_key=True``) may be NULL (the item is then simply not in that sparse
+index) but not empty, since DynamoDB refuses empty index keys. A row whose item would
+exceed 400 KB is rejected too. Each is a counted rejected row: DynamoDB would refuse the
+whole batch carrying it.
 """
 
 from __future__ import annotations
@@ -46,9 +54,9 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from migrator.runtime import mysql_time
 
@@ -78,7 +86,9 @@ MIN_EXPONENT = -130          # smallest positive magnitude 1E-130
 MAX_EXPONENT = 125           # largest magnitude 9.99..E+125 (38 digits)
 FIXED_NOTATION = (-20, 39)   # adjusted exponents written without an exponent
 MAX_DEPTH = 32
-MAX_KEY_BYTES = 2048
+MAX_PARTITION_KEY_BYTES = 2048   # DynamoDB's limit for a partition key, of the table and of an index
+MAX_SORT_KEY_BYTES = 1024        # DynamoDB's limit for a sort key, of the table and of an index
+MAX_KEY_BYTES = MAX_PARTITION_KEY_BYTES
 MAX_ITEM_BYTES = 400 * 1024
 
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")  # ASCII digits only
@@ -86,6 +96,10 @@ _TRUE_TEXT = frozenset({"1", "true"})
 _FALSE_TEXT = frozenset({"0", "false"})
 _MILLISECOND = dt.timedelta(milliseconds=1)
 _BYTES = (bytes, bytearray, memoryview)
+
+SET_SPLIT = "set-split"
+#: encoding -> the attribute types it applies to (compile/types.py decides which one a value needs)
+ENCODINGS: Dict[str, Tuple[str, ...]] = {SET_SPLIT: ("SS", "NS")}
 
 
 class RowRejected(Exception):
@@ -104,12 +118,15 @@ class RowRejected(Exception):
 
 @dataclass(frozen=True)
 class AttributeSpec:
-    """One item attribute: its name (= the view's column), DynamoDB type and key role."""
+    """One item attribute: its name (= the view's column), DynamoDB type, key role and the
+    encoding the plan decided for its value (None: the type's own)."""
 
     name: str
     type: str
     key: bool = False          # table key (partition or sort)
     index_key: bool = False    # GSI key: may be NULL (sparse index), never empty
+    sort_key: bool = False     # a sort key (of the table or an index): 1,024 bytes at most, not 2,048
+    encoding: Optional[str] = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -118,22 +135,38 @@ class AttributeSpec:
             raise ValueError(f"attribute {self.name!r}: type {self.type!r} is not one of {', '.join(TYPES)}")
         if (self.key or self.index_key) and self.type not in KEY_TYPES:
             raise ValueError(f"attribute {self.name!r}: a key attribute must be S, N or B, not {self.type}")
+        if self.encoding is not None and self.type not in ENCODINGS.get(self.encoding, ()):
+            known = ", ".join(f"{e} ({'/'.join(t)})" for e, t in sorted(ENCODINGS.items()))
+            raise ValueError(f"attribute {self.name!r}: encoding {self.encoding!r} does not apply to {self.type}; "
+                             f"known: {known}")
+
+    @property
+    def max_key_bytes(self) -> int:
+        return MAX_SORT_KEY_BYTES if self.sort_key else MAX_PARTITION_KEY_BYTES
+
+
+SPEC_FIELDS = frozenset({"name", "type", "key", "index_key", "sort_key", "encoding"})
 
 
 def parse_specs(doc: Any) -> List[AttributeSpec]:
-    """Specs from JSON text or a list of {"name", "type", "key"?, "index_key"?} objects."""
+    """Specs from JSON text or a list of {"name", "type", "key"?, "index_key"?, "sort_key"?,
+    "encoding"?} objects (compile.contract.attribute_specs writes them)."""
     if isinstance(doc, str):
         doc = json.loads(doc)
     if not isinstance(doc, list) or not doc:
         raise ValueError("attribute specs must be a non-empty JSON array of objects")
     specs = []
     for entry in doc:
-        if not isinstance(entry, dict) or set(entry) - {"name", "type", "key", "index_key"}:
-            raise ValueError(f"attribute spec {entry!r} must be an object with name, type, key?, index_key?")
-        name, type_ = entry.get("name"), entry.get("type")
+        if not isinstance(entry, dict) or set(entry) - SPEC_FIELDS:
+            raise ValueError(f"attribute spec {entry!r} must be an object with name, type, key?, index_key?, "
+                             "sort_key?, encoding?")
+        name, type_, encoding = entry.get("name"), entry.get("type"), entry.get("encoding")
         if not isinstance(name, str) or not isinstance(type_, str):
             raise ValueError(f"attribute spec {entry!r} needs a string name and type")
-        specs.append(AttributeSpec(name, type_, bool(entry.get("key", False)), bool(entry.get("index_key", False))))
+        if encoding is not None and not isinstance(encoding, str):
+            raise ValueError(f"attribute spec {entry!r}: encoding must be a string")
+        specs.append(AttributeSpec(name, type_, bool(entry.get("key", False)), bool(entry.get("index_key", False)),
+                                   bool(entry.get("sort_key", False)), encoding))
     names = [s.name for s in specs]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -358,12 +391,27 @@ def set_value(value: Any, kind: str) -> Optional[Dict[str, Any]]:
 # ----------------------------------------------------------------------------- attributes and items
 
 
-def to_attribute_value(value: Any, type: str) -> Optional[Dict[str, Any]]:
+def set_members(value: Any) -> List[Any]:
+    """The members of a MySQL SET value: "a,c" (text or bytes) split on commas, "" none; a driver
+    that already split it (a Python set) gives them as they are."""
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return list(value)
+    text = string_text(value) if isinstance(value, (str,) + _BYTES) else None
+    if text is None:
+        raise RowRejected(INVALID_SET, detail=f"a {type(value).__name__} is not a SET value")
+    return text.split(",") if text else []
+
+
+def to_attribute_value(value: Any, type: str, encoding: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """One value as a DynamoDB attribute value; None (absent) for SQL NULL. May raise RowRejected."""
     if type == "NULL":
         return {"NULL": True}
     if value is None:
         return None
+    if encoding == SET_SPLIT and type in ("SS", "NS"):
+        return set_value(set_members(value), type)
+    if encoding is not None and encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}")
     if type == "S":
         return {"S": string_text(value)}
     if type == "N":
@@ -418,8 +466,10 @@ def _check_key(spec: AttributeSpec, av: Optional[Mapping[str, Any]]) -> None:
     size = _value_size(av)
     if size == 0 and spec.type in ("S", "B"):
         raise RowRejected(KEY_EMPTY, spec.name, "a key attribute is empty")
-    if size > MAX_KEY_BYTES:
-        raise RowRejected(KEY_TOO_LONG, spec.name, f"a key attribute is longer than {MAX_KEY_BYTES} bytes")
+    limit = spec.max_key_bytes
+    if size > limit:
+        role = "sort" if spec.sort_key else "partition"
+        raise RowRejected(KEY_TOO_LONG, spec.name, f"a {role} key attribute is longer than {limit} bytes")
 
 
 def to_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec]) -> Dict[str, Dict[str, Any]]:
@@ -432,7 +482,7 @@ def to_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec]) -> Dict[str,
     ordered = [s for s in specs if s.key or s.index_key] + [s for s in specs if not (s.key or s.index_key)]
     for spec in ordered:
         try:
-            av = to_attribute_value(row.get(spec.name), spec.type)
+            av = to_attribute_value(row.get(spec.name), spec.type, spec.encoding)
         except RowRejected as exc:
             raise RowRejected(exc.reason, spec.name, exc.detail) from None
         if spec.key or spec.index_key:
@@ -510,9 +560,34 @@ def load_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec],
     return item
 
 
-def mark_index_keys(specs: Iterable[AttributeSpec], index_keys: Iterable[str]) -> Tuple[AttributeSpec, ...]:
+def index_key_roles(description: Mapping[str, Any]) -> Dict[str, str]:
+    """The key attributes of a table's secondary indexes (a DescribeTable "Table"): name -> "RANGE"
+    when it is the sort key of any index (the stricter limit), else "HASH"."""
+    indexes = list(description.get("GlobalSecondaryIndexes") or []) + list(
+        description.get("LocalSecondaryIndexes") or [])
+    roles: Dict[str, str] = {}
+    for index in indexes:
+        for key in index.get("KeySchema") or []:
+            name = key["AttributeName"]
+            roles[name] = "RANGE" if key.get("KeyType") == "RANGE" or roles.get(name) == "RANGE" else "HASH"
+    return dict(sorted(roles.items()))
+
+
+def mark_index_keys(specs: Iterable[AttributeSpec],
+                    index_keys: Union[Iterable[str], Mapping[str, str]]) -> Tuple[AttributeSpec, ...]:
     """`specs` with every attribute the live table indexes marked an index key: such a value may
-    be absent (a sparse index) but never empty. The load, the sample and the full verify read
-    the indexes from the table, so an index can be added without changing the load."""
-    live = set(index_keys)
-    return tuple(AttributeSpec(s.name, s.type, s.key, s.index_key or (s.name in live and not s.key)) for s in specs)
+    be absent (a sparse index) but never empty. With the roles (`index_key_roles`: name -> HASH or
+    RANGE), an index sort key is also marked a sort key (1,024 bytes at most); plain names are
+    partition keys. The load, the sample and the full verify read the indexes from the table, so
+    an index can be added without changing the load."""
+    roles: Mapping[str, str] = index_keys if isinstance(index_keys, Mapping) else dict.fromkeys(index_keys, "HASH")
+    return tuple(replace(s, index_key=s.index_key or (s.name in roles and not s.key),
+                         sort_key=s.sort_key or roles.get(s.name) == "RANGE") for s in specs)
+
+
+def table_keys(specs: Iterable[AttributeSpec], key_names: Sequence[str]) -> Tuple[AttributeSpec, ...]:
+    """`specs` with the table's key attributes (partition key, then sort key) marked, their
+    other fields (encoding, index roles) kept."""
+    names = list(key_names)
+    return tuple(replace(s, key=s.name in names, sort_key=s.sort_key or (len(names) > 1 and s.name == names[1]))
+                 for s in specs)

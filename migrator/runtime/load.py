@@ -41,14 +41,14 @@ import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import (AttributeSpec, RowRejected, iso_datetime, load_item, mark_index_keys,
-                                    parse_specs)
+from migrator.runtime.items import (AttributeSpec, RowRejected, index_key_roles, iso_datetime, load_item,
+                                    mark_index_keys, parse_specs, table_keys)
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
@@ -202,7 +202,7 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
     if unknown:
         raise LoadError(f"key attribute(s) {', '.join(unknown)} are not among --{ARG_ATTRIBUTES}")
     try:
-        specs = [AttributeSpec(s.name, s.type, s.name in keys, s.index_key) for s in specs]
+        specs = list(table_keys(specs, keys))
     except ValueError as exc:
         raise LoadError(str(exc)) from None
     result = args.get(ARG_RESULT) or None
@@ -272,12 +272,16 @@ def make_writer(dynamodb: Any, config: LoadConfig) -> BatchWriter:
 
 def index_key_names(client: Any, table: str) -> Set[str]:
     """The key attributes of the table's secondary indexes as the table is now (DescribeTable)."""
-    desc = client.describe_table(TableName=table)["Table"]
-    indexes = list(desc.get("GlobalSecondaryIndexes") or []) + list(desc.get("LocalSecondaryIndexes") or [])
-    return {k["AttributeName"] for index in indexes for k in index["KeySchema"]}
+    return set(index_keys_of_table(client, table))
 
 
-def with_index_keys(config: LoadConfig, index_keys: Iterable[str]) -> LoadConfig:
+def index_keys_of_table(client: Any, table: str) -> Dict[str, str]:
+    """The same, each with its role: HASH, or RANGE for a sort key of an index, which DynamoDB
+    limits to 1,024 bytes (items.index_key_roles)."""
+    return index_key_roles(client.describe_table(TableName=table)["Table"])
+
+
+def with_index_keys(config: LoadConfig, index_keys: Union[Iterable[str], Mapping[str, str]]) -> LoadConfig:
     """The config with the live table's index keys marked (items.mark_index_keys)."""
     try:
         specs = mark_index_keys(config.specs, index_keys)
@@ -396,7 +400,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     source: Optional[Iterator[Mapping[str, Any]]] = None
     log = RejectLog()
     try:
-        config = with_index_keys(config, index_key_names(dynamodb, config.table))
+        config = with_index_keys(config, index_keys_of_table(dynamodb, config.table))
         source = rows(config) if rows is not None else stream_rows(
             mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
             config.fetch_size)

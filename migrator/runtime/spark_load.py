@@ -33,9 +33,9 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, copy_rows, index_key_names, int_arg, job_main,
-                                   load_config, make_writer, now, one_line, progress_snapshot, publish, put_rejects,
-                                   with_index_keys)
+from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, copy_rows, index_keys_of_table, int_arg,
+                                   job_main, load_config, make_writer, now, one_line, progress_snapshot, publish,
+                                   put_rejects, with_index_keys)
 from migrator.runtime.progress import ProgressReporter, part_name
 from migrator.runtime.lineage import lineage_metadata
 from migrator.runtime.rejects import RejectLog
@@ -209,7 +209,7 @@ def run_spark_load(args: Mapping[str, str], *, spark: Any = None) -> Dict[str, A
     s3 = aws.client("s3") if config.result_uri else None
     try:
         dynamodb = aws.client("dynamodb")
-        config = with_index_keys(config, index_key_names(dynamodb, config.table))
+        config = with_index_keys(config, index_keys_of_table(dynamodb, config.table))
         params = mysql_params(config.connection_name)
         cuts, column = predicates(args, config, params)
         if config.max_items_per_second:

@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, 
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
+from migrator.runtime.items import index_key_roles
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main, one_line
 from migrator.runtime.source import select_sql, stream_rows
@@ -149,8 +150,9 @@ def run_spark_verify(args: Mapping[str, str], *, spark: Any = None) -> Dict[str,
     key_names: List[str] = json.loads(args["key_names"])
     total = partitions_arg(args)
     dynamodb = aws.client("dynamodb")
-    layout = index_layout(dynamodb.describe_table(TableName=table)["Table"])
-    live = {k for keys in layout.values() for k in keys}
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    layout = index_layout(description)
+    live = index_key_roles(description)
     sources = [s.with_index_keys(live) for s in sources_arg(args["sources"])]
     params = dict(mysql_params(args["connection_name"]))
     counts = {name: count_index(dynamodb, table, name) for name in layout}

@@ -28,14 +28,14 @@ import queue
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main
-from migrator.runtime.items import (AttributeSpec, RowRejected, item_key, load_item, mark_index_keys, parse_specs,
-                                    python_value)
+from migrator.runtime.items import (AttributeSpec, RowRejected, index_key_roles, item_key, load_item,
+                                    mark_index_keys, parse_specs, python_value)
 from migrator.runtime.source import select_sql, stream_rows
 
 BUCKETS = 4096
@@ -145,7 +145,8 @@ class Source:
                       str(doc.get("write_mode") or "overwrite"),
                       str(doc["version_column"]) if doc.get("version_column") else None)
 
-    def with_index_keys(self, index_keys: Iterable[str]) -> Source:
+    def with_index_keys(self, index_keys: Union[Iterable[str], Mapping[str, str]]) -> Source:
+        """The specs with the live table's index keys marked (names, or name -> HASH/RANGE roles)."""
         return replace(self, specs=mark_index_keys(self.specs, index_keys))
 
 
@@ -361,8 +362,9 @@ def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     key_names = json.loads(args["key_names"])
     segments = int(args.get("segments") or 4)
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=segments + 2)
-    layout = index_layout(dynamodb.describe_table(TableName=table)["Table"])
-    live = {k for keys in layout.values() for k in keys}
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    layout = index_layout(description)
+    live = index_key_roles(description)
     sources = [s.with_index_keys(live) for s in sources_arg(args["sources"])]
     if rows_of is None:
         params = mysql_params(args["connection_name"])

@@ -9,16 +9,17 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.mcp.facades import DynamoDB, MySQL
-from migrator.runtime.items import item_key
-from migrator.runtime.verify import Source, index_layout
+from migrator.runtime.items import index_key_roles, item_key
+from migrator.runtime.verify import Source
 from migrator.validate.sample import Item, SampleOutcome, expected_items, judge, sample_sql
 
 MAX_BATCH_GET = 100
 MAX_ROUNDS = 8
 
 
-def index_keys_of(description: Mapping[str, Any] | None) -> set[str]:
-    return {k for keys in index_layout(description or {}).values() for k in keys}
+def index_keys_of(description: Mapping[str, Any] | None) -> dict[str, str]:
+    """Index key attribute -> HASH or RANGE (an index sort key: 1,024 bytes at most)."""
+    return index_key_roles(description or {})
 
 
 async def fetch_items(dynamodb: DynamoDB, table: str, items: Sequence[Item],
