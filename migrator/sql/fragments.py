@@ -13,6 +13,7 @@ aliases through the AST, never by string replacement.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -76,6 +77,10 @@ REFUSED_FUNCTIONS: dict[str, str] = {
 }
 
 
+#: a fragment opening with a call the parser would read as a REPLACE or INSERT statement
+_STATEMENT_LIKE_CALL = re.compile(r"\s*(REPLACE|INSERT)\s*\(", re.IGNORECASE)
+
+
 class FragmentError(ValueError):
     """The fragment is not a safe single MySQL expression; the message says why (and what to do)."""
 
@@ -93,15 +98,7 @@ class Fragment:
 def parse_fragment(text: str) -> Fragment:
     if not isinstance(text, str) or not text.strip():
         raise FragmentError("is empty")
-    try:
-        statements = sqlglot.parse(text, read="mysql")
-    except (ParseError, TokenError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise FragmentError(f"is not valid MySQL ({first})") from None
-    present = [s for s in statements if s is not None]
-    if len(present) != 1:
-        raise FragmentError("holds more than one statement; write one expression without ';'")
-    tree = cast(exp.Expression, present[0])  # sqlglot types parse() as its base class
+    tree = _parse_expression(text)
     for node in tree.walk():
         if node.comments:
             raise FragmentError("contains a comment; remove it")
@@ -113,6 +110,28 @@ def parse_fragment(text: str) -> Fragment:
     if "--" in bare or "/*" in bare or "#" in bare:
         raise FragmentError("contains a comment; remove it")
     return Fragment(text, tree)
+
+
+def _parse_expression(text: str) -> exp.Expression:
+    """The one expression of `text`. A fragment opening with REPLACE( or INSERT( — MySQL's string
+    functions — is read inside parentheses, where the parser cannot take it for a statement; the
+    parentheses must enclose the whole fragment."""
+    wrapped = _STATEMENT_LIKE_CALL.match(text) is not None
+    try:
+        statements = sqlglot.parse(f"({text})" if wrapped else text, read="mysql")
+    except (ParseError, TokenError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        raise FragmentError(f"is not valid MySQL ({first})") from None
+    present = [s for s in statements if s is not None]
+    if len(present) != 1:
+        raise FragmentError("holds more than one statement; write one expression without ';'")
+    tree = cast(exp.Expression, present[0])  # sqlglot types parse() as its base class
+    if wrapped:
+        if not isinstance(tree, exp.Paren):
+            raise FragmentError("is not valid MySQL (unbalanced parentheses)")
+        tree = tree.this
+        tree.parent = None
+    return tree
 
 
 def _check_call_or_variable(node: exp.Expression) -> None:
