@@ -8,9 +8,20 @@ compiler does not depend on the MCP client.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+_JSON_CHECK = re.compile(r"json_valid\(`((?:[^`]|``)+)`\)", re.IGNORECASE)
+
+
+def json_check_column(check_clause: str | None) -> str | None:
+    """The column a MariaDB JSON check guards (`json_valid(`col`)`), else None. MariaDB stores a
+    JSON column as LONGTEXT with that check; the schema readers report such a column as MySQL
+    does (data_type "json"), so the type table (compile/types.py) treats both servers alike."""
+    match = _JSON_CHECK.fullmatch((check_clause or "").strip())
+    return match.group(1).replace("``", "`") if match else None
 
 
 @dataclass(frozen=True)

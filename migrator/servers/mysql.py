@@ -25,6 +25,7 @@ from pymysql.constants import FIELD_TYPE
 from sqlglot.tokens import TokenType
 from sqlglot.dialects.mysql import MySQL
 
+from migrator.mysql_schema import json_check_column
 from migrator.protocol import ErrorCode, effective_privileges, encode_cell
 from migrator.servers import common
 from migrator.servers.common import ToolFailure
@@ -139,6 +140,22 @@ def column_meta(cursor: Any) -> list[dict[str, Any]]:
         columns.append({"name": name, "type": kind, "nullable": bool(null_ok),
                         "precision": precision, "scale": scale if kind == "decimal" else None})
     return columns
+
+
+def _mariadb_json_columns(cur: Any, database: str) -> set[tuple[str, str]]:
+    """(table, column) of MariaDB's JSON columns (mysql_schema.json_check_column). MySQL has no
+    TABLE_NAME there and needs nothing: it reports JSON columns as json."""
+    try:
+        cur.execute("SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                    "WHERE CONSTRAINT_SCHEMA = %s", (database,))
+    except pymysql.MySQLError:
+        return set()
+    found: set[tuple[str, str]] = set()
+    for r in cur.fetchall():
+        column = json_check_column(r["CHECK_CLAUSE"])
+        if column is not None:
+            found.add((r["TABLE_NAME"], column))
+    return found
 
 
 class MySQLTools:
@@ -262,6 +279,7 @@ class MySQLTools:
             cur.execute("SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, SECURITY_TYPE "
                         "FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (database,))
             view_rows = cur.fetchall()
+            json_columns = _mariadb_json_columns(cur, database)
         wanted = set(tables) if tables else None
         out_tables: dict[str, dict[str, Any]] = {}
         for r in table_rows:
@@ -275,9 +293,11 @@ class MySQLTools:
             t = out_tables.get(r["TABLE_NAME"])
             if t is None:
                 continue
+            is_json = (r["TABLE_NAME"], r["COLUMN_NAME"]) in json_columns and r["DATA_TYPE"] == "longtext"
             t["columns"].append({
-                "name": r["COLUMN_NAME"], "ordinal": int(r["ORDINAL_POSITION"]), "data_type": r["DATA_TYPE"],
-                "column_type": r["COLUMN_TYPE"], "nullable": r["IS_NULLABLE"] == "YES", "default": r["COLUMN_DEFAULT"],
+                "name": r["COLUMN_NAME"], "ordinal": int(r["ORDINAL_POSITION"]),
+                "data_type": "json" if is_json else r["DATA_TYPE"], "column_type": "json" if is_json else r["COLUMN_TYPE"],
+                "nullable": r["IS_NULLABLE"] == "YES", "default": r["COLUMN_DEFAULT"],
                 "key": r["COLUMN_KEY"], "extra": r["EXTRA"], "charset": r["CHARACTER_SET_NAME"],
                 "collation": r["COLLATION_NAME"], "numeric_precision": r["NUMERIC_PRECISION"],
                 "numeric_scale": r["NUMERIC_SCALE"], "max_length": r["CHARACTER_MAXIMUM_LENGTH"]})

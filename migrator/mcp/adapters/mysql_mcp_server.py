@@ -41,7 +41,7 @@ from migrator.mcp.adapters.builtin import quote_ident, schema_from_doc
 from migrator.mcp.client import CallOptions, McpHub
 from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import OPERATIONS
-from migrator.mysql_schema import Column, Grants, QueryResult, SchemaInfo, ServerInfo
+from migrator.mysql_schema import Column, Grants, QueryResult, SchemaInfo, ServerInfo, json_check_column
 from migrator.protocol import ErrorCode, decode_cell, effective_privileges, time_text
 
 _ERROR_PATTERNS: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple((re.compile(p, re.I), c) for p, c in (
@@ -470,6 +470,12 @@ class MysqlMcpServerAdapter(Adapter):
         vrows = await self._known("SELECT TABLE_NAME AS n, VIEW_DEFINITION AS d, CAST(TABLE_NAME AS BINARY) AS nb "
                                   "FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
                                   [("n", _T), ("d", _T), ("nb", "binary")], key=["nb"], hidden=["nb"])
+        jrows = await self._known(
+            "SELECT TABLE_NAME AS t, CHECK_CLAUSE AS cc, CAST(TABLE_NAME AS BINARY) AS tb, "
+            "CAST(CONSTRAINT_NAME AS BINARY) AS nb FROM information_schema.CHECK_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA = DATABASE()", [("t", _T), ("cc", _T), ("tb", "binary"), ("nb", "binary")],
+            key=["tb", "nb"], hidden=["tb", "nb"]) if info.flavour == "mariadb" else []
+        json_columns = {(r["t"], json_check_column(r["cc"])) for r in jrows}
         wanted = set(tables) if tables else None
         trows = [r for r in trows if not self._ours(r["n"])]
         vrows = [r for r in vrows if not self._ours(r["n"])]
@@ -483,7 +489,9 @@ class MysqlMcpServerAdapter(Adapter):
                 doc["tables"].append(t)
         for r in crows:
             if r["t"] in by_name:
-                by_name[r["t"]]["columns"].append({"name": r["c"], "data_type": r["d"], "column_type": r["ct"],
+                is_json = r["d"] == "longtext" and (r["t"], r["c"]) in json_columns   # MariaDB's JSON
+                by_name[r["t"]]["columns"].append({"name": r["c"], "data_type": "json" if is_json else r["d"],
+                                                   "column_type": "json" if is_json else r["ct"],
                                                    "nullable": r["nl"] == "YES", "key": r["k"]})
         fks: dict[tuple[str, str], dict[str, Any]] = {}
         for r in krows:
