@@ -94,7 +94,8 @@ def test_a_spark_load_compiles_to_a_glueetl_job(tmp_path: Path) -> None:
         "--partition_column": "id"}
     assert b"migrator.runtime.spark_load" in script and b'"write_mode": "overwrite"' in script
     assert load.notes == {"engine": "glueetl, 2 × G.1X workers, 8 partitions (auto: ~2,000,000 rows in `orders` "
-                                    "≥ 1,000,000)", "rows_estimate": 2_000_000}
+                                    "≥ 1,000,000)", "rows_estimate": 2_000_000,
+                          "reject_budget": {"rows": None, "percent": None, "where": "$.tables[0].load"}}
     assert load.config["progress_prefix"] == "migrator/progress/Orders/"
 
 
@@ -124,6 +125,22 @@ def test_tuning_changes_the_job_not_the_load_and_write_semantics_change_the_load
         assert f'"write_mode": "{semantic["write_mode"]}"'.encode() in script
 
 
+def test_a_rejection_budget_is_a_judgement_not_an_input(tmp_path: Path) -> None:
+    """Changing max_rejected_rows / _percent never reloads a load: only its notes carry the budget."""
+    _, base, _ = nodes(compiled(tmp_path, None, rows=10))
+    for budget in ({"max_rejected_rows": 5}, {"max_rejected_percent": 2.5},
+                   {"max_rejected_rows": 0, "max_rejected_percent": 100}):
+        job, load, _ = nodes(compiled(tmp_path, budget, rows=10))
+        assert load.fingerprint == base.fingerprint, budget
+        noted = load.notes["reject_budget"]
+        assert (noted["rows"], noted["percent"]) == (budget.get("max_rejected_rows"),
+                                                    budget.get("max_rejected_percent")), budget
+    _, load, _ = nodes(compiled(tmp_path, {"max_rejected_rows": 5}, rows=10))
+    plan = Plan((Change(load.address, Action.CREATE, Reason.CREATE_BECAUSE_NEW, after=load.public_config(),
+                        node=load),), lineage="l", serial=1)
+    assert "      # rejections: at most 5 rows may be rejected ($.tables[0].load)" in render_plan(plan)
+
+
 def test_a_moving_estimate_changes_nothing_compared(tmp_path: Path) -> None:
     """TABLE_ROWS is approximate and moves between plans: only the notes follow it."""
     a, b = compiled(tmp_path, None, rows=10), compiled(tmp_path, None, rows=90_000)
@@ -139,7 +156,9 @@ def test_the_plan_shows_the_engine_beside_the_load(tmp_path: Path) -> None:
     assert "      # engine: glueetl, 2 × G.1X workers, 8 partitions (engine spark in the contract)" in text
     assert "rows estimate" not in text  # a number moving between plans: only in the JSON notes
     doc = plan_json(plan)
-    assert doc["notes"] == {"load.Orders": {"engine": load.notes["engine"], "rows_estimate": 10}}
+    assert doc["notes"] == {"load.Orders": {"engine": load.notes["engine"], "rows_estimate": 10,
+                                            "reject_budget": {"rows": None, "percent": None,
+                                                              "where": "$.tables[0].load"}}}
     moved = Plan((Change(load.address, Action.CREATE, Reason.CREATE_BECAUSE_NEW, after=load.public_config(),
                          node=dataclasses.replace(load, notes={**load.notes, "rows_estimate": 99})),), lineage="l", serial=1)
     assert plan_json(moved)["fingerprint"] == doc["fingerprint"]

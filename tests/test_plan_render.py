@@ -111,7 +111,7 @@ def test_the_small_plan_as_json() -> None:
     assert by["load.orders"]["after_unknown"] == dict.fromkeys(
         ["run_id", "state", "rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
          "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",
-         "rejects_logged", "rejects_error", "timeline"], True)
+         "rejects_logged", "rejects_error", "timeline", "reject_budget", "finished", "within_budget"], True)
     assert by["mysql_view.v_customers"]["after_unknown"] == {"definition": True, "database": True}
     assert by["mysql_view.v_orders"]["after_unknown"] == {}  # an update learns nothing new
     assert by["dynamodb_table.orders"]["changed"] == [{"path": "KeySchema[0].AttributeName", "before": "id",
@@ -232,7 +232,7 @@ def test_the_small_plan_as_markdown() -> None:
     plan = small_plan()
     md = render_markdown(plan)
     lines = lines_of(md)
-    assert lines[0] == "### migrator plan: 2 to add, 2 to change, 2 to replace, 1 to destroy"
+    assert lines[0] == "### migrator plan: failed, 1 error (see Findings); nothing can be applied"  # never beside an error
     # the banner names the deleted and the replaced table, and only those
     banner = [line for line in lines if line.startswith(">")]
     assert banner[0] == "> [!CAUTION]"

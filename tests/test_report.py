@@ -28,8 +28,9 @@ VALIDATOR = Draft202012Validator(SCHEMA)
 
 
 def load_record(table: str, read: int, written: int, rejected: int = 0, skipped: int = 0, throttles: int = 0,
-                seconds: float = 10.0, wcu: float = 0.0) -> dict[str, Any]:
-    return {"table": table, "view": f"v_{table.lower()}", "state": "SUCCEEDED", "rows_read": read,
+                seconds: float = 10.0, wcu: float = 0.0, budget: int | None = None) -> dict[str, Any]:
+    return {"reject_budget": {"rows": budget, "percent": None, "where": "$.tables[0].load"},
+            "finished": True, "within_budget": rejected <= (budget or 0), "table": table, "view": f"v_{table.lower()}", "state": "SUCCEEDED", "rows_read": read,
             "items_written": written, "items_rejected": rejected, "items_skipped": skipped,
             "rejected_by_reason": {"key_empty:name": rejected} if rejected else {},
             "samples": [{"reason": "key_empty", "attribute": "name", "detail": "", "key": {"id": 7}}] if rejected else [],
@@ -56,7 +57,8 @@ def shop_state() -> State:
         "dynamodb_gsi.Orders/ByCustomer": ({"IndexName": "ByCustomer"}, "ok"),
         "dynamodb_table.Users": ({"TableName": "Users", "BillingMode": "PAY_PER_REQUEST"}, "ok"),
         "mysql_view.v_orders": ({"name": "v_orders"}, "ok"),
-        "load.Orders": (load_record("Orders", 1000, 990, rejected=4, skipped=6, throttles=3, wcu=990.0), "ok"),
+        "load.Orders": (load_record("Orders", 1000, 990, rejected=4, skipped=6, throttles=3, wcu=990.0, budget=5),
+                        "ok"),
         "load.Users": (load_record("Users", 50, 50, seconds=2.0, wcu=50.0), "ok"),
         "check.Orders": ({"ok": True, "view_rows": 1000, "table_items": 996, "distinct_keys": 996,
                           "overwritten": 0, "problems": [], "indexes": [
@@ -95,7 +97,10 @@ def test_figures_per_table_and_totals() -> None:
     assert users.check.sample["differences"] == ["Users item id=3 is missing"]
     assert report.totals == {"tables": 2, "loads": 2, "rows_read": 1050, "items_written": 1040, "items_rejected": 4,
                              "items_skipped": 6, "success_rate": round(1046 / 1050, 6), "load_seconds": 12.0,
-                             "retries": 3, "throttles": 3, "consumed_wcu": 1040.0, "checks_failed": 1}
+                             "retries": 3, "throttles": 3, "consumed_wcu": 1040.0, "checks_failed": 1,
+                             "loads_failed": 0}
+    assert report.problems == ["check.Users failed: the table holds 49 items but the views have 50 distinct "
+                               "loadable keys"]
     assert not report.ok and report.last_change == max(r.updated_at for r in shop_state().resources.values())
 
 
@@ -103,13 +108,18 @@ def test_guidance_follows_what_was_seen() -> None:
     report = build_report(shop_state())
     topics = {(a.topic, a.table) for a in report.advice}
     assert {("check_failed", "Users"), ("rejected_rows", "Orders"), ("key_collisions", "Users"),
-            ("throttling", "Orders"), ("billing", "Orders"), ("billing", "Users"), ("backups", "Orders"),
-            ("cut_over", None)} <= topics
+            ("throttling", "Orders"), ("billing", "Orders"), ("billing", "Users"), ("backups", "Orders")} <= topics
     assert ("throttling", "Users") not in topics and ("rejected_rows", "Users") not in topics
+    assert ("cut_over", None) not in topics             # a check failed: not done, so no cut-over
     rejected = next(a for a in report.advice if a.topic == "rejected_rows")
     assert "4 rows of v_orders" in rejected.sentence and "s3://b/migrator/rejects/Orders/" in rejected.sentence
+    assert "within the load's budget of 5 rows" in rejected.sentence
     assert rejected.commands == ["migrator apply CONTRACT -replace load.Orders"]
-    cut = next(a for a in report.advice if a.topic == "cut_over")
+    records = {str(a): (dict(r.attributes), r.status) for a, r in shop_state().resources.items()}
+    records["check.Users"] = ({"ok": True, "view_rows": 50, "table_items": 50, "distinct_keys": 50}, "ok")
+    done = build_report(state_of(records))
+    assert done.ok and done.problems == []
+    cut = next(a for a in done.advice if a.topic == "cut_over")
     assert cut.commands == ["migrator state rm dynamodb_gsi.Orders/ByCustomer dynamodb_table.Orders "
                             "dynamodb_table.Users", "migrator destroy"]
     alarm = next(a for a in report.advice if a.topic == "throttling").commands[0]
@@ -162,7 +172,8 @@ def test_text_and_summary() -> None:
     rows = {line.split()[0]: line for line in text.splitlines() if line.startswith(("Orders", "Users", "TOTAL"))}
     assert "1,000" in rows["Orders"] and "99.60%" in rows["Orders"] and "ok (sample 996/996 match)" in rows["Orders"]
     assert "FAILED (sample 49/50 match)" in rows["Users"] and "1 failed" in rows["TOTAL"]
-    assert "load.Orders: 4 (key_empty:name 4), listed in s3://b/migrator/rejects/Orders/" in text
+    assert ("load.Orders: 4 (key_empty:name 4), listed in s3://b/migrator/rejects/Orders/, within budget 5 rows"
+            in text)
     assert "check.Users: the table holds 49 items" in text
     settings = {line.split()[0]: line.split(None, 1)[1] for line in text.split("\nTables\n")[1].split("\n\n")[0]
                 .splitlines()[1:]}
@@ -173,7 +184,8 @@ def test_text_and_summary() -> None:
     assert coverage == [["Orders.ByCustomer", "customer_id", "990", "990", "990-992", "ok"],
                         ["Orders.ByCoupon", "coupon,", "at", "0", "0", "0", "ok"]]
     assert summary_lines(report, "here") == [
-        "Report: 2 table(s), 1,050 rows read, 1,040 items written, 4 rejected, success 99.62%; 1 check(s) failed.",
+        "Report: 2 table(s), 1,050 rows read, 1,040 items written, 4 rejected, success 99.62%; check.Users failed: "
+        "the table holds 49 items but the views have 50 distinct loadable keys.",
         "The full report: here"]
     assert "nothing was migrated yet" in render_report(build_report(State(lineage="")))
 
@@ -242,3 +254,57 @@ def test_the_html_page_shows_in_chromium_exactly_the_figures_of_the_json(tmp_pat
     for name, read, written in (("Orders", 1000, 990), ("Users", 50, 50)):
         assert f"{name}: {read:,} rows read" in dom and f"{name}: {written:,} items written" in dom
     assert dom.count('data-topic="') == len(doc["advice"])
+
+
+def failed_state() -> State:
+    """A load over its budget, one that stopped part way, one recorded before loads kept their table."""
+    over = {**load_record("Orders", 197, 163, rejected=34), "error": "over budget"}
+    stopped = {"table": "Users", "view": "v_users", "state": "FAILED", "finished": False, "rows_read": 120,
+               "items_written": 100, "items_rejected": 0, "items_skipped": 0, "error": "the run ended FAILED"}
+    return state_of({
+        "dynamodb_table.Orders": ({"TableName": "Orders"}, "ok"), "dynamodb_table.Users": ({"TableName": "Users"}, "ok"),
+        "dynamodb_table.Items": ({"TableName": "Items"}, "ok"),
+        "load.Orders": (over, "tainted"), "load.Users": (stopped, "tainted"),
+        "load.Items": ({"error": "recorded before loads kept their table"}, "tainted"),
+        "check.Orders": ({"ok": True, "view_rows": 197, "table_items": 163, "distinct_keys": 197}, "ok")})
+
+
+def test_a_failed_or_unfinished_load_is_under_its_table_and_turns_every_format_red() -> None:
+    report = build_report(failed_state())
+    by_table = {t.name: [load.address for load in t.loads] for t in report.tables}
+    assert by_table == {"Items": ["load.Items"], "Orders": ["load.Orders"], "Users": ["load.Users"]}
+    assert report.problems == [
+        "load.Items did not finish (its run ended early): 0 items written from 0 rows read before it stopped",
+        "check.Items did not run (load.Items did not finish)",
+        "load.Orders failed: 34 of 197 rows rejected (over budget 0 rows)",
+        "load.Users did not finish (its run ended FAILED): 100 items written from 120 rows read before it stopped",
+        "check.Users did not run (load.Users did not finish)"]
+    doc = report.to_json()
+    VALIDATOR.validate(doc)
+    assert doc["ok"] is False and doc["totals"]["loads_failed"] == 3
+    assert not [a for a in report.advice if a.topic == "cut_over"]
+    (over_advice,) = [a for a in report.advice if a.topic == "rejected_rows"]
+    assert "over the load's budget of 0 rows, so it failed" in over_advice.sentence
+    assert '"max_rejected_rows": 34' in over_advice.sentence
+    for text in (render_report(report), render_markdown(report), render_html(report),
+                 "\n".join(summary_lines(report, "here"))):
+        assert "every check passed" not in text
+        assert "load.Orders failed: 34 of 197 rows rejected (over budget 0 rows)" in text
+    assert render_markdown(report).startswith("### migrator report: ❌ load.Items did not finish")
+    again = build_report(failed_state())
+    assert (render_report(again), render_markdown(again), render_html(again)) == (
+        render_report(report), render_markdown(report), render_html(report))
+
+
+def test_every_check_passed_only_when_every_row_is_accounted_for_and_checked() -> None:
+    table = {"dynamodb_table.T": ({"TableName": "T"}, "ok")}
+    check = {"check.T": ({"ok": True, "view_rows": 10, "table_items": 8, "distinct_keys": 10}, "ok")}
+    within = build_report(state_of({**table, **check, "load.T": (load_record("T", 10, 8, rejected=2, budget=2), "ok")}))
+    assert within.ok and summary_lines(within, "here")[0].endswith(
+        "every check passed, every row accounted for (2 rejected within budget).")
+    unchecked = build_report(state_of({**table, "load.T": (load_record("T", 10, 10), "ok")}))
+    assert unchecked.problems == ["check.T did not run"]
+    lost = build_report(state_of({**table, **check, "load.T": (load_record("T", 10, 7), "ok")}))
+    assert lost.problems == ["load.T does not account for every row: 10 read but 7 written, 0 rejected, 0 skipped"]
+    nothing = build_report(state_of(table))
+    assert nothing.problems == ["nothing was loaded into T"] and "every check passed" not in render_markdown(nothing)

@@ -19,7 +19,7 @@ from migrator.errors import MigratorError
 from migrator.graph import Address
 
 if TYPE_CHECKING:
-    from migrator.app import Hooks
+    from migrator.app import Applied, Hooks
     from migrator.engine.apply import ApplyResult
     from migrator.plan.model import Plan
     from migrator.planner import PlanOptions
@@ -153,23 +153,33 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
         fail("apply --json cannot ask for confirmation: add --auto-approve, or apply a plan saved by `plan --out`", 2)
     parsed = guarded(lambda: read_contract(request.contract))
     view = ApplyView.for_output(as_json)
+
+    def go() -> Applied | None:
+        try:
+            return app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
+                           hooks=_hooks(view))
+        except app.PlanHasErrors:   # the plan said so, each error once, and that it failed
+            return None
+
     try:
-        applied = guarded(lambda: app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
-                                          hooks=_hooks(view)))
+        applied = guarded(go)
     finally:
         view.close()
+    if applied is None:
+        raise typer.Exit(1)
     if as_json:
         view.emit(_summary_doc(applied.planned.plan, applied.result))
     elif applied.result is not None:
         _print_apply_summary(applied.planned.plan, applied.result)
     if applied.result is not None and not as_json:
-        _print_report_summary(state_dir)
+        _print_report_summary(state_dir, applied.result)
     if applied.result is not None and not applied.result.ok:
         raise typer.Exit(1)
 
 
-def _print_report_summary(state_dir: Path) -> None:
-    """The report in two lines; a state the report cannot read must not hide the apply's outcome."""
+def _print_report_summary(state_dir: Path, result: ApplyResult) -> None:
+    """The report in two lines; a state the report cannot read must not hide the apply's outcome,
+    and an apply that failed is never summed up as passed."""
     from migrator import app
     from migrator.report.render_text import summary_lines
 
@@ -177,7 +187,9 @@ def _print_report_summary(state_dir: Path) -> None:
         built = app.report(state_dir)
     except MigratorError:
         return
-    for line in summary_lines(built, f"`migrator report --state-dir {state_dir}` (--json, --markdown)"):
+    failed = sorted(set(result.failed) | set(result.skipped))
+    for line in summary_lines(built, f"`migrator report --state-dir {state_dir}` (--json, --markdown)",
+                              [str(a) for a in failed]):
         typer.echo(line)
 
 
@@ -201,9 +213,10 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
         return sum(1 for c in plan.changes if c.action is action and c.address in done)
 
     typer.echo("")
-    for address in sorted(done):
-        if address.kind == "load":
-            typer.echo(f"{address}: {load_line(result.state.resources[address].attributes)}")
+    for address in sorted(done | {a for a in result.failed if a.kind == "load"}):
+        record = result.state.resources.get(address)
+        if address.kind == "load" and record is not None and "rows_read" in record.attributes:
+            typer.echo(f"{address}: {load_line(record.attributes)}" + ("" if address in done else " (FAILED)"))
     for address in sorted(done):
         if address.kind == "check":
             attrs = result.state.resources[address].attributes

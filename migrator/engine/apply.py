@@ -21,6 +21,7 @@ from migrator.graph import Address
 from migrator.plan.model import Action, Change, Plan
 from migrator.providers.base import Provider, ProviderContext
 from migrator.providers.check import CheckFailed
+from migrator.providers.load import LoadFailed
 from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
 
@@ -174,13 +175,16 @@ async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, w
     except MigratorError as exc:
         if change.action is not Action.UPDATE:
             # A create that stopped midway may have left a half-made resource: replace it next time.
-            # A failed in-place update keeps the recorded state, so it is simply tried again.
-            attrs = exc.result if isinstance(exc, CheckFailed) else {"error": str(exc)}
+            # A failed in-place update keeps the recorded state, so it is simply tried again. What a
+            # failed load or check did (its table, its figures) is recorded with it, for the report.
+            attrs = exc.result if isinstance(exc, (CheckFailed, LoadFailed)) else {"error": str(exc)}
             await writer.record(ResourceState(change.address, attrs, node.fingerprint, node.depends_on,
                                               status="tainted"))
         result.failed[change.address] = str(exc)
         on_event(change.address, f"failed: {exc}")
-        return False
+        # A load that read every row but rejected too many still lets its table's check judge the
+        # items it wrote; anything else stops its dependants.
+        return isinstance(exc, LoadFailed) and exc.finished
     seconds = time.monotonic() - began
     await writer.record(ResourceState(change.address, attributes, node.fingerprint, node.depends_on))
     result.done.append(change.address)

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from migrator.findings import Severity
 from migrator.graph import fingerprint
 from migrator.plan.model import Action, AttributeChange, Change, Plan, is_drift
+from migrator.plan.render_text import summary
 from migrator.plan.schema import CANONICAL, PACKAGED
 from migrator.providers import KNOWN_AFTER_APPLY  # the providers' `computed`
 
@@ -77,12 +79,16 @@ def plan_fingerprint(resource_changes: list[dict[str, Any]]) -> str:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON; `message` is the text plan's last line ("Plan failed: …" while it has errors)."""
     changes = [resource_change(c) for c in plan.changes]
+    errors = [f for f in plan.findings if f.severity is Severity.ERROR]
     return {
         "format_version": FORMAT_VERSION,
         "lineage": plan.lineage,
         "serial": plan.serial,
         "summary": {a.value: plan.count(a) for a in Action},
+        "errors": len(errors),
+        "message": summary(plan),
         "resource_changes": changes,
         "drift": [str(c.address) for c in plan.changes if is_drift(c)],
         "findings": [{"severity": f.severity.value, "path": f.path, "code": f.code, "message": f.message,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from migrator.findings import Finding, Severity
 from migrator.plan.model import DEPENDENCY, Action, Change, Plan, is_drift
 from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json, public_change
-from migrator.plan.render_text import render_change
+from migrator.plan.render_text import errors_of, render_change
 
 DEFAULT_LIMIT = 65_000
 #: The smallest limit that always leaves room for the headline, the summarised sections and the fingerprint.
@@ -119,6 +119,9 @@ class _List:
 
 def _headline(plan: Plan, title: str) -> str:
     title = _clip(_one_line(title), TITLE_MAX) or "migrator plan"
+    errors = len(errors_of(plan))
+    if errors:   # never "no changes" beside an error; nothing of it can be applied
+        return f"### {title}: failed, {errors:,} error{'s' if errors != 1 else ''} (see Findings); nothing can be applied"
     if plan.empty:
         return f"### {title}: no changes\n\nReality matches the contract."
     return (f"### {title}: {plan.count(Action.CREATE):,} to add, {plan.count(Action.UPDATE):,} to change, "

@@ -64,7 +64,25 @@ def note_lines(change: Change) -> list[str]:
             if isinstance(value, str)]
 
 
+def errors_of(plan: Plan) -> list[Finding]:
+    return [f for f in plan.findings if f.severity is Severity.ERROR]
+
+
+def failed_summary(plan: Plan) -> str | None:
+    """A plan with errors is no plan: never "No changes" beside an error. None when it has none."""
+    errors = errors_of(plan)
+    if not errors:
+        return None
+    read = ("nothing was compared with reality" if not plan.changes
+            else "nothing can be applied until they are fixed")
+    return (f"Plan failed: {len(errors)} error{'s' if len(errors) != 1 else ''} (each listed once above); {read}. "
+            "Fix them and plan again.")
+
+
 def summary(plan: Plan) -> str:
+    failed = failed_summary(plan)
+    if failed is not None:
+        return failed
     if plan.empty:
         return "No changes. Reality matches the contract."
     return (f"Plan: {plan.count(Action.CREATE)} to add, {plan.count(Action.UPDATE)} to change, "
@@ -72,8 +90,11 @@ def summary(plan: Plan) -> str:
 
 
 def render_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
+    """One line per finding, errors first; a finding two checks made alike (the offline lint and the
+    compiler, say) is shown once."""
     order = {Severity.ERROR: 0, Severity.WARNING: 1}
-    return [f"{f.severity.value:7} {f.sentence()}" for f in sorted(findings, key=lambda f: (order[f.severity], f.path))]
+    lines = [f"{f.severity.value:7} {f.sentence()}" for f in sorted(findings, key=lambda f: (order[f.severity], f.path))]
+    return list(dict.fromkeys(lines))
 
 
 def render_plan(plan: Plan, *, width: int | None = WIDTH, findings: bool = True) -> str:
@@ -82,6 +103,8 @@ def render_plan(plan: Plan, *, width: int | None = WIDTH, findings: bool = True)
     lines: list[str] = []
     if findings and plan.findings:
         lines += render_findings(plan.findings) + [""]
+    if errors_of(plan):   # what it would change is not the point: the errors are
+        return "\n".join(lines + [summary(plan)])
     drift = [c for c in plan.actionable if is_drift(c)]
     if drift:
         lines.append("Changed outside migrator (apply puts back what the contract says):")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from migrator.compile.loads import RejectBudget
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun, failure_detail
@@ -28,6 +29,46 @@ from migrator.state.model import ResourceState
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
                  "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",
                  "rejects_logged", "rejects_error")
+#: sample keys an over-budget load names in its sentence
+SHOWN_KEYS = 3
+
+
+class LoadFailed(MigratorError):
+    """A load that ended without passing, with what it did: `result` is recorded (tainted) with its
+    table and figures, so the report shows it under its table and the next apply runs it again.
+    `finished`: every row was read and judged (over its rejection budget), so what depends on the
+    load (its table's check) still runs on the items it wrote; a run that stopped part way blocks them."""
+
+    def __init__(self, message: str, result: dict[str, Any], *, hint: str, finished: bool) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
+        self.finished = finished
+
+
+def _key_text(sample: Mapping[str, Any]) -> str:
+    key = sample.get("key")
+    return ", ".join(f"{k}={v}" for k, v in key.items()) if isinstance(key, Mapping) else "?"
+
+
+def over_budget(address: Address, figures: Mapping[str, Any], budget: RejectBudget,
+                location: str | None) -> tuple[str, str] | None:
+    """Pure: (the sentence, what to do) when the load rejected more rows than its budget allows, else None."""
+    read, rejected = int(figures.get("rows_read") or 0), int(figures.get("items_rejected") or 0)
+    if budget.allows(rejected, read):
+        return None
+    raw = figures.get("rejected_by_reason")
+    by_reason: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    reasons = ", ".join(f"{reason} {int(n):,}" for reason, n in
+                        sorted(by_reason.items(), key=lambda kv: (-int(kv[1]), kv[0])))
+    keys = "; ".join(_key_text(s) for s in list(figures.get("samples") or ())[:SHOWN_KEYS] if isinstance(s, Mapping))
+    message = (f"{address}: {rejected:,} of {read:,} rows rejected (over budget {budget.describe()})"
+               + (f": {reasons}" if reasons else "") + (f"; e.g. {keys}" if keys else "")
+               + (f"; every rejected row is listed in {location}" if location else ""))
+    hint = (f"the other rows are loaded; fix those rows at the source or in the contract and apply again, or allow "
+            f'them with "max_rejected_rows": {rejected} in {budget.where or "the load options of its table"}')
+    return message, hint
+
+
 #: how often the progress objects are read while a run goes on
 PROGRESS_SECONDS = 2.0
 #: at most this many (elapsed seconds, rows read, items written) points are kept for the report's chart
@@ -62,7 +103,7 @@ class LoadProvider(RunProvider):
     operations = uses(glue=("start_job_run", "get_job_run", "list_job_runs", "get_job_run_logs"),
                   s3=("list_objects", "get_object", "delete_object"),
                   dynamodb=("describe_table", "update_table", "wait_for_table"))   # the capacity raise
-    computed = ("run_id", "state", *RESULT_FIELDS, "timeline")
+    computed = ("run_id", "state", *RESULT_FIELDS, "timeline", "reject_budget", "finished", "within_budget")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
         c = node.config
@@ -85,22 +126,46 @@ class LoadProvider(RunProvider):
             if units:
                 await ctx.capacity.release(ctx.facades.dynamodb, c["table"], node.address,
                                            lambda message: ctx.report(node.address, message))
+        budget = RejectBudget.from_notes(node.notes)
+        record = {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
+                  "result_bucket": c["result_bucket"], "result_key": c["result_key"],
+                  "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
+                  "write_units_during_load": units, "timeline": thin(timeline), "reject_budget": budget.to_doc()}
         if run.state != "SUCCEEDED":
             detail = await failure_detail(glue, run)
-            raise MigratorError(f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}",
-                                hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}")
+            message = f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}"
+            partial = await self._partial_figures(c, ctx)
+            raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
+                             hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}",
+                             finished=False)
         raw = await ctx.facades.s3.get_object(c["result_bucket"], c["result_key"])
         if raw is None:
-            raise MigratorError(f"{node.address}: the job succeeded but wrote no result to "
-                                f"s3://{c['result_bucket']}/{c['result_key']}", hint="check the job's logs")
+            message = (f"{node.address}: the job succeeded but wrote no result to "
+                       f"s3://{c['result_bucket']}/{c['result_key']}")
+            partial = await self._partial_figures(c, ctx)
+            raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
+                             hint="check the job's logs", finished=False)
         result = json.loads(raw)
         figures = {k: result.get(k) for k in RESULT_FIELDS}
         duration = result.get("duration_seconds") or 0
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
-        return {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
-                "result_bucket": c["result_bucket"], "result_key": c["result_key"],
-                "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
-                "write_units_during_load": units, "timeline": thin(timeline), **figures}
+        location = (f"s3://{c['result_bucket']}/{c['rejects_prefix']}"
+                    if c.get("rejects_prefix") and figures.get("rejects_logged") else None)
+        judged = over_budget(node.address, figures, budget, location)
+        done = {**record, **figures, "finished": True, "within_budget": judged is None}
+        if judged is not None:
+            message, hint = judged
+            raise LoadFailed(message, {**done, "error": f"{message}: {hint}"}, hint=hint, finished=True)
+        return done
+
+    async def _partial_figures(self, config: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any]:
+        """What a run that stopped part way had done, from its writers' progress objects (nothing
+        when they cannot be read: the failure itself is what matters)."""
+        merged = await self._read_progress(config, ctx)
+        if merged is None:
+            return {}
+        return {k: int(merged.get(k) or 0) for k in ("rows_read", "items_written", "items_rejected",
+                                                     "items_skipped")}
 
     async def _raise_capacity(self, node: Node, units: int, ctx: ProviderContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
@@ -132,10 +197,19 @@ class LoadProvider(RunProvider):
     async def _report_progress(self, node: Node, run_state: str, ctx: ProviderContext,
                                timeline: list[list[float]] | None = None) -> None:
         """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
-        prefix = node.config.get("progress_prefix")
+        merged = await self._read_progress(node.config, ctx)
+        if merged is not None:
+            if timeline is not None:
+                timeline.append([float(merged["elapsed_seconds"]), int(merged["rows_read"]),
+                                 int(merged["items_written"])])
+            ctx.progress(node.address, progress_figures(merged, node.notes.get("rows_estimate"), run_state))
+
+    async def _read_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any] | None:
+        """The writers' progress objects summed; None when there are none yet or they cannot be read."""
+        prefix = config.get("progress_prefix")
         if not prefix:
-            return
-        bucket = node.config["result_bucket"]
+            return None
+        bucket = config["result_bucket"]
         try:
             objects = await ctx.facades.s3.list_objects(bucket, prefix)
             docs = {}
@@ -144,13 +218,8 @@ class LoadProvider(RunProvider):
                 if raw is not None:
                     docs[info.key] = json.loads(raw)
         except (MigratorError, ValueError):  # progress is for the operator: a miss is not a failure
-            return
-        if docs:
-            merged = merge_progress(docs)
-            if timeline is not None:
-                timeline.append([float(merged["elapsed_seconds"]), int(merged["rows_read"]),
-                                 int(merged["items_written"])])
-            ctx.progress(node.address, progress_figures(merged, node.notes.get("rows_estimate"), run_state))
+            return None
+        return merge_progress(docs) if docs else None
 
     async def _clear_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> None:
         """An earlier run's figures and rejected rows must not show as this run's."""

@@ -32,6 +32,27 @@ def _table_report(name: str, resource: ResourceState | None, loads: Sequence[Loa
                        protection=Protection.from_attributes(live if live is not None else a))
 
 
+def problems(tables: Sequence[TableReport]) -> list[str]:
+    """Pure: what keeps the migration from being done, one sentence each, table by table: a load that
+    failed, stopped, went over its rejection budget or lost rows, a check that failed or never ran,
+    a table nothing was loaded into. None of them: every source row is accounted for within budget
+    and every check ran and passed, the only case a report may say so."""
+    out: list[str] = []
+    for t in tables:
+        out += [load.problem for load in t.loads if load.problem is not None]
+        if not t.loads:
+            out.append(f"nothing was loaded into {t.name}")
+        if t.check is None:
+            if t.loads:
+                stopped = [load.address for load in t.loads if not load.finished]
+                out.append(f"check.{t.name} did not run" + (f" ({', '.join(stopped)} did not finish)" if stopped
+                                                            else ""))
+        elif not t.check.ok:
+            out.append(f"{t.check.address} failed: {t.check.problems[0]}" if t.check.problems
+                       else f"{t.check.address} did not finish")
+    return out
+
+
 def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str] | None = None,
                  live: Mapping[str, Mapping[str, Any]] | None = None) -> Report:
     """Pure: the report of a state; with the plan's warnings and drift when a plan was made, and
@@ -59,9 +80,10 @@ def build_report(state: State, warnings: Sequence[str] = (), drift: Sequence[str
               "load_seconds": round(sum(load.duration_seconds or 0 for load in loads), 3),
               "retries": sum(load.retries for load in loads), "throttles": sum(load.throttles for load in loads),
               "consumed_wcu": round(sum(load.consumed_wcu for load in loads), 1),
-              "checks_failed": sum(1 for t in tables if t.check is not None and not t.check.ok)}
+              "checks_failed": sum(1 for t in tables if t.check is not None and not t.check.ok),
+              "loads_failed": sum(1 for load in loads if not load.ok)}
     last = max((r.updated_at for r in state.resources.values() if r.updated_at), default="")
     report = Report(lineage=state.lineage, serial=state.serial, migrator_version=state.migrator_version,
                     last_change=last, tables=tables, totals=totals, advice=[], warnings=list(warnings),
-                    drift=None if drift is None else list(drift))
+                    drift=None if drift is None else list(drift), problems=problems(tables))
     return replace(report, advice=advise(report, state))

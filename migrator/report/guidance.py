@@ -32,9 +32,10 @@ def failed_checks(report: Report, state: State) -> list[Advice]:
 
 
 def unfinished_loads(report: Report, state: State) -> list[Advice]:
-    return [Advice("load_unfinished", t.name, f"{load.address} did not finish (its run ended {load.run_state or 'early'}); "
-                   "the next apply runs it again.", ["migrator apply CONTRACT"])
-            for t in report.tables for load in t.loads if load.status != "ok"]
+    """A load over its rejection budget has its own advice (rejected_rows); any other failed load is here."""
+    return [Advice("load_unfinished", t.name, f"{load.problem}; the next apply runs it again (the items it wrote "
+                   "are written again, none twice).", ["migrator apply CONTRACT"])
+            for t in report.tables for load in t.loads if load.problem is not None and load.within_budget]
 
 
 def drifted(report: Report, state: State) -> list[Advice]:
@@ -54,9 +55,16 @@ def rejected_rows(report: Report, state: State) -> list[Advice]:
             reasons = ", ".join(f"{reason} {_count(n)}" for reason, n in
                                 sorted(load.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
             where = f"; every one is listed in {load.rejects_location}" if load.rejects_location else ""
-            out.append(Advice("rejected_rows", t.name, f"{_count(load.items_rejected)} rows of {load.view} were not "
-                              f"loaded into {t.name} ({reasons}){where}. Fix them at the source or in the contract, "
-                              f"then load again.", [f"migrator apply CONTRACT -replace {load.address}"]))
+            said = f"{_count(load.items_rejected)} rows of {load.view} were not loaded into {t.name} ({reasons}){where}"
+            if load.within_budget:
+                out.append(Advice("rejected_rows", t.name, f"{said}, within the load's budget of "
+                                  f"{load.reject_budget}. Fix them at the source or in the contract if they matter, "
+                                  "then load again.", [f"migrator apply CONTRACT -replace {load.address}"]))
+            else:
+                out.append(Advice("rejected_rows", t.name, f"{said}: over the load's budget of {load.reject_budget}, "
+                                  "so it failed. Fix them at the source or in the contract and apply again, or allow "
+                                  f"them with \"max_rejected_rows\": {load.items_rejected} in the load options of "
+                                  f"{t.name}.", ["migrator apply CONTRACT"]))
     return out
 
 
@@ -166,11 +174,11 @@ def empty_indexes(report: Report, state: State) -> list[Advice]:
 
 
 def cut_over(report: Report, state: State) -> list[Advice]:
-    """After cut-over the views, scripts, jobs and connection are scaffolding. Handing the tables
+    """Only when the report is ok. After cut-over the views, scripts, jobs and connection are scaffolding. Handing the tables
     over first (state rm) makes `destroy` remove only the scaffolding, and no later apply can
     load into a table the application now writes."""
     tables = [r for r in sorted(state.resources, key=str) if r.kind in ("dynamodb_table", "dynamodb_gsi")]
-    if not tables:
+    if not tables or not report.ok:   # only a migration with every row accounted for and checked is done
         return []
     scaffolding = len(state.resources) - len(tables)
     return [Advice("cut_over", None, f"After cut-over, hand the {len([a for a in tables if a.kind == 'dynamodb_table'])} "

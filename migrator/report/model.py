@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from migrator.compile.loads import RejectBudget
 from migrator.state.model import ResourceState
 
 FORMAT_VERSION = "1.0"
@@ -43,9 +44,44 @@ class LoadReport:
     rejects_logged: int = 0
     rejects_location: str | None = None
     timeline: list[list[float]] = field(default_factory=list)   # [elapsed s, rows read, items written]
+    finished: bool = True           # every row was read and judged (False: the run stopped part way)
+    reject_budget: str = "0 rows"   # the rejected rows it was allowed, as the run judged it
+    within_budget: bool = True
+    #: what is wrong with this load, in one sentence (None: every row is accounted for within budget)
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def accounted(self) -> bool:
+        """Every row read became an item, a rejection or a skip."""
+        return self.items_written + self.items_rejected + self.items_skipped == self.rows_read
 
     @staticmethod
     def from_state(resource: ResourceState) -> LoadReport:
+        draft = LoadReport._read(resource)
+        return replace(draft, problem=draft.judge())
+
+    def judge(self) -> str | None:
+        """Pure: the one sentence the headline says about this load, or None when it is fine."""
+        figures = f"{self.items_written:,} items written from {self.rows_read:,} rows read"
+        if not self.finished:
+            return f"{self.address} did not finish (its run ended {self.run_state or 'early'}): {figures} before it stopped"
+        if not self.within_budget:
+            return (f"{self.address} failed: {self.items_rejected:,} of {self.rows_read:,} rows rejected "
+                    f"(over budget {self.reject_budget})")
+        if self.status != "ok":
+            return f"{self.address} did not finish: {figures}"
+        if not self.accounted:
+            return (f"{self.address} does not account for every row: {self.rows_read:,} read but "
+                    f"{self.items_written:,} written, {self.items_rejected:,} rejected, {self.items_skipped:,} skipped")
+        return None
+
+    @staticmethod
+    def _read(resource: ResourceState) -> LoadReport:
+        """The record as it is; records written before budgets were recorded are judged by the default."""
         a = resource.attributes
         raw = a.get("writer")
         writer: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -55,11 +91,20 @@ class LoadReport:
         samples = [{"key": s.get("key"), "reason": s.get("reason"), "attribute": s.get("attribute")}
                    for s in a.get("samples") or () if isinstance(s, Mapping)]
         partitions = a.get("partitions")
+        budget = RejectBudget.from_doc(a.get("reject_budget"))
+        rejected = as_int(a.get("items_rejected"))
+        finished = a.get("finished")
+        within = a.get("within_budget")
         return LoadReport(
-            address=str(resource.address), table=str(a.get("table", "")), view=str(a.get("view", "")),
+            finished=finished if isinstance(finished, bool) else resource.status == "ok" or "rows_read" in a,
+            reject_budget=budget.describe(),
+            within_budget=within if isinstance(within, bool) else budget.allows(rejected, read),
+            # a record without its table (a failure recorded before loads kept it) names it in its address
+            address=str(resource.address), table=str(a.get("table") or resource.address.name.split("/")[0]),
+            view=str(a.get("view", "")),
             status=resource.status, run_state=str(a.get("state", "")), engine=str(a.get("engine") or "pythonshell"),
             partitions=partitions if isinstance(partitions, int) else None, rows_read=read, items_written=written,
-            items_rejected=as_int(a.get("items_rejected")), items_skipped=skipped,
+            items_rejected=rejected, items_skipped=skipped,
             success_rate=round((written + skipped) / read, 6) if read else None,
             duration_seconds=as_float(a.get("duration_seconds")), rows_per_second=as_float(a.get("rows_per_second")),
             retries=as_int(writer.get("retries")), throttles=as_int(writer.get("throttles")),
@@ -192,11 +237,13 @@ class Report:
     warnings: list[str]
     drift: list[str] | None = None   # None: not checked (the report was made without the contract)
     format_version: str = FORMAT_VERSION
+    #: what keeps the migration from being done, one sentence each (report.build.problems); none: every
+    #: source row is accounted for within budget, every load finished, every check ran and passed
+    problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(t.check is None or t.check.ok for t in self.tables) and all(
-            load.status == "ok" for t in self.tables for load in t.loads)
+        return not self.problems
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)

@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from migrator.report.model import LoadReport, Report
-from migrator.report.render_text import HEADER, index_rows, percent, settings_rows, table_rows
+from migrator.report.render_text import HEADER, index_rows, percent, settings_rows, table_rows, verdict
 
 FIELDS = ("table", "rows_read", "items_written", "items_rejected", "items_skipped", "success_rate",
           "duration_seconds", "rows_per_second", "retries", "throttles", "consumed_wcu", "check")
@@ -150,12 +150,15 @@ def render_html(report: Report) -> str:
     t = report.totals
     loads = [load for table in report.tables for load in table.loads]
     body = [f"<h1>migrator report: <span class=\"{'ok' if ok else 'bad'}\" id=\"verdict\">"
-            f"{'every check passed' if ok else 'some checks failed or loads did not finish'}</span></h1>",
+            f"{e(verdict(report))}</span></h1>",
             f"<p id=\"summary\">{t['tables']} table(s), <span data-total=\"rows_read\">{t['rows_read']:,}</span> rows "
             f"read, <span data-total=\"items_written\">{t['items_written']:,}</span> items written, "
             f"<span data-total=\"items_rejected\">{t['items_rejected']:,}</span> rejected, "
             f"success <span data-total=\"success_rate\">{percent(t.get('success_rate'))}</span>; state serial "
             f"{report.serial}, last change {e(report.last_change or 'never')}.</p>"]
+    if report.problems:
+        body += ["<h2>Not done</h2><ul id=\"problems\">",
+                 *(f"<li class=\"bad\">{e(p)}</li>" for p in report.problems), "</ul>"]
     if report.tables:
         indexes = index_rows(report)
         body += ["<h2>Tables and loads</h2>", *_figures_table(report),
@@ -170,7 +173,9 @@ def render_html(report: Report) -> str:
         for load in rejected:
             reasons = ", ".join(f"<code>{e(r)}</code> {n:,}" for r, n in load.rejected_by_reason.items())
             where = f", listed in <code>{e(load.rejects_location)}</code>" if load.rejects_location else ""
-            body.append(f"<li><code>{e(load.address)}</code>: {load.items_rejected:,} ({reasons}){where}</li>")
+            budget = (f", within budget {e(load.reject_budget)}" if load.within_budget
+                      else f", <span class=\"bad\">over budget {e(load.reject_budget)}</span>")
+            body.append(f"<li><code>{e(load.address)}</code>: {load.items_rejected:,} ({reasons}){where}{budget}</li>")
         body.append("</ul>")
     failed = [x.check for x in report.tables if x.check is not None and not x.check.ok]
     if failed:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from migrator.report.model import Report
-from migrator.report.render_text import index_rows, percent, settings_rows, table_rows
+from migrator.report.render_text import index_rows, percent, settings_rows, table_rows, verdict
 
 MAX_CHARS = 65_000
 
@@ -21,12 +21,14 @@ def _table(rows: list[tuple[str, ...]], numbers: int) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    verdict = "✅ every check passed" if report.ok else "❌ some checks failed or loads did not finish"
+    headline = ("✅ " if report.ok else "❌ ") + _cell(verdict(report))
     t = report.totals
-    parts = [f"### migrator report: {verdict}",
+    parts = [f"### migrator report: {headline}",
              f"{t['tables']} table(s), {t['rows_read']:,} rows read, {t['items_written']:,} items written, "
              f"{t['items_rejected']:,} rejected, {t['items_skipped']:,} skipped "
              f"(success {percent(t.get('success_rate'))}); state serial {report.serial}.", ""]
+    if report.problems:
+        parts += ["#### Not done", "", *(f"- {_cell(p)}" for p in report.problems), ""]
     if report.tables:
         rows = table_rows(report)
         parts.append("| " + " | ".join(rows[0]) + " |")
@@ -42,7 +44,8 @@ def render_markdown(report: Report) -> str:
         for load in rejected:
             reasons = ", ".join(f"`{r}` {n:,}" for r, n in load.rejected_by_reason.items())
             parts.append(f"- `{load.address}`: {load.items_rejected:,} ({reasons})"
-                         + (f", listed in `{load.rejects_location}`" if load.rejects_location else ""))
+                         + (f", listed in `{load.rejects_location}`" if load.rejects_location else "")
+                         + f", {'within' if load.within_budget else '**over**'} budget {load.reject_budget}")
     failed = [tab.check for tab in report.tables if tab.check is not None and not tab.check.ok]
     if failed:
         parts += ["", "#### Failed checks", ""]

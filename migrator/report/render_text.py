@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from migrator.report.model import IndexReport, LoadReport, Protection, Report, TableReport
 
 HEADER = ("TABLE", "ROWS READ", "WRITTEN", "REJECTED", "SKIPPED", "SUCCESS", "SECONDS", "ROWS/S", "RETRIES",
@@ -18,10 +20,22 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.2f}%"
 
 
+def verdict(report: Report) -> str:
+    """The headline: "every check passed" only for a report with nothing wrong, else what is wrong
+    (the first problems, and how many more)."""
+    if report.ok:
+        rejected = report.totals.get("items_rejected") or 0
+        return ("every check passed" if not rejected else
+                f"every check passed, every row accounted for ({rejected:,} rejected within budget)")
+    shown = report.problems[:3]
+    more = len(report.problems) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
+
+
 def check_cell(table: TableReport) -> str:
     check = table.check
     if check is None:
-        return "-"
+        return "not run" if table.loads else "-"
     verdict = "ok" if check.ok else "FAILED"
     sample = check.sample
     if sample and sample.get("compared") is not None:
@@ -96,6 +110,10 @@ def render_report(report: Report) -> str:
     lines = [f"Migration report: state serial {report.serial}, last change {report.last_change or 'never'}", ""]
     if not report.tables:
         return "\n".join(lines + ["The state records no tables: nothing was migrated yet."])
+    if report.ok:
+        lines += [f"Done: {verdict(report)}.", ""]
+    else:
+        lines += ["Not done:"] + [f"  - {problem}" for problem in report.problems] + [""]
     lines += aligned(table_rows(report))
     lines += ["", "Tables"] + ["  " + line for line in aligned(settings_rows(report), range(0))]
     indexes = index_rows(report)
@@ -109,7 +127,8 @@ def render_report(report: Report) -> str:
         for load in rejected:
             reasons = ", ".join(f"{r} {n:,}" for r, n in load.rejected_by_reason.items())
             lines.append(f"  {load.address}: {load.items_rejected:,} ({reasons})"
-                         + (f", listed in {load.rejects_location}" if load.rejects_location else ""))
+                         + (f", listed in {load.rejects_location}" if load.rejects_location else "")
+                         + f", {'within' if load.within_budget else 'OVER'} budget {load.reject_budget}")
             for sample in load.rejected_samples[:5]:
                 key = ", ".join(f"{k}={v}" for k, v in (sample.get("key") or {}).items())
                 lines.append(f"    {key}: {sample.get('reason')}"
@@ -135,10 +154,13 @@ def render_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def summary_lines(report: Report, where: str) -> list[str]:
-    """What `apply` ends with: the totals in one line, the verdict, where the full report is."""
+def summary_lines(report: Report, where: str, failed: Sequence[str] = ()) -> list[str]:
+    """What `apply` ends with: the totals in one line, the verdict, where the full report is. `failed`:
+    what this apply could not do, which a report of the state alone may not see (a table not created)."""
     t = report.totals
-    verdict = "every check passed" if report.ok else f"{t.get('checks_failed') or 0} check(s) failed"
+    said = verdict(report)
+    if failed and report.ok:
+        said = f"this apply failed at {', '.join(failed)}"
     return [f"Report: {t['tables']} table(s), {t['rows_read']:,} rows read, {t['items_written']:,} items written, "
-            f"{t['items_rejected']:,} rejected, success {percent(t.get('success_rate'))}; {verdict}.",
+            f"{t['items_rejected']:,} rejected, success {percent(t.get('success_rate'))}; {said}.",
             f"The full report: {where}"]
