@@ -38,7 +38,8 @@ def contract(table: str) -> dict[str, Any]:
 
 def expected_items() -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
     """Python's own reading of the limits: items by PK, and rejections by reason:attribute."""
-    items, rejected = {}, {}
+    items: dict[str, dict[str, Any]] = {}
+    rejected: dict[str, int] = {}
     for i, tag, label in ROWS:
         if len(tag.encode()) > 1024:
             rejected["key_too_long:SK"] = rejected.get("key_too_long:SK", 0) + 1

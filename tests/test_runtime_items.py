@@ -472,3 +472,32 @@ def test_to_item_then_python_value_round_trips(d: Decimal, key: str) -> None:
     specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("amount", "N")]
     item = to_item({"PK": key, "amount": d}, specs)
     assert items.item_python(item) == {"PK": key, "amount": d}
+
+
+# ----------------------------------------------------------------------------- encodings (compile/types.py)
+
+
+def test_set_split_turns_a_mysql_set_into_its_members() -> None:
+    assert to_attribute_value("b,a,c d", "SS", "set-split") == {"SS": ["a", "b", "c d"]}
+    assert to_attribute_value(b"quiet,wifi", "SS", "set-split") == {"SS": ["quiet", "wifi"]}
+    assert to_attribute_value({"x", "y"}, "SS", "set-split") == {"SS": ["x", "y"]}   # a driver that split it
+    assert to_attribute_value("", "SS", "set-split") is None                          # the empty set: absent
+    assert to_attribute_value(None, "SS", "set-split") is None
+    assert to_attribute_value("10,2,1", "NS", "set-split") == {"NS": ["1", "2", "10"]}
+    with pytest.raises(RowRejected) as exc:
+        to_attribute_value("a,c d", "SS")   # without the encoding: JSON array text, as before
+    assert exc.value.reason == "invalid_json"
+
+
+def test_specs_carry_the_encoding_and_the_sort_key_role() -> None:
+    specs = items.parse_specs([{"name": "PK", "type": "S", "key": True},
+                         {"name": "SK", "type": "S", "key": True, "sort_key": True},
+                         {"name": "tags", "type": "SS", "encoding": "set-split"}])
+    assert specs[1].max_key_bytes == 1024 and specs[0].max_key_bytes == 2048
+    assert specs[2].encoding == "set-split"
+    item = to_item({"PK": "p", "SK": "s", "tags": "b,a"}, specs)
+    assert item["tags"] == {"SS": ["a", "b"]}
+    with pytest.raises(ValueError, match="does not apply to S"):
+        items.parse_specs([{"name": "x", "type": "S", "encoding": "set-split"}])
+    with pytest.raises(ValueError, match="does not apply"):
+        items.parse_specs([{"name": "x", "type": "SS", "encoding": "rot13"}])

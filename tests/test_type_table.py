@@ -31,6 +31,8 @@ from migrator.mcp.adapters.builtin import schema_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.runtime.items import RowRejected, parse_specs, to_item
 from migrator.servers.mysql import MySQLTools, Settings
+from tests.conftest import root_connection
+from tests.helpers import aws, project, project_cli, scan_items
 from tests.patterns.support import model
 
 TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
@@ -474,3 +476,65 @@ def test_mariadb_json_columns_are_reported_as_json(typed_db: TypedDB) -> None:
     assert info is not None and (info.data_type, info.column_type) == ("json", "json")
     text = typed_db.schema.tables["typed"].column("c_text")
     assert text is not None and text.data_type == "text"
+
+
+# ============================================================================ through the CLI
+
+PLACES = [  # id, tags (SET), location (WKT), photo (BLOB), open (BIT(1))
+    (1, "wifi,quiet", P1, b"\x89PNG\x00\xff", 1),
+    (2, "", PG, b"", 0),
+    (3, "parking", None, None, None),
+    (4, "quiet,wifi,parking", ("Point", (-0.5, 51.25)), bytes(range(200, 256)), 1),
+]
+
+
+def places_contract(table: str, photo_type: str = "B") -> dict[str, Any]:
+    def attr(name: str, kind: str, column: str) -> dict[str, Any]:
+        return {"name": name, "type": kind, "source_table": "places", "source_column": column}
+    return {"tables": [{"table": table, "type": "single-entity", "source_table": "places", "pk": "id",
+                        "satisfies": ["AP1"], "estimated_item_size_bytes": 500,
+                        "attributes": [attr("id", "N", "id"), attr("tags", "SS", "tags"),
+                                       attr("location", "M", "location"), attr("photo", photo_type, "photo"),
+                                       attr("open", "BOOL", "open")]}]}
+
+
+def test_types_end_to_end_through_the_cli(sandbox: Any, mysql_db: str, tmp_path: Any) -> None:
+    conn = root_connection(sandbox, mysql_db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE places (id INT PRIMARY KEY, tags SET('wifi','quiet','parking') NOT NULL, "
+                    "location GEOMETRY NULL, photo BLOB NULL, open BIT(1) NULL)")
+        for i, tags, geom, photo, is_open in PLACES:
+            cur.execute("INSERT INTO places VALUES (%s, %s, " + (f"ST_GeomFromText('{_wkt(geom)}')" if geom else "NULL")
+                        + ", %s, " + ("NULL" if is_open is None else f"b'{is_open}'") + ")", (i, tags, photo))
+    conn.close()
+    proj = project(sandbox, mysql_db, tmp_path)
+    table = f"Places{tmp_path.name[-6:].replace('_', '')}"
+    path = tmp_path / "contract.json"
+
+    path.write_text(json.dumps(places_contract(table, photo_type="S")))
+    refused = project_cli(proj, "plan", str(path))
+    assert refused.returncode != 0
+    sentence = ("$.tables[0].attributes[3].type: attribute 'photo' is declared S but reads column places.photo of "
+                "MySQL type blob, which cannot become S (binary data is never stored as text or parsed); declare it B.")
+    assert sentence in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
+
+    path.write_text(json.dumps(places_contract(table)))   # the advice taken
+    done = project_cli(proj, "apply", str(path), "--auto-approve")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    want = {}
+    for i, tags, geom, photo, is_open in PLACES:
+        item: dict[str, Any] = {"id": Decimal(i)}
+        if tags:
+            item["tags"] = set(tags.split(","))
+        if geom is not None:
+            item["location"] = json.loads(json.dumps(_geojson(geom)), parse_float=Decimal, parse_int=Decimal)
+        if photo is not None:
+            item["photo"] = photo
+        if is_open is not None:
+            item["open"] = is_open == 1
+        want[i] = item
+    got = {int(i["id"]): {k: (v.value if hasattr(v, "value") else v) for k, v in i.items()}
+           for i in scan_items(aws(sandbox, "dynamodb"), table)}
+    assert got == want
