@@ -19,11 +19,12 @@ from migrator.compile.key_lint import key_findings
 from migrator.compile.loads import (RejectBudget, capacity_note, choose_engine, job_command, load_write_units,
                                     row_estimate, semantic_arguments, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
+from migrator.compile.keysize import KeySizeCount, key_limits, key_size_count
 from migrator.compile.rowcount import RowCount, row_count
 from migrator.compile.scripts import render_load_script, runtime_bundle
 from migrator.compile.tables import table_config
-from migrator.compile.views import Entity, compile_view
 from migrator.compile.types import RUNTIME_ENCODINGS
+from migrator.compile.views import Entity, compile_view
 from migrator.contract.model import Attribute, Capacity, Contract, LoadOptions, Table, Transformation
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
@@ -53,6 +54,8 @@ class Compiled:
     findings: tuple[Finding, ...] = ()
     #: per entity view, how to prove it has one row per source row (compile/rowcount.py)
     row_counts: tuple[RowCount, ...] = ()
+    #: per entity with a key that can be long, how to count its rows over DynamoDB's key limits
+    key_sizes: tuple[KeySizeCount, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -183,6 +186,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                        "password": source.password}, sensitive=frozenset({"password"}))
     nodes += [bucket, bundle_node, connection]
     row_counts: list[RowCount] = []
+    key_sizes: list[KeySizeCount] = []
 
     for table in contract.tables:
         plans = entity_plans(table)
@@ -205,6 +209,9 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                 continue
             label = f"{table.name}{ep.suffix}"
             row_counts.append(row_count(spec, ep.entity.owner, ep.entity.path))
+            sizes = key_size_count(spec.select_sql, ep.entity.owner, spec.source_table,
+                                   key_limits(table, ep.entity.attributes))
+            key_sizes += [sizes] if sizes is not None else []
             sources.append({"view": view, "source_table": spec.source_table, "load": f"load.{label}"})
             view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
                                                             "columns": list(spec.columns)})
@@ -262,4 +269,5 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             depends_on=tuple(loads))
         nodes += [table_node, *gsi_nodes, *entity_nodes, check_node]
     graph = Graph.build(nodes)
-    return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings), row_counts=tuple(row_counts))
+    return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings), row_counts=tuple(row_counts),
+                    key_sizes=tuple(key_sizes))
