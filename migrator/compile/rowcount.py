@@ -39,11 +39,11 @@ class RowCount:
     steps: tuple[JoinStep, ...]
 
 
-def _count(from_: exp.Expression) -> exp.Select:
+def _count(from_: exp.Expr) -> exp.Select:
     return exp.select(exp.Count(this=exp.Star())).from_(from_)
 
 
-def _source(table: str) -> exp.Expression:
+def _source(table: str) -> exp.Expr:
     return exp.alias_(exp.to_table(table, quoted=True), BASE, table=True, quoted=True)
 
 
@@ -58,7 +58,7 @@ def view_count_sql(view: str) -> str:
 def row_count(spec: ViewSpec, owner: str, path: str) -> RowCount:
     """What to count for `spec`: the whole SELECT against its source table, and the rows after
     each contract path's joins (a path's joins are consecutive: one attribute adds them together)."""
-    select = exp.maybe_parse(spec.select_sql, dialect="mysql")
+    select: exp.Expr = exp.maybe_parse(spec.select_sql, dialect="mysql")
     counts = exp.select(
         exp.alias_(exp.Subquery(this=_count(exp.to_table(spec.source_table, quoted=True))), "source_rows", quoted=True),
         exp.alias_(exp.Subquery(this=_count(exp.alias_(exp.Subquery(this=select), "v", table=True))), "view_rows",
