@@ -33,7 +33,8 @@ def test_a_spark_load_by_ranges_with_nulls_writes_every_item(sandbox: lifecycle.
     doc = json.loads(Path(tiny["contract"]).read_text())
     doc["tables"][0]["attributes"].append({"name": "kind_no", "type": "N", "source_table": "things",
                                            "source_column": "kind_id"})
-    doc["tables"][0]["load"] = {"engine": "spark", "partitions": 3, "partition_column": "kind_no", "writers": 2}
+    doc["tables"][0]["load"] = {"engine": "spark", "partitions": 3, "partition_column": "kind_no", "writers": 2,
+                                "max_rejected_rows": 1}   # the empty index key above
     Path(tiny["contract"]).write_text(json.dumps(doc))
     env, cwd, contract = tiny["env"], tiny["tmp"], str(tiny["contract"])
 

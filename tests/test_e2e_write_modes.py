@@ -74,7 +74,7 @@ def test_insert_only_keeps_the_items_already_there(sandbox: lifecycle.SandboxRec
 def test_version_guarded_lets_only_newer_rows_through(sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
     ddb = aws(sandbox, "dynamodb")
     sql(sandbox, tiny["db"], "ALTER TABLE things ADD COLUMN ver INT NULL", "UPDATE things SET ver = 5")
-    set_load(tiny, {"write_mode": "version_guarded", "version_column": "ver"},
+    set_load(tiny, {"write_mode": "version_guarded", "version_column": "ver", "max_rejected_rows": 1},  # a NULL ver
              {"name": "ver", "type": "N", "source_table": "things", "source_column": "ver"})
     apply(tiny)
     before = {i["PK"]: (i["name"], int(i["ver"])) for i in scan_items(ddb, tiny["table"])}

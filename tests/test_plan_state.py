@@ -58,7 +58,8 @@ def test_tables_with_data_are_protected(sandbox: lifecycle.SandboxRecord, tiny: 
     assert f"dynamodb_table.{tiny['table']} holds items and the plan would replace it (the key schema changed" \
         in plan.stderr         # diagnostics on stderr, the plan on stdout
     refused = _cli(tiny, "apply", contract, "--auto-approve")
-    assert refused.returncode == 1 and "nothing was changed" in refused.stderr
+    assert refused.returncode == 1 and "Plan failed: 1 error (each listed once above); nothing was changed" \
+        in refused.stdout and refused.stderr.count("holds items and the plan would replace it") == 1
     ddb = aws(sandbox, "dynamodb")
     assert ddb.scan(TableName=tiny["table"], Select="COUNT")["Count"] == 3
     allowed = _cli(tiny, "apply", contract, "--auto-approve", "--allow-data-loss")

@@ -40,6 +40,7 @@ def test_the_report_agrees_with_sql_and_boto3_and_its_cut_over_commands_keep_the
     contract["tables"][0]["attributes"].append({"name": "expires", "type": "N", "source_table": "things",
                                                 "source_column": "id"})
     contract["tables"][0]["ttl_attribute"] = "expires"     # declared; migrator leaves TTL off
+    contract["tables"][0]["load"] = {"max_rejected_rows": 1}   # the empty key above, budgeted
     tiny["contract"].write_text(json.dumps(contract))
     applied = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr

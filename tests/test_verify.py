@@ -111,6 +111,9 @@ def test_rejected_rows_are_logged_in_s3_by_key_and_destroy_removes_the_log(sandb
         expected = [{"PK": f"THING#{i}"} for i, in cur.fetchall()]
     conn.close()
     env, cwd, table = tiny["env"], tiny["tmp"], tiny["table"]
+    doc = json.loads(tiny["contract"].read_text())
+    doc["tables"][0]["load"] = {"max_rejected_rows": len(expected)}   # rejected on purpose: budgeted
+    tiny["contract"].write_text(json.dumps(doc))
     applied = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     s3 = aws(sandbox, "s3")

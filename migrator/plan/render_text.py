@@ -73,10 +73,10 @@ def failed_summary(plan: Plan) -> str | None:
     errors = errors_of(plan)
     if not errors:
         return None
-    read = ("nothing was compared with reality" if not plan.changes
-            else "nothing can be applied until they are fixed")
-    return (f"Plan failed: {len(errors)} error{'s' if len(errors) != 1 else ''} (each listed once above); {read}. "
-            "Fix them and plan again.")
+    one = len(errors) == 1
+    read = "nothing was compared with reality and nothing was changed" if not plan.changes else "nothing was changed"
+    return (f"Plan failed: {len(errors)} error{'' if one else 's'} (each listed once above); {read}. "
+            f"Fix {'it' if one else 'them'} and plan again.")
 
 
 def summary(plan: Plan) -> str:
