@@ -130,7 +130,7 @@ def test_a_rejection_budget_is_a_judgement_not_an_input(tmp_path: Path) -> None:
     _, base, _ = nodes(compiled(tmp_path, None, rows=10))
     for budget in ({"max_rejected_rows": 5}, {"max_rejected_percent": 2.5},
                    {"max_rejected_rows": 0, "max_rejected_percent": 100}):
-        job, load, _ = nodes(compiled(tmp_path, budget, rows=10))
+        _, load, _ = nodes(compiled(tmp_path, budget, rows=10))
         assert load.fingerprint == base.fingerprint, budget
         noted = load.notes["reject_budget"]
         assert (noted["rows"], noted["percent"]) == (budget.get("max_rejected_rows"),
