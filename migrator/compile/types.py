@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from migrator.compile.view_core import BuilderCore, fn
+from migrator.compile.view_core import BINARY_TYPES, GEOMETRY_TYPES, BuilderCore, fn
 from migrator.contract.model import Attribute
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import ColumnInfo
@@ -44,7 +44,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "float": frozenset({"float", "double", "real", "double precision"}),
     "bit": frozenset({"bit"}),
     "text": frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}),
-    "binary": frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}),
+    "binary": BINARY_TYPES,
     "enum": frozenset({"enum"}),
     "set": frozenset({"set"}),
     "json": frozenset({"json"}),
@@ -52,8 +52,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "time": frozenset({"time"}),
     "datetime": frozenset({"datetime", "timestamp"}),
     "year": frozenset({"year"}),
-    "geometry": frozenset({"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
-                           "multipolygon", "geometrycollection", "geomcollection"}),
+    "geometry": GEOMETRY_TYPES,
 }
 _FAMILY_OF = {name: family for family, names in FAMILIES.items() for name in names}
 

@@ -19,6 +19,9 @@ BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 DATE_UNITS = {"MICROSECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 AGGREGATES = {"SUM", "COUNT", "AVG", "MIN", "MAX"}
+BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
+GEOMETRY_TYPES = frozenset({"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+                            "multipolygon", "geometrycollection", "geomcollection"})
 
 
 @dataclass(frozen=True)
@@ -282,16 +285,19 @@ class BuilderCore:
     def placeholder(self, name: str, path: str, own: tuple[str, Callable[[], exp.Expression]] | None) -> exp.Expression:
         """The entity's attributes first, then columns of its source table (CONTRACT.md)."""
         if own is not None and name == own[0]:
-            return self.as_text(own[1]())
-        other = self.entity.attribute(name)
-        if other is not None:
-            return self.as_text(self.value(other))
-        source = self.source()
-        col = source.column(name)
-        if col is None:
-            raise CompileError(path, f"placeholder {{{name}}} matches no attribute of {self.entity.owner} and no "
-                               f"column of '{source.name}'", "name an attribute or a column", "template.placeholder")
-        return self.as_text(exp.column(col.name, table=BASE, quoted=True))
+            value = own[1]()
+        elif (other := self.entity.attribute(name)) is not None:
+            value = self.value(other)
+        else:
+            source = self.source()
+            col = source.column(name)
+            if col is None:
+                raise CompileError(path, f"placeholder {{{name}}} matches no attribute of {self.entity.owner} and no "
+                                   f"column of '{source.name}'", "name an attribute or a column",
+                                   "template.placeholder")
+            value = exp.column(col.name, table=BASE, quoted=True)
+        self.text_note(value, f"placeholder {{{name}}}", path)
+        return self.as_text(value)
 
     def column_type(self, expr: exp.Expression) -> str | None:
         if isinstance(expr, exp.Column) and expr.table in self.aliases:
@@ -300,13 +306,31 @@ class BuilderCore:
         return None
 
     def as_text(self, expr: exp.Expression) -> exp.Expression:
-        """Temporal columns as ISO-8601 UTC with milliseconds, like the runtime encodes them."""
+        """A column as the text built values (keys, concatenations, JSON) hold: temporal columns as
+        ISO-8601 UTC with milliseconds, like the runtime encodes them; BIT as its number; binary
+        columns as lowercase hex and geometries as WKT (raw bytes are never put into text)."""
         kind = self.column_type(expr)
         if kind in {"datetime", "timestamp"}:
             return iso_timestamp(expr)
         if kind == "date":
             return fn("DATE_FORMAT", expr, exp.Literal.string("%Y-%m-%d"))
+        if kind == "bit":
+            return exp.Cast(this=expr, to=exp.DataType.build("UNSIGNED", dialect="mysql"))
+        if kind in BINARY_TYPES:
+            return fn("LOWER", fn("HEX", expr))
+        if kind in GEOMETRY_TYPES:
+            return fn("ST_AsText", expr)
         return expr
+
+    def text_note(self, expr: exp.Expression, what: str, path: str) -> None:
+        """Say so where a binary or spatial column is written into text in an encoding of its own."""
+        kind = self.column_type(expr)
+        if kind in BINARY_TYPES or kind in GEOMETRY_TYPES:
+            how = "lowercase hex (HEX)" if kind in BINARY_TYPES else "WKT (ST_AsText)"
+            where = f"{self.aliases[expr.table].name}.{expr.name}" if isinstance(expr, exp.Column) else "a column"
+            self.warn(path, f"{what} reads the {kind} column {where}, whose bytes are written "
+                      f"into the text as {how}", "nothing to do if that is meant; binary data is never put into text "
+                      "as raw bytes", "type.text_encoding")
 
     # -- provided by the pattern compilers (joins.py, calculations.py, transformations.py) --
 
