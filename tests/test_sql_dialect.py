@@ -176,7 +176,7 @@ def _rows(conn: pymysql.Connection, sql: str) -> list[tuple[Any, ...]]:
 def test_fragment_view_runs_on_mariadb_and_means_what_was_written(source: Source, entry: str | tuple[str, str]) -> None:
     fragment, meaning = _pair(entry)
     table, _ = model(_contract(fragment))
-    ((_, name, spec, findings),) = entity_views(table, source.schema, source.server)
+    ((_, _, spec, findings),) = entity_views(table, source.schema, source.server)
     assert spec is not None, [f.sentence() for f in findings]
     view = f"v_{uuid.uuid4().hex[:8]}"
     with source.conn.cursor() as cur:

@@ -11,6 +11,8 @@ a copy of the tree into forms both servers read alike; the caller's tree is left
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
 from sqlglot.generators.mysql import MySQLGenerator
@@ -28,7 +30,7 @@ class _PortableGenerator(MySQLGenerator):
     one of them lacks. Infix REGEXP has no node of its own in sqlglot's tree, so it is a
     generator rule here rather than a tree rewrite; every other difference is in `portable`."""
 
-    TRANSFORMS = {**MySQLGenerator.TRANSFORMS, exp.RegexpLike: _regexp_sql}
+    TRANSFORMS: ClassVar = {**MySQLGenerator.TRANSFORMS, exp.RegexpLike: _regexp_sql}
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
