@@ -43,6 +43,7 @@ from migrator.report.model import Report
 from migrator.runtime.verify import Source
 from migrator.validate.deep import sample_table
 from migrator.validate.full import run_full
+from migrator.validate.rowcount import count_entities
 from migrator.validate.sample import SampleOutcome, valid_seed
 
 T = TypeVar("T")
@@ -376,10 +377,15 @@ class Session:
             if description is None:
                 raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                     hint="run `migrator apply` first")
-            outcomes.append(await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
-                                               [Source.from_doc(s) for s in sample["sources"]], size, seed,
-                                               description))
+            outcome = await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
+                                         [Source.from_doc(s) for s in sample["sources"]], size, seed, description)
+            outcomes.append(replace(outcome, row_problems=await self._row_problems(node.config["sources"])))
         return outcomes
+
+    async def _row_problems(self, sources: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+        """Each view against its source table: one row per source row (counted in MySQL, independent
+        of the mapping the sample compare reuses)."""
+        return tuple(p for e in await count_entities(self.facades.mysql, sources) for p in e.problems())
 
     async def verify_full(self, contract: Contract) -> list[dict[str, Any]]:
         """The full comparison of every table, each in a transient Glue job (rows never reach migrator)."""
@@ -392,7 +398,10 @@ class Session:
             if await self.facades.dynamodb.describe_table(full.table) is None:
                 raise MigratorError(f"dynamodb_table.{full.table} does not exist, so there is nothing to verify",
                                     hint="run `migrator apply` first")
-            results.append(await run_full(self.facades, full, lineage, self.settings.poll_seconds))
+            result = dict(await run_full(self.facades, full, lineage, self.settings.poll_seconds))
+            check = compiled.graph.nodes[Address("check", full.table)]
+            rows = await self._row_problems(check.config["sources"])
+            results.append({**result, "row_problems": list(rows), "ok": bool(result.get("ok")) and not rows})
         return results
 
     async def import_(self, address: Address, resource_id: str) -> dict[str, Any]:

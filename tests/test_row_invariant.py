@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from migrator.sandbox import lifecycle
+from migrator.compile.keystats import KeyStats
+from migrator.providers.check import check_problems
+from migrator.validate.rowcount import EntityRows
 from tests.conftest import root_connection
 from tests.helpers import aws, project, project_cli, scan_items
 
@@ -104,3 +107,71 @@ def test_following_the_advice_removes_the_finding(sandbox: lifecycle.SandboxReco
     stored = sorted((int(i["id"]), i["name"], int(i["members"])) for i in scan_items(aws(proj["aws"], "dynamodb"),
                                                                                       "Departments"))
     assert stored == expected
+
+
+def test_verify_catches_a_join_that_multiplies_after_the_load(
+        sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> None:
+    """A join on a column that is unique only by accident plans and loads clean; when the source
+    later gives it a second partner, `verify` (sampled and --full) counts the view against its source
+    table and says so, though every sampled item still matches; a saved plan is checked again."""
+    conn = root_connection(sandbox, mysql_db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE region (id INT PRIMARY KEY, code CHAR(2) NOT NULL, name VARCHAR(32) NOT NULL)")
+        cur.execute("CREATE TABLE shop (id INT PRIMARY KEY, region_code CHAR(2) NULL)")
+        cur.executemany("INSERT INTO region VALUES (%s, %s, %s)", [(1, "no", "North"), (2, "so", "South")])
+        cur.executemany("INSERT INTO shop VALUES (%s, %s)", [(1, "no"), (2, "no"), (3, "so"), (4, None)])
+    proj = project(sandbox, mysql_db, tmp_path)
+    contract = tmp_path / "contract.json"
+    contract.write_text(json.dumps({"tables": [{
+        "table": "Shops", "type": "single-entity", "source_table": "shop", "pk": "id", "sk": None, "gsis": [],
+        "satisfies": [], "estimated_item_size_bytes": 100, "attributes": [
+            {"name": "id", "type": "N", "source_table": "shop", "source_column": "id"},
+            {"name": "region", "type": "S", "source_table": "region", "source_column": "name",
+             "join": {"type": "foreign-key", "target_table": "region",
+                      "join_condition": "region.code = shop.region_code", "select_column": "region.name"}}]}]}))
+    applied = project_cli(proj, "apply", "--auto-approve", str(contract))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    saved = tmp_path / "reload.plan"
+    planned = project_cli(proj, "plan", "--out", str(saved), "-replace", "load.Shops", str(contract))
+    assert planned.returncode == 0, planned.stderr
+    with conn.cursor() as cur:   # a second region with code 'no': shops 1 and 2 now meet two rows each
+        cur.execute("INSERT INTO region VALUES (3, 'no', 'Nord')")
+    conn.close()
+    shops, view_rows = 4, 4 + 2
+    # applying the plan saved before the change checks the data again: refused, nothing reloaded
+    before = json.loads((proj["state"] / "migrator.state.json").read_text())["resources"]["load.Shops"]
+    reloaded = project_cli(proj, "apply", str(saved))
+    assert reloaded.returncode == 1, reloaded.stdout + reloaded.stderr
+    assert f"shop has {shops} rows, but joined with region here there are {view_rows}" in reloaded.stderr
+    assert json.loads((proj["state"] / "migrator.state.json").read_text())["resources"]["load.Shops"] == before
+    verify = project_cli(proj, "verify", str(contract))
+    assert verify.returncode == 1, verify.stdout + verify.stderr
+    sentence = (f"view ddb_shops_view has {view_rows} rows but its source table shop has {shops}: the view "
+                "multiplies rows")
+    assert sentence in verify.stdout
+    doc = json.loads(project_cli(proj, "verify", "--json", str(contract)).stdout)
+    assert doc["ok"] is False and any(sentence in p for p in doc["tables"][0]["row_problems"])
+    full = project_cli(proj, "verify", "--full", str(contract))
+    assert full.returncode == 1 and sentence in full.stdout, full.stdout + full.stderr
+    # the plan refuses the contract now, naming the join and the counts
+    plan = project_cli(proj, "plan", str(contract))
+    assert plan.returncode == 1
+    assert f"shop has {shops} rows, but joined with region here there are {view_rows}" in plan.stderr
+
+
+def test_the_checks_accounting_per_entity_and_per_load() -> None:
+    """check.<table>'s verdict from its counts (pure; the counts come from MySQL and the job):
+    a view off its source table, a load that read other than its view, rows not accounted for."""
+    stats = KeyStats(rows=10, unloadable=0, keys=10, colliding_rows=0, colliding_keys=0)
+    fine = EntityRows("ddb_t_view", "t", "load.T", source_rows=10, view_rows=10)
+    load = {"rows_read": 10, "items_written": 8, "items_rejected": 1, "items_skipped": 1}
+    assert check_problems([fine], {"load.T": load}, load, 9, stats) == []
+    many = EntityRows("ddb_t_view", "t", "load.T", source_rows=8, view_rows=10)
+    assert check_problems([many], {"load.T": load}, load, 9, stats) == [
+        "view ddb_t_view has 10 rows but its source table t has 8: the view multiplies rows (`migrator plan` names "
+        "the join)"]
+    short = {"rows_read": 9, "items_written": 7, "items_rejected": 0, "items_skipped": 0}
+    assert check_problems([fine], {"load.T": short}, short, 7, stats) == [
+        "load.T read 9 rows but view ddb_t_view has 10",
+        "load.T read 9 rows but wrote 7, rejected 0: 2 rows are not accounted for",
+        "the table holds 7 items but the views have 10 distinct loadable keys"]

@@ -29,9 +29,9 @@ def outcome_lines(outcome: SampleOutcome) -> list[str]:
     head += f", {outcome.matching:,} match"
     if outcome.presence_only:
         head += f" ({outcome.presence_only:,} by presence only: the load does not overwrite)"
-    if not outcome.ok:
+    if outcome.missing or outcome.differing:
         head += f", {outcome.missing:,} missing, {outcome.differing:,} differing"
-    lines = [head] + [f"  {d.sentence()}" for d in outcome.differences]
+    lines = [head] + [f"  {p}" for p in outcome.row_problems] + [f"  {d.sentence()}" for d in outcome.differences]
     shown = len(outcome.differences)
     if outcome.missing + outcome.differing > shown:
         lines.append(f"  ... ({shown} of the items found are listed)")

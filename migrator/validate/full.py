@@ -68,9 +68,9 @@ def full_lines(doc: Mapping[str, Any]) -> list[str]:
         head += " (keys only: the load does not overwrite)"
     if doc.get("ok"):
         head += ": every item matches its row"
-    else:
+    elif doc.get("missing") or doc.get("extra") or doc.get("differing"):
         head += f": {doc['missing']:,} missing, {doc['extra']:,} extra, {doc['differing']:,} differing"
-    lines = [head]
+    lines = [head] + [f"  {p}" for p in doc.get("row_problems") or ()]
     for entry in doc.get("listed") or ():
         key = ", ".join(f"{k}={v}" for k, v in entry["key"].items())
         what = {"missing": "is missing", "extra": "is in the table but no row gives it",

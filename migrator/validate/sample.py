@@ -129,15 +129,18 @@ class SampleOutcome:
     missing: int = 0
     differences: tuple[Difference, ...] = ()
     capped_at: int | None = None   # fewer rows per view than asked: the server reads one key per call
+    #: views that do not have one row per source row (validate/rowcount.py), one sentence each
+    row_problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.differing == 0 and self.missing == 0
+        return self.differing == 0 and self.missing == 0 and not self.row_problems
 
     def to_doc(self) -> dict[str, Any]:
         return {"table": self.table, "sampled": self.sampled, "compared": self.compared, "rejected": self.rejected,
                 "presence_only": self.presence_only, "matching": self.matching, "differing": self.differing,
                 "missing": self.missing, "ok": self.ok, "capped_at": self.capped_at,
+                "row_problems": list(self.row_problems),
                 "differences": [d.to_doc() for d in self.differences]}
 
 
