@@ -28,7 +28,7 @@ def merge_findings(offline: tuple[Finding, ...], live: tuple[Finding, ...]) -> t
     fragment, the live finding (which knows the schema) replaces the offline guess."""
     live_paths = {f.path for f in live if f.code.startswith("sql.")}
     kept = tuple(f for f in offline if not (f.code == "sql.table" and f.path in live_paths))
-    return kept + live
+    return tuple(dict.fromkeys(kept + live))   # lint and compile may say the same thing: once
 
 
 @dataclass(frozen=True)
