@@ -190,10 +190,7 @@ class JoinCompiler(BuilderCore):
                 raise CompileError(path, f"'{text}' names {table.name} on both sides in a step that joins "
                                    f"{table.name} to a {table.name} row, and neither or both sides name its primary "
                                    "key, so which row is the joined one cannot be decided",
-                                   f"compare {table.name}'s primary key with the column that holds it "
-                                   f"(e.g. {table.name}.{table.primary_key[0] if table.primary_key else 'id'} = "
-                                   f"{table.name}.parent_id), or read this value with its own self-join and a "
-                                   "join_alias", "join.self_reference")
+                                   _same_table_fix(table), "join.self_reference")
             key, other = (a, b) if a.name.lower() in pk else (b, a)
             self.warn(path, f"'{text}' names {table.name} on both sides; read as joined.{key.name} = "
                       f"previous.{other.name} (the side naming the primary key is the joined row)",
@@ -287,7 +284,7 @@ def _unconstrained(text: str, target: TableInfo, previous: TableInfo, prev_alias
     """Why a chain step's condition does not tie the joined row to the row before it."""
     before = "the entity's own row" if prev_alias == BASE else f"the previous step's {previous.name} row"
     if target.name.lower() == previous.name.lower():
-        return (f"'{text}' does not compare {target.name}'s primary key (the joined row) with a column of "
+        return (f"'{text}' does not compare the primary key of {target.name} (the joined row) with a column of "
                 f"{before}, so this step is not constrained by the step before it and the entity's rows would multiply")
     if misses_target:
         return (f"'{text}' does not name a column of {target.name}, the table this step joins, so every "
@@ -308,3 +305,14 @@ def _constraint_fix(target: TableInfo, previous: TableInfo) -> str:
                    f"{previous.name}.{fk.referenced_columns[0]}"
     return f"compare the {target.name} column that identifies the row with the {previous.name} column that holds " \
            f"it ({target.name}.<key> = {previous.name}.<column>)"
+
+
+def _same_table_fix(table: TableInfo) -> str:
+    """How to write a step that joins a table to a row of the same table (no per-step alias exists)."""
+    if len(table.primary_key) != 1:
+        return f"compare each primary-key column of {table.name} with the column that holds it"
+    key = table.primary_key[0]
+    holder = next((fk.columns[0] for fk in table.foreign_keys
+                   if fk.referenced_table.lower() == table.name.lower() and len(fk.columns) == 1), None)
+    example = f", e.g. {table.name}.{key} = {table.name}.{holder}" if holder else ""
+    return f"compare {table.name}.{key} with the column that holds it{example}"

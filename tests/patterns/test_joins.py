@@ -16,8 +16,8 @@ from migrator.findings import Severity
 from tests.patterns import contracts as c
 from tests.patterns.reference import expected_rows
 from tests.patterns.support import (FEW_IDS, REGIONS, SETTINGS, TEXT, PatternDB, addresses, categories, customers,
-                                    departments, employees, keys, model, order_items, orders, products, ref_to,
-                                    statuses)
+                                    departments, employees, entity_views, keys, model, order_items, orders, products,
+                                    ref_to, statuses)
 
 
 ODD = "Zoë \"the\" 'first'; \\ , 汉字 🚀"
@@ -154,3 +154,43 @@ def test_chain_through_a_table_twice_then_another(pdb: PatternDB, data: st.DataO
     depts = data.draw(departments(), "departments")
     cats = data.draw(categories(department_id=ref_to(keys(depts))), "categories")
     pdb.check(c.grandparent_chain_table(), {"categories": cats, "departments": depts})
+
+
+def _chain_errors(pdb: PatternDB, source: str, steps: list[dict[str, str]]) -> list[tuple[str, str]]:
+    table, _ = model(c.single("Chained", source, [c.attr("id", "N", source, "id"), c.attr(
+        "value", "S", source, "id", join={"type": "chain", "joins": steps})]))
+    ((_, _, spec, findings),) = entity_views(table, pdb.schema, pdb.server)
+    errors = [(f.path, f.sentence()) for f in findings if f.severity is Severity.ERROR]
+    assert (spec is None) == bool(errors), errors
+    return errors
+
+
+def test_a_chain_step_not_tied_to_the_row_before_it_is_an_error_at_the_step(pdb: PatternDB) -> None:
+    step = "$.tables[0].attributes[1].join.joins[{}].join_condition"
+    first = [{"target_table": "departments", "join_condition": "departments.id = 1", "select_column": "name"}]
+    (error,) = _chain_errors(pdb, "categories", first)
+    assert error[0] == step.format(0) and "does not name a column of categories (the entity's own row)" in error[1]
+    untied = [CHAIN_STEP, {"target_table": "categories", "join_condition": "products.category_id IS NOT NULL",
+                           "select_column": "categories.name"}]
+    (error,) = _chain_errors(pdb, "order_items", untied)
+    assert error[0] == step.format(1) and "does not name a column of categories, the table this step joins" in error[1]
+    skipping = [CHAIN_STEP, {"target_table": "categories", "join_condition": "categories.id = order_items.product_id",
+                             "select_column": "categories.name"}]
+    (error,) = _chain_errors(pdb, "order_items", skipping)
+    assert error[0] == step.format(1) and "not constrained by the step before it" in error[1], error
+    assert not _chain_errors(pdb, "order_items", [CHAIN_STEP, {**skipping[1], "join_condition":
+                                                               "categories.id = products.category_id"}])
+
+
+def test_a_step_joining_its_previous_table_undecided_by_the_primary_key_is_an_error(pdb: PatternDB) -> None:
+    undecided = [{"target_table": "categories", "join_condition": "categories.id = categories.parent_id",
+                  "select_column": "name"},
+                 {"target_table": "categories", "join_condition": "categories.department_id = categories.parent_id",
+                  "select_column": "name"}]
+    (error,) = _chain_errors(pdb, "categories", undecided)
+    assert error[0].endswith("joins[1].join_condition") and "cannot be decided" in error[1], error
+    assert "join_alias" not in error[1]      # a later step has no alias to give; the fix is the primary key
+
+
+CHAIN_STEP = {"target_table": "products", "join_condition": "products.id = order_items.product_id",
+              "select_column": "products.name"}
