@@ -203,6 +203,24 @@ def test_writer_does_not_retry_a_validation_error(ddb: Any, table: str) -> None:
     assert info.value.unwritten == 1 and writer.batches == 1 and "ValidationException" in str(info.value)
 
 
+def test_writer_isolates_the_items_moto_refuses_and_writes_the_others(ddb: Any, table: str) -> None:
+    """Real moto refuses a whole batch holding an item without its sort key (ValidationException):
+    with on_refused the writer splits each such batch until the bad items are alone, writes the
+    rest and hands each bad item over once, with the sentence and no retry."""
+    refused: list[tuple[dict[str, Any], str]] = []
+    writer = BatchWriter(ddb, table, key_names=["PK", "value"], sleep=lambda s: pytest.fail("no retry expected"),
+                         on_refused=lambda bad, detail: refused.append((bad, detail)))
+    bad = {3, 4, 30, 71}
+    for i in range(80):
+        writer.put({"PK": {"S": f"P#{i}"}, "value": {"S": f"v{i}"}} if i in bad else
+                   {"PK": {"S": f"P#{i}"}, "SK": {"N": str(i)}, "value": {"S": f"v{i}"}})
+    writer.close()
+    assert sorted(int(i["SK"]["N"]) for i in scan_all(ddb, table)) == [i for i in range(80) if i not in bad]
+    assert sorted(int(b["PK"]["S"][2:]) for b, _ in refused) == sorted(bad)
+    assert all(detail and "P#" not in detail for _, detail in refused)
+    assert (writer.written, writer.refused, writer.stats()["refused"]) == (80 - len(bad), len(bad), len(bad))
+
+
 def test_backoff_is_full_jitter_and_capped() -> None:
     rng = random.Random(3)
     for attempt in range(1, 30):

@@ -274,12 +274,13 @@ def test_the_write_budget_holds_across_threads() -> None:
 
 
 def test_a_failing_writer_thread_fails_the_load_with_one_sentence_and_true_counts() -> None:
-    """Fake client: the 7th call is refused (a non-retryable error), others are slow enough that
+    """Fake client: the 7th call is refused (a non-retryable error not about the items: an item
+    DynamoDB refuses is a rejected row, see test_refused_items_*), others are slow enough that
     several batches are in flight. The load fails with one line; what it reports as written is
     exactly what the table holds, and written + not written = every item handed to the writer."""
     def answer(n: int, requests: list[Any]) -> int | None:
         if n == 7:
-            raise ClientError({"Error": {"Code": "ValidationException", "Message": "bad item"}}, "BatchWriteItem")
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
         return None
 
     fake = FakeDynamo(answer=answer, delay=lambda r: 0.01)
@@ -292,7 +293,7 @@ def test_a_failing_writer_thread_fails_the_load_with_one_sentence_and_true_count
         writer.close()
     writer.abort()
     message = str(info.value)
-    assert "\n" not in message and "ValidationException" in message and "not written in all" in message
+    assert "\n" not in message and "AccessDeniedException" in message and "not written in all" in message
     assert writer.written == len(fake.items) == writer.stats()["written"]
     assert info.value.unwritten == handed + 1 - writer.written and info.value.unwritten >= 25  # +1: the put that raised
     assert handed < 5000                      # the source stopped being read
@@ -304,7 +305,7 @@ def test_a_failing_writer_thread_fails_the_load_with_one_sentence_and_true_count
         load.run_load({"connection_name": "c", "source_view": "v", "target_table": "T", "attributes": ATTRIBUTES,
                        "writers": "3"}, dynamodb=fake, rows=lambda config: iter(rows))
     text = str(failed.value)
-    assert text.startswith("BatchWriteFailed: ") and "\n" not in text and "ValidationException" in text
+    assert text.startswith("BatchWriteFailed: ") and "\n" not in text and "AccessDeniedException" in text
 
 
 def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -312,7 +313,7 @@ def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.M
     captured: list[dict[str, Any]] = []
     monkeypatch.setattr(load, "put_doc", lambda s3, uri, doc, lineage="": captured.append(dict(doc)))
     fake = FakeDynamo(answer=lambda n, r: (_ for _ in ()).throw(
-        ClientError({"Error": {"Code": "ValidationException", "Message": "no"}}, "BatchWriteItem")) if n == 4 else None,
+        ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")) if n == 4 else None,
         delay=lambda r: 0.005)
     rows = [{"PK": "p", "SK": k, "value": "v"} for k in range(3000)]
     with pytest.raises(load.LoadError):
@@ -323,6 +324,71 @@ def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.M
     assert doc["status"] == "failed" and doc["error"] and "\n" not in doc["error"]
     assert doc["items_written"] == doc["writer"]["written"] == len(fake.items)
     assert doc["writer"]["batches"] == fake.calls and doc["rows_read"] < 3000
+
+
+def refuse_bad(n: int, requests: list[Any]) -> int | None:
+    """FakeDynamo's answer as DynamoDB's to an item it will not store: the whole request refused."""
+    if any(r["PutRequest"]["Item"]["value"]["S"].startswith("bad") for r in requests):
+        raise ClientError({"Error": {"Code": "ValidationException",
+                                     "Message": "One or more parameter values were invalid: 'bad' here. More."}},
+                          "BatchWriteItem")
+    return None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_refused_items_are_isolated_and_the_later_good_row_of_a_key_still_wins(seed: int) -> None:
+    """Fake client (moto refuses nothing the runtime does not predict): a request holding a "bad"
+    item is refused whole. The writer splits it until each bad item is alone: every good item is
+    written, each bad one handed over once, a key keeps its last good row, the requests are the
+    same for 1 and 4 threads, and the count of requests is bounded (2n - 1 per refused batch)."""
+    rng = random.Random(seed)
+    puts = [item(rng.randrange(40), f"bad{k}" if rng.random() < 0.08 else f"v{k}") for k in range(600)]
+    good = [p for p in puts if not p["value"]["S"].startswith("bad")]
+    plain = BatchWriter(FakeDynamo(), "T", key_names=["PK", "SK"])
+    for p in puts:
+        plain.put({**p, "value": {"S": "good"}})
+    plain.close()
+    formed = plain.batches
+    stats = []
+    for writers in (1, 4):
+        fake = FakeDynamo(answer=refuse_bad, delay=lambda r: 0.001)
+        refused: list[tuple[Any, str, str]] = []   # list.append is atomic: the threads may share it
+        kwargs: dict[str, Any] = {"key_names": ["PK", "SK"], "on_refused": lambda bad, detail, into=refused: into.append(
+            (FakeDynamo.key(bad), bad["value"]["S"], detail))}
+        writer = BatchWriter(fake, "T", **kwargs) if writers == 1 else ParallelWriter(fake, "T", writers=4, **kwargs)
+        for p in puts:
+            writer.put(p)
+        writer.close()
+        assert values(fake) == last_wins(good)
+        assert sorted((k, v) for k, v, _ in refused) == sorted((FakeDynamo.key(p), p["value"]["S"]) for p in puts
+                                                               if p not in good)
+        assert {d for _, _, d in refused} == {"One or more parameter values were invalid: '…' here."}
+        assert (writer.written, writer.refused) == (len(good), len(puts) - len(good))
+        # the batches formed are those of the same rows without refusals; each refused request of
+        # two or more items costs two more (its halves), a refused single item none
+        assert writer.stats()["batches"] == formed + 2 * (fake.errors - writer.refused)
+        stats.append(writer.stats())
+    assert stats[0] == stats[1]
+
+
+def test_without_on_refused_a_refusal_still_fails_the_batch() -> None:
+    """Nobody to account for a refused item: the writer fails rather than lose it silently."""
+    writer = BatchWriter(FakeDynamo(answer=refuse_bad), "T", key_names=["PK", "SK"])
+    writer.put(item(1, "bad"))
+    with pytest.raises(BatchWriteFailed, match="ValidationException"):
+        writer.close()
+
+
+def test_refusal_detail_is_one_sentence_without_the_items_values() -> None:
+    bad: dict[str, Any] = {"PK": {"S": "secret@example.com"}, "SK": {"N": "7"}, "value": {"M": {"x": {"L": [{"S": "Zoë"}]}}}}
+    error = ClientError({"Error": {"Code": "ValidationException", "Message": (
+        "One or more parameter values were invalid: value Zoë for key secret@example.com of 7 items "
+        "exceeded 1024 bytes (got \"x\"). The second sentence names secret@example.com again.")}}, "BatchWriteItem")
+    assert writer_module.refusal_detail(error, bad) == (
+        "One or more parameter values were invalid: value … for key … of … items exceeded 1024 bytes (got '…').")
+    assert len(writer_module.refusal_detail(ClientError({"Error": {"Code": "ValidationException",
+                                                                   "Message": "x" * 5000}}, "PutItem"))) == 201
+    assert writer_module.key_row(bad, ["PK", "SK"]) == {"PK": "secret@example.com", "SK": 7}
 
 
 def test_the_source_is_not_read_far_ahead_of_the_writes() -> None:
@@ -411,8 +477,8 @@ def test_concurrent_writes_land_every_item_exactly_once(ddb: Any, new_table: Cal
     writer.close()
     stats = writer.stats()
     assert stats.pop("consumed_wcu") > 0          # moto reports its own (not AWS's) figure per request
-    assert stats == {"written": 3000, "skipped": 0, "batches": 120, "puts": 0, "retries": 0, "throttles": 0,
-                     "unprocessed": 0, "duplicate_flushes": 0, "sdk_retries": 0}
+    assert stats == {"written": 3000, "skipped": 0, "refused": 0, "batches": 120, "puts": 0, "retries": 0,
+                     "throttles": 0, "unprocessed": 0, "duplicate_flushes": 0, "sdk_retries": 0}
     got = scan(ddb, table)
     assert len(got) == 3000 and {i["value"]["S"] for i in got} == {f"v{k}" for k in range(3000)}
 

@@ -80,6 +80,7 @@ INVALID_TEMPORAL = "invalid_temporal"
 UNSUPPORTED_VALUE = "unsupported_value"
 ITEM_TOO_LARGE = "item_too_large"
 VERSION_NULL = "version_null"
+ITEM_REFUSED = "item_refused"   # DynamoDB refused the item for a reason no check here predicted (writer)
 
 MAX_DIGITS = 38
 MIN_EXPONENT = -130          # smallest positive magnitude 1E-130

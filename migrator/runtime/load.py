@@ -29,7 +29,9 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
 Stdout gets one JSON progress line per `progress_every` rows and a final one; on failure
 stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's ErrorMessage)
 and the exit status is 1. Rejected rows are counted by "<reason>:<attribute>"; up to 20
-samples keep only the row's key columns, never the whole row.
+samples keep only the row's key columns, never the whole row. An item DynamoDB refuses
+(ValidationException, for a cause items.py does not predict) is a rejected row too,
+`item_refused`, isolated by the writer; the other items of its batch are written.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field, replace
@@ -47,13 +50,14 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import (AttributeSpec, RowRejected, index_key_roles, iso_datetime, load_item,
-                                    mark_index_keys, parse_specs, table_keys)
+from migrator.runtime.items import (ITEM_REFUSED, AttributeSpec, RowRejected, index_key_roles, iso_datetime,
+                                    load_item, mark_index_keys, parse_specs, table_keys)
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
-from migrator.runtime.writer import WRITE_MODES, BatchWriter, ParallelWriter, TokenBucket, put_condition
+from migrator.runtime.writer import (WRITE_MODES, BatchWriter, Item, ParallelWriter, Refused, TokenBucket, key_row,
+                                     put_condition)
 
 ARG_CONNECTION = "connection_name"
 ARG_VIEW = "source_view"
@@ -259,15 +263,17 @@ def _writers_arg(args: Mapping[str, str]) -> int:
     return writers
 
 
-def make_writer(dynamodb: Any, config: LoadConfig) -> BatchWriter:
-    """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget."""
+def make_writer(dynamodb: Any, config: LoadConfig, on_refused: Optional[Refused] = None) -> BatchWriter:
+    """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget.
+    `on_refused` takes the items DynamoDB refuses (Rejections.refused); without it they fail the load."""
     limiter = TokenBucket(config.max_items_per_second) if config.max_items_per_second else None
     condition = put_condition(config.write_mode, config.key_names, config.version_column)
     if config.writers == 1:
         return BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts,
-                           limiter=limiter, condition=condition)
+                           limiter=limiter, condition=condition, on_refused=on_refused)
     return ParallelWriter(dynamodb, config.table, writers=config.writers, key_names=config.key_names,
-                          max_attempts=config.max_attempts, limiter=limiter, condition=condition)
+                          max_attempts=config.max_attempts, limiter=limiter, condition=condition,
+                          on_refused=on_refused)
 
 
 def index_key_names(client: Any, table: str) -> Set[str]:
@@ -316,6 +322,27 @@ def record_rejection(result: LoadResult, exc: RowRejected, row: Mapping[str, Any
                                "key": {name: preview(row.get(name)) for name in key_names}})
 
 
+class Rejections:
+    """The rejected rows of one load (or Spark partition), counted in its result and logged.
+
+    Why a lock: rows are rejected by the reading thread (items.py's checks) and by the writer
+    threads (items DynamoDB refuses, `refused`), into the same counts, samples and log."""
+
+    def __init__(self, result: LoadResult, key_names: Sequence[str], log: Optional[RejectLog] = None) -> None:
+        self.result = result
+        self.key_names = tuple(key_names)
+        self.log = log
+        self._lock = threading.Lock()
+
+    def row(self, exc: RowRejected, row: Mapping[str, Any]) -> None:
+        with self._lock:
+            record_rejection(self.result, exc, row, self.key_names, self.log)
+
+    def refused(self, item: Item, detail: str) -> None:
+        """An item DynamoDB refused (writer.BatchWriter.on_refused): a rejected row, by its key."""
+        self.row(RowRejected(ITEM_REFUSED, None, detail), key_row(item, self.key_names))
+
+
 # ----------------------------------------------------------------------------- the job
 
 
@@ -342,15 +369,17 @@ def _progress(result: LoadResult, writer: BatchWriter, started: float, event: st
 
 
 def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: BatchWriter, result: LoadResult,
-              on_progress: Callable[[], None], log: Optional[RejectLog] = None) -> None:
-    """Convert and write every row; rejected rows are counted, never dropped silently."""
+              on_progress: Callable[[], None], rejections: Optional[Rejections] = None) -> None:
+    """Convert and write every row; rejected rows are counted, never dropped silently. Give the
+    `rejections` the writer hands refused items to, so both count into one result."""
     version = config.version_column
+    rejections = rejections if rejections is not None else Rejections(result, config.key_names)
     for row in rows:
         result.rows_read += 1
         try:
             item = load_item(row, config.specs, version)
         except RowRejected as exc:
-            record_rejection(result, exc, row, config.key_names, log)
+            rejections.row(exc, row)
         else:
             writer.put(item)
         if result.rows_read % config.progress_every == 0:
@@ -393,19 +422,20 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
     if s3 is None and (config.result_uri or config.progress_uri or config.rejects_uri):
         s3 = aws.client("s3")
-    writer = make_writer(dynamodb, config)
+    log = RejectLog()
+    rejections = Rejections(result, config.key_names, log)
+    writer = make_writer(dynamodb, config, rejections.refused)
     reporter = ProgressReporter(s3, config.progress_uri, lambda: progress_snapshot(result, writer),
                                 every_seconds=config.progress_every_seconds,
                                 metadata=lineage_metadata(config.lineage)).start()
     source: Optional[Iterator[Mapping[str, Any]]] = None
-    log = RejectLog()
     try:
         config = with_index_keys(config, index_keys_of_table(dynamodb, config.table))
         source = rows(config) if rows is not None else stream_rows(
             mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
             config.fetch_size)
         copy_rows(exit_after_rows(source, config.table, writer.flush), config, writer, result,
-                  lambda: _progress(result, writer, started), log)
+                  lambda: _progress(result, writer, started), rejections)
         result.status = "succeeded"
     except Exception as exc:
         result.status = "failed"

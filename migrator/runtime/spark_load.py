@@ -33,9 +33,9 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, copy_rows, index_keys_of_table, int_arg,
-                                   job_main, load_config, make_writer, now, one_line, progress_snapshot, publish,
-                                   put_rejects, with_index_keys)
+from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, Rejections, copy_rows, index_keys_of_table,
+                                   int_arg, job_main, load_config, make_writer, now, one_line, progress_snapshot,
+                                   publish, put_rejects, with_index_keys)
 from migrator.runtime.progress import ProgressReporter, part_name
 from migrator.runtime.lineage import lineage_metadata
 from migrator.runtime.rejects import RejectLog
@@ -134,16 +134,17 @@ def load_partition(index: int, predicate: str, config: LoadConfig, params: Mappi
     started = time.monotonic()
     dynamodb = aws.client("dynamodb", connections=config.writers + 2)
     s3 = aws.client("s3") if (config.progress_uri or config.rejects_uri) else None
-    writer = make_writer(dynamodb, config)
+    log = RejectLog()
+    rejections = Rejections(result, config.key_names, log)   # items DynamoDB refuses are rejected rows too
+    writer = make_writer(dynamodb, config, rejections.refused)
     reporter = ProgressReporter(s3, config.progress_uri, lambda: progress_snapshot(result, writer),
                                 part=part_name(index), every_seconds=config.progress_every_seconds,
                                 metadata=lineage_metadata(config.lineage)).start()
-    log = RejectLog()
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
         sql = f"{select_sql(config.view, [s.name for s in config.specs])} WHERE {predicate}"
         source = stream_rows(params, sql, config.fetch_size)
-        copy_rows(source, config, writer, result, lambda: None, log)
+        copy_rows(source, config, writer, result, lambda: None, rejections)
         result.status = "succeeded"
     except Exception as exc:
         result.status = "failed"

@@ -21,7 +21,13 @@ backoff, never gives up, and counts nothing. This writer:
 - asks for ReturnConsumedCapacity and sums the write units DynamoDB says it spent;
 - optionally writes under a condition (`condition`, see `put_condition`): BatchWriteItem takes
   no condition, so each item of a batch is then one conditional PutItem, with the same retries;
-  an item the condition refuses is *skipped* (counted, left as it was), not failed.
+  an item the condition refuses is *skipped* (counted, left as it was), not failed;
+- isolates the items DynamoDB refuses (`on_refused`): a ValidationException refuses the whole
+  request for one bad item, so a refused batch is split in halves, recursively, until each refused
+  item is alone; the others are written, each refused item is handed to `on_refused` (the load
+  counts and logs it as a rejected row, reason `item_refused`) and counted `refused`. At most
+  2n - 1 requests for n items, each through the same budget and retries. Without `on_refused`
+  a refusal fails the batch as before: nobody would account for the item.
 
 Write modes (`put_condition`):
 - overwrite: a later row of a key replaces the item (BatchWriteItem);
@@ -39,23 +45,30 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 import threading
 import time
+from decimal import Decimal
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from migrator.runtime.aws_errors import THROTTLED, UNAVAILABLE, codes_meaning, error_code
-from migrator.runtime.items import item_key
+from migrator.runtime.items import item_key, python_value
 
 MAX_BATCH = 25
 RETRYABLE_CODES = codes_meaning(THROTTLED, UNAVAILABLE)
 THROTTLING_CODES = codes_meaning(THROTTLED)
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# DynamoDB refused what the request carries (an item's content), not the caller, table or rate:
+# the one code the writer answers by isolating the refused items instead of failing.
+REFUSED_CODES = frozenset({"ValidationException"})
+MAX_DETAIL_CHARS = 200
 WRITE_MODES = ("overwrite", "insert_only", "version_guarded")
 
 Item = Dict[str, Dict[str, Any]]
 Key = Tuple[Any, ...]
 Condition = Callable[[Item], Dict[str, Any]]
-STAT_NAMES = ("written", "skipped", "batches", "puts", "retries", "throttles", "unprocessed", "duplicate_flushes",
+Refused = Callable[[Item, str], None]
+STAT_NAMES = ("written", "skipped", "refused", "batches", "puts", "retries", "throttles", "unprocessed", "duplicate_flushes",
               "sdk_retries", "consumed_wcu")
 
 
@@ -115,6 +128,49 @@ def _consumed(response: Any) -> float:
     return total
 
 
+def _texts(av: Any) -> List[str]:
+    """Every scalar of an attribute value as text (S, N, set members, nested M/L), to scrub."""
+    if isinstance(av, str):
+        return [av]
+    if isinstance(av, Mapping):
+        return [t for v in av.values() for t in _texts(v)]
+    if isinstance(av, (list, tuple)):
+        return [t for v in av for t in _texts(v)]
+    return []
+
+
+def refusal_detail(exc: BaseException, item: Optional[Item] = None) -> str:
+    """The first sentence of DynamoDB's refusal, without values: quoted text and every text of
+    `item` that shows as a whole word are replaced by '…' (rows may hold personal data)."""
+    response: Any = getattr(exc, "response", None)
+    message = response.get("Error", {}).get("Message") if isinstance(response, Mapping) else None
+    text = " ".join(str(message or exc).split())
+    text = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
+    for value in sorted(set(_texts(item or {})), key=len, reverse=True):
+        if value and value in text:
+            text = re.sub(r"(?<!\w)" + re.escape(value) + r"(?!\w)", "…", text)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = text[:MAX_DETAIL_CHARS] + "…"
+    return text or "DynamoDB refused the item"
+
+
+def key_row(item: Item, key_names: Sequence[str]) -> Dict[str, Any]:
+    """The key attributes of an item as plain values (N -> int when whole, B -> bytes), as a
+    row's key columns are shown in the rejects log."""
+    row: Dict[str, Any] = {}
+    for name in key_names:
+        av = item.get(name)
+        try:
+            value = python_value(av) if isinstance(av, Mapping) else None
+        except ValueError:
+            value = None
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        row[name] = value
+    return row
+
+
 def table_key_names(client: Any, table_name: str) -> List[str]:
     """Partition key first, then the sort key, from DescribeTable."""
     schema = client.describe_table(TableName=table_name)["Table"]["KeySchema"]
@@ -129,7 +185,8 @@ class BatchWriter:
                  max_attempts: int = 8, base_delay: float = 0.05, max_delay: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Optional[random.Random] = None,
                  batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None,
-                 backoff: Optional[SharedBackoff] = None, condition: Optional[Condition] = None) -> None:
+                 backoff: Optional[SharedBackoff] = None, condition: Optional[Condition] = None,
+                 on_refused: Optional[Refused] = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
         if max_attempts < 1:
@@ -146,11 +203,13 @@ class BatchWriter:
         self.limiter = limiter
         self.backoff = backoff
         self.condition = condition
+        self.on_refused = on_refused
         self._buffer: List[Item] = []
         self._keys: Set[Key] = set()
         self._closed = False
         self.written = 0        # items DynamoDB acknowledged
         self.skipped = 0        # items the write condition refused: left as they were, on purpose
+        self.refused = 0        # items DynamoDB refused (ValidationException), handed to on_refused
         self.batches = 0        # BatchWriteItem requests sent (re-sends included)
         self.puts = 0           # conditional PutItem requests sent (re-sends included)
         self.retries = 0        # re-sends: for unprocessed items or after a retryable error
@@ -278,6 +337,9 @@ class BatchWriter:
                     self.consumed_wcu += _consumed(answer)   # AWS bills a refused write too
                     self.skipped += 1
                     return
+                if code in REFUSED_CODES and self.on_refused is not None:
+                    self._refuse(item, exc)
+                    return
                 if code not in RETRYABLE_CODES:
                     raise BatchWriteFailed(f"PutItem to {self.table_name} failed: {code or type(exc).__name__}: "
                                            f"{exc}", 1) from exc
@@ -302,6 +364,9 @@ class BatchWriter:
                 response = self._request(pending)
             except Exception as exc:
                 code = error_code(exc)
+                if code in REFUSED_CODES and self.on_refused is not None:
+                    self._split(pending, exc)
+                    return
                 if code not in RETRYABLE_CODES:
                     raise BatchWriteFailed(
                         f"BatchWriteItem to {self.table_name} failed: {code or type(exc).__name__}: {exc}; "
@@ -321,6 +386,26 @@ class BatchWriter:
         raise BatchWriteFailed(
             f"{len(pending)} item(s) not written to {self.table_name} after {self.max_attempts} attempts "
             f"({last_problem}); consider more write capacity or on-demand mode", len(pending))
+
+
+    def _split(self, items: List[Item], refusal: BaseException) -> None:
+        """DynamoDB refused `items` as a whole: send each half on its own (recursively, with
+        fresh retries) until the refused items are alone; then hand each to `on_refused`."""
+        if len(items) == 1:
+            self._refuse(items[0], refusal)
+            return
+        middle = (len(items) + 1) // 2
+        try:
+            self._send_batch(items[:middle])
+        except BatchWriteFailed as exc:   # the second half was not sent either
+            raise BatchWriteFailed(str(exc), exc.unwritten + len(items) - middle) from exc
+        self._send_batch(items[middle:])
+
+    def _refuse(self, item: Item, refusal: BaseException) -> None:
+        """One item DynamoDB refused: counted, and handed over with the refusal's first sentence."""
+        assert self.on_refused is not None
+        self.refused += 1
+        self.on_refused(item, refusal_detail(refusal, item))
 
 
 class TokenBucket:
@@ -396,6 +481,8 @@ class ParallelWriter(BatchWriter):
     Memory is bounded: at most `max_pending` batches (default 2 x writers) are queued or in
     flight; `put` blocks beyond that, so the source is never read far ahead.
 
+    `on_refused` is called from the sending threads: it must be thread-safe.
+
     A failed batch stops the load: queued batches are dropped, the batches in flight finish,
     and the next call (`put`, `flush`, `close`) raises BatchWriteFailed with the first failure's
     sentence and how many items were not written in all. `written` counts acknowledgements only.
@@ -405,12 +492,13 @@ class ParallelWriter(BatchWriter):
                  key_names: Optional[Sequence[str]] = None, max_attempts: int = 8, base_delay: float = 0.05,
                  max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
                  rng: Optional[random.Random] = None, batch_size: int = MAX_BATCH,
-                 limiter: Optional[TokenBucket] = None, condition: Optional[Condition] = None) -> None:
+                 limiter: Optional[TokenBucket] = None, condition: Optional[Condition] = None,
+                 on_refused: Optional[Refused] = None) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         super().__init__(client, table_name, key_names=key_names, max_attempts=max_attempts, base_delay=base_delay,
                          max_delay=max_delay, sleep=sleep, rng=rng, batch_size=batch_size, limiter=limiter,
-                         condition=condition)
+                         condition=condition, on_refused=on_refused)
         self.writers = writers
         self.max_pending = max_pending if max_pending is not None else 2 * writers
         if self.max_pending < 1:
@@ -420,7 +508,7 @@ class ParallelWriter(BatchWriter):
         self._senders = [BatchWriter(client, table_name, key_names=key_names, max_attempts=max_attempts,
                                      base_delay=base_delay, max_delay=max_delay, sleep=sleep,
                                      rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter,
-                                     backoff=self.shared_backoff, condition=condition)
+                                     backoff=self.shared_backoff, condition=condition, on_refused=on_refused)
                          for _ in range(writers)]
         self._cond = threading.Condition()
         self._queue: Deque[Tuple[List[Item], Set[Key]]] = collections.deque()
@@ -496,7 +584,7 @@ class ParallelWriter(BatchWriter):
         either written or not, for good, and the count below is final."""
         while self._in_flight:
             self._cond.wait()
-        lost = self._offered - self.written - self.skipped
+        lost = self._offered - self.written - self.skipped - self.refused
         if not self._errors:
             raise BatchWriteFailed(f"the writer of {self.table_name} was stopped; {lost} item(s) not written", lost)
         first = self._errors[0]
@@ -556,4 +644,13 @@ class ParallelWriter(BatchWriter):
 
     @skipped.setter
     def skipped(self, value: int) -> None:
+        """As `written`: the sending threads count."""
+
+    @property
+    def refused(self) -> int:
+        """Items DynamoDB refused so far, summed over the threads."""
+        return sum(sender.refused for sender in getattr(self, "_senders", ()))
+
+    @refused.setter
+    def refused(self, value: int) -> None:
         """As `written`: the sending threads count."""
