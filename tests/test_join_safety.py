@@ -162,3 +162,26 @@ def test_plan_refuses_max_in_a_join_and_the_aggregate_calculation_it_suggests_lo
     assert applied.returncode == 0, applied.stdout + applied.stderr
     items = {int(i["id"]): i.get("dept") for i in scan_items(aws(company["aws"], "dynamodb"), table)}
     assert items == {e[0]: max((d[1] for d in DEPARTMENTS if d[0] == e[2]), default=None) for e in EMPLOYEES}
+
+
+@pytest.mark.parametrize("text, name", [
+    ("DATEDIFF(NOW(), department.name)", "NOW()"), ("IF(CURDATE() > '2024-01-01', 'a', 'b')", "CURRENT_DATE()"),
+    ("CONCAT(department.name, UNIX_TIMESTAMP())", "UNIX_TIMESTAMP()"), ("CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP()")])
+def test_validate_refuses_the_clock_in_a_fragment_and_its_advice_validates(tmp_path: Path, text: str,
+                                                                           name: str) -> None:
+    """A value read from the clock changes between the load and its check: the check could never pass.
+    The advice (a column that holds the time) validates; UNIX_TIMESTAMP of a column stays allowed."""
+    attr = json.loads(json.dumps(AGGREGATE_JOIN))
+    attr["join"]["select_column"] = text
+    doc = {"tables": [{"table": "Staff", "type": "single-entity", "source_table": "employee", "pk": "id",
+                       "satisfies": ["AP1"], "estimated_item_size_bytes": 64, "attributes": [
+                           {"name": "id", "type": "N", "source_table": "employee", "source_column": "id"}, attr]}]}
+    path = tmp_path / "contract.json"
+    path.write_text(json.dumps(doc))
+    out = run_cli({}, tmp_path, "validate", str(path))
+    assert out.returncode == 1
+    line = _first_error_at(out, "$.tables[0].attributes[1].join.select_column")
+    assert f"calls {name}, which reads the clock" in line and "a column that holds the time" in line, line
+    attr["join"]["select_column"] = "UNIX_TIMESTAMP(department.name)"
+    path.write_text(json.dumps(doc))
+    assert run_cli({}, tmp_path, "validate", str(path)).returncode == 0

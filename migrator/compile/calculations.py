@@ -64,7 +64,7 @@ class CalculationCompiler(BuilderCore):
                 try:  # MySQL's literal rules (doubled quotes, backslash escapes), through the parser
                     literal = parse_fragment(text).tree
                 except FragmentError as exc:
-                    raise CompileError(ppath, f"{text} {exc}", None, "sql.unsafe") from None
+                    raise CompileError(ppath, f"{text} {exc}", None, exc.code) from None
                 if not (isinstance(literal, exp.Literal) and literal.is_string):
                     raise CompileError(ppath, f"{text} is not one quoted literal", "quote the whole part once",
                                        "calculation.concat")

@@ -143,7 +143,7 @@ class BuilderCore:
         try:
             tree = parse_fragment(str(text)).tree
         except FragmentError as exc:
-            raise CompileError(path, f"'{text}' {exc}", None, "sql.unsafe") from None
+            raise CompileError(path, f"'{text}' {exc}", None, exc.code) from None
         if self_ref is not None:
             tree = self_ref(tree)
         known = {a for a, _ in ns.tables()}

@@ -63,6 +63,9 @@ WINDOW_FUNCTIONS = frozenset(["CUME_DIST", "DENSE_RANK", "FIRST_VALUE", "LAG", "
                               "NTILE", "PERCENT_RANK", "RANK", "ROW_NUMBER"])
 #: the operations a calculation of type aggregate wraps around its select_column
 CALCULATION_OPERATIONS = ("SUM", "COUNT", "AVG", "MIN", "MAX")
+#: functions whose value is the time of the read (UNIX_TIMESTAMP only without an argument)
+CLOCK_FUNCTIONS = ("NOW", "SYSDATE", "CURDATE", "CURTIME", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP",
+                   "LOCALTIME", "LOCALTIMESTAMP", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UNIX_TIMESTAMP")
 #: calls refused by name, with the rule each breaks (CONTRACT.md, "Functions")
 REFUSED_FUNCTIONS: dict[str, str] = {
     **dict.fromkeys(["SLEEP", "BENCHMARK", "MASTER_POS_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET"],
@@ -74,6 +77,8 @@ REFUSED_FUNCTIONS: dict[str, str] = {
                     "gives another value at every read, so the load and its checks could never agree"),
     **dict.fromkeys(["LAST_INSERT_ID", "ROW_COUNT", "FOUND_ROWS", "CONNECTION_ID"],
                     "reads the state of the session, not the row"),
+    **dict.fromkeys(CLOCK_FUNCTIONS, "reads the clock, so the value changes between the load and its checks "
+                    "(and at every re-run): the items could never be checked against their rows"),
 }
 
 
@@ -140,10 +145,13 @@ def _check_call_or_variable(node: exp.Expression) -> None:
                             "literals and built-in functions are allowed")
     _check_rows(node)
     name = _function_name(node)
+    if name == "UNIX_TIMESTAMP" and node.expressions:
+        name = ""   # of a value given: computes from the row
     if name in REFUSED_FUNCTIONS or isinstance(node, (exp.Rand, exp.Uuid)):
+        fix = ("read a column that holds the time (such as the row's own updated_at), or write the date as a "
+               "literal" if name in CLOCK_FUNCTIONS else "compute it in a MySQL view of your own and read that")
         raise FragmentError(f"calls {name}(), which {REFUSED_FUNCTIONS.get(name, REFUSED_FUNCTIONS['RAND'])}; a "
-                            "fragment may only compute a value from the row — compute it in a MySQL view of your "
-                            "own and read that", "sql.function")
+                            f"fragment may only compute a value from the row — {fix}", "sql.function")
     if isinstance(node, exp.Anonymous):
         qualified = isinstance(node.parent, exp.Dot)
         if qualified or node.name.upper() not in PURE_FUNCTIONS:
