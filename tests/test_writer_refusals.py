@@ -7,6 +7,12 @@ unpredicted refusal cannot be produced in moto itself. `refusal_proxy` sits in f
 moto server and refuses any write carrying a marked value, forwarding everything else. Rows come
 from real MariaDB through the real load entry points (load.main, spark_load.load_partition, and
 `migrator apply`); every expectation is computed here from the rows inserted.
+
+The checks know which keys the load rejected (a logged reject is never "missing"): the refused rows
+are rejected rows to the check's sample, to the full verify (Python shell and the Spark passes) and
+to `apply`; an item deleted on purpose is still missing; a rejects log cut short (as a writer past
+its limit cuts it) or lost clears nothing it does not list, and says for how many rows the
+comparison cannot tell. And a request DynamoDB refuses for every item fails the load fast.
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from migrator.runtime import load, spark_load
+from migrator.runtime import load, spark_load, spark_verify, verify
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.writer import BatchWriter
+from migrator.runtime.items import RowRejected, item_key, parse_specs, table_keys
+from migrator.runtime.rejects import RejectLog, key_digest, scan_log
+from migrator.runtime.writer import BREAKER_ITEMS, MAX_BATCH, BatchWriter
 from migrator.sandbox import lifecycle
 from migrator.servers.glue_local import LocalGlue
 from tests.conftest import root_connection
@@ -261,16 +270,228 @@ def test_apply_fails_on_refused_rows_with_their_reason_and_loads_every_other_row
     assert sorted(int(i["PK"].split("#")[1]) for i in items) == sorted(ids - marked)
 
 
-@pytest.mark.xfail(strict=True, reason="the check's sample (validate/deep.py sample_table via providers/check.py) "
-                                       "expects every row the mapping accepts, so it reports the refused rows as "
-                                       "missing items even when the load budgets them")
 def test_budgeted_refused_rows_pass_apply(sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
+    """Within budget, the refused rows are rejected rows to the check too: its sample finds their items
+    absent and their keys in the load's rejects log, so none is called missing."""
     marked = {7, 8, 30}
     contract = json.loads(tiny["contract"].read_text())
     contract["tables"][0]["load"] = {"max_rejected_rows": len(marked)}
     tiny["contract"].write_text(json.dumps(contract))
     with refusal_proxy(sandbox.endpoint, Refusals(MARKER)) as running:
-        tiny_behind_proxy(sandbox, tiny, running, marked)
+        ids = tiny_behind_proxy(sandbox, tiny, running, marked)
         passed = run_cli(tiny["env"], tiny["tmp"], "apply", str(tiny["contract"]), "--auto-approve")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert f"every check passed, every row accounted for ({len(marked)} rejected within budget)" in passed.stdout
+    state = json.loads((Path(tiny["tmp"]) / "state" / "migrator.state.json").read_text())
+    sample = state["resources"][f"check.{tiny['table']}"]["attributes"]["sample"]
+    assert (sample["sampled"], sample["compared"], sample["matching"], sample["rejected"], sample["rejected_by_load"],
+            sample["missing"], sample["unlisted_rejects"], sample["notes"]) == (
+        len(ids), len(ids) - len(marked), len(ids) - len(marked), 0, len(marked), 0, 0, [])
+
+
+VIEW_SOURCES = [{"view": "v_things", "attributes": SPECS, "rejects_prefix": "rejects/"}]
+CANNOT_TELL = "the comparison cannot tell a missing item from an unlisted reject for {} rows"
+
+
+# ----------------------------------------------------------------------------- the log's keys, pure
+
+
+def test_a_logged_key_is_found_by_the_digest_of_the_item_key_whatever_its_length() -> None:
+    specs = table_keys(parse_specs(SPECS), ["PK", "SK"])
+    long_pk = "G#" + "x" * 1500                        # its preview is cut at 200 characters, its digest is not
+    row = {"PK": long_pk, "SK": Decimal("7.0"), "note": "n", "version": None}
+    digest = load.row_key_digest(row, specs, ["PK", "SK"])
+    assert digest == key_digest((long_pk, Decimal(7)))   # N 7.0 is the key 7, as DynamoDB says
+    assert load.row_key_digest({**row, "PK": None}, specs, ["PK", "SK"]) is None   # the key is what is wrong
+    log = RejectLog(limit=2)
+    for n in range(4):
+        log.add(RowRejected("r"), {**row, "SK": n}, ["PK", "SK"], key_digest((long_pk, Decimal(n))))
+    wanted = {key_digest((long_pk, Decimal(n))) for n in (1, 3)} | {key_digest(("other", Decimal(1)))}
+    scan = scan_log(log.body(), wanted)
+    assert (scan.found, scan.listed, scan.unlisted) == ({key_digest((long_pk, Decimal(1)))}, 2, 2)
+
+
+# ----------------------------------------------------------------------------- the check, through the CLI
+
+
+def rewrite_log(sandbox: lifecycle.SandboxRecord, env: dict[str, str], table: str, drop_ids: set[int],
+                cut: bool) -> None:
+    """The load's log without the lines of `drop_ids`: as a writer past its limit writes it (`cut`,
+    with its "dropped" line) or as if they were never logged."""
+    s3, bucket_name = client(sandbox, "s3"), env["MIGRATOR_BUCKET"]
+    log_key = f"migrator/rejects/{table}/part-00000.jsonl"
+    lines = s3.get_object(Bucket=bucket_name, Key=log_key)["Body"].read().decode().splitlines()
+    dropped = {f"THING#{i}" for i in drop_ids}
+    kept = [line for line in lines if json.loads(line).get("key", {}).get("PK") not in dropped]
+    assert len(kept) == len(lines) - len(drop_ids)
+    if cut:
+        kept.append(json.dumps({"dropped": len(drop_ids), "note": "not listed"}))
+    s3.put_object(Bucket=bucket_name, Key=log_key, Body=("\n".join(kept) + "\n").encode())
+
+
+def test_the_check_tells_a_rejected_row_from_a_lost_item_and_a_cut_log_clears_nothing(
+        sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
+    marked = {7, 8, 30}
+    contract = json.loads(tiny["contract"].read_text())
+    contract["tables"][0]["load"] = {"max_rejected_rows": len(marked)}
+    tiny["contract"].write_text(json.dumps(contract))
+    env, cwd, name, ddb = tiny["env"], tiny["tmp"], tiny["table"], client(sandbox, "dynamodb")
+
+    def recheck() -> tuple[int, str, dict[str, Any]]:
+        done = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve", "--replace", f"check.{name}")
+        state = json.loads((Path(cwd) / "state" / "migrator.state.json").read_text())
+        return done.returncode, done.stdout + done.stderr, state["resources"][f"check.{name}"]["attributes"]["sample"]
+
+    with refusal_proxy(sandbox.endpoint, Refusals(MARKER)) as running:
+        ids = tiny_behind_proxy(sandbox, tiny, running, marked)
+        good = len(ids) - len(marked)
+        applied = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+
+        # an item lost after the load is missing: its key is in no log
+        lost = {"PK": {"S": "THING#12"}}
+        item = ddb.get_item(TableName=name, Key=lost)["Item"]
+        ddb.delete_item(TableName=name, Key=lost)
+        code, out, sample = recheck()
+        assert code == 1, out
+        assert f"1 of {good} sampled items are missing or differ from their rows (1 missing, 0 differing)" in out, out
+        assert f"{name} item PK=THING#12 is missing" in out
+        assert not any(f"PK=THING#{i} is missing" in out for i in marked)
+        assert (sample["missing"], sample["rejected_by_load"], sample["unlisted_rejects"]) == (1, len(marked), 0)
+        assert "cannot tell" not in out
+        ddb.put_item(TableName=name, Item=item)
+
+        # a log cut short (a writer past its limit): the unlisted refused row stays missing, with the sentence
+        rewrite_log(sandbox, env, name, {30}, cut=True)
+        code, out, sample = recheck()
+        assert code == 1, out
+        assert f"{name} item PK=THING#30 is missing" in out and CANNOT_TELL.format(1) in out, out
+        assert (sample["missing"], sample["rejected_by_load"], sample["unlisted_rejects"]) == (1, 2, 1)
+        assert sample["notes"] == [f"the rejects log lists fewer rows than the load rejected, so "
+                                   f"{CANNOT_TELL.format(1)}"]
+
+        # a line lost without a trace (the load still counted 3): the same, from the load's count
+        rewrite_log(sandbox, env, name, {8}, cut=False)
+        code, out, sample = recheck()
+        assert code == 1 and CANNOT_TELL.format(2) in out, out
+        assert (sample["missing"], sample["rejected_by_load"], sample["unlisted_rejects"]) == (2, 1, 2)
+        assert MARKER not in out
+
+
+# ----------------------------------------------------------------------------- verify --full, in the job
+
+
+def full_args(table_name: str, bucket_name: str, sources: list[dict[str, Any]]) -> dict[str, str]:
+    return {"connection_name": "source", "target_table": table_name, "key_names": '["PK", "SK"]',
+            "sources": json.dumps(sources), "result_s3_uri": f"s3://{bucket_name}/verify.json", "segments": "3"}
+
+
+def spark_compare(sandbox: lifecycle.SandboxRecord, table_name: str, bucket_name: str) -> verify.VerifyResult:
+    """The Spark comparison's two passes, its tasks run in a loop over real slices and segments."""
+    sources = verify.sources_arg(json.dumps(VIEW_SOURCES))
+    params = dict(mysql_params("source"))
+    ddb = client(sandbox, "dynamodb")
+    return spark_verify.compare_on(
+        lambda fn, n: [fn(i) for i in range(n)],
+        lambda i: spark_verify.Part(i, 3, table_name, ["PK", "SK"], params, dynamodb=ddb), sources, table_name,
+        ["PK", "SK"], {}, {}, 3, verify.logs_lookup(client(sandbox, "s3"), bucket_name, sources))
+
+
+def test_full_verify_counts_the_logged_refusals_as_rejected_rows(sandbox: lifecycle.SandboxRecord, source: str,
+                                                                 proxy: Proxy, table: str, bucket: str) -> None:
+    assert load.main(args(table, bucket, writers="3")) == 0
+    ddb, s3 = client(sandbox, "dynamodb"), client(sandbox, "s3")
+
+    def full(sources: list[dict[str, Any]]) -> verify.VerifyResult:
+        return verify.run_verify(full_args(table, bucket, sources), dynamodb=ddb, s3=s3)
+
+    # without the log the refused rows look missing; with it they are rejected rows and all else matches
+    blind = full([{**VIEW_SOURCES[0], "rejects_prefix": None}])
+    assert (blind.missing, blind.rejected_by_load, blind.ok) == (len(MARKED), 0, False)
+    for result in (full(VIEW_SOURCES), spark_compare(sandbox, table, bucket)):
+        assert (result.rows, result.rejected, result.expected_items, result.table_items) == (
+            ROWS, 0, ROWS, ROWS - len(MARKED))
+        assert (result.missing, result.extra, result.differing, result.rejected_by_load) == (0, 0, 0, len(MARKED))
+        assert result.ok and result.listed == [] and result.notes == []
+
+    # an item lost after the load is missing; a refused row the cut log no longer lists is too, with the sentence
+    lost = next(r for r in rows() if r["id"] not in MARKED and r["id"] > 100)
+    pk, sk = key(lost)
+    ddb.delete_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"N": str(sk)}})
+    unlisted = sorted(MARKED)[:2]
+    log_key = "rejects/part-00000.jsonl"
+    lines = s3.get_object(Bucket=bucket, Key=log_key)["Body"].read().decode().splitlines()
+    kept = [line for line in lines if json.loads(line)["key"]["SK"] not in unlisted]
+    kept.append(json.dumps({"dropped": len(unlisted), "note": "not listed"}))
+    s3.put_object(Bucket=bucket, Key=log_key, Body="\n".join(kept).encode())
+    missing = sorted([key(lost)] + [key(r) for r in rows() if r["id"] in unlisted])
+    for result in (full(VIEW_SOURCES), spark_compare(sandbox, table, bucket)):
+        assert (result.missing, result.rejected_by_load, result.unlisted_rejects, result.ok) == (
+            len(missing), len(MARKED) - len(unlisted), len(unlisted), False)
+        assert sorted((e["key"]["PK"], int(e["key"]["SK"])) for e in result.listed) == missing
+        assert {e["kind"] for e in result.listed} == {"missing"}
+        assert result.notes == [f"the rejects log lists fewer rows than the load rejected, so "
+                                f"{CANNOT_TELL.format(len(unlisted))}"]
+
+
+# ----------------------------------------------------------------------------- the breaker
+
+
+def add_rows(sandbox: lifecycle.SandboxRecord, db: str, ids: range, note: str) -> None:
+    conn = root_connection(sandbox, db)
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO things VALUES (%s, %s, %s, %s)", [(i, f"G{i % 4}", note, 2) for i in ids])
+    conn.close()
+
+
+@pytest.mark.parametrize("writers", ["1", "3"])
+def test_a_request_refused_for_every_item_fails_the_load_fast_with_one_sentence(
+        sandbox: lifecycle.SandboxRecord, source: str, proxy: Proxy, table: str, bucket: str, writers: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every item carries "G#" (its partition key), so the proxy refuses every request, as DynamoDB
+    does for a table whose key schema is not the items'. 1,180 rows would cost ~2,300 requests to
+    isolate one by one; the load stops after the breaker's items, the first failure's sentence
+    in one line."""
+    add_rows(sandbox, source, range(1000, 2000), "more")
+    proxy.refusals.marker = "G#"
+    assert load.main(args(table, bucket, writers=writers)) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(client(sandbox, "s3").get_object(Bucket=bucket, Key="result.json")["Body"].read())
+    failures = [line for line in err.splitlines() if line.startswith("LoadError: ")]
+    assert len(failures) == 1 and failures == err.strip().splitlines()[-1:]
+    assert (f"DynamoDB refused each of the first {BREAKER_ITEMS} items sent to {table} and accepted none, so the "
+            "load stopped") in failures[0]
+    assert "One or more parameter values were invalid: the value … of an attribute is not accepted." in failures[0]
+    assert "G#G" not in out + err + doc["error"]           # values scrubbed, as refusal_detail does
+    assert (doc["status"], doc["items_written"], proxy.refusals.written[table]) == ("failed", 0, 0)
+    assert doc["rejected_by_reason"] == {"item_refused": doc["items_rejected"]}
+    assert doc["items_rejected"] == doc["writer"]["refused"] == BREAKER_ITEMS   # none counted past the threshold
+    # bounded: the batches it took to refuse that many items, plus one in flight per other thread, each
+    # split into at most 2n - 1 requests
+    batches = -(-BREAKER_ITEMS // MAX_BATCH) + 1 + int(writers) - 1
+    assert len(proxy.refusals.batch_sizes) == doc["writer"]["batches"] <= batches * (2 * MAX_BATCH - 1)
+
+
+def test_refusals_after_an_item_was_written_are_isolated_however_many(
+        sandbox: lifecycle.SandboxRecord, source: str, proxy: Proxy, table: str, bucket: str) -> None:
+    """The breaker is for a request refused as such: once DynamoDB took an item, each refused item
+    is an item's fault, past the breaker's count too."""
+    many = range(1000, 1000 + BREAKER_ITEMS + 50)
+    add_rows(sandbox, source, many, f"{MARKER} late")
+    assert load.main(args(table, bucket, writers="1")) == 0
+    doc = json.loads(client(sandbox, "s3").get_object(Bucket=bucket, Key="result.json")["Body"].read())
+    refused = len(MARKED) + len(many)
+    assert (doc["status"], doc["items_written"], doc["items_rejected"]) == ("succeeded", ROWS - len(MARKED), refused)
+    assert doc["rejected_by_reason"] == {"item_refused": refused} and proxy.refusals.written[table] == ROWS - len(
+        MARKED)
+
+
+def test_item_key_digest_matches_the_refused_items_logged(sandbox: lifecycle.SandboxRecord, source: str,
+                                                          proxy: Proxy, table: str, bucket: str) -> None:
+    """Each refused row's log line carries the digest the checks compute from the row's item."""
+    assert load.main(args(table, bucket, writers="3")) == 0
+    specs = table_keys(parse_specs(SPECS), ["PK", "SK"])
+    lines = client(sandbox, "s3").get_object(Bucket=bucket, Key="rejects/part-00000.jsonl")["Body"].read()
+    wanted = {key_digest(item_key(load.load_item({**r, "PK": key(r)[0], "SK": r["id"]}, specs), ["PK", "SK"]))
+              for r in rows() if r["id"] in MARKED}
+    assert scan_log(lines, wanted).found == wanted

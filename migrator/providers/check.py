@@ -1,7 +1,8 @@
 """`check.<table>`: after a load, the view's row count, the items written and the table's
 item count (a counted scan) must agree, every index must hold exactly the items that carry its
 keys, as many as the rows give (validate.coverage), and a seeded sample of rows, mapped with the
-job's own code, must equal the items stored under their keys (validate.sample); the result is
+job's own code, must equal the items stored under their keys (validate.sample), an absent item
+whose key a load's rejects log lists being a rejected row, not a missing one; the result is
 recorded either way."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from migrator.mcp.facades import DynamoDB
 from migrator.state.model import ResourceState
 from migrator.runtime.verify import Source, index_layout
 from migrator.validate.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
-from migrator.validate.deep import sample_table
+from migrator.validate.deep import rejects_lookup, sample_table
 from migrator.validate.rowcount import EntityRows, count_entities, load_problems
 from migrator.validate.sample import SampleOutcome
 
@@ -73,7 +74,8 @@ async def count_table(dynamodb: DynamoDB, table: str, layout: Mapping[str, Seque
 
 class CheckProvider(RunProvider):
     kind = "check"
-    operations = uses(mysql=("query",), dynamodb=("describe_table", "count_items", "batch_get"))
+    operations = uses(mysql=("query",), dynamodb=("describe_table", "count_items", "batch_get"),
+                      s3=("list_objects", "get_object"))   # the loads' rejects logs
     computed = ("source_rows", "view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
@@ -108,7 +110,8 @@ class CheckProvider(RunProvider):
         if sample.get("size") and sample.get("sources"):
             outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
                                          [Source.from_doc(s) for s in sample["sources"]], int(sample["size"]),
-                                         str(sample["seed"]), description)
+                                         str(sample["seed"]), description,
+                                         rejects_lookup(ctx.facades.s3, list(loads.values())))
             result["sample"] = outcome.to_doc()
             problems += sample_problems(outcome)
         result.update(ok=not problems, problems=problems)
@@ -147,7 +150,8 @@ def sample_problems(outcome: SampleOutcome) -> list[str]:
     more = outcome.missing + outcome.differing - len(shown)
     return [f"{outcome.missing + outcome.differing} of {outcome.compared} sampled items are missing or differ from "
             f"their rows ({outcome.missing} missing, {outcome.differing} differing)", *shown,
-            *([f"and {more} more (`migrator verify` lists up to 100)"] if more > 0 else [])]
+            *([f"and {more} more (`migrator verify` lists up to 100)"] if more > 0 else []),
+            *(outcome.notes if outcome.missing else ())]
 
 
 class CheckFailed(MigratorError):

@@ -31,7 +31,10 @@ stderr's last line is `LoadError: <one sentence>` (the local Glue runtime's Erro
 and the exit status is 1. Rejected rows are counted by "<reason>:<attribute>"; up to 20
 samples keep only the row's key columns, never the whole row. An item DynamoDB refuses
 (ValidationException, for a cause items.py does not predict) is a rejected row too,
-`item_refused`, isolated by the writer; the other items of its batch are written.
+`item_refused`, isolated by the writer; the other items of its batch are written. When the
+first writer.BREAKER_ITEMS items are all refused and none written, the request is at fault,
+not the items: the load fails with DynamoDB's sentence. Each rejected row's log line carries
+its item key's digest when its key maps (rejects.key_digest), which the checks look up.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.items import (ITEM_REFUSED, AttributeSpec, RowRejected, index_key_roles, iso_datetime,
-                                    load_item, mark_index_keys, parse_specs, table_keys)
-from migrator.runtime.rejects import ARG_REJECTS, RejectLog, preview
+                                    item_key, load_item, mark_index_keys, parse_specs, table_keys, to_item)
+from migrator.runtime.rejects import ARG_REJECTS, RejectLog, key_digest, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
@@ -311,10 +314,10 @@ def reason_key(exc: RowRejected) -> str:
 
 
 def record_rejection(result: LoadResult, exc: RowRejected, row: Mapping[str, Any],
-                     key_names: Sequence[str], log: Optional[RejectLog] = None) -> None:
+                     key_names: Sequence[str], log: Optional[RejectLog] = None, digest: Optional[str] = None) -> None:
     result.items_rejected += 1
     if log is not None:
-        log.add(exc, row, key_names)
+        log.add(exc, row, key_names, digest)
     key = reason_key(exc)
     result.rejected_by_reason[key] = result.rejected_by_reason.get(key, 0) + 1
     if len(result.samples) < MAX_SAMPLES:
@@ -334,13 +337,24 @@ class Rejections:
         self.log = log
         self._lock = threading.Lock()
 
-    def row(self, exc: RowRejected, row: Mapping[str, Any]) -> None:
+    def row(self, exc: RowRejected, row: Mapping[str, Any], digest: Optional[str] = None) -> None:
+        """`digest`: the row's item key digest (rejects.key_digest), so the checks can find it."""
         with self._lock:
-            record_rejection(self.result, exc, row, self.key_names, self.log)
+            record_rejection(self.result, exc, row, self.key_names, self.log, digest)
 
     def refused(self, item: Item, detail: str) -> None:
         """An item DynamoDB refused (writer.BatchWriter.on_refused): a rejected row, by its key."""
-        self.row(RowRejected(ITEM_REFUSED, None, detail), key_row(item, self.key_names))
+        self.row(RowRejected(ITEM_REFUSED, None, detail), key_row(item, self.key_names),
+                 key_digest(item_key(item, self.key_names)))
+
+
+def row_key_digest(row: Mapping[str, Any], specs: Sequence[AttributeSpec], key_names: Sequence[str]) -> Optional[str]:
+    """The key digest of a rejected row's item, when its key attributes map (None when the key is
+    what is wrong: then the checks' own mapping rejects the row too and never looks it up)."""
+    try:
+        return key_digest(item_key(to_item(row, [s for s in specs if s.name in key_names]), key_names))
+    except (RowRejected, KeyError, ValueError):
+        return None
 
 
 # ----------------------------------------------------------------------------- the job
@@ -379,7 +393,7 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
         try:
             item = load_item(row, config.specs, version)
         except RowRejected as exc:
-            rejections.row(exc, row)
+            rejections.row(exc, row, row_key_digest(row, config.specs, config.key_names))
         else:
             writer.put(item)
         if result.rows_read % config.progress_every == 0:

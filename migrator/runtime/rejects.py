@@ -9,20 +9,49 @@ counts and keys.
 Memory is bounded: at most `limit` lines are kept per writing process (a Spark partition has
 its own log); past that, rejections are still counted (`dropped`) and the last line says how
 many are not listed.
+
+The log is also how the checks tell a rejected row from a lost item: a line whose row's key
+maps carries `key_digest`, a digest of the item's key as the mapping makes it (`key_digest`).
+The sample compare and the full verify digest the keys of the items they miss the same way and
+look them up (`scan_log`), keeping only those digests in memory. While no writer dropped lines
+the log is complete, so a missing item whose key it does not list was lost, not rejected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from migrator.runtime.items import RowRejected, iso_datetime
 
 ARG_REJECTS = "rejects_s3_uri"
 MAX_LOGGED = 10_000
 PREVIEW_CHARS = 200
+KEY_DIGEST = "key_digest"
+LOG_SUFFIX = ".jsonl"
+
+
+def key_digest(key: Sequence[Any]) -> str:
+    """A digest of an item's key (`items.item_key`: str, Decimal or bytes per attribute), equal for
+    keys DynamoDB treats as equal (N 1.0 == 1). Why a digest and not the key: exact whatever the
+    key's length (a preview is cut at PREVIEW_CHARS), 32 characters a line, and no value in it."""
+    parts: List[List[str]] = []
+    for value in key:
+        if isinstance(value, Decimal):
+            parts.append(["N", format(value.normalize(), "f")])
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            parts.append(["B", bytes(value).hex()])
+        elif isinstance(value, str):
+            parts.append(["S", value])
+        else:
+            parts.append(["?", str(value)])
+    text = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def preview(value: Any) -> Any:
@@ -54,14 +83,19 @@ class RejectLog:
         self.dropped = 0
         self._lock = threading.Lock()
 
-    def add(self, exc: RowRejected, row: Mapping[str, Any], key_names: Sequence[str]) -> None:
+    def add(self, exc: RowRejected, row: Mapping[str, Any], key_names: Sequence[str],
+            digest: Optional[str] = None) -> None:
+        """`digest`: the `key_digest` of the row's item key, when the row's key maps."""
         with self._lock:
             if len(self.entries) >= self.limit:
                 self.dropped += 1
                 return
-            self.entries.append({"reason": exc.reason, "attribute": exc.attribute, "detail": exc.detail,
-                                 "key": {name: preview(row.get(name)) for name in key_names},
-                                 "value": preview(row.get(exc.attribute)) if exc.attribute else None})
+            entry = {"reason": exc.reason, "attribute": exc.attribute, "detail": exc.detail,
+                     "key": {name: preview(row.get(name)) for name in key_names},
+                     "value": preview(row.get(exc.attribute)) if exc.attribute else None}
+            if digest is not None:
+                entry[KEY_DIGEST] = digest
+            self.entries.append(entry)
 
     def body(self) -> bytes:
         lines = [json.dumps(e, sort_keys=True, default=str) for e in self.entries]
@@ -77,7 +111,68 @@ class RejectLog:
         if not uri or not (self.entries or self.dropped):
             return None
         bucket, prefix = split_prefix(uri)
-        key = f"{prefix}{part}.jsonl"
+        key = f"{prefix}{part}{LOG_SUFFIX}"
         s3.put_object(Bucket=bucket, Key=key, Body=self.body(), ContentType="application/x-ndjson",
                       Metadata=dict(metadata or {}))
         return key
+
+
+# ----------------------------------------------------------------------------- reading the log back
+
+
+@dataclass
+class LogScan:
+    """What the logs of one load say about some wanted keys: which of them they list, how many
+    rejected rows they list in all, and how many they counted without listing them."""
+
+    found: Set[str] = field(default_factory=set)   # digests of the wanted keys the logs list
+    listed: int = 0                                 # lines naming a rejected row
+    unlisted: int = 0                               # rows counted past a writer's limit (or unreadable lines)
+
+    def add(self, other: LogScan) -> LogScan:
+        self.found |= other.found
+        self.listed += other.listed
+        self.unlisted += other.unlisted
+        return self
+
+
+def _lines(body: Union[bytes, str]) -> Iterator[str]:
+    text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else body
+    return (line for line in text.splitlines() if line.strip())
+
+
+def scan_log(body: Union[bytes, str], wanted: Set[str], into: Optional[LogScan] = None) -> LogScan:
+    """Add one log object (JSON lines, as `RejectLog.body` writes) to `into`: only the digests in
+    `wanted` are kept, so memory does not grow with the log. A line that cannot be read counts as
+    unlisted: it may have named any key."""
+    scan = into if into is not None else LogScan()
+    for line in _lines(body):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            scan.unlisted += 1
+            continue
+        if not isinstance(entry, Mapping):
+            scan.unlisted += 1
+        elif "dropped" in entry and "reason" not in entry:
+            scan.unlisted += int(entry.get("dropped") or 0)
+        else:
+            scan.listed += 1
+            digest = entry.get(KEY_DIGEST)
+            if isinstance(digest, str) and digest in wanted:
+                scan.found.add(digest)
+    return scan
+
+
+def read_logs(s3: Any, bucket: str, prefix: str, wanted: Set[str]) -> LogScan:
+    """Every log object under `prefix` (boto3's S3 client, as a Glue job has it), one at a time."""
+    scan = LogScan()
+    token: Optional[str] = None
+    while True:
+        page = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {}))
+        for obj in page.get("Contents") or ():
+            if str(obj["Key"]).endswith(LOG_SUFFIX):
+                scan_log(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read(), wanted, scan)
+        token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+        if not token:
+            return scan

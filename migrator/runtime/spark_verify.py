@@ -27,9 +27,9 @@ from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main, one_line
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.spark_load import glue_job, hash_predicates
-from migrator.runtime.verify import (Item, Source, Stored, Tally, VerifyError, VerifyResult, Wanted, conclude,
-                                     count_index, first_pass, gather, index_layout, judge_keys, presence_only,
-                                     sources_arg)
+from migrator.runtime.verify import (Item, RejectsLookup, Source, Stored, Tally, VerifyError, VerifyResult, Wanted,
+                                     conclude, count_index, first_pass, gather, index_layout, judge_keys,
+                                     logs_lookup, presence_only, sources_arg)
 
 ENGINE = "glueetl"
 DEFAULT_PARTITIONS = 8
@@ -122,8 +122,10 @@ def results(outcomes: Sequence[Tuple[Optional[str], Any]]) -> List[Any]:
 
 
 def compare_on(run_tasks: Any, make_part: Any, sources: Sequence[Source], table: str, key_names: Sequence[str],
-               layout: Mapping[str, Sequence[str]], index_counts: Mapping[str, int], total: int) -> VerifyResult:
-    """The two passes, each as `total` tasks run by `run_tasks(fn, total)` (Spark, or a loop)."""
+               layout: Mapping[str, Sequence[str]], index_counts: Mapping[str, int], total: int,
+               rejects: Optional[RejectsLookup] = None) -> VerifyResult:
+    """The two passes, each as `total` tasks run by `run_tasks(fn, total)` (Spark, or a loop); the
+    missing keys are looked up in the loads' rejects logs (`rejects`) on the driver."""
     result = VerifyResult(table=table, presence_only=presence_only(sources))
     tally = Tally(covered=dict.fromkeys(layout, 0))
     for part_tally in results(run_tasks(
@@ -135,7 +137,7 @@ def compare_on(run_tasks: Any, make_part: Any, sources: Sequence[Source], table:
     if differing:
         gathered = results(run_tasks(
             lambda i: guarded(i, lambda: gather_part(make_part(i), sources, key_names, differing)), total))
-        judge_keys(*merge_gathered(gathered), key_names, result)
+        judge_keys(*merge_gathered(gathered), key_names, result, rejects)
     result.status = "succeeded"
     return result
 
@@ -168,15 +170,16 @@ def run_spark_verify(args: Mapping[str, str], *, spark: Any = None) -> Dict[str,
     def run_tasks(fn: Any, n: int) -> List[Any]:
         return context.parallelize(range(n), n).map(fn).collect()
 
+    uri = args["result_s3_uri"]
+    bucket, key = uri[5:].split("/", 1)
+    s3 = aws.client("s3")
     result = compare_on(run_tasks, lambda i: Part(i, total, table, key_names, params), sources, table, key_names,
-                        layout, counts, total)
+                        layout, counts, total, logs_lookup(s3, bucket, sources))
     if job is not None:
         job.commit()
     doc = {**result.to_doc(), "engine": ENGINE, "partitions": total, "session_seconds": session_seconds,
            "duration_seconds": round(time.monotonic() - started, 3)}
-    uri = args["result_s3_uri"]
-    bucket, key = uri[5:].split("/", 1)
-    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"),
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"),
                                 ContentType="application/json", Metadata=lineage_metadata(args.get(ARG_LINEAGE) or ""))
     return doc
 

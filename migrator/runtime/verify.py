@@ -12,9 +12,16 @@ O(BUCKETS + the keys of the disagreeing buckets).
 Index coverage comes from the same passes: per secondary index, the expected items that carry
 all its key attributes, against the index's own item count.
 
+A missing key the load rejected is not a missing item: the keys found missing are looked up (by
+digest, runtime/rejects.py) in the rejects log of each source's load, read from the result's
+bucket under the source's `rejects_prefix`, one object at a time; those it lists are counted
+`rejected_by_load`. A log that counted rows past its limit without listing them cannot clear the
+rest: they stay missing and `notes` says for how many rows the comparison cannot tell.
+
 Arguments (Glue's `--key value`):
   --connection_name, --target_table   as the load
-  --sources          JSON [{"view", "attributes": [specs], "write_mode", "version_column"?}], the table's loads
+  --sources          JSON [{"view", "attributes": [specs], "write_mode", "version_column"?, "rejects_prefix"?}],
+                     the table's loads (`rejects_prefix`: where the load logged its rejected rows)
   --key_names        JSON ["PK", "SK"?]
   --result_s3_uri    where the result JSON goes
   --segments         parallel scan segments (default 4)
@@ -28,7 +35,7 @@ import queue
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
@@ -36,6 +43,7 @@ from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
 from migrator.runtime.load import job_main
 from migrator.runtime.items import (AttributeSpec, RowRejected, index_key_roles, item_key, load_item,
                                     mark_index_keys, parse_specs, python_value)
+from migrator.runtime.rejects import LogScan, key_digest, read_logs
 from migrator.runtime.source import select_sql, stream_rows
 
 BUCKETS = 4096
@@ -44,6 +52,8 @@ MASK = (1 << 64) - 1
 
 Item = Mapping[str, Mapping[str, Any]]
 Key = Tuple[Any, ...]
+#: given missing keys: those the loads' rejects logs list, and how many rejected rows they do not list
+RejectsLookup = Callable[[Set[Key]], Tuple[Set[Key], int]]
 
 
 class VerifyError(Exception):
@@ -137,13 +147,15 @@ class Source:
     specs: Tuple[AttributeSpec, ...]
     write_mode: str = "overwrite"
     version_column: Optional[str] = None   # version_guarded: a row without a version is rejected
+    rejects_prefix: Optional[str] = None   # the load's rejects log, in the result's bucket
 
     @staticmethod
     def from_doc(doc: Mapping[str, Any]) -> Source:
         """One entry of --sources (the check's `sample.sources` in the plan)."""
         return Source(str(doc["view"]), tuple(parse_specs(list(doc["attributes"]))),
                       str(doc.get("write_mode") or "overwrite"),
-                      str(doc["version_column"]) if doc.get("version_column") else None)
+                      str(doc["version_column"]) if doc.get("version_column") else None,
+                      str(doc["rejects_prefix"]) if doc.get("rejects_prefix") else None)
 
     def with_index_keys(self, index_keys: Union[Iterable[str], Mapping[str, str]]) -> Source:
         """The specs with the live table's index keys marked (names, or name -> HASH/RANGE roles)."""
@@ -162,6 +174,9 @@ class VerifyResult:
     missing: int = 0
     extra: int = 0
     differing: int = 0
+    rejected_by_load: int = 0     # keys with no item that the loads' rejects logs list: rejected rows
+    unlisted_rejects: int = 0     # rows the logs counted without listing, while some keys stay missing
+    notes: List[str] = field(default_factory=list)
     presence_only: bool = False
     listed: List[Dict[str, Any]] = field(default_factory=list)
     indexes: Dict[str, Dict[str, int]] = field(default_factory=dict)
@@ -273,12 +288,24 @@ def gather(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: Se
     return want, have
 
 
-def judge_keys(want: Wanted, have: Stored, key_names: Sequence[str], result: VerifyResult) -> None:
-    """Count and list (up to MAX_LISTED, in key order) the keys that are missing, extra or differ."""
+def judge_keys(want: Wanted, have: Stored, key_names: Sequence[str], result: VerifyResult,
+               rejects: Optional[RejectsLookup] = None) -> None:
+    """Count and list (up to MAX_LISTED, in key order) the keys that are missing, extra or differ;
+    a missing key `rejects` finds in a load's log is counted rejected_by_load instead."""
+    absent = {key for key in want if key not in have}
+    listed: Set[Key] = set()
+    if absent and rejects is not None:
+        listed, unlisted = rejects(absent)
+        if unlisted and absent - listed:
+            result.unlisted_rejects = unlisted
+            result.notes.append(unlisted_note(unlisted))
     for key in sorted(set(want) | set(have), key=lambda k: json.dumps(canonical(list(k)))):
         kind = "missing" if key not in have else "extra" if key not in want else (
             None if have[key][0] in want[key] else "differing")
         if kind is None:
+            continue
+        if kind == "missing" and key in listed:
+            result.rejected_by_load += 1
             continue
         setattr(result, kind, getattr(result, kind) + 1)
         if len(result.listed) < MAX_LISTED:
@@ -298,7 +325,8 @@ def conclude(result: VerifyResult, tally: Tally, index_counts: Mapping[str, int]
 
 
 def compare(sources: Sequence[Source], rows_of: Any, items_of: Any, table: str, key_names: Sequence[str],
-            index_keys: Mapping[str, Sequence[str]], index_counts: Mapping[str, int]) -> VerifyResult:
+            index_keys: Mapping[str, Sequence[str]], index_counts: Mapping[str, int],
+            rejects: Optional[RejectsLookup] = None) -> VerifyResult:
     """The two passes in one process: bucket sums, then key by key in the buckets that disagree."""
     result = VerifyResult(table=table, presence_only=presence_only(sources))
     tally = first_pass(sources, rows_of, items_of, key_names, index_keys)
@@ -306,9 +334,30 @@ def compare(sources: Sequence[Source], rows_of: Any, items_of: Any, table: str, 
     differing = tally.differing()
     result.buckets_differing = len(differing)
     if differing:
-        judge_keys(*gather(sources, rows_of, items_of, key_names, differing), key_names, result)
+        judge_keys(*gather(sources, rows_of, items_of, key_names, differing), key_names, result, rejects)
     result.status = "succeeded"
     return result
+
+
+def unlisted_note(unlisted: int) -> str:
+    return (f"the rejects log lists fewer rows than the load rejected, so the comparison cannot tell a missing "
+            f"item from an unlisted reject for {unlisted:,} rows")
+
+
+def logs_lookup(s3: Any, bucket: str, sources: Sequence[Source]) -> Optional[RejectsLookup]:
+    """The lookup over the rejects logs of `sources`' loads (boto3's S3 client); None without any."""
+    prefixes = sorted({s.rejects_prefix for s in sources if s.rejects_prefix})
+    if not prefixes:
+        return None
+
+    def lookup(keys: Set[Key]) -> Tuple[Set[Key], int]:
+        wanted = {key_digest(k): k for k in keys}
+        scan = LogScan()
+        for prefix in prefixes:
+            scan.add(read_logs(s3, bucket, prefix, set(wanted)))
+        return {wanted[d] for d in scan.found}, scan.unlisted
+
+    return lookup
 
 
 def differing_attributes(expected: Item, stored: Item) -> List[str]:
@@ -373,11 +422,12 @@ def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
             return stream_rows(params, select_sql(source.view, [s.name for s in source.specs]))
 
     counts = {name: count_index(dynamodb, table, name) for name in layout}
-    result = compare(sources, rows_of, lambda: scan_items(dynamodb, table, segments), table, key_names, layout,
-                     counts)
     uri = args["result_s3_uri"]
     bucket, key = uri[5:].split("/", 1)
-    (s3 if s3 is not None else aws.client("s3")).put_object(
+    s3 = s3 if s3 is not None else aws.client("s3")
+    result = compare(sources, rows_of, lambda: scan_items(dynamodb, table, segments), table, key_names, layout,
+                     counts, logs_lookup(s3, bucket, sources))
+    s3.put_object(
         Bucket=bucket, Key=key, Body=json.dumps(result.to_doc(), indent=2, sort_keys=True).encode("utf-8"),
         ContentType="application/json", Metadata=lineage_metadata(args.get(ARG_LINEAGE) or ""))
     return result

@@ -27,7 +27,11 @@ backoff, never gives up, and counts nothing. This writer:
   item is alone; the others are written, each refused item is handed to `on_refused` (the load
   counts and logs it as a rejected row, reason `item_refused`) and counted `refused`. At most
   2n - 1 requests for n items, each through the same budget and retries. Without `on_refused`
-  a refusal fails the batch as before: nobody would account for the item.
+  a refusal fails the batch as before: nobody would account for the item;
+- stops isolating when the refusals are about the request, not the items (`RefusalBreaker`): once
+  DynamoDB refused BREAKER_ITEMS items before writing or skipping any (a wrong key schema refuses
+  every item), the next refusal fails the load with DynamoDB's sentence, scrubbed, instead of
+  rejecting every row at up to 2n - 1 requests a batch.
 
 Write modes (`put_condition`):
 - overwrite: a later row of a key replaces the item (BatchWriteItem);
@@ -62,6 +66,8 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 # the one code the writer answers by isolating the refused items instead of failing.
 REFUSED_CODES = frozenset({"ValidationException"})
 MAX_DETAIL_CHARS = 200
+# refused items, none written before them, after which a refusal is taken to be the request's fault
+BREAKER_ITEMS = 100
 WRITE_MODES = ("overwrite", "insert_only", "version_guarded")
 
 Item = Dict[str, Dict[str, Any]]
@@ -171,6 +177,41 @@ def key_row(item: Item, key_names: Sequence[str]) -> Dict[str, Any]:
     return row
 
 
+class RefusalBreaker:
+    """Whether refusals still look like the items' fault; shared by the threads of one writer.
+
+    Why: isolating a refused item costs up to 2n - 1 requests per batch, worth it for a few bad
+    rows, ruinous when DynamoDB refuses every item for the request's sake (a table whose key
+    schema is not the one the items carry). Once any item was written or skipped, the request is
+    fine and every later refusal is an item's; until then, `limit` refusals are admitted and the
+    next one trips the breaker (no more rows are counted refused)."""
+
+    def __init__(self, limit: int = BREAKER_ITEMS) -> None:
+        if limit < 1:
+            raise ValueError("the breaker's limit must be at least 1")
+        self.limit = limit
+        self.refused = 0
+        self.accepted = False
+        self._lock = threading.Lock()
+
+    def accept(self) -> None:
+        """An item was written or skipped: DynamoDB takes the request as it is."""
+        self.accepted = True   # one-way; a plain store is atomic
+
+    def admit(self) -> bool:
+        """Count one refusal; False when it is one too many with nothing accepted."""
+        with self._lock:
+            if not self.accepted and self.refused >= self.limit:
+                return False
+            self.refused += 1
+            return True
+
+    def sentence(self, table: str, detail: str) -> str:
+        return (f"DynamoDB refused each of the first {self.limit} items sent to {table} and accepted none, so the "
+                f"load stopped (the request itself is likely at fault, e.g. a table key schema other than the "
+                f"contract's): {detail}")
+
+
 def table_key_names(client: Any, table_name: str) -> List[str]:
     """Partition key first, then the sort key, from DescribeTable."""
     schema = client.describe_table(TableName=table_name)["Table"]["KeySchema"]
@@ -186,7 +227,7 @@ class BatchWriter:
                  sleep: Callable[[float], None] = time.sleep, rng: Optional[random.Random] = None,
                  batch_size: int = MAX_BATCH, limiter: Optional[TokenBucket] = None,
                  backoff: Optional[SharedBackoff] = None, condition: Optional[Condition] = None,
-                 on_refused: Optional[Refused] = None) -> None:
+                 on_refused: Optional[Refused] = None, breaker: Optional[RefusalBreaker] = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
         if max_attempts < 1:
@@ -204,6 +245,7 @@ class BatchWriter:
         self.backoff = backoff
         self.condition = condition
         self.on_refused = on_refused
+        self.breaker = breaker if breaker is not None else RefusalBreaker()
         self._buffer: List[Item] = []
         self._keys: Set[Key] = set()
         self._closed = False
@@ -336,6 +378,7 @@ class BatchWriter:
                 if code == CONDITION_FAILED:
                     self.consumed_wcu += _consumed(answer)   # AWS bills a refused write too
                     self.skipped += 1
+                    self.breaker.accept()
                     return
                 if code in REFUSED_CODES and self.on_refused is not None:
                     self._refuse(item, exc)
@@ -350,6 +393,7 @@ class BatchWriter:
             self.sdk_retries += _retry_attempts(response)
             self.consumed_wcu += _consumed(response)
             self.written += 1
+            self.breaker.accept()
             return
         raise BatchWriteFailed(f"an item was not written to {self.table_name} after {self.max_attempts} attempts "
                                f"({last_problem}); consider more write capacity or on-demand mode", 1)
@@ -377,6 +421,8 @@ class BatchWriter:
                 continue
             returned = response.get("UnprocessedItems", {}).get(self.table_name, [])
             self.written += len(pending) - len(returned)
+            if len(returned) < len(pending):
+                self.breaker.accept()
             if not returned:
                 return
             self.throttles += 1
@@ -402,10 +448,14 @@ class BatchWriter:
         self._send_batch(items[middle:])
 
     def _refuse(self, item: Item, refusal: BaseException) -> None:
-        """One item DynamoDB refused: counted, and handed over with the refusal's first sentence."""
+        """One item DynamoDB refused: counted, and handed over with the refusal's first sentence;
+        or, when the breaker says the request is at fault, the load fails with that sentence."""
         assert self.on_refused is not None
+        detail = refusal_detail(refusal, item)
+        if not self.breaker.admit():
+            raise BatchWriteFailed(self.breaker.sentence(self.table_name, detail), 1)
         self.refused += 1
-        self.on_refused(item, refusal_detail(refusal, item))
+        self.on_refused(item, detail)
 
 
 class TokenBucket:
@@ -493,12 +543,12 @@ class ParallelWriter(BatchWriter):
                  max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
                  rng: Optional[random.Random] = None, batch_size: int = MAX_BATCH,
                  limiter: Optional[TokenBucket] = None, condition: Optional[Condition] = None,
-                 on_refused: Optional[Refused] = None) -> None:
+                 on_refused: Optional[Refused] = None, breaker: Optional[RefusalBreaker] = None) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         super().__init__(client, table_name, key_names=key_names, max_attempts=max_attempts, base_delay=base_delay,
                          max_delay=max_delay, sleep=sleep, rng=rng, batch_size=batch_size, limiter=limiter,
-                         condition=condition, on_refused=on_refused)
+                         condition=condition, on_refused=on_refused, breaker=breaker)
         self.writers = writers
         self.max_pending = max_pending if max_pending is not None else 2 * writers
         if self.max_pending < 1:
@@ -508,7 +558,8 @@ class ParallelWriter(BatchWriter):
         self._senders = [BatchWriter(client, table_name, key_names=key_names, max_attempts=max_attempts,
                                      base_delay=base_delay, max_delay=max_delay, sleep=sleep,
                                      rng=random.Random(seeds.random()), batch_size=batch_size, limiter=limiter,
-                                     backoff=self.shared_backoff, condition=condition, on_refused=on_refused)
+                                     backoff=self.shared_backoff, condition=condition, on_refused=on_refused,
+                                     breaker=self.breaker)   # one breaker: the first items of all threads
                          for _ in range(writers)]
         self._cond = threading.Condition()
         self._queue: Deque[Tuple[List[Item], Set[Key]]] = collections.deque()

@@ -8,7 +8,11 @@ by the full check, which runs where the data is.
 The sample is reproducible: rows are ordered by a CRC32 of the seed and their key, so the same
 seed picks the same keys whatever order MySQL returns them in. Keys that several rows share
 are left out (which row's item is stored is the load's business, and the plan warned), as are
-rows the load rejects (they are counted by the load, not stored).
+rows the load rejects (they are counted by the load, not stored): those the mapping rejects, and
+those whose item is absent while the load's rejects log lists their key (DynamoDB refused the
+item, or the load saw what the mapping here cannot). A log that lists fewer rows than its load
+rejected cannot clear a missing item: it stays missing, and the outcome says for how many rows
+the comparison cannot tell (`unlisted_rejects`).
 
 Values are never part of a finding: rows may hold personal data. A finding names the table,
 the item's key and the attribute, and says what kind of difference it is.
@@ -16,7 +20,7 @@ the item's key and the attribute, and says what kind of difference it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,17 +135,31 @@ class SampleOutcome:
     capped_at: int | None = None   # fewer rows per view than asked: the server reads one key per call
     #: views that do not have one row per source row (validate/rowcount.py), one sentence each
     row_problems: tuple[str, ...] = ()
+    #: rows the mapping accepts whose item is absent and whose key the load's rejects log lists
+    #: (not compared: sampled = compared + rejected + rejected_by_load)
+    rejected_by_load: int = 0
+    #: rows the loads rejected that their logs do not list: a missing item may be one of them
+    unlisted_rejects: int = 0
 
     @property
     def ok(self) -> bool:
         return self.differing == 0 and self.missing == 0 and not self.row_problems
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the comparison could not decide, as sentences (the missing items still count)."""
+        if not self.unlisted_rejects:
+            return ()
+        return (f"the rejects log lists fewer rows than the load rejected, so the comparison cannot tell a missing "
+                f"item from an unlisted reject for {self.unlisted_rejects:,} rows",)
+
     def to_doc(self) -> dict[str, Any]:
         return {"table": self.table, "sampled": self.sampled, "compared": self.compared, "rejected": self.rejected,
-                "presence_only": self.presence_only, "matching": self.matching, "differing": self.differing,
+                "rejected_by_load": self.rejected_by_load, "presence_only": self.presence_only,
+                "matching": self.matching, "differing": self.differing,
                 "missing": self.missing, "ok": self.ok, "capped_at": self.capped_at,
-                "row_problems": list(self.row_problems),
-                "differences": [d.to_doc() for d in self.differences]}
+                "row_problems": list(self.row_problems), "unlisted_rejects": self.unlisted_rejects,
+                "notes": list(self.notes), "differences": [d.to_doc() for d in self.differences]}
 
 
 def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeSpec],
@@ -158,14 +176,21 @@ def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeS
 
 
 def judge(outcome: SampleOutcome, expected: Sequence[Item], stored: Mapping[tuple[Any, ...], Item],
-          key_names: Sequence[str], attributes: Sequence[str], presence_only: bool) -> SampleOutcome:
+          key_names: Sequence[str], attributes: Sequence[str], presence_only: bool,
+          rejected: Collection[tuple[Any, ...]] = ()) -> SampleOutcome:
     """Add the comparison of `expected` with the `stored` items (by item_key) to `outcome`.
 
     `presence_only`: the load did not overwrite (insert_only, version_guarded), so a stored item
-    may rightly hold other values; only that it exists is checked."""
+    may rightly hold other values; only that it exists is checked. `rejected`: keys the load's
+    rejects log lists; such an item, when absent, is a rejected row, not a missing item (when
+    present it is compared: it is what the table holds for that row)."""
     found = list(outcome.differences)
     for item in expected:
-        actual = stored.get(item_key(item, key_names))
+        key = item_key(item, key_names)
+        actual = stored.get(key)
+        if actual is None and key in rejected:
+            outcome.rejected_by_load += 1
+            continue
         outcome.compared += 1
         if presence_only and actual is not None:
             outcome.presence_only += 1
