@@ -41,7 +41,7 @@ from migrator.state.store import StateStore
 from migrator.report.build import build_report
 from migrator.report.model import Report
 from migrator.runtime.verify import Source
-from migrator.validate.deep import sample_table
+from migrator.validate.deep import rejects_lookup, sample_table
 from migrator.validate.full import run_full
 from migrator.validate.rowcount import count_entities
 from migrator.validate.sample import SampleOutcome, valid_seed
@@ -369,6 +369,7 @@ class Session:
         schema = await self.facades.mysql.describe_schema()
         compiled = compile_contract(contract, schema, server, self.settings, self._source())
         checks = [node for node in compiled.graph if node.address.kind == "check"]
+        state = self.store.read()   # read only: the loads' records say where their rejected rows are
         outcomes = []
         for node in checks:
             sample = node.config["sample"]
@@ -377,8 +378,11 @@ class Session:
             if description is None:
                 raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                     hint="run `migrator apply` first")
+            loads = [state.resources[a].attributes for a in map(Address.parse, node.config["loads"])
+                     if a in state.resources]
             outcome = await sample_table(self.facades.mysql, self.facades.dynamodb, table, sample["keys"],
-                                         [Source.from_doc(s) for s in sample["sources"]], size, seed, description)
+                                         [Source.from_doc(s) for s in sample["sources"]], size, seed, description,
+                                         rejects_lookup(self.facades.s3, loads))
             outcomes.append(replace(outcome, row_problems=await self._row_problems(node.config["sources"])))
         return outcomes
 

@@ -12,7 +12,8 @@ from migrator.providers import PROVIDERS
 #: operations outside any resource: reading the source and the targets for a plan, and `verify`
 COMMAND_OPERATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "plan": {"mysql": ("server_info", "describe_schema", "query"), "dynamodb": ("describe_table", "scan")},
-    "verify": {"mysql": ("query",), "dynamodb": ("describe_table", "batch_get")},
+    "verify": {"mysql": ("query",), "dynamodb": ("describe_table", "batch_get"),
+               "s3": ("list_objects", "get_object")},   # the loads' rejects logs
     "verify --full": {"glue": ("create_job", "start_job_run", "get_job_run", "stop_job_run", "delete_job",
                                "get_job"),
                       "s3": ("put_object", "get_object", "delete_object")},

@@ -83,7 +83,9 @@ def test_shop_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRecord,
         assert len(got) == len(exp) == len(raw[table["source_table"]]), table["table"]
         assert got == exp, table["table"]
         for check in ("check", ):
-            assert f"{check}.{table['table']}: view rows {len(exp)}, items written {len(exp)}, rejected 0, " \
+            source_rows = len(raw[table["source_table"]])
+            assert f"{check}.{table['table']}: source rows {source_rows}, view rows {len(exp)}, items written " \
+                   f"{len(exp)}, rejected 0, " \
                    f"table items {len(exp)}: agree" in applied.stdout
 
     # The report says the same, as JSON and on an HTML page a browser shows.

@@ -221,7 +221,8 @@ def _print_apply_summary(plan: Plan, result: ApplyResult) -> None:
         if address.kind == "check":
             attrs = result.state.resources[address].attributes
             overwritten = attrs.get("overwritten") or 0
-            typer.echo(f"{address}: view rows {attrs.get('view_rows')}, items written {attrs.get('items_written')}, "
+            typer.echo(f"{address}: source rows {attrs.get('source_rows')}, view rows {attrs.get('view_rows')}, "
+                       f"items written {attrs.get('items_written')}, "
                        f"rejected {attrs.get('items_rejected')}, table items {attrs.get('table_items')}: "
                        + ("agree" if attrs.get("ok") else "DISAGREE")
                        + (f" ({overwritten} item{'s' if overwritten != 1 else ''} overwritten by rows with the same key)"

@@ -26,12 +26,15 @@ def outcome_lines(outcome: SampleOutcome) -> list[str]:
         head += f" (at most {outcome.capped_at:,} per view: the DynamoDB server reads one key per call)"
     if outcome.rejected:
         head += f" ({outcome.rejected:,} rejected by the load's mapping)"
+    if outcome.rejected_by_load:
+        head += f" ({outcome.rejected_by_load:,} rejected by the load, as its rejects log lists)"
     head += f", {outcome.matching:,} match"
     if outcome.presence_only:
         head += f" ({outcome.presence_only:,} by presence only: the load does not overwrite)"
     if outcome.missing or outcome.differing:
         head += f", {outcome.missing:,} missing, {outcome.differing:,} differing"
-    lines = [head] + [f"  {p}" for p in outcome.row_problems] + [f"  {d.sentence()}" for d in outcome.differences]
+    lines = [head] + [f"  {p}" for p in (*outcome.row_problems, *outcome.notes)] \
+        + [f"  {d.sentence()}" for d in outcome.differences]
     shown = len(outcome.differences)
     if outcome.missing + outcome.differing > shown:
         lines.append(f"  ... ({shown} of the items found are listed)")

@@ -259,7 +259,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)
-            samples.append({"view": view, "attributes": specs, **dict(semantics)})
+            samples.append({"view": view, "attributes": specs, **dict(semantics), "rejects_prefix": rejects_prefix})
         if not table_ok:
             continue
         check_node = Node(Address("check", table.name), {

@@ -176,6 +176,7 @@ class CheckReport:
     problems: list[str]
     sample: dict[str, Any] | None   # the sampled deep compare: sampled, compared, matching, missing, differing
     indexes: list[IndexReport] = field(default_factory=list)   # each index's coverage
+    source_rows: int | None = None  # rows of the entities' source tables (None: checked before it was counted)
 
     @staticmethod
     def from_state(resource: ResourceState) -> CheckReport:
@@ -186,11 +187,13 @@ class CheckReport:
                            ok=bool(a.get("ok")) and resource.status == "ok", view_rows=as_int(a.get("view_rows")),
                            table_items=as_int(a.get("table_items")), distinct_keys=as_int(a.get("distinct_keys")),
                            overwritten=as_int(a.get("overwritten")), problems=[str(p) for p in a.get("problems") or ()],
+                           source_rows=None if a.get("source_rows") is None else as_int(a.get("source_rows")),
                            sample=None if sample is None else {
                                **{k: as_int(sample.get(k)) for k in ("sampled", "compared", "rejected",
-                                                                     "presence_only", "matching", "missing",
-                                                                     "differing")},
+                                                                     "rejected_by_load", "presence_only", "matching",
+                                                                     "missing", "differing")},
                                "ok": bool(sample.get("ok")),
+                               "notes": [str(n) for n in sample.get("notes") or ()],
                                "differences": [str(d.get("sentence")) for d in sample.get("differences") or ()
                                                if isinstance(d, Mapping)]})
 

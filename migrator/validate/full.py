@@ -66,11 +66,13 @@ def full_lines(doc: Mapping[str, Any]) -> list[str]:
         head += f" (compared on Spark in {doc.get('partitions')} tasks)"
     if doc.get("presence_only"):
         head += " (keys only: the load does not overwrite)"
+    if doc.get("rejected_by_load"):
+        head += f" ({doc['rejected_by_load']:,} rejected by the load, as its rejects log lists)"
     if doc.get("ok"):
         head += ": every item matches its row"
     elif doc.get("missing") or doc.get("extra") or doc.get("differing"):
         head += f": {doc['missing']:,} missing, {doc['extra']:,} extra, {doc['differing']:,} differing"
-    lines = [head] + [f"  {p}" for p in doc.get("row_problems") or ()]
+    lines = [head] + [f"  {p}" for p in (*(doc.get("row_problems") or ()), *(doc.get("notes") or ()))]
     for entry in doc.get("listed") or ():
         key = ", ".join(f"{k}={v}" for k, v in entry["key"].items())
         what = {"missing": "is missing", "extra": "is in the table but no row gives it",
