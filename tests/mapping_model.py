@@ -24,7 +24,7 @@ from the raw rows (never from migrator's code), and a verdict:
   would multiply: it must be refused at plan (the row-count invariant). When they do not, the
   value is well defined: refusing it (statically) and loading it exactly are both right.
 
-Values follow /work/shared/CONTRACT.md: SQL NULL -> the attribute is absent; N compared
+Values follow docs/contract.md: SQL NULL -> the attribute is absent; N compared
 numerically (exact decimals); a chain with a separator is CONCAT_WS of its parts (NULL parts
 skipped, '' when all are NULL); COUNT of nothing is 0, SUM/MAX of nothing absent; a JSON array is
 [] when there are no rows, in `order_by` order, values typed (a DECIMAL stays an exact number, a

@@ -41,7 +41,7 @@ def _iso(value: dt.datetime) -> str:
 
 
 def _expected_value(kind: str, value: Any) -> Any:
-    """The Python value boto3's deserializer should give back for a MySQL value (CONTRACT.md)."""
+    """The Python value boto3's deserializer should give back for a MySQL value (docs/contract.md)."""
     if value is None:
         return None
     if kind == "S":

@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md, enforced: the import contracts in pyproject.toml ([tool.importlinter])."""
+"""The layering of docs/architecture.md, enforced: the import contracts in pyproject.toml ([tool.importlinter])."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ class Source:
 
 
 def view_name(table: str, entity_type: str | None) -> str:
-    """CONTRACT.md: ddb_<table>_view, ddb_<table>__<entity>_view (lower case)."""
+    """docs/contract.md: ddb_<table>_view, ddb_<table>__<entity>_view (lower case)."""
     return f"ddb_{table.lower()}_view" if entity_type is None else f"ddb_{table.lower()}__{entity_type.lower()}_view"
 
 

@@ -104,7 +104,7 @@ def attribute_specs(table: Table, attributes: tuple[Attribute, ...],
 
 def entity_plans(table: Table) -> list[EntityPlan]:
     """Single-entity: the table itself. Multi-entity: each entity, its key attributes from its
-    templates unless it defines them (the attribute wins, CONTRACT.md)."""
+    templates unless it defines them (the attribute wins, docs/contract.md)."""
     if table.type != "multi-entity":
         return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path), None, "",
                            load=table.load)]

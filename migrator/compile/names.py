@@ -22,7 +22,7 @@ def shorten(name: str, limit: int) -> str:
 
 
 def view_name(table: str, entity: str | None = None) -> str:
-    """`ddb_<table>_view` or `ddb_<table>__<entity>_view` (CONTRACT.md, Views)."""
+    """`ddb_<table>_view` or `ddb_<table>__<entity>_view` (docs/contract.md, Views)."""
     core = f"ddb_{fold(table)}" + (f"__{fold(entity)}" if entity else "")
     return shorten(f"{core}_view", MYSQL_IDENTIFIER_MAX)
 

@@ -1,5 +1,5 @@
 """The column type x attribute type table: what a plain MySQL column becomes as each DynamoDB type,
-decided at plan time (CONTRACT.md "Types").
+decided at plan time (docs/contract.md "Types").
 
 Why a table: the runtime can only reject rows one by one, so a pairing that never works (a
 BLOB declared S, a SET declared SS, an ENUM of words declared N) used to surface as a load

@@ -283,7 +283,7 @@ class BuilderCore:
         return fn("CONCAT", *parts)
 
     def placeholder(self, name: str, path: str, own: tuple[str, Callable[[], exp.Expression]] | None) -> exp.Expression:
-        """The entity's attributes first, then columns of its source table (CONTRACT.md)."""
+        """The entity's attributes first, then columns of its source table (docs/contract.md)."""
         if own is not None and name == own[0]:
             value = own[1]()
         elif (other := self.entity.attribute(name)) is not None:

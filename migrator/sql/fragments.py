@@ -66,7 +66,7 @@ CALCULATION_OPERATIONS = ("SUM", "COUNT", "AVG", "MIN", "MAX")
 #: functions whose value is the time of the read (UNIX_TIMESTAMP only without an argument)
 CLOCK_FUNCTIONS = ("NOW", "SYSDATE", "CURDATE", "CURTIME", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP",
                    "LOCALTIME", "LOCALTIMESTAMP", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UNIX_TIMESTAMP")
-#: calls refused by name, with the rule each breaks (CONTRACT.md, "Functions")
+#: calls refused by name, with the rule each breaks (docs/contract.md, "SQL fragments")
 REFUSED_FUNCTIONS: dict[str, str] = {
     **dict.fromkeys(["SLEEP", "BENCHMARK", "MASTER_POS_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET"],
                     "waits or burns time, for every row each time the view is read"),

@@ -2,7 +2,7 @@
 10.11 (the server the pattern tests run on) and for MySQL 8.0.36.
 
 MySQL 8 is not available here, so its variant is only compiled and parsed, never run; the
-one difference CONTRACT.md names (ordering inside JSON_ARRAYAGG, which MySQL 8.0 does not
+one difference docs/contract.md names (ordering inside JSON_ARRAYAGG, which MySQL 8.0 does not
 accept) is checked on the parsed tree.
 """
 
