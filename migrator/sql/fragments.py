@@ -13,6 +13,7 @@ aliases through the AST, never by string replacement.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import cast
@@ -28,29 +29,7 @@ _FORBIDDEN: tuple[type, ...] = (
 
 
 #: MySQL/MariaDB built-ins that only compute a value, for the calls sqlglot parses untyped.
-PURE_FUNCTIONS = frozenset(["ABS", "ACOS", "ADDDATE", "ADDTIME", "ASCII", "ASIN", "ATAN", "ATAN2", "BIN",
-    "BIN_TO_UUID", "BIT_COUNT", "BIT_LENGTH", "CEIL", "CEILING", "CHAR", "CHAR_LENGTH", "CHARACTER_LENGTH",
-    "CHARSET", "CHR", "COALESCE", "COERCIBILITY", "COLLATION", "CONCAT", "CONCAT_WS", "CONV", "CONVERT",
-    "CONVERT_TZ", "COS", "COT", "CRC32", "CURDATE", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURTIME",
-    "DATE", "DATE_ADD", "DATE_FORMAT", "DATE_SUB", "DATEDIFF", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK",
-    "DAYOFYEAR", "DEGREES", "ELT", "EXP", "EXPORT_SET", "EXTRACT", "FIELD", "FIND_IN_SET", "FLOOR", "FORMAT",
-    "FROM_BASE64", "FROM_DAYS", "FROM_UNIXTIME", "GET_FORMAT", "GREATEST", "HEX", "HOUR", "IF", "IFNULL",
-    "INET6_ATON", "INET6_NTOA", "INET_ATON", "INET_NTOA", "INSERT", "INSTR", "IS_IPV4", "IS_IPV6", "ISNULL",
-    "JSON_ARRAY", "JSON_ARRAY_APPEND", "JSON_ARRAY_INSERT", "JSON_COMPACT", "JSON_CONTAINS", "JSON_CONTAINS_PATH",
-    "JSON_DEPTH", "JSON_DETAILED", "JSON_EXISTS", "JSON_EXTRACT", "JSON_INSERT", "JSON_KEYS", "JSON_LENGTH",
-    "JSON_LOOSE", "JSON_MERGE", "JSON_MERGE_PATCH", "JSON_MERGE_PRESERVE", "JSON_OBJECT", "JSON_PRETTY",
-    "JSON_QUERY", "JSON_QUOTE", "JSON_REMOVE", "JSON_REPLACE", "JSON_SEARCH", "JSON_SET", "JSON_TYPE",
-    "JSON_UNQUOTE", "JSON_VALID", "JSON_VALUE", "LAST_DAY", "LCASE", "LEAST", "LEFT", "LENGTH", "LENGTHB", "LN",
-    "LOCALTIME", "LOCALTIMESTAMP", "LOCATE", "LOG", "LOG10", "LOG2", "LOWER", "LPAD", "LTRIM", "MAKE_SET",
-    "MAKEDATE", "MAKETIME", "MD5", "MICROSECOND", "MID", "MINUTE", "MOD", "MONTH", "MONTHNAME", "NATURAL_SORT_KEY",
-    "NOW", "NULLIF", "NVL", "NVL2", "OCT", "OCTET_LENGTH", "ORD", "PERIOD_ADD", "PERIOD_DIFF", "PI", "POSITION",
-    "POW", "POWER", "QUARTER", "QUOTE", "RADIANS", "REGEXP_INSTR", "REGEXP_LIKE", "REGEXP_REPLACE", "REGEXP_SUBSTR",
-    "REPEAT", "REPLACE", "REVERSE", "RIGHT", "ROUND", "RPAD", "RTRIM", "SEC_TO_TIME", "SECOND", "SHA", "SHA1",
-    "SHA2", "SIGN", "SIN", "SOUNDEX", "SPACE", "SQRT", "STR_TO_DATE", "STRCMP", "SUBDATE", "SUBSTR", "SUBSTRING",
-    "SUBSTRING_INDEX", "SUBTIME", "SYSDATE", "TAN", "TIME", "TIME_FORMAT", "TIME_TO_SEC", "TIMEDIFF", "TIMESTAMP",
-    "TIMESTAMPADD", "TIMESTAMPDIFF", "TO_BASE64", "TO_DAYS", "TO_SECONDS", "TRIM", "TRUNCATE", "UCASE", "UNHEX",
-    "UNIX_TIMESTAMP", "UPPER", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UUID_TO_BIN", "WEEK", "WEEKDAY",
-    "WEEKOFYEAR", "WEIGHT_STRING", "YEAR", "YEARWEEK"])
+PURE_FUNCTIONS = frozenset(["ABS", "ACOS", "ADDDATE", "ADDTIME", "ASCII", "ASIN", "ATAN", "ATAN2", "BIN", "BIN_TO_UUID", "BIT_COUNT", "BIT_LENGTH", "CEIL", "CEILING", "CHAR", "CHARACTER_LENGTH", "CHARSET", "CHAR_LENGTH", "CHR", "COALESCE", "COERCIBILITY", "COLLATION", "CONCAT", "CONCAT_WS", "CONV", "CONVERT", "CONVERT_TZ", "COS", "COT", "CRC32", "CURDATE", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURTIME", "DATE", "DATEDIFF", "DATE_ADD", "DATE_FORMAT", "DATE_SUB", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK", "DAYOFYEAR", "DEGREES", "ELT", "EXP", "EXPORT_SET", "EXTRACT", "FIELD", "FIND_IN_SET", "FLOOR", "FORMAT", "FROM_BASE64", "FROM_DAYS", "FROM_UNIXTIME", "GET_FORMAT", "GREATEST", "HEX", "HOUR", "IF", "IFNULL", "INET6_ATON", "INET6_NTOA", "INET_ATON", "INET_NTOA", "INSERT", "INSTR", "ISNULL", "IS_IPV4", "IS_IPV6", "JSON_ARRAY", "JSON_ARRAY_APPEND", "JSON_ARRAY_INSERT", "JSON_COMPACT", "JSON_CONTAINS", "JSON_CONTAINS_PATH", "JSON_DEPTH", "JSON_DETAILED", "JSON_EXISTS", "JSON_EXTRACT", "JSON_INSERT", "JSON_KEYS", "JSON_LENGTH", "JSON_LOOSE", "JSON_MERGE", "JSON_MERGE_PATCH", "JSON_MERGE_PRESERVE", "JSON_OBJECT", "JSON_PRETTY", "JSON_QUERY", "JSON_QUOTE", "JSON_REMOVE", "JSON_REPLACE", "JSON_SEARCH", "JSON_SET", "JSON_TYPE", "JSON_UNQUOTE", "JSON_VALID", "JSON_VALUE", "LAST_DAY", "LCASE", "LEAST", "LEFT", "LENGTH", "LENGTHB", "LN", "LOCALTIME", "LOCALTIMESTAMP", "LOCATE", "LOG", "LOG10", "LOG2", "LOWER", "LPAD", "LTRIM", "MAKEDATE", "MAKETIME", "MAKE_SET", "MD5", "MICROSECOND", "MID", "MINUTE", "MOD", "MONTH", "MONTHNAME", "NATURAL_SORT_KEY", "NOW", "NULLIF", "NVL", "NVL2", "OCT", "OCTET_LENGTH", "ORD", "PERIOD_ADD", "PERIOD_DIFF", "PI", "POINT", "POSITION", "POW", "POWER", "QUARTER", "QUOTE", "RADIANS", "REGEXP_INSTR", "REGEXP_LIKE", "REGEXP_REPLACE", "REGEXP_SUBSTR", "REPEAT", "REPLACE", "REVERSE", "RIGHT", "ROUND", "RPAD", "RTRIM", "SECOND", "SEC_TO_TIME", "SHA", "SHA1", "SHA2", "SIGN", "SIN", "SOUNDEX", "SPACE", "SQRT", "STRCMP", "STR_TO_DATE", "ST_AREA", "ST_ASBINARY", "ST_ASGEOJSON", "ST_ASTEXT", "ST_ASWKB", "ST_ASWKT", "ST_BOUNDARY", "ST_BUFFER", "ST_CENTROID", "ST_CONTAINS", "ST_CONVEXHULL", "ST_CROSSES", "ST_DIFFERENCE", "ST_DIMENSION", "ST_DISJOINT", "ST_DISTANCE", "ST_DISTANCE_SPHERE", "ST_ENDPOINT", "ST_ENVELOPE", "ST_EQUALS", "ST_EXTERIORRING", "ST_GEOMCOLLFROMTEXT", "ST_GEOMETRYFROMTEXT", "ST_GEOMETRYN", "ST_GEOMETRYTYPE", "ST_GEOMFROMGEOJSON", "ST_GEOMFROMTEXT", "ST_GEOMFROMWKB", "ST_INTERIORRINGN", "ST_INTERSECTION", "ST_INTERSECTS", "ST_ISCLOSED", "ST_ISEMPTY", "ST_ISRING", "ST_ISSIMPLE", "ST_ISVALID", "ST_LENGTH", "ST_LINEFROMTEXT", "ST_MPOINTFROMTEXT", "ST_NUMGEOMETRIES", "ST_NUMINTERIORRINGS", "ST_NUMPOINTS", "ST_OVERLAPS", "ST_POINTFROMTEXT", "ST_POINTN", "ST_POLYFROMTEXT", "ST_RELATE", "ST_SRID", "ST_STARTPOINT", "ST_SYMDIFFERENCE", "ST_TOUCHES", "ST_UNION", "ST_WITHIN", "ST_X", "ST_Y", "SUBDATE", "SUBSTR", "SUBSTRING", "SUBSTRING_INDEX", "SUBTIME", "SYSDATE", "TAN", "TIME", "TIMEDIFF", "TIMESTAMP", "TIMESTAMPADD", "TIMESTAMPDIFF", "TIME_FORMAT", "TIME_TO_SEC", "TO_BASE64", "TO_DAYS", "TO_SECONDS", "TRIM", "TRUNCATE", "UCASE", "UNHEX", "UNIX_TIMESTAMP", "UPPER", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UUID_TO_BIN", "WEEK", "WEEKDAY", "WEEKOFYEAR", "WEIGHT_STRING", "YEAR", "YEARWEEK"])
 
 
 #: aggregate functions sqlglot may parse untyped (the typed ones are `exp.AggFunc`)
@@ -82,6 +61,8 @@ REFUSED_FUNCTIONS: dict[str, str] = {
 }
 
 
+#: a word of a fragment (outside quotes): a call's name is one
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: a fragment opening with a call the parser would read as a REPLACE or INSERT statement
 _STATEMENT_LIKE_CALL = re.compile(r"\s*(REPLACE|INSERT)\s*\(", re.IGNORECASE)
 
@@ -110,7 +91,7 @@ def parse_fragment(text: str) -> Fragment:
         if isinstance(node, _FORBIDDEN):
             what = "a subquery" if isinstance(node, (exp.Query, exp.Subquery)) else f"a {type(node).__name__} statement"
             raise FragmentError(f"contains {what}; only an expression over the joined tables is allowed")
-        _check_call_or_variable(cast(exp.Expression, node))
+        _check_call_or_variable(cast(exp.Expression, node), text)
     bare = _outside_strings(text)
     if "--" in bare or "/*" in bare or "#" in bare:
         raise FragmentError("contains a comment; remove it")
@@ -139,18 +120,19 @@ def _parse_expression(text: str) -> exp.Expression:
     return tree
 
 
-def _check_call_or_variable(node: exp.Expression) -> None:
+def _check_call_or_variable(node: exp.Expression, text: str) -> None:
     if isinstance(node, (exp.Parameter, exp.SessionParameter, exp.PropertyEQ, exp.Placeholder)):
         raise FragmentError(f"uses a variable or an assignment ({node.sql(dialect='mysql')}); only columns, "
                             "literals and built-in functions are allowed")
-    _check_rows(node)
+    _check_rows(node, text)
     name = _function_name(node)
     if name == "UNIX_TIMESTAMP" and node.expressions:
         name = ""   # of a value given: computes from the row
     if name in REFUSED_FUNCTIONS or isinstance(node, (exp.Rand, exp.Uuid)):
         fix = ("read a column that holds the time (such as the row's own updated_at), or write the date as a "
                "literal" if name in CLOCK_FUNCTIONS else "compute it in a MySQL view of your own and read that")
-        raise FragmentError(f"calls {name}(), which {REFUSED_FUNCTIONS.get(name, REFUSED_FUNCTIONS['RAND'])}; a "
+        raise FragmentError(f"calls {written_name(node, text)}(), which "
+                            f"{REFUSED_FUNCTIONS.get(name, REFUSED_FUNCTIONS['RAND'])}; a "
                             f"fragment may only compute a value from the row — {fix}", "sql.function")
     if isinstance(node, exp.Anonymous):
         qualified = isinstance(node.parent, exp.Dot)
@@ -170,16 +152,42 @@ def _function_name(node: exp.Expression) -> str:
     return ""
 
 
-def _check_rows(node: exp.Expression) -> None:
+def written_name(node: exp.Expression, text: str) -> str:
+    """The name of a call as the fragment writes it: sqlglot reads STD, CURDATE or JSON_OBJECTAGG into
+    typed nodes whose own names (STDDEV_POP, CURRENT_DATE, J_S_O_N_OBJECT_AGG) the author never wrote.
+    The first word of the text that parses to the same kind of call is it."""
+    if not isinstance(node, exp.Func) or isinstance(node, exp.Anonymous):
+        return _function_name(node)
+    for word in dict.fromkeys(w.upper() for w in _WORD.findall(_outside_strings(text))):
+        if _parses_to(word, type(node).__name__):
+            return word
+    return _function_name(node)
+
+
+@functools.lru_cache(maxsize=512)
+def _parses_to(word: str, kind: str) -> bool:
+    """`word` called with no, one or two arguments (or alone) parses to a node of class `kind`."""
+    for form in (f"{word}(x)", f"{word}(x, y)", f"{word}()", word):
+        try:
+            if type(sqlglot.parse_one(form, read="mysql")).__name__ == kind:
+                return True
+        except (ParseError, TokenError):
+            continue
+    return False
+
+
+def _check_rows(node: exp.Expression, text: str) -> None:
     """No aggregate and no window: a fragment's value is one row's value."""
     if isinstance(node, exp.Window):
         inner = node.this if isinstance(node.this, exp.Expression) else node
-        raise _window_error(_function_name(inner) or "OVER")
+        raise _window_error(written_name(inner, text) or "OVER")
     name = _function_name(node)
     if name in WINDOW_FUNCTIONS:
-        raise _window_error(name)
-    if isinstance(node, (exp.AggFunc, exp.WithinGroup)) or name in AGGREGATE_FUNCTIONS:
-        raise _aggregate_error(name or _function_name(node.this) if isinstance(node, exp.WithinGroup) else name)
+        raise _window_error(written_name(node, text))
+    if isinstance(node, exp.WithinGroup):
+        raise _aggregate_error(written_name(node.this, text))
+    if isinstance(node, exp.AggFunc) or name in AGGREGATE_FUNCTIONS:
+        raise _aggregate_error(written_name(node, text))
 
 
 def _aggregate_error(name: str) -> FragmentError:
