@@ -270,6 +270,11 @@ def cols() -> list[Col]:
         Col("c_multilinestring", "MULTILINESTRING", (ML, None, ML, ML), frozenset(GEOMETRY_FITS), geometry_model, g),
         Col("c_multipolygon", "MULTIPOLYGON", (MPG, None, MPG, MPG), frozenset(GEOMETRY_FITS), geometry_model, g),
         Col("c_collection", "GEOMETRYCOLLECTION", (GC, None, GC, GC), frozenset(GEOMETRY_FITS), geometry_model, g),
+        # MariaDB's own types: text on the wire (its canonical form), so S only
+        Col("c_uuid", "UUID", ("123e4567-e89b-12d3-a456-426614174000", None, "00000000-0000-0000-0000-000000000000",
+                               "ffffffff-ffff-ffff-ffff-ffffffffffff"), frozenset({"S"}), text_model),
+        Col("c_inet4", "INET4", ("192.168.0.1", None, "0.0.0.0", "255.255.255.255"), frozenset({"S"}), text_model),
+        Col("c_inet6", "INET6", ("2001:db8::1", None, "::", "::ffff:1.2.3.4"), frozenset({"S"}), text_model),
     ]
 
 
@@ -464,11 +469,29 @@ def test_a_joined_column_is_decided_too(typed_db: TypedDB) -> None:
     assert "v" not in got[2] and "v" not in got[3]
 
 
-def test_an_expression_is_left_to_the_runtime(typed_db: TypedDB) -> None:
-    """Not a plain column: its type is not certain, so the table does not decide it (as before)."""
+def test_a_template_writes_a_binary_column_as_hex_and_says_so(typed_db: TypedDB) -> None:
+    """A template builds text: a BLOB placeholder is written as lowercase hex, never raw bytes."""
     spec, findings, _ = compiled(typed_db, contract_table("S", "c_blob", transformation={
         "type": "string-format", "format": "X{v}"}))
     assert spec is not None and not mismatch_of(findings)
+    assert "LOWER(HEX(`t0`.`c_blob`))" in spec.select_sql
+    assert any(f.code == "type.text_encoding" and "lowercase hex" in f.message for f in findings)
+
+
+def test_each_branch_of_a_case_is_decided(typed_db: TypedDB) -> None:
+    """A conditional join (a CASE) over a BLOB declared S is refused like the plain column; a
+    geometry declared S is written as WKT in its branch; a literal branch is left alone."""
+    join = {"type": "conditional", "target_table": "other", "join_condition": "other.typed_id = typed.id",
+            "condition": "typed.id > 1", "select_column": "other.blob_col", "else_value": "'none'"}
+    _, findings, _ = compiled(typed_db, contract_table("S", "id", join=join))
+    (error,) = mismatch_of(findings)
+    assert "column other.blob_col of MySQL type blob" in error.sentence() and error.fix == "declare it B"
+    geo = dict(join, select_column="other.geo")
+    spec, findings, specs = compiled(typed_db, contract_table("S", "id", join=geo))
+    assert spec is not None and not mismatch_of(findings)
+    assert "THEN ST_ASTEXT(`j1`.`geo`) ELSE 'none'" in spec.select_sql
+    got = items_of(typed_db, spec, specs)
+    assert got[1]["v"] == {"S": "none"}          # typed.id = 1: the else branch
 
 
 def test_mariadb_json_columns_are_reported_as_json(typed_db: TypedDB) -> None:

@@ -53,6 +53,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "datetime": frozenset({"datetime", "timestamp"}),
     "year": frozenset({"year"}),
     "geometry": GEOMETRY_TYPES,
+    "address": frozenset({"uuid", "inet4", "inet6"}),   # MariaDB's: text on the wire, binary inside
 }
 _FAMILY_OF = {name: family for family, names in FAMILIES.items() for name in names}
 
@@ -79,6 +80,7 @@ TABLE: dict[str, dict[str, str | None]] = {
     "datetime": {"S": OK},
     "year": {"S": OK, "N": OK},
     "geometry": {"M": GEOJSON, "S": WKT, "B": WKB},
+    "address": {"S": OK},
 }
 
 #: how each fitting cell is described in a finding's advice
@@ -92,6 +94,7 @@ _HOW: dict[tuple[str, str], str] = {
     ("date", "S"): "S (ISO-8601)", ("datetime", "S"): "S (ISO-8601 UTC)", ("time", "S"): "S (HH:MM:SS)",
     ("geometry", "M"): "M (GeoJSON, via ST_AsGeoJSON)", ("geometry", "S"): "S (WKT, via ST_AsText)",
     ("geometry", "B"): "B (WKB, via ST_AsBinary)",
+    ("address", "S"): "S (its text form)",
 }
 #: the order fitting types are offered in (the most natural first)
 _PREFERRED = ("M", "SS", "BOOL", "N", "S", "B", "L", "NS", "BS")
@@ -194,25 +197,58 @@ def encode_sql(value: exp.Expression, encoding: str) -> exp.Expression:
 
 
 class TypeCompiler(BuilderCore):
-    """`typed`: a plain column's attribute decided by the table (error, encoding or as is)."""
+    """`typed`: a plain column's attribute decided by the table (error, encoding or as is); a CASE
+    (a conditional join, a self-join's null_value, a case calculation) is decided branch by branch,
+    so a BLOB declared S is refused there too rather than stored as text where it happens to decode."""
 
     def typed(self, attr: Attribute, value: exp.Expression) -> exp.Expression:
         plain = value.unnest() if isinstance(value, exp.Paren) else value
-        if not isinstance(plain, exp.Column) or plain.table not in self.aliases:
+        if isinstance(plain, exp.Case):
+            return self._typed_case(attr, plain)
+        if not isinstance(plain, exp.Column):
             return value
-        info = self.aliases[plain.table]
-        column = info.column(plain.name)
-        if column is None:
+        decided = self._column_decision(attr, plain)
+        if not decided:
             return value
-        decision = decide(column, attr.type)
-        if decision is None:
-            return value
+        self.encodings[attr.name] = decided
+        return encode_sql(plain, decided)
+
+    def _column_decision(self, attr: Attribute, value: exp.Column) -> str | None:
+        """The encoding a plain column of a known table needs as `attr` ("" for none); None when the
+        column is not of a known table or cannot be `attr.type` (then the error finding is recorded)."""
+        if value.table not in self.aliases:
+            return None
+        info = self.aliases[value.table]
+        column = info.column(value.name)
+        decision = None if column is None else decide(column, attr.type)
+        if column is None or decision is None:
+            return None
         if not decision.fits:
             finding = mismatch(attr, column, info.name, decision)
             if finding not in self.findings:
                 self.findings.append(finding)
-            return value
-        if not decision.encoding:
-            return value
-        self.encodings[attr.name] = decision.encoding
-        return encode_sql(plain, decision.encoding)
+            return None
+        return decision.encoding
+
+    def _typed_case(self, attr: Attribute, case: exp.Case) -> exp.Expression:
+        """Each branch's column decided on its own; encodings done in SQL are applied per branch. One
+        done by the runtime (SET -> SS) applies to the whole value, so every other branch must be a
+        literal or NULL for it."""
+        out = case.copy()
+        branches = [(i.args.get("true"), i, "true") for i in out.args.get("ifs") or ()]
+        branches.append((out.args.get("default"), out, "default"))
+        runtime: set[str] = set()
+        for branch, owner, key in branches:
+            if branch is None:
+                continue
+            plain = branch.unnest() if isinstance(branch, exp.Paren) else branch
+            if not isinstance(plain, exp.Column):
+                continue
+            decided = self._column_decision(attr, plain)
+            if decided in RUNTIME_ENCODINGS:
+                runtime.add(decided)
+            elif decided:
+                owner.set(key, encode_sql(plain, decided))
+        if runtime:
+            self.encodings[attr.name] = sorted(runtime)[0]
+        return out
