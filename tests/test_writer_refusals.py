@@ -309,6 +309,14 @@ def test_a_logged_key_is_found_by_the_digest_of_the_item_key_whatever_its_length
     wanted = {key_digest((long_pk, Decimal(n))) for n in (1, 3)} | {key_digest(("other", Decimal(1)))}
     scan = scan_log(log.body(), wanted)
     assert (scan.found, scan.listed, scan.unlisted) == ({key_digest((long_pk, Decimal(1)))}, 2, 2)
+    # what the checks read is the digests twin: the same answer, and no value of any row in it
+    twin = log.keys_body().decode()
+    scan = scan_log(twin, wanted)
+    assert (scan.found, scan.listed, scan.unlisted) == ({key_digest((long_pk, Decimal(1)))}, 2, 2)
+    assert "x" * 10 not in twin and '"note"' not in twin and '"key"' not in twin
+    assert [json.loads(line) for line in twin.splitlines()] == [
+        {"key_digest": key_digest((long_pk, Decimal(0)))}, {"key_digest": key_digest((long_pk, Decimal(1)))},
+        {"dropped": 2}]
 
 
 # ----------------------------------------------------------------------------- the check, through the CLI
@@ -319,14 +327,21 @@ def rewrite_log(sandbox: lifecycle.SandboxRecord, env: dict[str, str], table: st
     """The load's log without the lines of `drop_ids`: as a writer past its limit writes it (`cut`,
     with its "dropped" line) or as if they were never logged."""
     s3, bucket_name = client(sandbox, "s3"), env["MIGRATOR_BUCKET"]
-    log_key = f"migrator/rejects/{table}/part-00000.jsonl"
-    lines = s3.get_object(Bucket=bucket_name, Key=log_key)["Body"].read().decode().splitlines()
     dropped = {f"THING#{i}" for i in drop_ids}
-    kept = [line for line in lines if json.loads(line).get("key", {}).get("PK") not in dropped]
-    assert len(kept) == len(lines) - len(drop_ids)
-    if cut:
-        kept.append(json.dumps({"dropped": len(drop_ids), "note": "not listed"}))
-    s3.put_object(Bucket=bucket_name, Key=log_key, Body=("\n".join(kept) + "\n").encode())
+    cut_log(s3, bucket_name, f"migrator/rejects/{table}/part-00000",
+            lambda entry: entry.get("key", {}).get("PK") in dropped, len(drop_ids) if cut else 0)
+
+
+def cut_log(s3: Any, bucket: str, part: str, drop: Any, dropped: int) -> None:
+    """Rewrite a log object and its digests twin (line by line aligned) without the entries `drop`
+    picks, and with a "dropped" line of `dropped` rows when it is not 0."""
+    lines = s3.get_object(Bucket=bucket, Key=f"{part}.jsonl")["Body"].read().decode().splitlines()
+    digests = s3.get_object(Bucket=bucket, Key=f"{part}.keys")["Body"].read().decode().splitlines()
+    assert len(lines) == len(digests)
+    kept = [(line, d) for line, d in zip(lines, digests) if not drop(json.loads(line))]
+    tail = [json.dumps({"dropped": dropped, "note": "not listed"})] if dropped else []
+    s3.put_object(Bucket=bucket, Key=f"{part}.jsonl", Body=("\n".join([k for k, _ in kept] + tail) + "\n").encode())
+    s3.put_object(Bucket=bucket, Key=f"{part}.keys", Body=("\n".join([d for _, d in kept] + tail) + "\n").encode())
 
 
 def test_the_check_tells_a_rejected_row_from_a_lost_item_and_a_cut_log_clears_nothing(
@@ -419,11 +434,7 @@ def test_full_verify_counts_the_logged_refusals_as_rejected_rows(sandbox: lifecy
     pk, sk = key(lost)
     ddb.delete_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"N": str(sk)}})
     unlisted = sorted(MARKED)[:2]
-    log_key = "rejects/part-00000.jsonl"
-    lines = s3.get_object(Bucket=bucket, Key=log_key)["Body"].read().decode().splitlines()
-    kept = [line for line in lines if json.loads(line)["key"]["SK"] not in unlisted]
-    kept.append(json.dumps({"dropped": len(unlisted), "note": "not listed"}))
-    s3.put_object(Bucket=bucket, Key=log_key, Body="\n".join(kept).encode())
+    cut_log(s3, bucket, "rejects/part-00000", lambda entry: entry["key"]["SK"] in unlisted, len(unlisted))
     missing = sorted([key(lost)] + [key(r) for r in rows() if r["id"] in unlisted])
     for result in (full(VIEW_SOURCES), spark_compare(sandbox, table, bucket)):
         assert (result.missing, result.rejected_by_load, result.unlisted_rejects, result.ok) == (

@@ -12,9 +12,12 @@ many are not listed.
 
 The log is also how the checks tell a rejected row from a lost item: a line whose row's key
 maps carries `key_digest`, a digest of the item's key as the mapping makes it (`key_digest`).
-The sample compare and the full verify digest the keys of the items they miss the same way and
-look them up (`scan_log`), keeping only those digests in memory. While no writer dropped lines
-the log is complete, so a missing item whose key it does not list was lost, not rejected.
+Beside each log object a digests-only object (`<part>.keys`: one line per logged row, its digest
+or null, and the dropped count) is what the checks read, so no value of a row reaches migrator
+(data never flows through the client). The sample compare and the full verify digest the keys
+of the items they miss the same way and look them up (`scan_log`), keeping only those digests
+in memory. While no writer dropped lines the log is complete, so a missing item whose key it
+does not list was lost, not rejected.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ MAX_LOGGED = 10_000
 PREVIEW_CHARS = 200
 KEY_DIGEST = "key_digest"
 LOG_SUFFIX = ".jsonl"
+KEYS_SUFFIX = ".keys"      # the digests-only object beside each log object
 
 
 def key_digest(key: Sequence[Any]) -> str:
@@ -104,13 +108,24 @@ class RejectLog:
                                      f"counted but not listed (the log keeps {self.limit} per writer)"}))
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
+    def keys_body(self) -> bytes:
+        """The digests-only twin of `body`: what the checks read (no value of a row in it)."""
+        lines = [json.dumps({KEY_DIGEST: e.get(KEY_DIGEST)}) for e in self.entries]
+        if self.dropped:
+            lines.append(json.dumps({"dropped": self.dropped}))
+        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
     def put(self, s3: Any, uri: Optional[str], part: str, metadata: Optional[Mapping[str, str]] = None
             ) -> Optional[str]:
-        """Put the log as `<prefix><part>.jsonl` when there is anything in it; the key, or None.
-        `metadata` carries the state's lineage, so `destroy` knows the object is migrator's."""
+        """Put the log as `<prefix><part>.jsonl` and its digests as `<prefix><part>.keys` when there is
+        anything in it; the log's key, or None. `metadata` carries the state's lineage, so `destroy`
+        knows the objects are migrator's. The digests go first: a log without them would read as
+        complete to nobody (the checks count what they cannot find as unlisted)."""
         if not uri or not (self.entries or self.dropped):
             return None
         bucket, prefix = split_prefix(uri)
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{part}{KEYS_SUFFIX}", Body=self.keys_body(),
+                      ContentType="application/x-ndjson", Metadata=dict(metadata or {}))
         key = f"{prefix}{part}{LOG_SUFFIX}"
         s3.put_object(Bucket=bucket, Key=key, Body=self.body(), ContentType="application/x-ndjson",
                       Metadata=dict(metadata or {}))
@@ -165,13 +180,13 @@ def scan_log(body: Union[bytes, str], wanted: Set[str], into: Optional[LogScan] 
 
 
 def read_logs(s3: Any, bucket: str, prefix: str, wanted: Set[str]) -> LogScan:
-    """Every log object under `prefix` (boto3's S3 client, as a Glue job has it), one at a time."""
+    """Every digests object under `prefix` (boto3's S3 client, as a Glue job has it), one at a time."""
     scan = LogScan()
     token: Optional[str] = None
     while True:
         page = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {}))
         for obj in page.get("Contents") or ():
-            if str(obj["Key"]).endswith(LOG_SUFFIX):
+            if str(obj["Key"]).endswith(KEYS_SUFFIX):
                 scan_log(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read(), wanted, scan)
         token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
         if not token:

@@ -12,7 +12,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.mcp.facades import S3, DynamoDB, MySQL
 from migrator.runtime.items import index_key_roles, item_key
-from migrator.runtime.rejects import LOG_SUFFIX, LogScan, key_digest, scan_log
+from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
 from migrator.runtime.verify import Source
 from migrator.validate.sample import Item, SampleOutcome, expected_items, judge, sample_sql
 
@@ -64,7 +64,7 @@ async def listed_rejects(s3: S3, logs: Sequence[LoadLog], keys: Collection[Key])
         scan = LogScan()
         if log.prefix and log.bucket:
             for info in await s3.list_objects(log.bucket, log.prefix):
-                if info.key.endswith(LOG_SUFFIX):
+                if info.key.endswith(KEYS_SUFFIX):   # digests only: no row's value reaches migrator
                     raw = await s3.get_object(log.bucket, info.key)
                     if raw is not None:
                         scan_log(raw, digests, scan)
