@@ -192,8 +192,103 @@ def test_a_plan_with_errors_says_it_failed_never_no_changes_and_prints_each_erro
     assert as_json.returncode == 1
     doc = json.loads(as_json.stdout)
     errors = [f for f in doc["findings"] if f["severity"] == "error"]
-    assert doc["errors"] == len(errors) >= 2 and doc["message"].startswith(f"Plan failed: {len(errors)} errors")
+    assert doc["errors"] == len(errors) >= 2 and doc["message"].startswith(
+        f"Plan failed: {len(errors)} errors (each listed once in `findings`)")
+    assert "above" not in doc["message"]   # a JSON document has no "above"
     markdown = run_cli(env, cwd, "plan", str(tiny["contract"]), "--markdown")
     assert markdown.returncode == 1
     assert markdown.stdout.startswith(f"### migrator plan: failed, {len(errors)} errors"), markdown.stdout
     assert "no changes" not in markdown.stdout.lower()
+
+
+def rejecting_rows(sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any], count: int) -> tuple[int, int]:
+    """Insert rows until `count` of them have an empty name (rejected key_empty:name); (read, rejected)."""
+    insert(sandbox, tiny["db"], [(i, "" if i < 4 + count else f"n{i}", 1) for i in range(4, 40)])
+    rows = all_rows(sandbox, tiny["db"])
+    rejected = len([r for r in rows if r[1] == ""])
+    assert rejected == count
+    return len(rows), rejected
+
+
+def test_the_advice_of_a_load_over_its_percentage_applied_literally_makes_it_pass(
+        sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
+    read, rejected = rejecting_rows(sandbox, tiny, 5)
+    env, cwd, address = tiny["env"], tiny["tmp"], f"load.{tiny['table']}"
+    with_load(tiny, {"max_rejected_rows": 100, "max_rejected_percent": 5})   # the rows hold, the percent does not
+    # the smallest percentage with two decimals covering 5 of 39 rows: 12.83 (12.82 × 39 < 500 ≤ 12.83 × 39)
+    hundredths = -(-rejected * 10_000 // read)
+    assert (hundredths - 1) * read < rejected * 10_000 <= hundredths * read
+    percent = f"{hundredths // 100}.{hundredths % 100:02d}"
+    advice = f'"max_rejected_percent": {percent} in $.tables[0].load'
+
+    failed = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert f"{address}: {rejected} of {read} rows rejected (over budget 100 rows and 5% of the rows read)" \
+        in failed.stderr, failed.stderr
+    (error,) = [ln for ln in failed.stderr.splitlines() if ln.startswith("Error:")]
+    assert error.endswith(f"or allow them with {advice}.") and "max_rejected_rows" not in error, error
+    (guidance,) = [a for a in report_json(tiny)["advice"] if a["topic"] == "rejected_rows"]
+    assert f"or allow them with {advice}." in guidance["sentence"], guidance   # the same words, from the state
+
+    with_load(tiny, {"max_rejected_rows": 100, "max_rejected_percent": json.loads(percent)})
+    passed = run_cli(env, cwd, "apply", str(tiny["contract"]), "--auto-approve")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert report_json(tiny)["ok"] is True
+
+
+def test_a_budget_lowered_below_a_recorded_load_reruns_it_and_raised_back_is_no_change(
+        sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
+    read, rejected = rejecting_rows(sandbox, tiny, 3)
+    env, cwd, address = tiny["env"], tiny["tmp"], f"load.{tiny['table']}"
+    contract = str(tiny["contract"])
+    with_load(tiny, {"max_rejected_rows": 5})
+    assert run_cli(env, cwd, "apply", contract, "--auto-approve").returncode == 0
+    assert state_of(tiny)["resources"][address]["status"] == "ok"
+
+    with_load(tiny, {"max_rejected_rows": rejected - 1})
+    plan = run_cli(env, cwd, "plan", contract, "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    (line,) = [ln for ln in plan.stdout.splitlines() if "its rejected rows exceed the budget now" in ln]
+    assert address in line and "No changes" not in plan.stdout, plan.stdout
+    doc = json.loads(run_cli(env, cwd, "plan", contract, "--json").stdout)
+    (change,) = [c for c in doc["resource_changes"] if c["address"] == address]
+    assert (change["actions"], change["reason"]) == (["delete", "create"], "replace_because_over_budget")
+    # the report reads the state only: the run is judged by the budget recorded with it
+    assert report_json(tiny)["ok"] is True
+
+    failed = run_cli(env, cwd, "apply", contract, "--auto-approve")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert f"{address}: {rejected} of {read} rows rejected (over budget {rejected - 1} rows)" in failed.stderr
+
+    with_load(tiny, {"max_rejected_rows": rejected})
+    assert run_cli(env, cwd, "apply", contract, "--auto-approve").returncode == 0
+    again = run_cli(env, cwd, "plan", contract, "--detailed-exitcode")
+    assert again.returncode == 0 and "No changes." in again.stdout, again.stdout + again.stderr
+
+
+def test_a_load_recorded_done_whose_figures_do_not_add_up_is_advised_to_be_replaced_and_that_works(
+        sandbox: lifecycle.SandboxRecord, tiny: dict[str, Any]) -> None:
+    env, cwd, address = tiny["env"], tiny["tmp"], f"load.{tiny['table']}"
+    contract = str(tiny["contract"])
+    assert run_cli(env, cwd, "apply", contract, "--auto-approve").returncode == 0
+    # a state an older migrator wrote: the load recorded ok though its job's figures do not add up
+    path = Path(cwd) / "state" / "migrator.state.json"
+    doc = json.loads(path.read_text())
+    figures = doc["resources"][address]["attributes"]
+    read = figures["rows_read"]
+    figures["items_written"] = read - 1
+    path.write_text(json.dumps(doc))
+
+    report = report_json(tiny)
+    assert report["ok"] is False
+    assert (f"{address} does not account for every row: {read} read but {read - 1} written, 0 rejected, "
+            "0 skipped") in report["problems"]
+    (advice,) = [a for a in report["advice"] if a["topic"] == "load_unfinished"]
+    assert advice["commands"] == [f"migrator apply -replace {address} CONTRACT"]
+    assert "the next apply runs it again" not in advice["sentence"]
+    plain = run_cli(env, cwd, "plan", contract)
+    assert "No changes." in plain.stdout   # which is why apply alone would not help
+
+    replaced = run_cli(env, cwd, *advice["commands"][0].replace("CONTRACT", contract).split()[1:], "--auto-approve")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert report_json(tiny)["ok"] is True

@@ -88,7 +88,7 @@ def test_the_schema_is_published_in_the_repo_and_the_package_byte_for_byte() -> 
 
 def test_the_schema_knows_every_kind_and_the_format_version() -> None:
     schema = plan_schema()
-    assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION == "1.0"
+    assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION == "1.1"
     assert tuple(schema["$defs"]["kind"]["enum"]) == KINDS
     assert set(KNOWN_AFTER_APPLY) == set(KINDS)
     for kind in KINDS:

@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator import __version__
 from migrator.compile.key_lint import key_findings
-from migrator.compile.loads import (RejectBudget, capacity_note, choose_engine, job_command, load_write_units,
+from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, reject_budget,
                                     row_estimate, semantic_arguments, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.keysize import KeySizeCount, key_limits, key_size_count
@@ -255,7 +255,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                             *(g.address for g in gsi_nodes)),
                 notes={**_load_notes(engine.describe(), estimate, table.name, table.capacity,
                                      load_write_units(ep.load, table.capacity)),
-                       **RejectBudget.of(ep.load, ep.load.path or f"{ep.entity.path}.load").notes()})
+                       **reject_budget(ep.load, ep.load.path or f"{ep.entity.path}.load").notes()})
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)

@@ -10,10 +10,10 @@ argument, so tuning a finished load updates its job in place without loading it 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.budget import RejectBudget
 from migrator.contract.model import Capacity, LoadOptions
 from migrator.mysql_schema import SchemaInfo
 
@@ -73,69 +73,9 @@ def choose_engine(options: LoadOptions, source_table: str, estimate: int | None,
                   partitions=options.partitions or PARTITIONS_PER_WORKER * workers)
 
 
-#: the key of a load node's notes that holds its RejectBudget
-NOTE = "reject_budget"
-
-
-@dataclass(frozen=True)
-class RejectBudget:
-    """How many rejected rows a load may leave and still pass (`max_rejected_rows`,
-    `max_rejected_percent`; none given: 0 rows). A judgement of a load's result, not part of what
-    the items are: it travels in the load's notes, never in its fingerprint, so changing it never
-    reloads a load that already passed. With both limits, exceeding either one fails."""
-
-    rows: int | None = None
-    percent: float | None = None
-    where: str = ""     # the contract's `load` that sets it, or where one would go: `$.tables[0].load`
-
-    @staticmethod
-    def of(options: LoadOptions, where: str) -> RejectBudget:
-        return RejectBudget(options.max_rejected_rows, options.max_rejected_percent, where)
-
-    @property
-    def default(self) -> bool:
-        return self.rows is None and self.percent is None
-
-    def allows(self, rejected: int, read: int) -> bool:
-        """True when `rejected` of `read` rows is within every limit given (0 rows when none is)."""
-        if self.default:
-            return rejected == 0
-        within_rows = self.rows is None or rejected <= self.rows
-        within_percent = self.percent is None or rejected * 100 <= self.percent * read
-        return within_rows and within_percent
-
-    def describe(self) -> str:
-        """`0 rows`, `5 rows`, `2% of the rows read`, `5 rows and 2% of the rows read`."""
-        parts = [f"{self.rows if self.rows is not None else 0:,} row{'' if self.rows == 1 else 's'}"] \
-            if self.rows is not None or self.percent is None else []
-        if self.percent is not None:
-            parts.append(f"{self.percent:g}% of the rows read")
-        return " and ".join(parts)
-
-    def notes(self) -> dict[str, Any]:
-        """The load node's notes: the budget for the run to judge by, and for a budget the contract
-        gives, the line the plan shows beside the load."""
-        out: dict[str, Any] = {NOTE: self.to_doc()}
-        if not self.default:
-            out["rejections"] = f"at most {self.describe()} may be rejected ({self.where})"
-        return out
-
-    @staticmethod
-    def from_notes(notes: Mapping[str, Any]) -> RejectBudget:
-        return RejectBudget.from_doc(notes.get(NOTE))
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"rows": self.rows, "percent": self.percent, "where": self.where}
-
-    @staticmethod
-    def from_doc(doc: Any) -> RejectBudget:
-        """A recorded or noted budget; anything unreadable is the default (0 rows)."""
-        if not isinstance(doc, Mapping):
-            return RejectBudget()
-        rows, percent = doc.get("rows"), doc.get("percent")
-        return RejectBudget(rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
-                            float(percent) if isinstance(percent, (int, float)) and not isinstance(percent, bool)
-                            else None, str(doc.get("where") or ""))
+def reject_budget(options: LoadOptions, where: str) -> RejectBudget:
+    """The load's rejection budget from its contract options; `where` names them for the advice."""
+    return RejectBudget(options.max_rejected_rows, options.max_rejected_percent, where)
 
 
 def semantic_arguments(options: LoadOptions) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
+from migrator.budget import NOTE, RejectBudget
 from migrator.graph import Address, Graph, Node, topological
 from migrator.plan.model import Action, Change, Plan, Reason
 from migrator.state.model import ResourceState, State
@@ -62,7 +63,8 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
     """Pure: the plan for `graph` given recorded `state` and `observed` reality.
 
     Deletions come first, dependants before what they depend on; then everything else in
-    dependency order. A load or check whose inputs changed runs again. `replace` forces a
+    dependency order. A load or check whose inputs changed runs again, and so does a load whose
+    recorded rejected rows the current budget refuses. `replace` forces a
     replacement; `targets` limits the plan to those addresses and what they depend on.
     """
     scope = target_closure(graph, targets) if targets else None
@@ -89,11 +91,26 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
             elif prior is not None and prior.config_fingerprint != node.fingerprint:
                 change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_INPUTS_CHANGED, before=change.before,
                                 after=change.after, node=node, prior=prior, observed=change.observed)
+            elif prior is not None and over_budget_now(node, prior):
+                change = Change(address, Action.REPLACE, Reason.REPLACE_BECAUSE_OVER_BUDGET, before=change.before,
+                                after=change.after, node=node, prior=prior, observed=change.observed)
         changes[address] = change
     gone = [a for a in state.resources if a not in graph.nodes and (scope is None or a in targets)]
     order = topological(gone, {a: state.resources[a].depends_on for a in gone})
     deletions = [providers[a.kind].plan(a, None, state.get(a), observed.get(a)) for a in reversed(order)]
     return Plan(changes=tuple(deletions) + tuple(changes.values()), lineage=state.lineage, serial=state.serial)
+
+
+def over_budget_now(node: Node, prior: ResourceState) -> bool:
+    """Pure: a run recorded as passing whose figures the node's budget (the current contract's)
+    refuses. A budget is not in the fingerprint, so loosening one reloads nothing; tightening one
+    below what the run rejected must not leave it "No changes"."""
+    if NOTE not in node.notes or prior.status != "ok":
+        return False
+    read, rejected = prior.attributes.get("rows_read"), prior.attributes.get("items_rejected")
+    if not isinstance(read, int) or not isinstance(rejected, int):
+        return False
+    return not RejectBudget.from_notes(node.notes).allows(rejected, read)
 
 
 def target_closure(graph: Graph, targets: frozenset[Address]) -> set[Address]:

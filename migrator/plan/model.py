@@ -72,6 +72,8 @@ class Reason(StrEnum):
     REPLACE_BECAUSE_INPUTS_CHANGED = "replace_because_inputs_changed", "its inputs changed"
     REPLACE_BECAUSE_CONFIG_CHANGED = "replace_because_config_changed", "its definition changed"
     REPLACE_BECAUSE_DEPENDENCY_CHANGED = "replace_because_dependency_changed", f"runs again: {DEPENDENCY} changes"
+    REPLACE_BECAUSE_OVER_BUDGET = ("replace_because_over_budget",
+                                   "runs again: its rejected rows exceed the budget now")
     DELETE_BECAUSE_REMOVED_FROM_CONTRACT = "delete_because_removed_from_contract", "no longer in the contract"
     REPLACE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR = ("replace_because_changed_outside_migrator",
                                                 "changed outside migrator in a way that needs a new one", "",

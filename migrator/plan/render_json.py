@@ -2,7 +2,8 @@
 
 The document is described by `schemas/plan.schema.json` (a copy ships in the package as
 `migrator/plan/plan.schema.json`; `migrator.plan.schema` generates both); `FORMAT_VERSION`
-changes whenever its shape does.
+changes whenever its shape does: the major number when a field is removed or changes meaning, the
+minor number when a field is added (1.1: `errors` and `message`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from migrator.findings import Severity
 from migrator.graph import fingerprint
 from migrator.plan.model import Action, AttributeChange, Change, Plan, is_drift
-from migrator.plan.render_text import summary
+from migrator.plan.render_text import errors_of, summary
 from migrator.plan.schema import CANONICAL, PACKAGED
 from migrator.providers import KNOWN_AFTER_APPLY  # the providers' `computed`
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 SENSITIVE = "(sensitive)"
 
 ACTIONS = {Action.CREATE: ["create"], Action.UPDATE: ["update"], Action.REPLACE: ["delete", "create"],
@@ -78,17 +78,28 @@ def plan_fingerprint(resource_changes: list[dict[str, Any]]) -> str:
     return fingerprint(resource_changes)
 
 
+def message(plan: Plan) -> str:
+    """The text plan's last line, worded for this document: its errors are in `findings`, not "above"."""
+    errors = errors_of(plan)
+    if not errors:
+        return summary(plan)
+    one = len(errors) == 1
+    read = "nothing was compared with reality and nothing was changed" if not plan.changes else "nothing was changed"
+    return (f"Plan failed: {len(errors)} error{'' if one else 's'} (each listed once in `findings`); {read}. "
+            f"Fix {'it' if one else 'them'} and plan again.")
+
+
 def plan_json(plan: Plan) -> dict[str, Any]:
     """The plan as JSON; `message` is the text plan's last line ("Plan failed: …" while it has errors)."""
     changes = [resource_change(c) for c in plan.changes]
-    errors = [f for f in plan.findings if f.severity is Severity.ERROR]
+    errors = errors_of(plan)
     return {
         "format_version": FORMAT_VERSION,
         "lineage": plan.lineage,
         "serial": plan.serial,
         "summary": {a.value: plan.count(a) for a in Action},
         "errors": len(errors),
-        "message": summary(plan),
+        "message": message(plan),
         "resource_changes": changes,
         "drift": [str(c.address) for c in plan.changes if is_drift(c)],
         "findings": [{"severity": f.severity.value, "path": f.path, "code": f.code, "message": f.message,

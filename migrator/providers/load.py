@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from migrator.compile.loads import RejectBudget
+from migrator.budget import RejectBudget
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun, failure_detail
@@ -29,14 +29,17 @@ from migrator.state.model import ResourceState
 RESULT_FIELDS = ("rows_read", "items_written", "items_rejected", "items_skipped", "rejected_by_reason",
                  "duration_seconds", "writer", "engine", "partitions", "partition_column", "session_seconds", "samples",
                  "rejects_logged", "rejects_error")
-#: sample keys an over-budget load names in its sentence
+#: sample keys an over-budget load names in its sentence, each cut to KEY_CHARS characters (a key of a
+#: key_too_long row is up to 2 KB): the sentence is the record's `error` and stays short
 SHOWN_KEYS = 3
+KEY_CHARS = 100
 
 
 class LoadFailed(MigratorError):
     """A load that ended without passing, with what it did: `result` is recorded (tainted) with its
     table and figures, so the report shows it under its table and the next apply runs it again.
-    `finished`: every row was read and judged (over its rejection budget), so what depends on the
+    `finished`: every row was read and judged (over its rejection budget, or figures that do not add
+    up), so what depends on the
     load (its table's check) still runs on the items it wrote; a run that stopped part way blocks them."""
 
     def __init__(self, message: str, result: dict[str, Any], *, hint: str, finished: bool) -> None:
@@ -45,9 +48,22 @@ class LoadFailed(MigratorError):
         self.finished = finished
 
 
-def _key_text(sample: Mapping[str, Any]) -> str:
+def key_text(sample: Mapping[str, Any], limit: int = KEY_CHARS) -> str:
+    """Pure: a sample's key as `PK=THING#4, SK=x`, at most `limit` characters (cut with `…`)."""
     key = sample.get("key")
-    return ", ".join(f"{k}={v}" for k, v in key.items()) if isinstance(key, Mapping) else "?"
+    text = ", ".join(f"{k}={v}" for k, v in key.items()) if isinstance(key, Mapping) else "?"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def unaccounted(address: Address, figures: Mapping[str, Any]) -> str | None:
+    """Pure: the sentence when the job's figures do not add up (written + rejected + skipped ≠ read),
+    else None. Such a run cannot be trusted as done, whatever its budget says."""
+    read, written, rejected, skipped = (int(figures.get(k) or 0) for k in ("rows_read", "items_written",
+                                                                           "items_rejected", "items_skipped"))
+    if written + rejected + skipped == read:
+        return None
+    return (f"{address}: the job's figures do not add up: {read:,} rows read but {written:,} written + "
+            f"{rejected:,} rejected + {skipped:,} skipped = {written + rejected + skipped:,}")
 
 
 def over_budget(address: Address, figures: Mapping[str, Any], budget: RejectBudget,
@@ -60,12 +76,12 @@ def over_budget(address: Address, figures: Mapping[str, Any], budget: RejectBudg
     by_reason: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     reasons = ", ".join(f"{reason} {int(n):,}" for reason, n in
                         sorted(by_reason.items(), key=lambda kv: (-int(kv[1]), kv[0])))
-    keys = "; ".join(_key_text(s) for s in list(figures.get("samples") or ())[:SHOWN_KEYS] if isinstance(s, Mapping))
+    keys = "; ".join(key_text(s) for s in list(figures.get("samples") or ())[:SHOWN_KEYS] if isinstance(s, Mapping))
     message = (f"{address}: {rejected:,} of {read:,} rows rejected (over budget {budget.describe()})"
                + (f": {reasons}" if reasons else "") + (f"; e.g. {keys}" if keys else "")
                + (f"; every rejected row is listed in {location}" if location else ""))
     hint = (f"the other rows are loaded; fix those rows at the source or in the contract and apply again, or allow "
-            f'them with "max_rejected_rows": {rejected} in {budget.where or "the load options of its table"}')
+            f"them with {budget.advice(rejected, read)}")
     return message, hint
 
 
@@ -151,6 +167,14 @@ class LoadProvider(RunProvider):
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
         location = (f"s3://{c['result_bucket']}/{c['rejects_prefix']}"
                     if c.get("rejects_prefix") and figures.get("rejects_logged") else None)
+        mismatch = unaccounted(node.address, figures)
+        if mismatch is not None:
+            raise LoadFailed(mismatch, {**record, **figures, "finished": True,
+                                        "within_budget": budget.allows(int(figures.get("items_rejected") or 0),
+                                                                       int(figures.get("rows_read") or 0)),
+                                        "error": mismatch},
+                             hint=f"read the job's logs (get_job_run_logs {job} {run_id}); the next apply runs it "
+                                  "again", finished=True)
         judged = over_budget(node.address, figures, budget, location)
         done = {**record, **figures, "finished": True, "within_budget": judged is None}
         if judged is not None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from migrator.report.model import Advice, Report, TableReport
+from migrator.budget import NOTE, RejectBudget
+from migrator.graph import Address
+from migrator.report.model import Advice, LoadReport, Report, TableReport
 from migrator.state.model import State
 
 Rule = Callable[[Report, State], list[Advice]]
@@ -32,10 +34,22 @@ def failed_checks(report: Report, state: State) -> list[Advice]:
 
 
 def unfinished_loads(report: Report, state: State) -> list[Advice]:
-    """A load over its rejection budget has its own advice (rejected_rows); any other failed load is here."""
-    return [Advice("load_unfinished", t.name, f"{load.problem}; the next apply runs it again (the items it wrote "
-                   "are written again, none twice).", ["migrator apply CONTRACT"])
-            for t in report.tables for load in t.loads if load.problem is not None and load.within_budget]
+    """A load over its rejection budget has its own advice (rejected_rows); any other failed load is
+    here. Apply runs a tainted load again by itself; one recorded ok (a state written before such a
+    run was tainted) only when asked to replace it."""
+    out = []
+    for t in report.tables:
+        for load in t.loads:
+            if load.problem is None or load.over_budget:
+                continue
+            if load.status == "ok":
+                out.append(Advice("load_unfinished", t.name, f"{load.problem}; it is recorded as done, so apply "
+                                  "leaves it as it is: replace it to load again (the items it wrote are written "
+                                  "again, none twice).", [f"migrator apply -replace {load.address} CONTRACT"]))
+            else:
+                out.append(Advice("load_unfinished", t.name, f"{load.problem}; the next apply runs it again (the "
+                                  "items it wrote are written again, none twice).", ["migrator apply CONTRACT"]))
+    return out
 
 
 def drifted(report: Report, state: State) -> list[Advice]:
@@ -60,12 +74,20 @@ def rejected_rows(report: Report, state: State) -> list[Advice]:
                 out.append(Advice("rejected_rows", t.name, f"{said}, within the load's budget of "
                                   f"{load.reject_budget}. Fix them at the source or in the contract if they matter, "
                                   "then load again.", [f"migrator apply CONTRACT -replace {load.address}"]))
-            else:
+            elif load.over_budget:   # a run that stopped or does not add up has its advice in unfinished_loads
+                allow = _allowance(load, state)
                 out.append(Advice("rejected_rows", t.name, f"{said}: over the load's budget of {load.reject_budget}, "
-                                  "so it failed. Fix them at the source or in the contract and apply again, or allow "
-                                  f"them with \"max_rejected_rows\": {load.items_rejected} in the load options of "
-                                  f"{t.name}.", ["migrator apply CONTRACT"]))
+                                  "so it failed. Fix them at the source or in the contract and apply again"
+                                  + (f", or allow them with {allow}." if allow else "."), ["migrator apply CONTRACT"]))
     return out
+
+
+def _allowance(load: LoadReport, state: State) -> str:
+    """What to write in the contract to let this run pass, from the budget recorded with it (the
+    same words the failed apply said)."""
+    resource = state.get(Address.parse(load.address))
+    budget = RejectBudget.from_doc(resource.attributes.get(NOTE) if resource is not None else None)
+    return budget.advice(load.items_rejected, load.rows_read)
 
 
 def collisions(report: Report, state: State) -> list[Advice]:

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from migrator.compile.loads import RejectBudget
+from migrator.budget import RejectBudget
 from migrator.state.model import ResourceState
 
-FORMAT_VERSION = "1.0"
+#: the shape of `report --json` (schemas/report.schema.json): the major number changes when a field is
+#: removed or changes meaning, the minor number when one is added (1.1: problems, loads_failed, a
+#: load's finished, reject_budget, within_budget and problem, a check's source_rows)
+FORMAT_VERSION = "1.1"
 
 
 def as_int(value: Any) -> int:
@@ -59,24 +62,33 @@ class LoadReport:
         """Every row read became an item, a rejection or a skip."""
         return self.items_written + self.items_rejected + self.items_skipped == self.rows_read
 
+    @property
+    def over_budget(self) -> bool:
+        """The run read and judged every row, its figures add up, and it rejected more than its budget."""
+        return self.finished and self.accounted and not self.within_budget
+
     @staticmethod
     def from_state(resource: ResourceState) -> LoadReport:
         draft = LoadReport._read(resource)
-        return replace(draft, problem=draft.judge())
+        return replace(draft, problem=draft.judge(figures_known="rows_read" in resource.attributes))
 
-    def judge(self) -> str | None:
-        """Pure: the one sentence the headline says about this load, or None when it is fine."""
-        figures = f"{self.items_written:,} items written from {self.rows_read:,} rows read"
+    def judge(self, *, figures_known: bool = True) -> str | None:
+        """Pure: the one sentence the headline says about this load, or None when it is fine.
+        `figures_known`: the record holds the run's figures (a run that died before its writers
+        reported any has none, which is not "0 rows read")."""
+        figures = (f"{self.items_written:,} items written from {self.rows_read:,} rows read" if figures_known
+                   else "its figures are unknown (no writer reported any)")
         if not self.finished:
-            return f"{self.address} did not finish (its run ended {self.run_state or 'early'}): {figures} before it stopped"
+            return (f"{self.address} did not finish (its run ended {self.run_state or 'early'}): "
+                    + (f"{figures} before it stopped" if figures_known else figures))
+        if not self.accounted:
+            return (f"{self.address} does not account for every row: {self.rows_read:,} read but "
+                    f"{self.items_written:,} written, {self.items_rejected:,} rejected, {self.items_skipped:,} skipped")
         if not self.within_budget:
             return (f"{self.address} failed: {self.items_rejected:,} of {self.rows_read:,} rows rejected "
                     f"(over budget {self.reject_budget})")
         if self.status != "ok":
             return f"{self.address} did not finish: {figures}"
-        if not self.accounted:
-            return (f"{self.address} does not account for every row: {self.rows_read:,} read but "
-                    f"{self.items_written:,} written, {self.items_rejected:,} rejected, {self.items_skipped:,} skipped")
         return None
 
     @staticmethod
