@@ -127,10 +127,10 @@ def test_modernizr_validate_plan_apply_plan_destroy(sandbox: lifecycle.SandboxRe
     assert_items(ddb, want)
     for table in TABLES:
         rows = sum(len(v) for v in want[table].values())
-        m = re.search(rf"check\.{table}: view rows (\d+), items written (\d+), rejected (\d+), table items (\d+)",
-                      applied.stdout)
+        m = re.search(rf"check\.{table}: source rows (\d+), view rows (\d+), items written (\d+), rejected (\d+), "
+                      r"table items (\d+)", applied.stdout)
         assert m, applied.stdout
-        assert tuple(int(g) for g in m.groups()) == (rows, rows, 0, len(want[table])), m.group(0)
+        assert tuple(int(g) for g in m.groups()) == (rows, rows, rows, 0, len(want[table])), m.group(0)
 
     # The report: rows and items per table as counted above, on the HTML page as in the JSON.
     report = json.loads(_cli(project, "report", str(CONTRACT), "--json").stdout)

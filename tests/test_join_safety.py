@@ -188,3 +188,22 @@ def test_validate_refuses_the_clock_in_a_fragment_and_its_advice_validates(tmp_p
     attr["join"]["select_column"] = "UNIX_TIMESTAMP(department.name)"
     path.write_text(json.dumps(doc))
     assert run_cli({}, tmp_path, "validate", str(path)).returncode == 0
+
+
+def test_validate_refuses_regexp_like_with_a_match_type_and_its_advice_validates(tmp_path: Path) -> None:
+    """MariaDB has no REGEXP_LIKE: the two-argument form is written as the REGEXP operator; the
+    three-argument form (a match type) has no such spelling, so it is refused with one that works."""
+    attr = json.loads(json.dumps(AGGREGATE_JOIN))
+    attr["join"]["select_column"] = "IF(REGEXP_LIKE(department.name, '^r', 'i'), 'r', 'other')"
+    doc = {"tables": [{"table": "Staff", "type": "single-entity", "source_table": "employee", "pk": "id",
+                       "satisfies": ["AP1"], "estimated_item_size_bytes": 64, "attributes": [
+                           {"name": "id", "type": "N", "source_table": "employee", "source_column": "id"}, attr]}]}
+    path = tmp_path / "contract.json"
+    path.write_text(json.dumps(doc))
+    out = run_cli({}, tmp_path, "validate", str(path))
+    assert out.returncode == 1
+    line = _first_error_at(out, "$.tables[0].attributes[1].join.select_column")
+    assert "REGEXP_LIKE() with a match type" in line and "REGEXP '(?i)pattern'" in line, line
+    attr["join"]["select_column"] = "IF(department.name REGEXP '(?i)^r', 'r', 'other')"
+    path.write_text(json.dumps(doc))
+    assert run_cli({}, tmp_path, "validate", str(path)).returncode == 0

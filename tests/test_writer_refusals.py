@@ -118,7 +118,8 @@ def held(sandbox: lifecycle.SandboxRecord, table: str) -> dict[tuple[str, int], 
 
 def logged(sandbox: lifecycle.SandboxRecord, bucket: str, prefix: str) -> list[dict[str, Any]]:
     s3 = client(sandbox, "s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+            if o["Key"].endswith(".jsonl")]   # the logs, not their digests twins (`.keys`)
     return [json.loads(line) for k in keys
             for line in s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode().splitlines()]
 

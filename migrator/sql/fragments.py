@@ -125,6 +125,10 @@ def _check_call_or_variable(node: exp.Expression, text: str) -> None:
         raise FragmentError(f"uses a variable or an assignment ({node.sql(dialect='mysql')}); only columns, "
                             "literals and built-in functions are allowed")
     _check_rows(node, text)
+    if isinstance(node, exp.RegexpLike) and node.args.get("flag") is not None:
+        raise FragmentError("calls REGEXP_LIKE() with a match type, which MariaDB does not have (it has only the "
+                            "REGEXP operator); write `a REGEXP '(?i)pattern'` for a case-insensitive match, or "
+                            "`a REGEXP 'pattern'`", "sql.function")
     name = _function_name(node)
     if name == "UNIX_TIMESTAMP" and node.expressions:
         name = ""   # of a value given: computes from the row
