@@ -137,31 +137,3 @@ def tiny(sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> dic
 
 
 
-
-#: the longest tests (seconds on two cores, `--durations` of a full run), started first: with one
-#: worker per core, a long test that starts last keeps its worker busy after the other is idle
-#: (the longest-processing-time-first rule). A name that no longer exists only loses its place.
-SLOW_FIRST = (
-    "tests/test_e2e_workshop_mcp.py::test_the_workshop_servers_migrate_modernizr",
-    "tests/reliability/test_kill_apply.py::test_kill_9_at_every_node_boundary_then_converge",
-    "tests/test_crash.py::test_apply_killed_at_any_moment_then_finished",
-    "tests/test_properties_mapping.py::test_accepted_contracts_load_exactly_and_refused_ones_stop_before_apply",
-    "tests/test_e2e_shop.py::test_shop_validate_plan_apply_plan_destroy",
-    "tests/test_e2e_spark.py::test_a_spark_load_by_ranges_with_nulls_writes_every_item",
-    "tests/test_e2e_mixed_roles.py::",
-    "tests/test_e2e_shop.py::test_failed_load_stops_dependants_and_the_next_apply_finishes",
-    "tests/test_accounting.py::",
-    "tests/reliability/test_server_crash.py::",
-    "tests/test_drift.py::",
-    "tests/test_plan_state.py::",
-    "tests/test_e2e_modernizr.py::",
-    "tests/test_writer_refusals.py::",
-    "tests/test_report_e2e.py::",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        return next((i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
-
-    items.sort(key=rank)   # stable: the rest keep their order

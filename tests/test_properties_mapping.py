@@ -37,7 +37,7 @@ from tests.mapping_model import DDL, FOREIGN_KEYS, ORDER, Case, cases, item_key
 #: MAPPING_PROPERTY_NO_SHRINK=1 reports the first failing example as found (shrinking costs an apply per step)
 _NO_SHRINK = os.environ.get("MAPPING_PROPERTY_NO_SHRINK") == "1"
 SETTINGS = settings(
-    max_examples=stress(5), deadline=None, report_multiple_bugs=False, print_blob=True,
+    max_examples=stress(4), deadline=None, report_multiple_bugs=False, print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
     phases=[p for p in Phase if p is not Phase.explain and not (_NO_SHRINK and p is Phase.shrink)])
 

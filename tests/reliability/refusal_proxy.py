@@ -12,18 +12,15 @@ Every refusal and every item moto accepted is counted per table.
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
-from tests.reliability.throttle_proxy import _HOP_BY_HOP, BATCH_WRITE
+from tests.reliability.http_proxy import BATCH_WRITE, ForwardingHandler, serving
 
 PUT_ITEM = "DynamoDB_20120810.PutItem"
 VALIDATION = "com.amazon.coral.validate#ValidationException"
@@ -74,48 +71,14 @@ class Proxy:
 
 @contextmanager
 def refusal_proxy(upstream: str, refusals: Refusals) -> Iterator[Proxy]:
-    target = urlsplit(upstream)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-            conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=120)
-            try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                headers["Content-Length"] = str(len(body))
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                return resp.status, resp.getheaders(), resp.read()
-            finally:
-                conn.close()
-
-        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-            head = self.command == "HEAD"
-            self.send_response(status)
-            for key, value in headers:
-                if key.lower() not in _HOP_BY_HOP and (head or key.lower() != "content-length"):
-                    self.send_header(key, value)
-            if not head:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-
+    class Handler(ForwardingHandler):
         def _refuse(self, kind: str, message: str) -> None:
-            error = {"__type": kind if "#" in kind else f"com.amazonaws.dynamodb.v20120810#{kind}",
-                     "message": message}
-            self._answer(400, [("Content-Type", "application/x-amz-json-1.0")], json.dumps(error).encode())
+            self.error(kind if "#" in kind else f"com.amazonaws.dynamodb.v20120810#{kind}", message)
 
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+        def handle_request(self, body: bytes) -> None:
             operation = self.headers.get("X-Amz-Target")
             if operation not in (BATCH_WRITE, PUT_ITEM):
-                self._answer(*self._forward(body))
+                self.answer(*self.forward(body))
                 return
             request = json.loads(body)
             if operation == BATCH_WRITE:
@@ -134,21 +97,12 @@ def refusal_proxy(upstream: str, refusals: Refusals) -> Iterator[Proxy]:
                 self._refuse(VALIDATION, f"One or more parameter values were invalid: the value {marked[0]} of an "
                                          f"attribute is not accepted. Second sentence with {marked[0]} again.")
                 return
-            status, headers, answer = self._forward(body)
-            self._answer(status, headers, answer)
+            status, headers, answer = self.forward(body)
+            self.answer(status, headers, answer)
             if status == 200:
                 returned = json.loads(answer).get("UnprocessedItems", {}).get(table, []) \
                     if operation == BATCH_WRITE else []
                 refusals.count(refusals.written, table, len(items) - len(returned))
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="refusal-proxy", daemon=True)
-    thread.start()
-    try:
-        yield Proxy(server.server_address[1], refusals)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler, upstream, "refusal-proxy") as port:
+        yield Proxy(port, refusals)

@@ -10,7 +10,6 @@ answer is counted per table, so a test can compare the writer's own counts with 
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import threading
@@ -18,12 +17,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import urlsplit
 
-BATCH_WRITE = "DynamoDB_20120810.BatchWriteItem"
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+from tests.reliability.http_proxy import BATCH_WRITE, JSON_10, ForwardingHandler, serving
+
+THROUGHPUT = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+THROUGHPUT_MESSAGE = "The level of configured provisioned throughput for the table was exceeded."
 
 
 @dataclass
@@ -86,92 +84,45 @@ class Proxy:
 
 @contextmanager
 def throttling_proxy(upstream: str, throttling: Throttling) -> Iterator[Proxy]:
-    target = urlsplit(upstream)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
-            try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                headers["Content-Length"] = str(len(body))
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                return resp.status, resp.getheaders(), resp.read()
-            finally:
-                conn.close()
-
-        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-            head = self.command == "HEAD"  # its Content-Length is the object's, and it has no body
-            self.send_response(status)
-            for key, value in headers:
-                if key.lower() not in _HOP_BY_HOP and (head or key.lower() != "content-length"):
-                    self.send_header(key, value)
-            if not head:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if throttling.always_throttle and self.headers.get("X-Amz-Target") == throttling.always_throttle:
+    class Handler(ForwardingHandler):
+        def handle_request(self, body: bytes) -> None:
+            target = self.headers.get("X-Amz-Target")
+            if throttling.always_throttle and target == throttling.always_throttle:
                 throttling.count(throttling.errors, "*")
                 if throttling.always_throttle.startswith("AWSGlue."):   # Glue's API: JSON 1.1, its own type
-                    error, content_type = {"__type": "ThrottlingException", "message": "Rate exceeded"}, "1.1"
+                    self.error("ThrottlingException", "Rate exceeded", [("Content-Type", "application/x-amz-json-1.1")])
                 else:
-                    error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                             "message": "The level of configured provisioned throughput for the table was exceeded."}
-                    content_type = "1.0"
-                self._answer(400, [("Content-Type", f"application/x-amz-json-{content_type}")],
-                             json.dumps(error).encode())
+                    self.error(THROUGHPUT, THROUGHPUT_MESSAGE)
                 return
-            if self.headers.get("X-Amz-Target") != BATCH_WRITE:
-                self._answer(*self._forward(body))
+            if target != BATCH_WRITE:
+                self.answer(*self.forward(body))
                 return
             request = json.loads(body)
             table, writes = next(iter(request["RequestItems"].items()))
             throttling.count(throttling.requests, table)
             verdict = throttling.decide()
             if verdict is None:
-                status, headers, answer = self._forward(body)
+                status, headers, answer = self.forward(body)
                 if status != 200:
                     throttling.count(throttling.upstream_failures, table)
-                self._answer(status, headers, answer)
+                self.answer(status, headers, answer)
                 if status == 200:
                     returned = json.loads(answer).get("UnprocessedItems", {}).get(table, [])
                     throttling.wrote(table, len(writes) - len(returned))
                 return
-            json_headers = [("Content-Type", "application/x-amz-json-1.0")]
             if verdict == "error" or len(writes) < 2:
                 throttling.count(throttling.errors, table)
-                error = {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                         "message": "The level of configured provisioned throughput for the table was exceeded."}
-                self._answer(400, json_headers, json.dumps(error).encode())
+                self.error(THROUGHPUT, THROUGHPUT_MESSAGE)
                 return
             keep, hand_back = writes[: len(writes) // 2], writes[len(writes) // 2:]
-            status, headers, answer = self._forward(json.dumps({**request, "RequestItems": {table: keep}}).encode())
+            status, headers, answer = self.forward(json.dumps({**request, "RequestItems": {table: keep}}).encode())
             if status != 200:
                 throttling.count(throttling.upstream_failures, table)
-                self._answer(status, headers, answer)
+                self.answer(status, headers, answer)
                 return
             throttling.count(throttling.unprocessed, table)
-            self._answer(200, json_headers, json.dumps({"UnprocessedItems": {table: hand_back}}).encode())
+            self.answer(200, JSON_10, json.dumps({"UnprocessedItems": {table: hand_back}}).encode())
             throttling.wrote(table, len(keep))
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="throttling-proxy", daemon=True)
-    thread.start()
-    try:
-        yield Proxy(server.server_address[1], throttling)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler, upstream, "throttling-proxy") as port:
+        yield Proxy(port, throttling)
