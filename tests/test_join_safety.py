@@ -134,16 +134,8 @@ AGGREGATE_JOIN = {"name": "dept", "type": "S", "source_table": "employee", "sour
 ])
 def test_validate_refuses_an_aggregate_or_window_in_a_join(tmp_path: Path, field: str, text: str,
                                                            words: str) -> None:
-    attr = json.loads(json.dumps(AGGREGATE_JOIN))
-    attr["join"][field] = text
-    doc = {"tables": [{"table": "Staff", "type": "single-entity", "source_table": "employee", "pk": "id",
-                       "satisfies": ["AP1"], "estimated_item_size_bytes": 64, "attributes": [
-                           {"name": "id", "type": "N", "source_table": "employee", "source_column": "id"}, attr]}]}
-    path = tmp_path / "contract.json"
-    path.write_text(json.dumps(doc))
-    out = run_cli({}, tmp_path, "validate", str(path))
-    assert out.returncode == 1
-    line = _first_error_at(out, f"$.tables[0].attributes[1].join.{field}")
+    code, line = validate_join(tmp_path, field, text)
+    assert code == 1
     assert words in line and "one row's value" in line, line
 
 
@@ -168,10 +160,14 @@ def test_plan_refuses_max_in_a_join_and_the_aggregate_calculation_it_suggests_lo
 
 
 def validate_select(tmp_path: Path, text: str) -> tuple[int, str]:
-    """`validate` of a contract whose one join's select_column is `text`: its exit code, and the first
+    return validate_join(tmp_path, "select_column", text)
+
+
+def validate_join(tmp_path: Path, field: str, text: str) -> tuple[int, str]:
+    """`validate` of a contract whose one join's `field` is `text`: its exit code, and the first
     error line at that field ("" when there is none)."""
     attr = json.loads(json.dumps(AGGREGATE_JOIN))
-    attr["join"]["select_column"] = text
+    attr["join"][field] = text
     doc = {"tables": [{"table": "Staff", "type": "single-entity", "source_table": "employee", "pk": "id",
                        "satisfies": ["AP1"], "estimated_item_size_bytes": 64, "attributes": [
                            {"name": "id", "type": "N", "source_table": "employee", "source_column": "id"}, attr]}]}
@@ -180,7 +176,7 @@ def validate_select(tmp_path: Path, text: str) -> tuple[int, str]:
     out = run_cli({}, tmp_path, "validate", str(path))
     if out.returncode == 0:
         return 0, ""
-    return out.returncode, _first_error_at(out, "$.tables[0].attributes[1].join.select_column")
+    return out.returncode, _first_error_at(out, f"$.tables[0].attributes[1].join.{field}")
 
 
 @pytest.mark.parametrize("text, name", [
