@@ -17,7 +17,7 @@ from typing import Any
 from migrator import __version__
 from migrator.compile.key_lint import key_findings
 from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, reject_budget,
-                                    row_estimate, semantic_arguments, tuning_arguments, write_budget)
+                                    row_estimate, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.keysize import KeySizeCount, key_limits, key_size_count
 from migrator.compile.rowcount import RowCount, row_count
@@ -29,6 +29,8 @@ from migrator.contract.model import Attribute, Capacity, Contract, LoadOptions, 
 from migrator.findings import Finding, Severity
 from migrator.graph import Address, Graph, Node, fingerprint
 from migrator.mysql_schema import SchemaInfo, ServerInfo
+from migrator.runtime.spec import AttributeSpec, ItemSpec, SpecError
+from migrator.runtime.verify import Source
 from migrator.settings import Settings
 
 
@@ -81,25 +83,16 @@ def _object_node(settings: Settings, key: str, content: bytes, content_type: str
                 depends_on=(Address("s3_bucket", settings.bucket),))
 
 
-def attribute_specs(table: Table, attributes: tuple[Attribute, ...],
-                    encodings: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """What the runtime needs per attribute (runtime.items.parse_specs): its type, whether it is a
-    table key and the sort key (1,024 bytes at most, not 2,048), and the encoding the plan decided
-    that the runtime applies (`encodings`: the view's, compile/types.py; those done in SQL are
-    already in the view). Index keys are read from the table when the load runs, so the script
-    does not change with the indexes. Fields are written only when set, so a spec without them
-    is the same bytes as before they existed."""
-    keys = {table.pk, table.sk} - {None}
-    out: list[dict[str, Any]] = []
-    for a in attributes:
-        spec: dict[str, Any] = {"name": a.name, "type": a.type, "key": a.name in keys}
-        if table.sk is not None and a.name == table.sk:
-            spec["sort_key"] = True
-        encoding = (encodings or {}).get(a.name)
-        if encoding in RUNTIME_ENCODINGS:
-            spec["encoding"] = encoding
-        out.append(spec)
-    return out
+def item_spec(table: Table, view: str, attributes: tuple[Attribute, ...], load: LoadOptions,
+              encodings: Mapping[str, str]) -> ItemSpec:
+    """The item mapping the load job applies and the checks read (runtime.spec.ItemSpec): each
+    attribute's type and the encoding the plan decided that the runtime applies (`encodings`: the
+    view's, compile/types.py; those done in SQL are already in the view), the table key, the write
+    mode. SpecError when a rule `migrator validate` also applies is broken."""
+    specs = [AttributeSpec(a.name, a.type, encoding=encodings.get(a.name) if encodings.get(a.name) in RUNTIME_ENCODINGS
+                           else None) for a in attributes]
+    return ItemSpec.of(view, table.name, specs, [k for k in (table.pk, table.sk) if k], load.write_mode,
+                       load.version_column)
 
 
 def entity_plans(table: Table) -> list[EntityPlan]:
@@ -221,14 +214,17 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             rejects_prefix = f"{settings.prefix}rejects/{slug}/"
             estimate = row_estimate(schema, ep.entity.source_table)
             engine = choose_engine(ep.load, ep.entity.source_table, estimate, settings.spark_threshold_rows)
-            specs = attribute_specs(table, ep.entity.attributes, dict(spec.encodings))
-            key_names = [k for k in (table.pk, table.sk) if k]
-            semantics = semantic_arguments(ep.load)
-            script = render_load_script(table=table.name, view=view, contract=contract.source, specs=specs,
-                                        key_names=key_names, connection=settings.connection_name,
+            try:
+                items = item_spec(table, view, ep.entity.attributes, ep.load, dict(spec.encodings))
+            except SpecError as exc:
+                findings.append(Finding(Severity.ERROR, ep.load.path or ep.entity.path, str(exc),
+                                        "fix the load options (`migrator validate` names the rule)", "load.item_spec"))
+                table_ok = False
+                continue
+            script = render_load_script(items, contract=contract.source, connection=settings.connection_name,
                                         result_uri=settings.s3_uri(result_key), version=__version__,
                                         engine=engine.command,
-                                        extra=[*semantics, ("progress_s3_uri", settings.s3_uri(progress_prefix)),
+                                        extra=[("progress_s3_uri", settings.s3_uri(progress_prefix)),
                                                ("rejects_s3_uri", settings.s3_uri(rejects_prefix))])
             script_key = f"{settings.prefix}scripts/load_{slug}.py"
             artifacts[script_key] = script
@@ -249,7 +245,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                 "result_key": result_key, "progress_prefix": progress_prefix,
                 "rejects_prefix": rejects_prefix,
                 "inputs": fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
-                                       "items": {"attributes": specs, "keys": key_names, "write": semantics},
+                                       "items": items.to_doc(),
                                        "bundle": bundle_node.config["sha256"]})},
                 depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
                             *(g.address for g in gsi_nodes)),
@@ -259,7 +255,7 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             entity_nodes += [view_node, script_node, job_node, load_node]
             loads.append(load_node.address)
             views.append(view)
-            samples.append({"view": view, "attributes": specs, **dict(semantics), "rejects_prefix": rejects_prefix})
+            samples.append(Source(items, rejects_prefix).to_doc())
         if not table_ok:
             continue
         check_node = Node(Address("check", table.name), {

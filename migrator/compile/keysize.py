@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from migrator.contract.model import Attribute, Table
-from migrator.runtime.items import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
+from migrator.runtime.spec import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 from migrator.sql.dialect import generate
 
 

@@ -78,15 +78,6 @@ def reject_budget(options: LoadOptions, where: str) -> RejectBudget:
     return RejectBudget(options.max_rejected_rows, options.max_rejected_percent, where)
 
 
-def semantic_arguments(options: LoadOptions) -> list[tuple[str, str]]:
-    """Arguments that change what the items are: baked into the script, part of the load's inputs."""
-    mode = options.write_mode or "overwrite"
-    out = [("write_mode", mode)]
-    if mode == "version_guarded" and options.version_column:
-        out.append(("version_column", options.version_column))
-    return out
-
-
 def load_write_units(options: LoadOptions, capacity: Capacity | None) -> int | None:
     """The write capacity a provisioned table gets while it loads, or the warm throughput an
     on-demand one is given before it (None: the table is left as it is)."""

@@ -17,6 +17,7 @@ from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, job_command
 from migrator.compile.names import job_name
 from migrator.compile.scripts import render_verify_script
 from migrator.graph import Address, Graph
+from migrator.runtime.verify import Source
 from migrator.settings import Settings
 
 
@@ -46,8 +47,9 @@ def verify_jobs(graph: Graph, contract_source: str, settings: Settings) -> list[
         slug = table.replace("/", "__")
         script_key = f"{settings.prefix}scripts/verify_{slug}.py"
         result_key = f"{settings.prefix}results/verify_{slug}.json"
-        script = render_verify_script(table=table, contract=contract_source, sources=list(sample["sources"]),
-                                      key_names=list(sample["keys"]), connection=settings.connection_name,
+        script = render_verify_script(table=table, contract=contract_source,
+                                      sources=[Source.from_doc(s) for s in sample["sources"]],
+                                      connection=settings.connection_name,
                                       result_uri=settings.s3_uri(result_key), version=__version__,
                                       spark_partitions=partitions)
         name = job_name(settings.job_prefix, f"verify-{slug}")

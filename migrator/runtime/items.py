@@ -54,14 +54,11 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from migrator.runtime import mysql_time
-
-TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
-KEY_TYPES = ("S", "N", "B")
+from migrator.runtime.spec import ENCODINGS, SET_SPLIT, AttributeSpec
 
 # Reason codes of RowRejected (stable: they key the load result's rejected_by_reason).
 KEY_NULL = "key_null"
@@ -87,9 +84,6 @@ MIN_EXPONENT = -130          # smallest positive magnitude 1E-130
 MAX_EXPONENT = 125           # largest magnitude 9.99..E+125 (38 digits)
 FIXED_NOTATION = (-20, 39)   # adjusted exponents written without an exponent
 MAX_DEPTH = 32
-MAX_PARTITION_KEY_BYTES = 2048   # DynamoDB's limit for a partition key, of the table and of an index
-MAX_SORT_KEY_BYTES = 1024        # DynamoDB's limit for a sort key, of the table and of an index
-MAX_KEY_BYTES = MAX_PARTITION_KEY_BYTES
 MAX_ITEM_BYTES = 400 * 1024
 
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")  # ASCII digits only
@@ -97,10 +91,6 @@ _TRUE_TEXT = frozenset({"1", "true"})
 _FALSE_TEXT = frozenset({"0", "false"})
 _MILLISECOND = dt.timedelta(milliseconds=1)
 _BYTES = (bytes, bytearray, memoryview)
-
-SET_SPLIT = "set-split"
-#: encoding -> the attribute types it applies to (compile/types.py decides which one a value needs)
-ENCODINGS: Dict[str, Tuple[str, ...]] = {SET_SPLIT: ("SS", "NS")}
 
 
 class RowRejected(Exception):
@@ -115,64 +105,6 @@ class RowRejected(Exception):
         self.detail = detail
         where = f"attribute {attribute!r}" if attribute else "the item"
         super().__init__(f"{where}: {reason}" + (f" ({detail})" if detail else ""))
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    """One item attribute: its name (= the view's column), DynamoDB type, key role and the
-    encoding the plan decided for its value (None: the type's own)."""
-
-    name: str
-    type: str
-    key: bool = False          # table key (partition or sort)
-    index_key: bool = False    # GSI key: may be NULL (sparse index), never empty
-    sort_key: bool = False     # a sort key (of the table or an index): 1,024 bytes at most, not 2,048
-    encoding: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"attribute name must be a non-empty string, got {self.name!r}")
-        if self.type not in TYPES:
-            raise ValueError(f"attribute {self.name!r}: type {self.type!r} is not one of {', '.join(TYPES)}")
-        if (self.key or self.index_key) and self.type not in KEY_TYPES:
-            raise ValueError(f"attribute {self.name!r}: a key attribute must be S, N or B, not {self.type}")
-        if self.encoding is not None and self.type not in ENCODINGS.get(self.encoding, ()):
-            known = ", ".join(f"{e} ({'/'.join(t)})" for e, t in sorted(ENCODINGS.items()))
-            raise ValueError(f"attribute {self.name!r}: encoding {self.encoding!r} does not apply to {self.type}; "
-                             f"known: {known}")
-
-    @property
-    def max_key_bytes(self) -> int:
-        return MAX_SORT_KEY_BYTES if self.sort_key else MAX_PARTITION_KEY_BYTES
-
-
-SPEC_FIELDS = frozenset({"name", "type", "key", "index_key", "sort_key", "encoding"})
-
-
-def parse_specs(doc: Any) -> List[AttributeSpec]:
-    """Specs from JSON text or a list of {"name", "type", "key"?, "index_key"?, "sort_key"?,
-    "encoding"?} objects (compile.contract.attribute_specs writes them)."""
-    if isinstance(doc, str):
-        doc = json.loads(doc)
-    if not isinstance(doc, list) or not doc:
-        raise ValueError("attribute specs must be a non-empty JSON array of objects")
-    specs = []
-    for entry in doc:
-        if not isinstance(entry, dict) or set(entry) - SPEC_FIELDS:
-            raise ValueError(f"attribute spec {entry!r} must be an object with name, type, key?, index_key?, "
-                             "sort_key?, encoding?")
-        name, type_, encoding = entry.get("name"), entry.get("type"), entry.get("encoding")
-        if not isinstance(name, str) or not isinstance(type_, str):
-            raise ValueError(f"attribute spec {entry!r} needs a string name and type")
-        if encoding is not None and not isinstance(encoding, str):
-            raise ValueError(f"attribute spec {entry!r}: encoding must be a string")
-        specs.append(AttributeSpec(name, type_, bool(entry.get("key", False)), bool(entry.get("index_key", False)),
-                                   bool(entry.get("sort_key", False)), encoding))
-    names = [s.name for s in specs]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValueError(f"attribute spec names repeat: {', '.join(duplicated)}")
-    return specs
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -559,36 +491,3 @@ def load_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec],
     if version_column is not None and version_column not in item:
         raise RowRejected(VERSION_NULL, version_column, "a version_guarded load needs a version in every row")
     return item
-
-
-def index_key_roles(description: Mapping[str, Any]) -> Dict[str, str]:
-    """The key attributes of a table's secondary indexes (a DescribeTable "Table"): name -> "RANGE"
-    when it is the sort key of any index (the stricter limit), else "HASH"."""
-    indexes = list(description.get("GlobalSecondaryIndexes") or []) + list(
-        description.get("LocalSecondaryIndexes") or [])
-    roles: Dict[str, str] = {}
-    for index in indexes:
-        for key in index.get("KeySchema") or []:
-            name = key["AttributeName"]
-            roles[name] = "RANGE" if key.get("KeyType") == "RANGE" or roles.get(name) == "RANGE" else "HASH"
-    return dict(sorted(roles.items()))
-
-
-def mark_index_keys(specs: Iterable[AttributeSpec],
-                    index_keys: Union[Iterable[str], Mapping[str, str]]) -> Tuple[AttributeSpec, ...]:
-    """`specs` with every attribute the live table indexes marked an index key: such a value may
-    be absent (a sparse index) but never empty. With the roles (`index_key_roles`: name -> HASH or
-    RANGE), an index sort key is also marked a sort key (1,024 bytes at most); plain names are
-    partition keys. The load, the sample and the full verify read the indexes from the table, so
-    an index can be added without changing the load."""
-    roles: Mapping[str, str] = index_keys if isinstance(index_keys, Mapping) else dict.fromkeys(index_keys, "HASH")
-    return tuple(replace(s, index_key=s.index_key or (s.name in roles and not s.key),
-                         sort_key=s.sort_key or roles.get(s.name) == "RANGE") for s in specs)
-
-
-def table_keys(specs: Iterable[AttributeSpec], key_names: Sequence[str]) -> Tuple[AttributeSpec, ...]:
-    """`specs` with the table's key attributes (partition key, then sort key) marked, their
-    other fields (encoding, index roles) kept."""
-    names = list(key_names)
-    return tuple(replace(s, key=s.name in names, sort_key=s.sort_key or (len(names) > 1 and s.name == names[1]))
-                 for s in specs)

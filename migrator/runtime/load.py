@@ -4,11 +4,9 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
 (`--JOB_NAME x --connection_name c ...`); unknown arguments are ignored. Arguments:
 
   --connection_name  Glue connection holding the MySQL location and credentials
-  --source_view      the view (or `database.view`) whose columns are the item's attributes
-  --target_table     the DynamoDB table
-  --attributes       JSON [{"name", "type", "key"?, "index_key"?}] (see items.AttributeSpec); the
-                     key attributes of the table's indexes are read from the table and marked index_key
-  --key_names        optional: JSON array or "PK,SK"; default the attributes marked key
+  --item_spec        the item mapping, one JSON document (spec.ItemSpec: view, table, keys,
+                     attributes, write mode, version column); the key attributes of the table's
+                     indexes are read from the table and marked index keys
   --result_s3_uri    optional: s3://bucket/key for the result JSON
   --migrator_lineage optional: the state lineage the result object is marked with (runtime.lineage)
   --fetch_size, --progress_every, --max_attempts   optional tuning (1000, 10000, 8)
@@ -18,9 +16,6 @@ Run by the Glue job script (`sys.exit(main(sys.argv[1:]))`) with Glue's argv
                      others' next requests (writer.ParallelWriter)
   --max_items_per_second  optional write budget of this load, shared by all its writer threads
                      (a token bucket; re-sends spend it too); default unlimited
-  --write_mode       optional: overwrite (default), insert_only or version_guarded (writer.put_condition)
-  --version_column   with version_guarded (only): the attribute whose higher value wins; a row
-                     whose version is NULL is rejected (version_null), never written unguarded
   --progress_s3_uri  optional: s3://bucket/prefix/ where the live figures go (runtime.progress),
                      every --progress_every_seconds (default 2)
   --rejects_s3_uri   optional: s3://bucket/prefix/ where the rejected rows go as a JSON-lines log
@@ -39,61 +34,51 @@ its item key's digest when its key maps (rejects.key_digest), which the checks l
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import sys
 import threading
 import time
-import traceback
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Union
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import (ITEM_REFUSED, AttributeSpec, RowRejected, index_key_roles, iso_datetime,
-                                    item_key, load_item, mark_index_keys, parse_specs, table_keys, to_item)
+from migrator.runtime.items import ITEM_REFUSED, AttributeSpec, RowRejected, item_key, load_item, to_item
+from migrator.runtime.job import JobError, int_arg, job_main, now, one_line, put_doc, rate_arg, split_s3_uri
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, key_digest, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
-from migrator.runtime.writer import (WRITE_MODES, BatchWriter, Item, ParallelWriter, Refused, TokenBucket, key_row,
-                                     put_condition)
+from migrator.runtime.spec import ItemSpec, SpecError, index_key_roles
+from migrator.runtime.writer import BatchWriter, Item, ParallelWriter, Refused, TokenBucket, key_row, put_condition
 
 ARG_CONNECTION = "connection_name"
-ARG_VIEW = "source_view"
-ARG_TABLE = "target_table"
-ARG_ATTRIBUTES = "attributes"
-ARG_KEY_NAMES = "key_names"
+ARG_SPEC = "item_spec"
 ARG_RESULT = "result_s3_uri"
 ARG_FETCH_SIZE = "fetch_size"
 ARG_PROGRESS_EVERY = "progress_every"
 ARG_MAX_ATTEMPTS = "max_attempts"
 ARG_WRITERS = "writers"
 ARG_MAX_RATE = "max_items_per_second"
-ARG_WRITE_MODE = "write_mode"
-ARG_VERSION = "version_column"
 ARG_PROGRESS_SECONDS = "progress_every_seconds"
-VERSION_TYPES = ("N", "S", "B")
 DEFAULT_WRITERS = 8
 MAX_WRITERS = 64
-REQUIRED = (ARG_CONNECTION, ARG_VIEW, ARG_TABLE, ARG_ATTRIBUTES)
+REQUIRED = (ARG_CONNECTION, ARG_SPEC)
 MAX_SAMPLES = 20
 
 
-class LoadError(Exception):
+class LoadError(JobError):
     """A load that cannot start or finish; the message is one sentence without secrets."""
 
 
 @dataclass(frozen=True)
 class LoadConfig:
+    """The item spec (what the items are) and how this run moves them (where, how fast)."""
+
     connection_name: str
-    view: str
-    table: str
-    specs: Tuple[AttributeSpec, ...]
-    key_names: Tuple[str, ...]
+    spec: ItemSpec
     result_uri: Optional[str] = None
     fetch_size: int = 1000
     progress_every: int = 10_000
@@ -101,11 +86,21 @@ class LoadConfig:
     lineage: str = ""
     writers: int = DEFAULT_WRITERS
     max_items_per_second: Optional[float] = None
-    write_mode: str = "overwrite"
-    version_column: Optional[str] = None
     progress_uri: Optional[str] = None
     progress_every_seconds: float = DEFAULT_EVERY_SECONDS
     rejects_uri: Optional[str] = None
+
+    @property
+    def table(self) -> str:
+        return self.spec.table
+
+    @property
+    def view(self) -> str:
+        return self.spec.view
+
+    @property
+    def key_names(self) -> Sequence[str]:
+        return self.spec.keys
 
 
 @dataclass
@@ -138,83 +133,19 @@ class LoadResult:
 # ----------------------------------------------------------------------------- arguments
 
 
-def parse_argv(argv: Sequence[str]) -> Dict[str, str]:
-    """Glue's `--key value` (or `--key=value`) pairs; anything else is ignored."""
-    args: Dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token.startswith("--") and "=" in token:
-            key, value = token[2:].split("=", 1)
-            args[key] = value
-            i += 1
-        elif token.startswith("--") and i + 1 < len(argv):
-            args[token[2:]] = argv[i + 1]
-            i += 2
-        else:
-            i += 1
-    return args
-
-
-def int_arg(args: Mapping[str, str], name: str, default: int) -> int:
-    raw = args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise LoadError(f"--{name} must be a positive integer, got {raw!r}")
-    return value
-
-
-def _rate_arg(args: Mapping[str, str], name: str, unit: str = "items per second") -> Optional[float]:
-    raw = args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise LoadError(f"--{name} must be a positive number of {unit}, got {raw!r}")
-    return value
-
-
-def _key_names(raw: Optional[str], specs: Sequence[AttributeSpec]) -> Tuple[str, ...]:
-    if raw:
-        text = raw.strip()
-        names = json.loads(text) if text.startswith("[") else [n.strip() for n in text.split(",") if n.strip()]
-    else:
-        names = [s.name for s in specs if s.key]
-    if not names or len(names) > 2 or not all(isinstance(n, str) for n in names):
-        raise LoadError("the table key must be one or two attribute names (--key_names or attributes with key)")
-    return tuple(names)
-
-
 def load_config(args: Mapping[str, str]) -> LoadConfig:
-    """Validate the job arguments; the key names decide which attributes are table keys."""
+    """Check the job arguments and parse the item spec, once."""
     args = {k[2:] if k.startswith("--") else k: v for k, v in args.items()}
     missing = [f"--{name}" for name in REQUIRED if not args.get(name)]
     if missing:
         raise LoadError(f"missing job argument(s): {', '.join(missing)}")
     try:
-        specs = parse_specs(args[ARG_ATTRIBUTES])
-        keys = _key_names(args.get(ARG_KEY_NAMES), specs)
-    except (ValueError, TypeError) as exc:
-        raise LoadError(f"--{ARG_ATTRIBUTES}/--{ARG_KEY_NAMES}: {exc}") from None
-    names = {s.name for s in specs}
-    unknown = [k for k in keys if k not in names]
-    if unknown:
-        raise LoadError(f"key attribute(s) {', '.join(unknown)} are not among --{ARG_ATTRIBUTES}")
-    try:
-        specs = list(table_keys(specs, keys))
-    except ValueError as exc:
-        raise LoadError(str(exc)) from None
+        spec = ItemSpec.from_json(args[ARG_SPEC])
+    except SpecError as exc:
+        raise LoadError(f"--{ARG_SPEC}: {exc}") from None
     result = args.get(ARG_RESULT) or None
     if result is not None:
-        split_s3_uri(result)
+        split_s3_uri(result, ARG_RESULT, LoadError)
     progress = args.get(ARG_PROGRESS) or None
     rejects = args.get(ARG_REJECTS) or None
     try:
@@ -224,43 +155,18 @@ def load_config(args: Mapping[str, str]) -> LoadConfig:
             split_rejects(rejects)
     except ValueError as exc:
         raise LoadError(str(exc)) from None
-    mode, version = _write_mode_args(args, specs)
-    return LoadConfig(connection_name=args[ARG_CONNECTION], view=args[ARG_VIEW], table=args[ARG_TABLE],
-                      specs=tuple(specs), key_names=keys, result_uri=result,
-                      fetch_size=int_arg(args, ARG_FETCH_SIZE, 1000),
-                      progress_every=int_arg(args, ARG_PROGRESS_EVERY, 10_000),
-                      max_attempts=int_arg(args, ARG_MAX_ATTEMPTS, 8), lineage=args.get(ARG_LINEAGE) or "",
-                      writers=_writers_arg(args), max_items_per_second=_rate_arg(args, ARG_MAX_RATE),
-                      write_mode=mode, version_column=version, progress_uri=progress, rejects_uri=rejects,
-                      progress_every_seconds=_rate_arg(args, ARG_PROGRESS_SECONDS, "seconds") or DEFAULT_EVERY_SECONDS)
-
-
-def _write_mode_args(args: Mapping[str, str], specs: Sequence[AttributeSpec]) -> Tuple[str, Optional[str]]:
-    """--write_mode and --version_column, checked against the attributes (a key cannot be the version:
-    it never changes, so nothing would ever be newer)."""
-    mode = args.get(ARG_WRITE_MODE) or "overwrite"
-    if mode not in WRITE_MODES:
-        raise LoadError(f"--{ARG_WRITE_MODE} must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
-    version = args.get(ARG_VERSION) or None
-    if mode != "version_guarded":
-        if version is not None:
-            raise LoadError(f"--{ARG_VERSION} is only used with --{ARG_WRITE_MODE}=version_guarded, not {mode}")
-        return mode, None
-    by_name = {s.name: s for s in specs}
-    if version is None:
-        raise LoadError(f"--{ARG_WRITE_MODE}=version_guarded needs --{ARG_VERSION}")
-    spec = by_name.get(version)
-    if spec is None:
-        raise LoadError(f"--{ARG_VERSION} {version!r} is not among --{ARG_ATTRIBUTES}")
-    if spec.key:
-        raise LoadError(f"--{ARG_VERSION} {version!r} is a table key attribute; the version must be another one")
-    if spec.type not in VERSION_TYPES:
-        raise LoadError(f"--{ARG_VERSION} {version!r} has type {spec.type}; a version must be N, S or B to compare")
-    return mode, version
+    return LoadConfig(connection_name=args[ARG_CONNECTION], spec=spec, result_uri=result,
+                      fetch_size=int_arg(args, ARG_FETCH_SIZE, 1000, LoadError),
+                      progress_every=int_arg(args, ARG_PROGRESS_EVERY, 10_000, LoadError),
+                      max_attempts=int_arg(args, ARG_MAX_ATTEMPTS, 8, LoadError), lineage=args.get(ARG_LINEAGE) or "",
+                      writers=_writers_arg(args), max_items_per_second=rate_arg(args, ARG_MAX_RATE, error=LoadError),
+                      progress_uri=progress, rejects_uri=rejects,
+                      progress_every_seconds=rate_arg(args, ARG_PROGRESS_SECONDS, "seconds", LoadError)
+                      or DEFAULT_EVERY_SECONDS)
 
 
 def _writers_arg(args: Mapping[str, str]) -> int:
-    writers = int_arg(args, ARG_WRITERS, DEFAULT_WRITERS)
+    writers = int_arg(args, ARG_WRITERS, DEFAULT_WRITERS, LoadError)
     if writers > MAX_WRITERS:
         raise LoadError(f"--{ARG_WRITERS} must be at most {MAX_WRITERS}, got {writers}")
     return writers
@@ -270,7 +176,7 @@ def make_writer(dynamodb: Any, config: LoadConfig, on_refused: Optional[Refused]
     """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget.
     `on_refused` takes the items DynamoDB refuses (Rejections.refused); without it they fail the load."""
     limiter = TokenBucket(config.max_items_per_second) if config.max_items_per_second else None
-    condition = put_condition(config.write_mode, config.key_names, config.version_column)
+    condition = put_condition(config.spec.write_mode, config.key_names, config.spec.version_column)
     if config.writers == 1:
         return BatchWriter(dynamodb, config.table, key_names=config.key_names, max_attempts=config.max_attempts,
                            limiter=limiter, condition=condition, on_refused=on_refused)
@@ -291,19 +197,11 @@ def index_keys_of_table(client: Any, table: str) -> Dict[str, str]:
 
 
 def with_index_keys(config: LoadConfig, index_keys: Union[Iterable[str], Mapping[str, str]]) -> LoadConfig:
-    """The config with the live table's index keys marked (items.mark_index_keys)."""
+    """The config with the live table's index keys marked (ItemSpec.with_index_keys)."""
     try:
-        specs = mark_index_keys(config.specs, index_keys)
-    except ValueError as exc:
-        raise LoadError(f"table {config.table}: {exc}") from None
-    return replace(config, specs=specs)
-
-
-def split_s3_uri(uri: str) -> Tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:] or uri.endswith("/") or uri[5:].startswith("/"):
-        raise LoadError(f"--{ARG_RESULT} must be an s3://bucket/key location, got {uri!r}")
-    bucket, key = uri[5:].split("/", 1)
-    return bucket, key
+        return replace(config, spec=config.spec.with_index_keys(index_keys))
+    except SpecError as exc:
+        raise LoadError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- rejections
@@ -360,10 +258,6 @@ def row_key_digest(row: Mapping[str, Any], specs: Sequence[AttributeSpec], key_n
 # ----------------------------------------------------------------------------- the job
 
 
-def now() -> str:
-    return iso_datetime(dt.datetime.now(dt.timezone.utc))
-
-
 def progress_snapshot(result: LoadResult, writer: BatchWriter) -> Dict[str, Any]:
     """The live figures (runtime.progress.COUNT_FIELDS) of one writer; read from another thread,
     so only counters are read, each once."""
@@ -386,14 +280,14 @@ def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Bat
               on_progress: Callable[[], None], rejections: Optional[Rejections] = None) -> None:
     """Convert and write every row; rejected rows are counted, never dropped silently. Give the
     `rejections` the writer hands refused items to, so both count into one result."""
-    version = config.version_column
-    rejections = rejections if rejections is not None else Rejections(result, config.key_names)
+    spec = config.spec
+    rejections = rejections if rejections is not None else Rejections(result, spec.keys)
     for row in rows:
         result.rows_read += 1
         try:
-            item = load_item(row, config.specs, version)
+            item = load_item(row, spec.attributes, spec.version_column)
         except RowRejected as exc:
-            rejections.row(exc, row, row_key_digest(row, config.specs, config.key_names))
+            rejections.row(exc, row, row_key_digest(row, spec.attributes, spec.keys))
         else:
             writer.put(item)
         if result.rows_read % config.progress_every == 0:
@@ -415,14 +309,6 @@ def put_rejects(s3: Any, uri: Optional[str], log: RejectLog, result: LoadResult,
         result.rejects_keys.append(key)
 
 
-def put_doc(s3: Any, uri: str, doc: Mapping[str, Any], lineage: str = "") -> None:
-    """The result document at `uri`, marked with the state's lineage."""
-    bucket, key = split_s3_uri(uri)
-    body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode("utf-8")
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json",
-                  Metadata=lineage_metadata(lineage))
-
-
 def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
              rows: Optional[Callable[[LoadConfig], Iterator[Mapping[str, Any]]]] = None) -> LoadResult:
     """Resolve the connection, stream the view, write the items, put the result JSON to S3.
@@ -431,7 +317,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     The keyword arguments let tests and validation inject clients or a row source.
     """
     config = load_config(args)
-    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.write_mode)
+    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.spec.write_mode)
     started = time.monotonic()
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=config.writers + 2)
     if s3 is None and (config.result_uri or config.progress_uri or config.rejects_uri):
@@ -446,7 +332,7 @@ def run_load(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
     try:
         config = with_index_keys(config, index_keys_of_table(dynamodb, config.table))
         source = rows(config) if rows is not None else stream_rows(
-            mysql_params(config.connection_name), select_sql(config.view, [s.name for s in config.specs]),
+            mysql_params(config.connection_name), select_sql(config.view, config.spec.names),
             config.fetch_size)
         copy_rows(exit_after_rows(source, config.table, writer.flush), config, writer, result,
                   lambda: _progress(result, writer, started), rejections)
@@ -483,30 +369,6 @@ def publish(s3: Any, config: LoadConfig, doc: Mapping[str, Any]) -> None:
                                 f"{one_line(exc)}") from exc
     if doc.get("status") != "succeeded":
         raise LoadError(str(doc.get("error") or "the load failed"))
-
-
-def one_line(exc: BaseException) -> str:
-    """`Type: message` on one line (the runtime's error messages never contain secrets)."""
-    text = " ".join(str(exc).split()) or "no message"
-    return text if isinstance(exc, LoadError) else f"{type(exc).__name__}: {text}"
-
-
-def job_main(argv: Optional[Sequence[str]], body: Callable[[Dict[str, str]], Mapping[str, Any]],
-             error_label: str = "LoadError") -> int:
-    """A job script's entry: Glue's argv in, the result as the last stdout line, or a failure as
-    one `<error_label>: <sentence>` line on stderr (the local Glue runtime's ErrorMessage) and 1."""
-    args = parse_argv(sys.argv[1:] if argv is None else argv)
-    try:
-        doc = body(args)
-    except Exception as exc:
-        if os.environ.get("MIGRATOR_DEBUG"):
-            traceback.print_exc()
-        text = one_line(exc)
-        print(f"{error_label}: {text.split(': ', 1)[1] if text.startswith(error_label + ': ') else text}",
-              file=sys.stderr, flush=True)
-        return 1
-    print(json.dumps({"event": "result", **doc}, default=str), flush=True)
-    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,7 +1,7 @@
 """The body of a Spark (glueetl) load job: the view cut into partitions, one Spark task each.
 
 Why tasks that read MySQL themselves instead of Spark's JDBC source: each task must map rows
-with the very code the Python shell job uses (runtime.items via load.copy_rows) and write with
+with the very code the Python shell job uses (runtime.items via load.copy_rows, from one spec.ItemSpec) and write with
 the same writers, budget and write modes; a task that streams its slice with pymysql does
 exactly that, with flat memory, and needs no JDBC driver on the cluster. Spark distributes the
 tasks (Glue's workers), retries a task whose executor died (puts are idempotent, and the
@@ -33,8 +33,9 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
+from migrator.runtime.job import int_arg, job_main, now, one_line
 from migrator.runtime.load import (LoadConfig, LoadError, LoadResult, Rejections, copy_rows, index_keys_of_table,
-                                   int_arg, job_main, load_config, make_writer, now, one_line, progress_snapshot,
+                                   load_config, make_writer, progress_snapshot,
                                    publish, put_rejects, with_index_keys)
 from migrator.runtime.progress import ProgressReporter, part_name
 from migrator.runtime.lineage import lineage_metadata
@@ -113,13 +114,13 @@ def min_max(params: Mapping[str, Any], view: str, column: str) -> Tuple[Optional
 
 def predicates(args: Mapping[str, str], config: LoadConfig, params: Mapping[str, Any]) -> Tuple[List[str], str]:
     """The WHERE predicate of each partition, and how they were cut (for the result)."""
-    n = int_arg(args, ARG_PARTITIONS, DEFAULT_PARTITIONS)
+    n = int_arg(args, ARG_PARTITIONS, DEFAULT_PARTITIONS, LoadError)
     if n > MAX_PARTITIONS:
         raise LoadError(f"--{ARG_PARTITIONS} must be at most {MAX_PARTITIONS}, got {n}")
     column = args.get(ARG_PARTITION_COLUMN) or ""
     if column:
-        if column not in {s.name for s in config.specs}:
-            raise LoadError(f"--{ARG_PARTITION_COLUMN} {column!r} is not among --attributes")
+        if column not in config.spec.names:
+            raise LoadError(f"--{ARG_PARTITION_COLUMN} {column!r} is not an attribute of the item spec")
         low, high = min_max(params, config.view, column)
         return [s.sql(column) for s in range_slices(low, high, n)], column
     return hash_predicates(config.key_names, n), ""
@@ -130,7 +131,7 @@ def predicates(args: Mapping[str, str], config: LoadConfig, params: Mapping[str,
 
 def load_partition(index: int, predicate: str, config: LoadConfig, params: Mapping[str, Any]) -> Dict[str, Any]:
     """Load one partition; never raises (the driver merges a failed partition's counts and error)."""
-    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.write_mode)
+    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.spec.write_mode)
     started = time.monotonic()
     dynamodb = aws.client("dynamodb", connections=config.writers + 2)
     s3 = aws.client("s3") if (config.progress_uri or config.rejects_uri) else None
@@ -142,7 +143,7 @@ def load_partition(index: int, predicate: str, config: LoadConfig, params: Mappi
                                 metadata=lineage_metadata(config.lineage)).start()
     source: Optional[Iterator[Mapping[str, Any]]] = None
     try:
-        sql = f"{select_sql(config.view, [s.name for s in config.specs])} WHERE {predicate}"
+        sql = f"{select_sql(config.view, config.spec.names)} WHERE {predicate}"
         source = stream_rows(params, sql, config.fetch_size)
         copy_rows(source, config, writer, result, lambda: None, rejections)
         result.status = "succeeded"
@@ -204,7 +205,7 @@ def glue_job(spark: Any, argv_args: Mapping[str, str]) -> Any:
 def run_spark_load(args: Mapping[str, str], *, spark: Any = None) -> Dict[str, Any]:
     """Cut the view, load the partitions as Spark tasks, put the merged result to S3."""
     config = load_config(args)
-    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.write_mode)
+    result = LoadResult(started_at=now(), table=config.table, view=config.view, write_mode=config.spec.write_mode)
     started = time.monotonic()
     extra: Dict[str, Any] = {"engine": ENGINE, "partitions": 0, "partition_column": None, "session_seconds": None}
     s3 = aws.client("s3") if config.result_uri else None

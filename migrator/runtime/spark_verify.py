@@ -16,20 +16,19 @@ Arguments: those of runtime/verify.py, plus `--partitions` (tasks; default 8).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.items import index_key_roles
-from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.load import job_main, one_line
+from migrator.runtime.lineage import ARG_LINEAGE
+from migrator.runtime.job import job_main, one_line, put_doc, split_s3_uri
 from migrator.runtime.source import select_sql, stream_rows
+from migrator.runtime.spec import index_key_roles
 from migrator.runtime.spark_load import glue_job, hash_predicates
 from migrator.runtime.verify import (Item, RejectsLookup, Source, Stored, Tally, VerifyError, VerifyResult, Wanted,
-                                     conclude, count_index, first_pass, gather, index_layout, judge_keys,
-                                     logs_lookup, presence_only, sources_arg)
+                                     conclude, count_index, first_pass, gather, index_layout, job_sources, judge_keys,
+                                     logs_lookup, presence_only)
 
 ENGINE = "glueetl"
 DEFAULT_PARTITIONS = 8
@@ -64,7 +63,7 @@ class Part:
     def rows(self, source: Source) -> Iterator[Mapping[str, Any]]:
         if self._rows_of is not None:   # tests: rows given, cut here as MySQL would
             return self._rows_of(source, self.index, self.total)
-        sql = f"{select_sql(source.view, [s.name for s in source.specs])} WHERE {self.predicate}"
+        sql = f"{select_sql(source.view, source.spec.names)} WHERE {self.predicate}"
         return stream_rows(self.params, sql)
 
     def items(self) -> Iterator[Item]:
@@ -143,19 +142,15 @@ def compare_on(run_tasks: Any, make_part: Any, sources: Sequence[Source], table:
 
 
 def run_spark_verify(args: Mapping[str, str], *, spark: Any = None) -> Dict[str, Any]:
-    missing = [f"--{n}" for n in ("connection_name", "target_table", "sources", "key_names", "result_s3_uri")
-               if not args.get(n)]
-    if missing:
-        raise VerifyError(f"missing job argument(s): {', '.join(missing)}")
     started = time.monotonic()
-    table = args["target_table"]
-    key_names: List[str] = json.loads(args["key_names"])
+    table, sources = job_sources(args)
+    key_names = sources[0].spec.keys
     total = partitions_arg(args)
     dynamodb = aws.client("dynamodb")
     description = dynamodb.describe_table(TableName=table)["Table"]
     layout = index_layout(description)
     live = index_key_roles(description)
-    sources = [s.with_index_keys(live) for s in sources_arg(args["sources"])]
+    sources = [s.with_index_keys(live) for s in sources]
     params = dict(mysql_params(args["connection_name"]))
     counts = {name: count_index(dynamodb, table, name) for name in layout}
     session_started = time.monotonic()
@@ -171,7 +166,7 @@ def run_spark_verify(args: Mapping[str, str], *, spark: Any = None) -> Dict[str,
         return context.parallelize(range(n), n).map(fn).collect()
 
     uri = args["result_s3_uri"]
-    bucket, key = uri[5:].split("/", 1)
+    bucket, _ = split_s3_uri(uri, error=VerifyError)
     s3 = aws.client("s3")
     result = compare_on(run_tasks, lambda i: Part(i, total, table, key_names, params), sources, table, key_names,
                         layout, counts, total, logs_lookup(s3, bucket, sources))
@@ -179,8 +174,7 @@ def run_spark_verify(args: Mapping[str, str], *, spark: Any = None) -> Dict[str,
         job.commit()
     doc = {**result.to_doc(), "engine": ENGINE, "partitions": total, "session_seconds": session_seconds,
            "duration_seconds": round(time.monotonic() - started, 3)}
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(doc, indent=2, sort_keys=True).encode("utf-8"),
-                                ContentType="application/json", Metadata=lineage_metadata(args.get(ARG_LINEAGE) or ""))
+    put_doc(s3, uri, doc, args.get(ARG_LINEAGE) or "")
     return doc
 
 

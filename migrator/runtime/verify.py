@@ -19,10 +19,10 @@ bucket under the source's `rejects_prefix`, one object at a time; those it lists
 rest: they stay missing and `notes` says for how many rows the comparison cannot tell.
 
 Arguments (Glue's `--key value`):
-  --connection_name, --target_table   as the load
-  --sources          JSON [{"view", "attributes": [specs], "write_mode", "version_column"?, "rejects_prefix"?}],
-                     the table's loads (`rejects_prefix`: where the load logged its rejected rows)
-  --key_names        JSON ["PK", "SK"?]
+  --connection_name  as the load
+  --target_table     the table; every source's item spec loads it
+  --sources          JSON [{"item_spec": <spec.ItemSpec>, "rejects_prefix"?}], the table's loads
+                     (`rejects_prefix`: where the load logged its rejected rows)
   --result_s3_uri    where the result JSON goes
   --segments         parallel scan segments (default 4)
 """
@@ -39,12 +39,12 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.load import job_main
-from migrator.runtime.items import (AttributeSpec, RowRejected, index_key_roles, item_key, load_item,
-                                    mark_index_keys, parse_specs, python_value)
+from migrator.runtime.lineage import ARG_LINEAGE
+from migrator.runtime.job import JobError, job_main, put_doc, split_s3_uri
+from migrator.runtime.items import RowRejected, item_key, load_item, python_value
 from migrator.runtime.rejects import LogScan, key_digest, read_logs
 from migrator.runtime.source import select_sql, stream_rows
+from migrator.runtime.spec import ItemSpec, SpecError, index_key_roles
 
 BUCKETS = 4096
 MAX_LISTED = 100
@@ -56,7 +56,7 @@ Key = Tuple[Any, ...]
 RejectsLookup = Callable[[Set[Key]], Tuple[Set[Key], int]]
 
 
-class VerifyError(Exception):
+class VerifyError(JobError):
     """The comparison could not run; one sentence without secrets."""
 
 
@@ -141,25 +141,37 @@ class Tally:
         return {b for b in range(BUCKETS) if (e.counts[b], e.sums[b]) != (a.counts[b], a.sums[b])}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
-    view: str
-    specs: Tuple[AttributeSpec, ...]
-    write_mode: str = "overwrite"
-    version_column: Optional[str] = None   # version_guarded: a row without a version is rejected
-    rejects_prefix: Optional[str] = None   # the load's rejects log, in the result's bucket
+    """One view of the table: the item spec its load applies, and where the load logged the rows
+    it rejected (in the result's bucket)."""
+
+    spec: ItemSpec
+    rejects_prefix: Optional[str] = None
+
+    @property
+    def view(self) -> str:
+        return self.spec.view
+
+    def to_doc(self) -> Dict[str, Any]:
+        doc: Dict[str, Any] = {"item_spec": self.spec.to_doc()}
+        if self.rejects_prefix:
+            doc["rejects_prefix"] = self.rejects_prefix
+        return doc
 
     @staticmethod
-    def from_doc(doc: Mapping[str, Any]) -> Source:
-        """One entry of --sources (the check's `sample.sources` in the plan)."""
-        return Source(str(doc["view"]), tuple(parse_specs(list(doc["attributes"]))),
-                      str(doc.get("write_mode") or "overwrite"),
-                      str(doc["version_column"]) if doc.get("version_column") else None,
-                      str(doc["rejects_prefix"]) if doc.get("rejects_prefix") else None)
+    def from_doc(doc: Any) -> Source:
+        """One entry of --sources (the check's sample sources in the plan); SpecError when wrong."""
+        if not isinstance(doc, dict) or set(doc) - {"item_spec", "rejects_prefix"}:
+            raise SpecError("a source must be an object with item_spec and optionally rejects_prefix")
+        prefix = doc.get("rejects_prefix")
+        if prefix is not None and not isinstance(prefix, str):
+            raise SpecError("a source's rejects_prefix must be text")
+        return Source(ItemSpec.from_doc(doc.get("item_spec")), prefix or None)
 
     def with_index_keys(self, index_keys: Union[Iterable[str], Mapping[str, str]]) -> Source:
-        """The specs with the live table's index keys marked (names, or name -> HASH/RANGE roles)."""
-        return replace(self, specs=mark_index_keys(self.specs, index_keys))
+        """The spec with the live table's index keys marked (names, or name -> HASH/RANGE roles)."""
+        return replace(self, spec=self.spec.with_index_keys(index_keys))
 
 
 @dataclass
@@ -200,7 +212,7 @@ def expected_stream(sources: Sequence[Source], rows_of: Any, key_names: Sequence
         for row in rows_of(source):
             counts.rows += 1
             try:
-                item = load_item(row, source.specs, source.version_column)
+                item = load_item(row, source.spec.attributes, source.spec.version_column)
             except RowRejected:
                 counts.rejected += 1
                 continue
@@ -248,7 +260,7 @@ def scan_items(dynamodb: Any, table: str, segments: int) -> Iterator[Item]:
 
 def presence_only(sources: Sequence[Source]) -> bool:
     """A load that does not overwrite may rightly leave other values: keys are compared, not items."""
-    return any(s.write_mode != "overwrite" for s in sources)
+    return any(s.spec.write_mode != "overwrite" for s in sources)
 
 
 def first_pass(sources: Sequence[Source], rows_of: Any, items_of: Any, key_names: Sequence[str],
@@ -373,13 +385,29 @@ def differing_attributes(expected: Item, stored: Item) -> List[str]:
 # ----------------------------------------------------------------------------- the job
 
 
-def sources_arg(raw: str) -> List[Source]:
+def sources_arg(raw: str, table: str) -> List[Source]:
+    """--sources: the table's loads, each with its item spec; they all load `table` with one key."""
     try:
-        doc = json.loads(raw)
-        return [Source.from_doc(s) for s in doc]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VerifyError("--sources must be a JSON array of {view, attributes, write_mode, version_column}: "
-                          f"{exc}") from None
+        sources = [Source.from_doc(s) for s in json.loads(raw)]
+    except (ValueError, TypeError) as exc:
+        raise VerifyError(f"--sources must be a JSON array of {{item_spec, rejects_prefix?}}: {exc}") from None
+    if not sources:
+        raise VerifyError("--sources names no view")
+    other = sorted({s.spec.table for s in sources} - {table})
+    if other:
+        raise VerifyError(f"--sources load table(s) {', '.join(other)}, not --target_table {table}")
+    if len({s.spec.keys for s in sources}) > 1:
+        raise VerifyError(f"the --sources of table {table} disagree on its key")
+    return sources
+
+
+def job_sources(args: Mapping[str, str]) -> Tuple[str, List[Source]]:
+    """The table and its sources from a verify job's arguments (Python shell and Spark alike)."""
+    missing = [f"--{n}" for n in ("connection_name", "target_table", "sources", "result_s3_uri") if not args.get(n)]
+    if missing:
+        raise VerifyError(f"missing job argument(s): {', '.join(missing)}")
+    table = args["target_table"]
+    return table, sources_arg(args["sources"], table)
 
 
 def index_layout(description: Mapping[str, Any]) -> Dict[str, List[str]]:
@@ -403,33 +431,27 @@ def count_index(dynamodb: Any, table: str, index: str) -> int:
 
 def run_verify(args: Mapping[str, str], *, dynamodb: Any = None, s3: Any = None,
                rows_of: Any = None) -> VerifyResult:
-    missing = [f"--{n}" for n in ("connection_name", "target_table", "sources", "key_names", "result_s3_uri")
-               if not args.get(n)]
-    if missing:
-        raise VerifyError(f"missing job argument(s): {', '.join(missing)}")
-    table = args["target_table"]
-    key_names = json.loads(args["key_names"])
+    table, sources = job_sources(args)
+    key_names = sources[0].spec.keys
     segments = int(args.get("segments") or 4)
     dynamodb = dynamodb if dynamodb is not None else aws.client("dynamodb", connections=segments + 2)
     description = dynamodb.describe_table(TableName=table)["Table"]
     layout = index_layout(description)
     live = index_key_roles(description)
-    sources = [s.with_index_keys(live) for s in sources_arg(args["sources"])]
+    sources = [s.with_index_keys(live) for s in sources]
     if rows_of is None:
         params = mysql_params(args["connection_name"])
 
         def rows_of(source: Source) -> Iterator[Mapping[str, Any]]:
-            return stream_rows(params, select_sql(source.view, [s.name for s in source.specs]))
+            return stream_rows(params, select_sql(source.view, source.spec.names))
 
     counts = {name: count_index(dynamodb, table, name) for name in layout}
     uri = args["result_s3_uri"]
-    bucket, key = uri[5:].split("/", 1)
+    bucket, _ = split_s3_uri(uri, error=VerifyError)
     s3 = s3 if s3 is not None else aws.client("s3")
     result = compare(sources, rows_of, lambda: scan_items(dynamodb, table, segments), table, key_names, layout,
                      counts, logs_lookup(s3, bucket, sources))
-    s3.put_object(
-        Bucket=bucket, Key=key, Body=json.dumps(result.to_doc(), indent=2, sort_keys=True).encode("utf-8"),
-        ContentType="application/json", Metadata=lineage_metadata(args.get(ARG_LINEAGE) or ""))
+    put_doc(s3, uri, result.to_doc(), args.get(ARG_LINEAGE) or "")
     return result
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.mcp.facades import S3, DynamoDB, MySQL
-from migrator.runtime.items import index_key_roles, item_key
+from migrator.runtime.items import item_key
+from migrator.runtime.spec import index_key_roles
 from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
 from migrator.runtime.verify import Source
 from migrator.validate.sample import Item, SampleOutcome, expected_items, judge, sample_sql
@@ -122,20 +123,20 @@ async def sample_table(mysql: MySQL, dynamodb: DynamoDB, table: str, key_names: 
     live = index_keys_of(description)
     fetched = []
     for source in sources:
-        specs = source.with_index_keys(live).specs
-        rows = (await mysql.query(sample_sql(source.view, [s.name for s in specs], key_names, size, seed))).dicts()
+        spec = source.spec.with_index_keys(live)
+        rows = (await mysql.query(sample_sql(spec.view, spec.names, key_names, size, seed))).dicts()
         outcome.sampled += len(rows)
-        items, rejected = expected_items(rows, specs, source.version_column)
+        items, rejected = expected_items(rows, spec)
         outcome.rejected += rejected
-        fetched.append((source, specs, items, await fetch_items(dynamodb, table, items, key_names)))
-    absent = {key for _, _, items, stored in fetched for key in (item_key(i, key_names) for i in items)
+        fetched.append((spec, items, await fetch_items(dynamodb, table, items, key_names)))
+    absent = {key for _, items, stored in fetched for key in (item_key(i, key_names) for i in items)
               if key not in stored}
     listed: Collection[Key] = ()
     if absent and rejects is not None:
         found = await rejects(absent)
         listed = found.keys
         outcome.unlisted_rejects = found.unlisted if absent - found.keys else 0
-    for source, specs, items, stored in fetched:
-        judge(outcome, items, stored, key_names, [s.name for s in specs],
-              presence_only=source.write_mode != "overwrite", rejected=listed)
+    for spec, items, stored in fetched:
+        judge(outcome, items, stored, key_names, spec.names, presence_only=spec.write_mode != "overwrite",
+              rejected=listed)
     return outcome

@@ -24,7 +24,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.runtime.items import AttributeSpec, RowRejected, item_key, load_item, python_value
+from migrator.runtime.items import RowRejected, item_key, load_item, python_value
+from migrator.runtime.spec import ItemSpec
 
 DEFAULT_SAMPLE = 1000
 DEFAULT_SEED = "migrator"
@@ -162,14 +163,13 @@ class SampleOutcome:
                 "notes": list(self.notes), "differences": [d.to_doc() for d in self.differences]}
 
 
-def expected_items(rows: Iterable[Mapping[str, Any]], specs: Sequence[AttributeSpec],
-                   version_column: str | None = None) -> tuple[list[Item], int]:
+def expected_items(rows: Iterable[Mapping[str, Any]], spec: ItemSpec) -> tuple[list[Item], int]:
     """The items the rows give (the load's own mapping) and how many rows it rejects."""
     items: list[Item] = []
     rejected = 0
     for row in rows:
         try:
-            items.append(load_item(row, specs, version_column))
+            items.append(load_item(row, spec.attributes, spec.version_column))
         except RowRejected:
             rejected += 1
     return items, rejected

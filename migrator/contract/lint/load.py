@@ -9,6 +9,7 @@ from migrator.contract.build import Draft
 from migrator.contract.lint.common import E, W, by_name, kind_of, linted_tables
 from migrator.contract.model import Attribute, LoadOptions, Table
 from migrator.findings import Finding
+from migrator.runtime.spec import write_mode_problems
 
 SPARK_ONLY = ("worker_type", "workers", "partitions", "partition_column")
 
@@ -66,15 +67,13 @@ def findings(draft: Draft) -> Iterator[Finding]:
                 yield from _budget(own)
                 yield from _capacity(own, table)
             names = by_name(draft, attributes)
-            if merged.write_mode == "version_guarded":
-                if merged.version_column is None:
-                    yield Finding(E, own.source("write_mode", table.load),
-                                  f"write_mode version_guarded needs a version_column for {label}",
-                                  "add version_column: the attribute (N or S) whose greater value wins",
-                                  "load.version_missing")
-                else:
-                    yield from _column(own.source("version_column", table.load), merged.version_column, names,
-                                       "version_column", ("N", "S"), label)
+            types = {name: a.type for name, a in names.items() if kind_of(a) is not None}
+            unknown_type = {name for name, a in names.items() if kind_of(a) is None}
+            for problem in write_mode_problems(merged.write_mode, merged.version_column, types,
+                                               [k for k in (table.pk, table.sk) if k], label):
+                if not (problem.code == "load.version_column_unknown" and merged.version_column in unknown_type):
+                    yield Finding(E, own.source(problem.field, table.load), problem.message, problem.fix,
+                                  problem.code)
             if merged.partition_column is not None and merged.engine != "pythonshell":
                 yield from _column(own.source("partition_column", table.load), merged.partition_column, names,
                                    "partition_column", ("N",), label)
