@@ -582,7 +582,10 @@ def test_bundle_contents() -> None:
     assert names == sorted(names) and len(names) == len(set(names))
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) and i.external_attr >> 16 == 0o100644 for i in infos)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    runtime = sorted(f"migrator/runtime/{p.name}" for p in (REPO / "migrator" / "runtime").glob("*.py"))
+    runtime_dir = REPO / "migrator" / "runtime"
+    runtime = sorted(f"migrator/runtime/{p.relative_to(runtime_dir).as_posix()}" for p in runtime_dir.rglob("*.py")
+                     if "__pycache__" not in p.parts)
+    assert "migrator/runtime/writer/batch.py" in runtime   # subpackages are shipped too
     assert [n for n in names if n.startswith("migrator/")] == ["migrator/__init__.py", *runtime]
     assert {"pymysql/__init__.py", "pymysql/connections.py", "pymysql/cursors.py",
             "pymysql/constants/CLIENT.py", "pymysql/LICENSE"} <= set(names)

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from migrator.runtime import load
 from migrator.runtime import writer as writer_module
+from migrator.runtime.writer import batch as writer_batch
 from migrator.runtime.writer import MAX_BATCH, BatchWriteFailed, BatchWriter, ParallelWriter, SharedBackoff, TokenBucket
 
 KEY_SCHEMA = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
@@ -217,7 +218,7 @@ def test_a_throttled_thread_holds_back_the_other_threads(monkeypatch: pytest.Mon
     backoff delay fixed at 0.5 s: while the throttled thread waits, no thread starts a request
     (those already under way when it was throttled may finish). Without the shared backoff the
     other threads would send a batch every 0.05 s in that window."""
-    monkeypatch.setattr(writer_module, "backoff_delay", lambda attempt, base, cap, rng: 0.5)
+    monkeypatch.setattr(writer_batch, "backoff_delay", lambda attempt, base, cap, rng: 0.5)
 
     def answer(n: int, requests: list[Any]) -> int | None:
         if n == 1:

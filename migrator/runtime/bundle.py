@@ -58,8 +58,7 @@ def _license(distribution: str) -> Optional[bytes]:
 def bundle_entries() -> Dict[str, bytes]:
     """Archive name -> content of every file in the bundle."""
     entries: Dict[str, bytes] = {"migrator/__init__.py": STUB_INIT}
-    entries.update((name, data) for name, data in _python_files(RUNTIME_DIR, "migrator/runtime")
-                   if name.count("/") == 2)  # migrator/runtime/*.py only
+    entries.update(_python_files(RUNTIME_DIR, "migrator/runtime"))   # subpackages too (runtime/writer/)
     entries.update(_python_files(_package_dir("pymysql"), "pymysql"))
     licence = _license("PyMySQL")
     if licence is not None:
