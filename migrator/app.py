@@ -30,9 +30,11 @@ from migrator.mcp.health import DoctorReport, run_doctor
 from migrator.mcp.roles import Facades
 from migrator.plan.model import Plan
 from migrator.plan.planfile import PlanFile, check_inputs, check_same, read_planfile, settings_from, write_planfile
-from migrator.plan_needs import Needs, operations_needed
-from migrator.planner import Planned, PlanOptions, make_plan, refresh_state
-from migrator.providers import IMPORTABLE, KINDS, parse_address
+from migrator.kinds import KINDS
+from migrator.planning.make import Planned, make_plan, refresh_state
+from migrator.planning.needs import Needs, operations_needed
+from migrator.planning.options import PlanOptions
+from migrator.providers import IMPORTABLE, parse_address
 from migrator.providers import providers as make_providers
 from migrator.providers.base import ProviderContext
 from migrator.settings import Settings

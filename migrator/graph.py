@@ -1,7 +1,7 @@
 """Resource addresses, nodes and the dependency graph with a deterministic topological walk.
 
-A bottom module: it does not know which node kinds exist (the providers declare them,
-`migrator.providers.KINDS`); `Address.parse` checks a kind against the kinds it is given.
+A bottom module: it does not know which node kinds exist (`migrator.kinds.KINDS` lists them,
+one provider each); `Address.parse` checks a kind against the kinds it is given.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from migrator.budget import PERCENT, ROWS, RejectBudget
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun
-from migrator.plan.build import over_budget_now
+from migrator.planning.decide import over_budget_now
 from migrator.providers.load import KEY_CHARS, LoadFailed, LoadProvider, over_budget
 from migrator.report.model import LoadReport
 from migrator.state.model import ResourceState

@@ -16,12 +16,13 @@ import pytest
 from migrator.errors import MigratorError
 from migrator.graph import Address, Graph, Node
 from migrator.plan import schema as plan_schema_module
-from migrator.plan.build import decide
 from migrator.plan.model import Action, Change, Plan, Reason, is_drift
-from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json
+from migrator.plan.render_json import plan_json
 from migrator.plan.render_markdown import render_markdown
 from migrator.plan.render_text import render_plan
-from migrator.providers import IMPORTABLE, KINDS, PROVIDERS, parse_address, providers
+from migrator.kinds import KINDS
+from migrator.planning.decide import decide
+from migrator.providers import IMPORTABLE, PROVIDERS, parse_address, providers
 from migrator.state.model import ResourceState, State
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_the_kinds_derive_from_the_providers() -> None:
     assert KINDS == ("mysql_view", "dynamodb_table", "dynamodb_gsi", "s3_bucket", "s3_object", "glue_connection",
                      "glue_job", "load", "check")
     assert len(set(KINDS)) == len(KINDS)
-    assert dict(KNOWN_AFTER_APPLY) == {p.kind: p.computed for p in PROVIDERS}
+    assert tuple(p.kind for p in PROVIDERS) == KINDS  # one provider per kind, in the bottom list's order
     assert IMPORTABLE == ("dynamodb_table", "mysql_view")
     assert set(providers("L")) == set(KINDS)
 
@@ -113,6 +114,8 @@ def test_replace_paths_decide_between_update_and_replace() -> None:
 
 class _Fake:
     """Not a Provider: only what `decide` needs (a plan and whether it reruns)."""
+
+    computed: tuple[str, ...] = ()
 
     def __init__(self, reruns: bool, reruns_dependants: bool = True) -> None:
         self.reruns_with_dependencies = reruns
@@ -194,7 +197,9 @@ BOTTOM = {
     "migrator.graph": ("migrator.providers", "migrator.plan", "migrator.state", "migrator.mcp", "migrator.compile",
                        "migrator.engine"),
     "migrator.plan.model": ("migrator.providers", "migrator.mcp", "migrator.compile", "migrator.engine"),
-    "migrator.plan.build": ("migrator.providers", "migrator.mcp", "migrator.compile", "migrator.engine"),
+    "migrator.planning.decide": ("migrator.providers", "migrator.mcp", "migrator.compile", "migrator.engine"),
+    "migrator.plan.render_json": ("migrator.providers", "migrator.planning", "migrator.mcp", "migrator.compile"),
+    "migrator.plan.schema": ("migrator.providers", "migrator.planning", "migrator.mcp", "migrator.compile"),
 }
 
 

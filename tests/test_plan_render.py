@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,10 @@ from migrator.findings import Finding, Severity
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, AttributeChange, Change, Plan
 from migrator.plan.model import Reason as R
-from migrator.plan.render_json import FORMAT_VERSION, KNOWN_AFTER_APPLY, plan_json, plan_schema
+from migrator.plan.render_json import FORMAT_VERSION, plan_json, plan_schema
 from migrator.plan.render_markdown import MIN_LIMIT, render_markdown
-from migrator.providers import KINDS
+from migrator.kinds import KINDS
+from migrator.providers import PROVIDERS
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO / "schemas" / "plan.schema.json"
@@ -35,6 +37,8 @@ VALIDATOR = Draft202012Validator(json.loads(SCHEMA_FILE.read_text()),
                                  format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 A = Address.parse
+#: what each kind learns only after apply (planning copies it onto every change it decides)
+COMPUTED = {p.kind: p.computed for p in PROVIDERS}
 
 
 def t(name: str) -> Address:
@@ -46,7 +50,7 @@ def t(name: str) -> Address:
 def small_plan() -> Plan:
     conn = Node(A("glue_connection.mysql"), {"name": "mysql", "username": "etl", "password": "hunter2-Sekret"},
                 sensitive=frozenset({"password"}))
-    return Plan(changes=(
+    plan = Plan(changes=(
         Change(t("legacy"), Action.DELETE, R.DELETE_BECAUSE_REMOVED_FROM_CONTRACT,
                before={"TableName": "legacy", "ItemCount": 1200}),
         Change(A("mysql_view.v_orders"), Action.UPDATE, R.UPDATE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR,
@@ -70,6 +74,12 @@ def small_plan() -> Plan:
         Finding(Severity.ERROR, "$.tables[0].gsis[0].pk", "GSI key `status_x` is not an attribute",
                 fix="use one of the table's attributes", code="gsi-key-unknown"),
     ))
+    return decided(plan)
+
+
+def decided(plan: Plan) -> Plan:
+    """The plan as planning hands it over: each change carries what its kind learns only after apply."""
+    return replace(plan, changes=tuple(replace(c, known_after_apply=COMPUTED[c.address.kind]) for c in plan.changes))
 
 
 def lines_of(text: str) -> list[str]:
@@ -90,7 +100,6 @@ def test_the_schema_knows_every_kind_and_the_format_version() -> None:
     schema = plan_schema()
     assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION == "1.1"
     assert tuple(schema["$defs"]["kind"]["enum"]) == KINDS
-    assert set(KNOWN_AFTER_APPLY) == set(KINDS)
     for kind in KINDS:
         assert re.search(schema["$defs"]["address"]["pattern"], f"{kind}.x")
     assert not re.search(schema["$defs"]["address"]["pattern"], "nonsense.x")
@@ -170,7 +179,8 @@ def changes(draw: st.DrawFn) -> Change:
                   before=draw(st.none() | JSON_OBJECTS), after=draw(st.none() | JSON_OBJECTS),
                   attributes=tuple(draw(st.lists(st.builds(AttributeChange, st.text(max_size=16), JSON_VALUES,
                                                            JSON_VALUES), max_size=3))),
-                  node=node, dependency=draw(ADDRESSES) if reason.names_dependency else None)
+                  node=node, dependency=draw(ADDRESSES) if reason.names_dependency else None,
+                  known_after_apply=COMPUTED[address.kind])
 
 
 FINDINGS = st.builds(Finding, st.sampled_from(list(Severity)), st.text(max_size=20), st.text(max_size=40),
@@ -192,7 +202,7 @@ def test_every_plan_document_matches_the_published_schema(plan: Plan) -> None:
     assert doc["fingerprint"] == expected
     for change, rc in zip(plan.changes, doc["resource_changes"], strict=True):
         assert rc["address"] == str(change.address)
-        unknown = set(KNOWN_AFTER_APPLY[change.address.kind]) if change.action in (Action.CREATE, Action.REPLACE) \
+        unknown = set(COMPUTED[change.address.kind]) if change.action in (Action.CREATE, Action.REPLACE) \
             else set()
         assert set(rc["after_unknown"]) == unknown
     assert doc["drift"] == [str(c.address) for c in plan.changes
@@ -346,7 +356,7 @@ def big_plan(loads: int, checks: int = 0, tables_gone: int = 0, drifted: int = 0
             for i in range(checks)]
     found = tuple(Finding(Severity.ERROR if i % 3 == 0 else Severity.WARNING, f"$.tables[{i}].pk",
                           f"problem number {i} {pad}", fix=f"fix number {i}") for i in range(findings))
-    return Plan(tuple(out), "lineage", 1, found)
+    return decided(Plan(tuple(out), "lineage", 1, found))
 
 
 SUMMARY_LINE = re.compile(r"^(> - |- )?(… and [\d,]+ more(: .+| tables?)"
@@ -438,7 +448,7 @@ def test_never_over_the_limit_for_any_plan(plan: Plan, limit: int) -> None:
 def test_a_plan_decided_by_the_real_providers() -> None:
     """decide() over a small graph and state: the shapes real providers produce validate and render."""
     from migrator.graph import Graph
-    from migrator.plan.build import decide
+    from migrator.planning.decide import decide
     from migrator.providers import providers
     from migrator.state.model import ResourceState, State
 

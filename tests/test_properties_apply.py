@@ -28,7 +28,7 @@ from migrator.app import ApplyRequest, Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades
-from migrator.plan_needs import operations_needed
+from migrator.planning.needs import operations_needed
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.store import StateStore

@@ -22,7 +22,7 @@ from migrator.contract.build import build_contract
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades
-from migrator.planner import PlanOptions
+from migrator.planning.options import PlanOptions
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings
 from migrator.state.model import State

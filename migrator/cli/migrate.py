@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from migrator.app import Applied, Hooks
     from migrator.engine.apply import ApplyResult
     from migrator.plan.model import Plan
-    from migrator.planner import PlanOptions
+    from migrator.planning.options import PlanOptions
 
 Targets = Annotated[list[str] | None, typer.Option("--target", "-target", help="Limit the plan to this address "
                                                    "and what it depends on (repeatable).")]
@@ -35,7 +35,7 @@ Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help=
 
 def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow_data_loss: bool) -> PlanOptions:
     from migrator import app
-    from migrator.planner import PlanOptions
+    from migrator.planning.options import PlanOptions
 
     return PlanOptions(targets=frozenset(app.address(t) for t in targets or ()),
                        replace=frozenset(app.address(r) for r in replace or ()), allow_data_loss=allow_data_loss)

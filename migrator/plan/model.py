@@ -1,7 +1,8 @@
 """A plan as plain data: per address an action, the reason, before and after.
 
 The bottom of the planning layers: it knows addresses, nodes and the state's records, never
-providers, MCP, the compiler or the engine (providers build `Change`s; renderers read them).
+providers, MCP, the compiler or the engine (providers build `Change`s; renderers read them, and
+what only a provider knows, such as the attributes known after apply, a `Change` carries).
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ class Change:
     observed: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     #: the address a reason like `replace_because_dependency_changed` names; None for every other reason
     dependency: Address | None = None
+    #: the attributes of this kind a create or replace only learns once it has run (its provider's
+    #: `computed`, filled in by planning): the renderers show them as "known after apply"
+    known_after_apply: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.reason, Reason):

@@ -19,7 +19,6 @@ from migrator.graph import fingerprint
 from migrator.plan.model import Action, AttributeChange, Change, Plan, is_drift
 from migrator.plan.render_text import errors_of, summary
 from migrator.plan.schema import CANONICAL, PACKAGED
-from migrator.providers import KNOWN_AFTER_APPLY  # the providers' `computed`
 
 FORMAT_VERSION = "1.1"
 SENSITIVE = "(sensitive)"
@@ -27,10 +26,13 @@ SENSITIVE = "(sensitive)"
 ACTIONS = {Action.CREATE: ["create"], Action.UPDATE: ["update"], Action.REPLACE: ["delete", "create"],
            Action.DELETE: ["delete"], Action.NOOP: ["no-op"]}
 
+def known_after_apply(change: Change) -> tuple[str, ...]:
+    """What a create or replace learns only once it has run (an update or delete learns nothing new)."""
+    return change.known_after_apply if change.action in (Action.CREATE, Action.REPLACE) else ()
+
+
 def after_unknown(change: Change) -> dict[str, bool]:
-    if change.action not in (Action.CREATE, Action.REPLACE):
-        return {}
-    return dict.fromkeys(KNOWN_AFTER_APPLY.get(change.address.kind, ()), True)
+    return dict.fromkeys(known_after_apply(change), True)
 
 
 def _plain(value: dict[str, Any]) -> dict[str, Any]:
@@ -123,5 +125,5 @@ def plan_schema() -> dict[str, Any]:
     return schema
 
 
-__all__ = ["ACTIONS", "FORMAT_VERSION", "KNOWN_AFTER_APPLY", "after_unknown", "is_drift",
+__all__ = ["ACTIONS", "FORMAT_VERSION", "after_unknown", "is_drift", "known_after_apply",
            "plan_fingerprint", "plan_json", "plan_schema", "public_change", "resource_change"]

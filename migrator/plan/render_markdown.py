@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from migrator.findings import Finding, Severity
 from migrator.plan.model import DEPENDENCY, Action, Change, Plan, is_drift
-from migrator.plan.render_json import KNOWN_AFTER_APPLY, plan_json, public_change
+from migrator.plan.render_json import known_after_apply, plan_json, public_change
 from migrator.plan.render_text import errors_of, render_change
 
 DEFAULT_LIMIT = 65_000
@@ -202,8 +202,7 @@ def _diff_lines(change: Change) -> list[str]:
     """render_text's block for one change, symbols moved to column 0 so GitHub colours the diff,
     plus the values only known after apply."""
     lines = render_change(public_change(change))
-    if change.action in (Action.CREATE, Action.REPLACE):
-        lines += [f"      + {name} = (known after apply)" for name in KNOWN_AFTER_APPLY.get(change.address.kind, ())]
+    lines += [f"      + {name} = (known after apply)" for name in known_after_apply(change)]
     # a name with a line break must not start a line of its own (the text renderer prints it as is)
     return [_SYMBOL_INDENT.sub(r"\2\1 ", line.replace("\r", "\\r").replace("\n", "\\n")) for line in lines]
 

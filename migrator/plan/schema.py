@@ -5,7 +5,7 @@ read and link to, and the source of its prose and structure) and `migrator/plan/
 (shipped in the package: what `plan_schema()` reads when migrator is installed). The parts that
 list what the code knows are generated, never written by hand:
 
-- `$defs.kind.enum` and `$defs.address.pattern`: the providers' kinds (`migrator.providers.KINDS`);
+- `$defs.kind.enum` and `$defs.address.pattern`: the kinds (`migrator.kinds.KINDS`, one provider each);
 - the `reason` examples: every `Reason`, and the drift description: the reasons that repair drift.
 
 `python -m migrator.plan.schema` rewrites both copies from the canonical one; a test fails while
@@ -23,7 +23,7 @@ from typing import Any
 
 from migrator.graph import Address
 from migrator.plan.model import Reason
-from migrator.providers import KINDS
+from migrator.kinds import KINDS
 
 SCHEMA_FILE = "plan.schema.json"
 PACKAGED = Path(__file__).resolve().with_name(SCHEMA_FILE)

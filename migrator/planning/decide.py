@@ -1,13 +1,14 @@
 """Refresh and decide: read every resource through its provider, then diff into a plan.
 
-Both take the providers as protocols (what they need of one, no more), so planning does not
-import `migrator.providers`: the providers build on the plan model, not the other way round.
+Both take the providers as protocols (what they need of one, no more), so this module does not
+import `migrator.providers`: it is pure and testable with fakes (`planning.make` hands it the real ones).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace as with_fields
 from typing import Any, Protocol, TypeVar
 
 from migrator.budget import NOTE, RejectBudget
@@ -28,6 +29,11 @@ class Reads(Protocol[Ctx_contra]):
 
 class Decides(Protocol):
     """What `decide` needs of a provider: its pure plan for one address."""
+
+    @property
+    def computed(self) -> tuple[str, ...]:
+        """The attributes a create or replace only learns once it has run (each change carries them)."""
+        ...
 
     @property
     def reruns_with_dependencies(self) -> bool:
@@ -65,7 +71,8 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
     Deletions come first, dependants before what they depend on; then everything else in
     dependency order. A load or check whose inputs changed runs again, and so does a load whose
     recorded rejected rows the current budget refuses. `replace` forces a
-    replacement; `targets` limits the plan to those addresses and what they depend on.
+    replacement; `targets` limits the plan to those addresses and what they depend on. Every change
+    carries what its kind learns only after apply, so the renderers need no provider.
     """
     scope = target_closure(graph, targets) if targets else None
     changes: dict[Address, Change] = {}
@@ -98,7 +105,9 @@ def decide(graph: Graph, state: State, providers: Mapping[str, Decides],
     gone = [a for a in state.resources if a not in graph.nodes and (scope is None or a in targets)]
     order = topological(gone, {a: state.resources[a].depends_on for a in gone})
     deletions = [providers[a.kind].plan(a, None, state.get(a), observed.get(a)) for a in reversed(order)]
-    return Plan(changes=tuple(deletions) + tuple(changes.values()), lineage=state.lineage, serial=state.serial)
+    planned = (*deletions, *changes.values())
+    return Plan(changes=tuple(with_fields(c, known_after_apply=providers[c.address.kind].computed) for c in planned),
+                lineage=state.lineage, serial=state.serial)
 
 
 def over_budget_now(node: Node, prior: ResourceState) -> bool:

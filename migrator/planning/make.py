@@ -1,4 +1,4 @@
-"""Making a plan: read the source schema, compile the contract, refresh every resource, decide.
+"""The entry of planning: read the source schema, compile the contract, refresh every resource, decide.
 
 The engine only executes plans; everything that decides what a run would do lives here,
 so `plan`, `apply` and `plan --refresh-only` share one path.
@@ -13,10 +13,11 @@ from migrator.compile.contract import Compiled, SourceCredentials, compile_contr
 from migrator.contract.model import Contract
 from migrator.findings import Finding, Severity
 from migrator.mcp.roles import Facades
-from migrator.plan.build import decide, refresh
-from migrator.plan.live_checks import data_findings, key_size_findings, row_count_findings
-from migrator.graph import Address
-from migrator.plan.model import Action, Plan
+from migrator.plan.model import Plan
+from migrator.planning.data_loss import data_loss_findings
+from migrator.planning.decide import decide, refresh
+from migrator.planning.live_checks import data_findings, key_size_findings, row_count_findings
+from migrator.planning.options import PlanOptions, option_findings
 from migrator.providers import providers as make_providers
 from migrator.providers.base import Provider, ProviderContext
 from migrator.settings import Settings
@@ -29,50 +30,6 @@ def merge_findings(offline: tuple[Finding, ...], live: tuple[Finding, ...]) -> t
     live_paths = {f.path for f in live if f.code.startswith("sql.")}
     kept = tuple(f for f in offline if not (f.code == "sql.table" and f.path in live_paths))
     return tuple(dict.fromkeys(kept + live))   # lint and compile may say the same thing: once
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    targets: frozenset[Address] = frozenset()
-    replace: frozenset[Address] = frozenset()
-    allow_data_loss: bool = False
-
-
-async def data_loss_findings(plan: Plan, contract: Contract, facades: Facades, allow: bool) -> list[Finding]:
-    """A plan that deletes or replaces a table holding items is an error unless allowed, by
-    flag or by the table's `allow_data_loss` in the contract (also for tables the contract dropped)."""
-    out = []
-    for change in plan.changes:
-        if change.address.kind != "dynamodb_table" or change.action not in (Action.DELETE, Action.REPLACE):
-            continue
-        table = contract.table(change.address.name)
-        if allow or (table is not None and table.allow_data_loss):
-            continue
-        if await facades.dynamodb.describe_table(change.address.name) is None:
-            continue
-        page = await facades.dynamodb.scan_page(change.address.name, limit=1, select="COUNT")
-        if int(page.get("count") or 0) == 0 and not page.get("last_evaluated_key"):
-            continue
-        verb = "destroy" if change.action is Action.DELETE else "replace"
-        out.append(Finding(Severity.ERROR, table.path if table else "$.tables",
-                           f"{change.address} holds items and the plan would {verb} it ({change.reason.words(change.dependency)}); "
-                           "its data would be lost", "pass --allow-data-loss, or set \"allow_data_loss\": true on the "
-                           "table in the contract, if that is intended", "safety.data_loss"))
-    return out
-
-
-def option_findings(compiled: Compiled, state: State, options: PlanOptions) -> list[Finding]:
-    out = []
-    for address in sorted(options.targets | options.replace):
-        if address not in compiled.graph.nodes and state.get(address) is None:
-            out.append(Finding(Severity.ERROR, "$", f"{address} is neither in the contract nor in the state",
-                               "check the address with `migrator state list` or `migrator plan`", "option.address"))
-    if options.targets:
-        out.append(Finding(Severity.WARNING, "$", "resource targeting is in effect: the plan covers "
-                           + ", ".join(str(a) for a in sorted(options.targets)) + " and what they depend on, so it "
-                           "may not show everything that differs from the contract",
-                           "run a plan without -target before you rely on the result", "option.target"))
-    return out
 
 
 @dataclass
@@ -88,7 +45,8 @@ class Planned:
 
 
 async def make_plan(contract: Contract, facades: Facades, settings: Settings, state: State,
-                    source: SourceCredentials, options: PlanOptions = PlanOptions()) -> Planned:
+                    source: SourceCredentials, options: PlanOptions | None = None) -> Planned:
+    options = options or PlanOptions()
     server = await facades.mysql.server_info()
     schema = await facades.mysql.describe_schema()
     compiled = compile_contract(contract, schema, server, settings, source)

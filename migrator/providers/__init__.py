@@ -1,17 +1,17 @@
 """One provider per node kind: read / plan / create / update / delete through the facades.
 
-`PROVIDERS` is the catalogue: a new node kind is its provider module plus one entry here.
-What the rest of migrator knows about kinds derives from the providers' declarations
-(`Provider.kind`, `computed`, `replace_paths`, `importable`): `KINDS` (and so which addresses
-parse), `KNOWN_AFTER_APPLY`, `IMPORTABLE` and the plan schema's enums.
+`PROVIDERS` is the catalogue: a new node kind is its provider module, one entry here and its name
+in `migrator.kinds.KINDS` (the bottom list the plan schema reads; a test keeps both in step).
+What the rest of migrator knows about a kind derives from its provider's declarations
+(`Provider.kind`, `computed`, `replace_paths`, `importable`): which addresses parse, what a
+change knows only after apply (planning copies `computed` onto each `Change`), `IMPORTABLE`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from migrator.errors import MigratorError
 from migrator.graph import Address
+from migrator.kinds import KINDS
 from migrator.providers.base import Provider
 from migrator.providers.check import CheckProvider
 from migrator.providers.dynamodb_gsi import DynamoGsiProvider
@@ -23,14 +23,11 @@ from migrator.providers.mysql_view import MysqlViewProvider
 from migrator.providers.s3_bucket import S3BucketProvider
 from migrator.providers.s3_object import S3ObjectProvider
 
-#: every provider, in the order kinds are listed (in messages and in the plan schema)
+#: every provider, in the order of `KINDS`
 PROVIDERS: tuple[type[Provider], ...] = (MysqlViewProvider, DynamoTableProvider, DynamoGsiProvider, S3BucketProvider,
                                          S3ObjectProvider, GlueConnectionProvider, GlueJobProvider, LoadProvider,
                                          CheckProvider)
 
-KINDS: tuple[str, ...] = tuple(p.kind for p in PROVIDERS)
-#: per node kind, the attributes a create or replace only learns once it has run
-KNOWN_AFTER_APPLY: Mapping[str, tuple[str, ...]] = {p.kind: p.computed for p in PROVIDERS}
 #: the kinds `migrator import` can adopt
 IMPORTABLE: tuple[str, ...] = tuple(sorted(p.kind for p in PROVIDERS if p.importable))
 
@@ -55,5 +52,4 @@ def parse_address(text: str) -> Address:
     return Address.parse(text, KINDS)
 
 
-__all__ = ["IMPORTABLE", "KINDS", "KNOWN_AFTER_APPLY", "PROVIDERS", "Provider", "Providers", "parse_address",
-           "providers"]
+__all__ = ["IMPORTABLE", "PROVIDERS", "Provider", "Providers", "parse_address", "providers"]

@@ -130,8 +130,8 @@ async def index_coverage(ctx: ProviderContext, layout: Mapping[str, Sequence[str
     keeps older items leaves their index keys as they were, so no range can be said)."""
     bounds: dict[str, tuple[int, int]] = {}
     parsed = [Source.from_doc(s) for s in sources]
-    if layout and parsed and keys and all(s.write_mode == "overwrite" for s in parsed):
-        views = [CoverageSource(s.view, frozenset(spec.name for spec in s.specs)) for s in parsed]
+    if layout and parsed and keys and all(s.spec.write_mode == "overwrite" for s in parsed):
+        views = [CoverageSource(s.view, frozenset(a.name for a in s.spec.attributes)) for s in parsed]
         bounds = carried_bounds((await ctx.facades.mysql.query(carried_sql(views, keys, layout))).rows[0], layout)
     out = []
     for name in sorted(layout):
