@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 import tempfile
@@ -40,13 +39,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from migrator.runtime import load  # noqa: E402
-from migrator.runtime.items import parse_specs, to_item  # noqa: E402
-from migrator.runtime.writer import WRITE_MODES  # noqa: E402
+from migrator.runtime.items import to_item  # noqa: E402
+from migrator.runtime.spec import WRITE_MODES, AttributeSpec, ItemSpec  # noqa: E402
 from migrator.sandbox import moto, processes  # noqa: E402
 
 SPECS = [{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
          {"name": "name", "type": "S"}, {"name": "amount", "type": "N"}, {"name": "created_at", "type": "S"},
          {"name": "active", "type": "BOOL"}]
+
+
+def item_spec(table: str, mode: str) -> ItemSpec:
+    """The orders view's mapping; `version_guarded` compares `amount`."""
+    return ItemSpec.of("orders_view", table, [AttributeSpec(a["name"], a["type"]) for a in SPECS], ["PK", "SK"], mode,
+                       "amount" if mode == "version_guarded" else None)
+
+
 KEY_SCHEMA = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
 KEY_ATTRS = [{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "N"}]
 
@@ -87,11 +94,9 @@ def raw_loop(ddb: Any, table: str, items: list[dict[str, Any]]) -> float:
 
 
 def run_load(ddb: Any, table: str, source: list[dict[str, Any]], writers: int, mode: str) -> float:
-    args = {"connection_name": "unused", "source_view": "orders_view", "target_table": table,
-            "attributes": json.dumps(SPECS), "writers": str(writers), "progress_every": str(10 ** 9),
-            "write_mode": mode}
-    if mode == "version_guarded":
-        args["version_column"] = "amount"
+    spec = item_spec(table, mode)
+    args = {"connection_name": "unused", "item_spec": spec.to_json(), "writers": str(writers),
+            "progress_every": str(10 ** 9)}
 
     def feed(config: load.LoadConfig) -> Iterator[Mapping[str, Any]]:
         return iter(source)
@@ -111,7 +116,7 @@ def main() -> None:
     parser.add_argument("--write-mode", choices=WRITE_MODES, default="overwrite")
     args = parser.parse_args()
     source = rows(args.rows)
-    specs = parse_specs(json.dumps(SPECS))
+    specs = item_spec("unused", args.write_mode).attributes
     items = [to_item(r, specs) for r in source]
     timings: dict[str, list[float]] = {"raw": [], "writers=1": [], f"writers={args.writers}": []}
     with tempfile.TemporaryDirectory() as tmp:

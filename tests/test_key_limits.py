@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from migrator.runtime.items import (MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, AttributeSpec, RowRejected,
-                                    index_key_roles, mark_index_keys, parse_specs, table_keys, to_item)
+from migrator.runtime.items import RowRejected, to_item
+from migrator.runtime.spec import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, AttributeSpec, ItemSpec, index_key_roles
 from migrator.sandbox import lifecycle
 from tests.conftest import root_connection
 from tests.helpers import aws, project, project_cli, scan_items
@@ -88,11 +88,11 @@ def test_the_limits_are_dynamodbs() -> None:
 
 
 def test_each_key_role_has_its_limit() -> None:
-    specs = table_keys(parse_specs([{"name": "PK", "type": "S"}, {"name": "SK", "type": "S"},
-                                    {"name": "G", "type": "S"}, {"name": "GS", "type": "B"}]), ["PK", "SK"])
+    spec = ItemSpec.of("v", "T", [AttributeSpec("PK", "S"), AttributeSpec("SK", "S"), AttributeSpec("G", "S"),
+                                  AttributeSpec("GS", "B")], ["PK", "SK"])
     description = {"GlobalSecondaryIndexes": [{"IndexName": "i", "KeySchema": [
         {"AttributeName": "G", "KeyType": "HASH"}, {"AttributeName": "GS", "KeyType": "RANGE"}]}]}
-    specs = mark_index_keys(specs, index_key_roles(description))
+    specs = spec.with_index_keys(index_key_roles(description)).attributes
     by_name = {s.name: s for s in specs}
     assert [by_name[n].max_key_bytes for n in ("PK", "SK", "G", "GS")] == [2048, 1024, 2048, 1024]
     ok = {"PK": "p" * 2048, "SK": "s" * 1024, "G": "g" * 2048, "GS": b"x" * 1024}
@@ -113,7 +113,8 @@ def test_a_key_that_sorts_an_index_and_partitions_another_gets_the_stricter_limi
         {"IndexName": "b", "KeySchema": [{"AttributeName": "y", "KeyType": "HASH"},
                                          {"AttributeName": "x", "KeyType": "RANGE"}]}]}
     assert index_key_roles(description) == {"x": "RANGE", "y": "HASH"}
-    (spec,) = mark_index_keys([AttributeSpec("x", "S")], index_key_roles(description))
-    assert spec.index_key and spec.sort_key and spec.max_key_bytes == 1024
-    (plain,) = mark_index_keys([AttributeSpec("x", "S")], {"x"})   # names alone: partition keys
+    spec = ItemSpec.of("v", "T", [AttributeSpec("PK", "S"), AttributeSpec("x", "S")], ["PK"])
+    (_, marked) = spec.with_index_keys(index_key_roles(description)).attributes
+    assert marked.index_key and marked.sort_key and marked.max_key_bytes == 1024
+    (_, plain) = spec.with_index_keys({"x"}).attributes   # names alone: partition keys
     assert plain.index_key and not plain.sort_key

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrator.runtime import items
-from migrator.runtime.items import AttributeSpec, RowRejected, item_key, python_value, to_attribute_value, to_item
+from migrator.runtime.items import RowRejected, item_key, python_value, to_attribute_value, to_item
+from migrator.runtime.spec import TYPES, AttributeSpec, ItemSpec, SpecError
 
 UTC = dt.UTC
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
@@ -229,7 +230,7 @@ def test_other_text_conversions() -> None:
 # ----------------------------------------------------------------------------- NULL, keys
 
 
-@pytest.mark.parametrize("type_", [t for t in items.TYPES if t != "NULL"])
+@pytest.mark.parametrize("type_", [t for t in TYPES if t != "NULL"])
 def test_sql_null_is_absent(type_: str) -> None:
     assert to_attribute_value(None, type_) is None
     specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("x", type_)]
@@ -297,10 +298,18 @@ def test_specs_are_validated() -> None:
         AttributeSpec("PK", "BOOL", key=True)
     with pytest.raises(ValueError):
         AttributeSpec("x", "STRING")
-    specs = items.parse_specs('[{"name": "PK", "type": "S", "key": true}, {"name": "n", "type": "N"}]')
-    assert specs == [AttributeSpec("PK", "S", True), AttributeSpec("n", "N")]
-    with pytest.raises(ValueError):
-        items.parse_specs('[{"name": "a", "type": "S"}, {"name": "a", "type": "N"}]')
+    spec = ItemSpec.from_json('{"format": 1, "view": "v", "table": "T", "keys": ["PK"], '
+                              '"attributes": [{"name": "PK", "type": "S"}, {"name": "n", "type": "N"}]}')
+    assert spec.attributes == (AttributeSpec("PK", "S", True), AttributeSpec("n", "N"))
+    assert ItemSpec.from_json(spec.to_json()) == spec
+    with pytest.raises(SpecError, match="repeat"):
+        ItemSpec.of("v", "T", [AttributeSpec("a", "S"), AttributeSpec("a", "N")], ["a"])
+    for doc, words in (({"keys": []}, "one or two"), ({"keys": ["PK", "n", "x"]}, "one or two"),
+                       ({"keys": ["nope"]}, "nope"), ({"attributes": [{"name": "PK", "type": "S", "key": True}]},
+                                                      "must be an object with"),
+                       ({"extra": 1}, "unknown: extra"), ({"view": ""}, "a view and a table")):
+        with pytest.raises(SpecError, match=words):
+            ItemSpec.from_doc({**spec.to_doc(), **doc})
 
 
 # ----------------------------------------------------------------------------- BOOL and B
@@ -490,14 +499,13 @@ def test_set_split_turns_a_mysql_set_into_its_members() -> None:
 
 
 def test_specs_carry_the_encoding_and_the_sort_key_role() -> None:
-    specs = items.parse_specs([{"name": "PK", "type": "S", "key": True},
-                         {"name": "SK", "type": "S", "key": True, "sort_key": True},
-                         {"name": "tags", "type": "SS", "encoding": "set-split"}])
+    specs = ItemSpec.of("v", "T", [AttributeSpec("PK", "S"), AttributeSpec("SK", "S"),
+                                   AttributeSpec("tags", "SS", encoding="set-split")], ["PK", "SK"]).attributes
     assert specs[1].max_key_bytes == 1024 and specs[0].max_key_bytes == 2048
     assert specs[2].encoding == "set-split"
     item = to_item({"PK": "p", "SK": "s", "tags": "b,a"}, specs)
     assert item["tags"] == {"SS": ["a", "b"]}
     with pytest.raises(ValueError, match="does not apply to S"):
-        items.parse_specs([{"name": "x", "type": "S", "encoding": "set-split"}])
+        AttributeSpec("x", "S", encoding="set-split")
     with pytest.raises(ValueError, match="does not apply"):
-        items.parse_specs([{"name": "x", "type": "SS", "encoding": "rot13"}])
+        AttributeSpec("x", "SS", encoding="rot13")

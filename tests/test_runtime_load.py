@@ -30,12 +30,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import root_connection
-from migrator.runtime import load
+from migrator.runtime import job, load
 from migrator.runtime.bundle import build_bundle
 from migrator.runtime.connections import ConnectionConfigError, mysql_params, parse_jdbc_url
 from migrator.runtime.source import stream_rows
 from migrator.runtime.writer import BatchWriteFailed, BatchWriter, backoff_delay
 from migrator.servers.glue_local import LocalGlue
+from tests.item_specs import spec_json
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_SCHEMA = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
@@ -469,8 +470,7 @@ def test_run_load_end_to_end_from_the_bundle(sandbox: Any, mysql_db: str, ddb: A
     script = tmp_path / "job.py"
     script.write_text(JOB_SCRIPT)
     argv = ["--JOB_NAME", "load-customers", "--JOB_RUN_ID", "jr_1", "--job-bookmark-option", "job-bookmark-disable",
-            "--connection_name", "source", "--source_view", "ddb_customers_view", "--target_table", table,
-            "--attributes", json.dumps(SPECS), "--key_names", "PK,SK",
+            "--connection_name", "source", "--item_spec", spec_json("ddb_customers_view", table, SPECS),
             "--result_s3_uri", f"s3://{bucket}/runs/1/result.json", "--fetch_size", "7", "--progress_every", "10"]
     env = {"PATH": os.environ.get("PATH", ""), **sandbox.aws_env(), "MIGRATOR_GLUE_LOCAL_DIR": str(glue_dir),
            "PYTHONPATH": str(bundle_dir), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -524,8 +524,8 @@ def test_main_fails_with_one_line_and_still_writes_the_result(sandbox: Any, mysq
     s3 = aws(sandbox, "s3")
     bucket = unique("results")
     s3.create_bucket(Bucket=bucket)
-    code = load.main(["--JOB_NAME", "x", "--connection_name", "source", "--source_view", "no_such_view",
-                      "--target_table", table, "--attributes", json.dumps(SPECS[:2]),
+    code = load.main(["--JOB_NAME", "x", "--connection_name", "source",
+                      "--item_spec", spec_json("no_such_view", table, SPECS[:2]),
                       f"--result_s3_uri=s3://{bucket}/r.json"])
     out, err = capsys.readouterr()
     assert code == 1
@@ -536,23 +536,24 @@ def test_main_fails_with_one_line_and_still_writes_the_result(sandbox: Any, mysq
     assert result["status"] == "failed" and "no_such_view" in result["error"] and result["rows_read"] == 0
 
     assert load.main(["--JOB_NAME", "x", "--connection_name", "source"]) == 1
-    assert capsys.readouterr().err.strip() == ("LoadError: missing job argument(s): --source_view, --target_table, "
-                                               "--attributes")
+    assert capsys.readouterr().err.strip() == "LoadError: missing job argument(s): --item_spec"
 
 
 def test_load_config() -> None:
-    config = load.load_config({"connection_name": "c", "source_view": "db.v", "target_table": "T",
-                               "attributes": json.dumps(SPECS[:3]), "key_names": '["PK", "SK"]'})
-    assert config.key_names == ("PK", "SK") and [s.key for s in config.specs] == [True, True, False]
-    defaulted = load.load_config({"--connection_name": "c", "--source_view": "v", "--target_table": "T",
-                                  "--attributes": json.dumps(SPECS[:3])})
-    assert defaulted.key_names == ("PK", "SK") and defaulted.fetch_size == 1000
-    for bad in ({"key_names": "PK,nope"}, {"result_s3_uri": "s3://bucket-only"}, {"fetch_size": "0"},
-                {"attributes": "[]"}):
-        with pytest.raises(load.LoadError):
-            load.load_config({"connection_name": "c", "source_view": "v", "target_table": "T",
-                              "attributes": json.dumps(SPECS[:3]), **bad})
-    assert load.parse_argv(["--JOB_NAME", "j", "stray", "--a=1", "--b", "two", "--dangling"]) == \
+    config = load.load_config({"connection_name": "c", "item_spec": spec_json("db.v", "T", SPECS[:3])})
+    assert config.key_names == ("PK", "SK") and [s.key for s in config.spec.attributes] == [True, True, False]
+    assert [s.sort_key for s in config.spec.attributes] == [False, True, False] and config.fetch_size == 1000
+    assert config.spec == load.load_config({"--connection_name": "c", "--item_spec": spec_json(
+        "db.v", "T", SPECS[:3])}).spec
+    good = spec_json("v", "T", SPECS[:3])
+    for bad, words in (({"item_spec": good.replace('"PK","SK"', '"PK","nope"')}, "nope"),
+                       ({"result_s3_uri": "s3://bucket-only"}, "result_s3_uri"),
+                       ({"fetch_size": "0"}, "--fetch_size"),
+                       ({"item_spec": good.replace('"format":1', '"format":2')}, "different migrator versions"),
+                       ({"item_spec": "{"}, "not JSON")):
+        with pytest.raises(load.LoadError, match=words):
+            load.load_config({"connection_name": "c", "item_spec": good, **bad})
+    assert job.parse_argv(["--JOB_NAME", "j", "stray", "--a=1", "--b", "two", "--dangling"]) == \
         {"JOB_NAME": "j", "a": "1", "b": "two"}
     from migrator.runtime.source import select_sql
     assert select_sql("db.v", ["PK", "a.b", "we`ird"]) == "SELECT `PK`, `a.b`, `we``ird` FROM `db`.`v`"
@@ -611,13 +612,14 @@ def python39() -> str | None:
 PY39_SCRIPT = """\
 import datetime, decimal, json, sys
 sys.path.insert(0, sys.argv[1])
-from migrator.runtime import aws, bundle, connections, items, load, source, writer
+from migrator.runtime import aws, bundle, connections, items, job, load, source, spec, spark_load, verify, writer
 import pymysql
 assert sys.version_info[:2] == (3, 9) and pymysql.__file__.startswith(sys.argv[1])
-specs = items.parse_specs('[{"name": "PK", "type": "S", "key": true}, {"name": "n", "type": "N"},'
-                          ' {"name": "t", "type": "S"}, {"name": "m", "type": "M"}]')
+item_spec = spec.ItemSpec.from_json('{"format": 1, "view": "v", "table": "T", "keys": ["PK"], "attributes": '
+                               '[{"name": "PK", "type": "S"}, {"name": "n", "type": "N"}, {"name": "t", "type": "S"}, '
+                               '{"name": "m", "type": "M"}]}')
 item = items.to_item({"PK": "a", "n": decimal.Decimal("1.50"), "t": datetime.datetime(2024, 4, 2, 15, 30, 45),
-                      "m": '{"x": [1, null]}'}, specs)
+                      "m": '{"x": [1, null]}'}, item_spec.attributes)
 print(json.dumps(item, sort_keys=True))
 
 
@@ -668,8 +670,8 @@ def test_the_load_reads_the_index_keys_from_the_table_as_it_is(ddb: Any) -> None
     try:
         assert load.index_key_names(ddb, name) == {"status"}
         rows = [{"PK": "a", "status": "open"}, {"PK": "b", "status": ""}, {"PK": "c", "status": None}]
-        args = {"connection_name": "unused", "source_view": "v", "target_table": name,
-                "attributes": json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "status", "type": "S"}])}
+        args = {"connection_name": "unused",
+                "item_spec": spec_json("v", name, [{"name": "PK", "type": "S", "key": True}, {"name": "status", "type": "S"}])}
         result = load.run_load(args, dynamodb=ddb, rows=lambda config: iter(rows))
         assert (result.rows_read, result.items_written, result.items_rejected) == (3, 2, 1)
         assert result.rejected_by_reason == {"key_empty:status": 1}

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from migrator.runtime import load, spark_verify
 from migrator.runtime import verify
 from tests.helpers import aws
+from tests.item_specs import item_spec, sources_json, spec_json
 
 SPECS = [{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
          {"name": "status", "type": "S"}, {"name": "total", "type": "N"}]
@@ -43,8 +44,8 @@ def rows() -> list[dict[str, Any]]:
 
 def run(sandbox: Any, table: str, bucket: str) -> dict[str, Any]:
     s3 = aws(sandbox, "s3")
-    result = verify.run_verify({"connection_name": "unused", "target_table": table, "key_names": '["PK", "SK"]',
-                                "sources": json.dumps([{"view": "v", "attributes": SPECS}]),
+    result = verify.run_verify({"connection_name": "unused", "target_table": table,
+                                "sources": sources_json((item_spec("v", table, SPECS), None)),
                                 "result_s3_uri": f"s3://{bucket}/verify/{table}.json", "segments": "3"},
                                dynamodb=aws(sandbox, "dynamodb"), s3=s3, rows_of=lambda source: iter(rows()))
     stored = json.loads(s3.get_object(Bucket=bucket, Key=f"verify/{table}.json")["Body"].read())
@@ -56,8 +57,8 @@ def test_a_clean_load_compares_clean_and_corruption_is_named_key_by_key(sandbox:
     ddb, s3 = aws(sandbox, "dynamodb"), aws(sandbox, "s3")
     bucket = f"ver-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    load.run_load({"connection_name": "unused", "source_view": "v", "target_table": table,
-                   "attributes": json.dumps(SPECS)}, dynamodb=ddb, rows=lambda config: iter(rows()))
+    load.run_load({"connection_name": "unused", "item_spec": spec_json("v", table, SPECS)}, dynamodb=ddb,
+                  rows=lambda config: iter(rows()))
     with_status = sum(1 for r in rows() if r["PK"] is not None and r["status"] is not None)
 
     clean = run(sandbox, table, bucket)
@@ -91,7 +92,7 @@ def test_a_clean_load_compares_clean_and_corruption_is_named_key_by_key(sandbox:
 
 
 def split_compare(ddb: Any, table: str, total: int) -> verify.VerifyResult:
-    sources = verify.sources_arg(json.dumps([{"view": "v", "attributes": SPECS}]))
+    sources = verify.sources_arg(sources_json((item_spec("v", table, SPECS), None)), table)
     layout = {"ByStatus": ["status"]}
     sources = [s.with_index_keys({"status"}) for s in sources]
 
@@ -107,9 +108,9 @@ def split_compare(ddb: Any, table: str, total: int) -> verify.VerifyResult:
 
 
 def test_a_version_guarded_source_rejects_rows_without_a_version_as_its_load_does() -> None:
-    (source,) = verify.sources_arg(json.dumps([{"view": "v", "attributes": SPECS, "write_mode": "version_guarded",
-                                                "version_column": "total"}]))
-    assert (source.write_mode, source.version_column) == ("version_guarded", "total")
+    (source,) = verify.sources_arg(sources_json((item_spec("v", "T", SPECS, write_mode="version_guarded",
+                                                           version_column="total"), None)), "T")
+    assert (source.spec.write_mode, source.spec.version_column) == ("version_guarded", "total")
     result = verify.VerifyResult(table="T")
     got = list(verify.expected_stream([source], lambda s: iter([{"PK": "a", "SK": 1, "total": 2},
                                                                 {"PK": "b", "SK": 2, "total": None}]),
@@ -127,7 +128,7 @@ def test_numbers_dynamodb_treats_as_equal_digest_the_same(value: Any) -> None:
 
 def test_a_failing_task_stops_the_comparison_with_one_sentence() -> None:
     """A task never raises (Spark would wrap it in Java and Python tracebacks): the driver raises once."""
-    sources = [s.with_index_keys(set()) for s in verify.sources_arg(json.dumps([{"view": "v", "attributes": SPECS}]))]
+    sources = [verify.Source(item_spec("v", "T", SPECS)).with_index_keys(set())]
 
     def rows_of(source: Any, index: int, n: int) -> Iterator[dict[str, Any]]:
         if index == 1:

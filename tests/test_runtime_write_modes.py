@@ -22,9 +22,10 @@ from migrator.runtime import load
 from migrator.runtime.progress import merge_progress
 from migrator.runtime.writer import BatchWriter, ParallelWriter, put_condition
 from tests.helpers import aws
+from tests.item_specs import spec_json
 
-ATTRIBUTES = json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "value", "type": "S"},
-                         {"name": "version", "type": "N"}])
+ATTRIBUTES = [{"name": "PK", "type": "S", "key": True}, {"name": "value", "type": "S"},
+              {"name": "version", "type": "N"}]
 
 
 def unique(prefix: str) -> str:
@@ -59,9 +60,15 @@ def read_back(ddb: Any, table: str) -> dict[str, tuple[str, int]]:
     return out
 
 
-def args(table: str, **extra: str) -> dict[str, str]:
-    return {"connection_name": "unused", "source_view": "v", "target_table": table, "attributes": ATTRIBUTES,
-            **extra}
+def args(table: str, write_mode: str | None = None, version_column: str | None = None, **extra: str) -> dict[str, str]:
+    return {"connection_name": "unused", "item_spec": spec_json("v", table, ATTRIBUTES, write_mode=write_mode,
+                                                                version_column=version_column), **extra}
+
+
+def raw_spec(**fields: Any) -> dict[str, str]:
+    """Job arguments whose item spec document has these fields changed (a spec no plan writes)."""
+    doc = json.loads(spec_json("v", "t", ATTRIBUTES))
+    return {"connection_name": "unused", "item_spec": json.dumps({**doc, **fields})}
 
 
 def rows_of(pairs: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
@@ -115,19 +122,28 @@ def test_overwrite_is_a_batch_write_and_the_later_row_wins(ddb: Any, table: str)
     assert result.writer["puts"] == 0 and result.writer["batches"] >= 1 and result.writer["consumed_wcu"] > 0
 
 
-@pytest.mark.parametrize("extra, words", [
-    ({"write_mode": "upsert"}, "--write_mode must be one of overwrite, insert_only, version_guarded"),
-    ({"write_mode": "version_guarded"}, "needs --version_column"),
-    ({"write_mode": "insert_only", "version_column": "version"}, "only used with --write_mode=version_guarded"),
-    ({"write_mode": "version_guarded", "version_column": "PK"}, "is a table key attribute"),
-    ({"write_mode": "version_guarded", "version_column": "nope"}, "'nope' is not among --attributes"),
-    ({"progress_s3_uri": "s3://bucket/no-slash"}, "ending in '/'"),
-    ({"progress_every_seconds": "0"}, "--progress_every_seconds must be a positive number of seconds"),
+@pytest.mark.parametrize("arguments, words", [
+    (raw_spec(write_mode="upsert"), "write_mode 'upsert' of table t is not one of overwrite, insert_only, "
+                                    "version_guarded"),
+    (raw_spec(write_mode="version_guarded"), "write_mode version_guarded needs a version_column for table t"),
+    (raw_spec(write_mode="version_guarded", version_column="PK"), "version_column `PK` of table t is a table key"),
+    (raw_spec(write_mode="version_guarded", version_column="nope"),
+     "version_column `nope` is not an attribute of table t"),
+    (raw_spec(write_mode="version_guarded", version_column="value", attributes=[
+        {"name": "PK", "type": "S"}, {"name": "value", "type": "M"}]), "version_column `value` of table t is of type M"),
+    (args("t", progress_s3_uri="s3://bucket/no-slash"), "ending in '/'"),
+    (args("t", progress_every_seconds="0"), "--progress_every_seconds must be a positive number of seconds"),
 ])
-def test_bad_write_arguments_are_one_sentence(extra: dict[str, str], words: str) -> None:
+def test_bad_write_arguments_are_one_sentence(arguments: dict[str, str], words: str) -> None:
     with pytest.raises(load.LoadError) as caught:
-        load.load_config(args("t", **extra))
+        load.load_config(arguments)
     assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_version_column_outside_version_guarded_is_left_out_of_the_spec() -> None:
+    """`migrator validate` warns that it is ignored; the spec the job reads does not carry it."""
+    config = load.load_config(raw_spec(write_mode="insert_only", version_column="version"))
+    assert (config.spec.write_mode, config.spec.version_column) == ("insert_only", None)
 
 
 class ThrottlingPuts:

@@ -23,13 +23,14 @@ from typing import Any
 import pymysql
 import pytest
 
-from migrator.compile.contract import attribute_specs, entity_plans
+from migrator.compile.contract import entity_plans, item_spec
 from migrator.compile.names import view_name
 from migrator.compile.views import compile_view
 from migrator.findings import Severity
 from migrator.mcp.adapters.builtin import schema_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
-from migrator.runtime.items import RowRejected, parse_specs, to_item
+from migrator.runtime.items import RowRejected, to_item
+from migrator.runtime.spec import ItemSpec
 from migrator.servers.mysql import MySQLTools, Settings
 from tests.conftest import root_connection
 from tests.helpers import aws, project, project_cli, scan_items
@@ -347,22 +348,23 @@ def contract_table(kind: str, column: str, **extra: Any) -> dict[str, Any]:
             "satisfies": ["AP1"], "estimated_item_size_bytes": 200}
 
 
-def compiled(db: TypedDB, table_doc: dict[str, Any]) -> tuple[Any, list[Any], list[dict[str, Any]]]:
-    """(view spec or None, findings, the attribute specs the plan gives the load)."""
+def compiled(db: TypedDB, table_doc: dict[str, Any]) -> tuple[Any, list[Any], ItemSpec]:
+    """(view spec or None, findings, the item spec the plan gives the load)."""
     table, _ = model(table_doc)
     (plan,) = entity_plans(table)
     spec, findings = compile_view(plan.entity, view_name(table.name, None), table.name, db.schema, db.server)
-    specs = attribute_specs(table, plan.entity.attributes, dict(spec.encodings) if spec else None)
-    return spec, list(findings), specs
+    items = item_spec(table, view_name(table.name, None), plan.entity.attributes, plan.load,
+                      dict(spec.encodings) if spec else {})
+    return spec, list(findings), items
 
 
-def items_of(db: TypedDB, spec: Any, specs: list[dict[str, Any]]) -> dict[int, Any]:
+def items_of(db: TypedDB, spec: Any, items: ItemSpec) -> dict[int, Any]:
     """The view created on MariaDB, read (as the load reads it) and mapped by the runtime: id -> item or Reject."""
     with db.conn.cursor(pymysql.cursors.DictCursor) as cur:
         cur.execute(f"CREATE OR REPLACE VIEW `{spec.name}` AS {spec.select_sql}")
         cur.execute(f"SELECT * FROM `{spec.name}` ORDER BY `id`")
         rows = cur.fetchall()
-    parsed = parse_specs(json.loads(json.dumps(specs)))
+    parsed = ItemSpec.from_json(items.to_json()).attributes   # as the job reads it
     out: dict[int, Any] = {}
     for row in rows:
         try:
@@ -448,9 +450,9 @@ def test_binary_data_is_never_stored_as_text_nor_raw_geometry(typed_db: TypedDB)
 def test_set_split_reaches_the_runtime_through_the_specs(typed_db: TypedDB) -> None:
     spec, _, specs = compiled(typed_db, contract_table("SS", "c_set"))
     assert spec is not None and dict(spec.encodings) == {"v": "set-split"}
-    assert {"name": "v", "type": "SS", "key": False, "encoding": "set-split"} in specs
+    assert {"name": "v", "type": "SS", "encoding": "set-split"} in specs.to_doc()["attributes"]
     spec, _, specs = compiled(typed_db, contract_table("M", "c_geometry"))
-    assert all("encoding" not in s for s in specs)   # done in the view, nothing for the runtime
+    assert all("encoding" not in s for s in specs.to_doc()["attributes"])   # done in the view, nothing for the runtime
 
 
 def test_a_joined_column_is_decided_too(typed_db: TypedDB) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator.runtime.items import AttributeSpec
+from migrator.runtime.spec import AttributeSpec, ItemSpec
 from migrator.validate.sample import (MAX_FINDINGS, SampleOutcome, compare_item, expected_items, judge, sample_sql,
                                       valid_seed)
 
@@ -87,10 +87,11 @@ def test_an_item_equals_itself_and_one_changed_attribute_is_exactly_the_finding(
 
 
 def test_judge_counts_presence_only_and_caps_the_findings() -> None:
-    specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("SK", "N", key=True), AttributeSpec("v", "N")]
+    spec = ItemSpec.of("v", "T", [AttributeSpec("PK", "S"), AttributeSpec("SK", "N"), AttributeSpec("v", "N")],
+                       ["PK", "SK"])
     rows = [{"PK": f"k{i}", "SK": i, "v": Decimal(i)} for i in range(MAX_FINDINGS + 10)] + [
         {"PK": None, "SK": 1, "v": 1}]
-    items, rejected = expected_items(rows, specs)
+    items, rejected = expected_items(rows, spec)
     assert rejected == 1 and len(items) == MAX_FINDINGS + 10
     stored = {("k0", Decimal(0)): items[0]}
     outcome = judge(SampleOutcome("T"), items, stored, KEYS, ["PK", "SK", "v"], presence_only=False)
@@ -104,9 +105,9 @@ def test_judge_counts_presence_only_and_caps_the_findings() -> None:
 
 def test_a_version_guarded_load_expects_no_item_for_a_row_without_a_version() -> None:
     """As the load rejects it (version_null), the sample must not call its absence a finding."""
-    specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("SK", "N", key=True), AttributeSpec("ver", "N")]
+    attributes = [AttributeSpec("PK", "S"), AttributeSpec("SK", "N"), AttributeSpec("ver", "N")]
     rows = [{"PK": "a", "SK": 1, "ver": 3}, {"PK": "b", "SK": 2, "ver": None}]
-    assert expected_items(rows, specs) == ([{"PK": {"S": "a"}, "SK": {"N": "1"}, "ver": {"N": "3"}},
-                                            {"PK": {"S": "b"}, "SK": {"N": "2"}}], 0)
-    items, rejected = expected_items(rows, specs, "ver")
+    assert expected_items(rows, ItemSpec.of("v", "T", attributes, ["PK", "SK"])) == (
+        [{"PK": {"S": "a"}, "SK": {"N": "1"}, "ver": {"N": "3"}}, {"PK": {"S": "b"}, "SK": {"N": "2"}}], 0)
+    items, rejected = expected_items(rows, ItemSpec.of("v", "T", attributes, ["PK", "SK"], "version_guarded", "ver"))
     assert rejected == 1 and [i["PK"] for i in items] == [{"S": "a"}]

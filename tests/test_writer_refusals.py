@@ -27,15 +27,16 @@ from typing import Any
 import boto3
 import pytest
 
-from migrator.runtime import load, spark_load, spark_verify, verify
+from migrator.runtime import job, load, spark_load, spark_verify, verify
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.items import RowRejected, item_key, parse_specs, table_keys
+from migrator.runtime.items import RowRejected, item_key
 from migrator.runtime.rejects import RejectLog, key_digest, scan_log
 from migrator.runtime.writer import BREAKER_ITEMS, MAX_BATCH, BatchWriter
 from migrator.sandbox import lifecycle
 from migrator.servers.glue_local import LocalGlue
 from tests.conftest import root_connection
 from tests.helpers import run_cli, scan_items
+from tests.item_specs import item_spec, spec_json
 from tests.reliability.refusal_proxy import Proxy, Refusals, refusal_proxy
 
 MARKER = "REFUSE-ME"
@@ -124,9 +125,10 @@ def logged(sandbox: lifecycle.SandboxRecord, bucket: str, prefix: str) -> list[d
             for line in s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode().splitlines()]
 
 
-def args(table: str, bucket: str, **extra: str) -> list[str]:
-    argv = ["--JOB_NAME", "refusals", "--connection_name", "source", "--source_view", "v_things",
-            "--target_table", table, "--attributes", json.dumps(SPECS), "--key_names", "PK,SK",
+def args(table: str, bucket: str, write_mode: str | None = None, version_column: str | None = None,
+         **extra: str) -> list[str]:
+    argv = ["--JOB_NAME", "refusals", "--connection_name", "source",
+            "--item_spec", spec_json("v_things", table, SPECS, write_mode=write_mode, version_column=version_column),
             "--result_s3_uri", f"s3://{bucket}/result.json", "--rejects_s3_uri", f"s3://{bucket}/rejects/"]
     for name, value in extra.items():
         argv += [f"--{name}", value]
@@ -199,7 +201,7 @@ def test_refused_conditional_puts_are_rejected_rows(sandbox: lifecycle.SandboxRe
 def test_a_spark_partition_counts_refused_items_the_same_way(sandbox: lifecycle.SandboxRecord, source: str,
                                                              proxy: Proxy, table: str, bucket: str) -> None:
     """Each partition (a Spark task's body) rejects its refused items; the driver's merge adds up."""
-    config = load.with_index_keys(load.load_config(load.parse_argv(args(table, bucket, writers="2"))), {})
+    config = load.with_index_keys(load.load_config(job.parse_argv(args(table, bucket, writers="2"))), {})
     params = mysql_params("source")
     parts = [spark_load.load_partition(n, p, config, params)
              for n, p in enumerate(spark_load.hash_predicates(config.key_names, 3))]
@@ -289,7 +291,12 @@ def test_budgeted_refused_rows_pass_apply(sandbox: lifecycle.SandboxRecord, tiny
         len(ids), len(ids) - len(marked), len(ids) - len(marked), 0, len(marked), 0, 0, [])
 
 
-VIEW_SOURCES = [{"view": "v_things", "attributes": SPECS, "rejects_prefix": "rejects/"}]
+VIEW_SPEC = item_spec("v_things", "unused", SPECS)
+
+
+def view_sources(table_name: str, rejects_prefix: str | None = "rejects/") -> list[verify.Source]:
+    """The one source of `table_name` for verify --full: the load's spec and where it logged rejects."""
+    return [verify.Source(item_spec("v_things", table_name, SPECS), rejects_prefix)]
 CANNOT_TELL = "the comparison cannot tell a missing item from an unlisted reject for {} rows"
 
 
@@ -297,7 +304,7 @@ CANNOT_TELL = "the comparison cannot tell a missing item from an unlisted reject
 
 
 def test_a_logged_key_is_found_by_the_digest_of_the_item_key_whatever_its_length() -> None:
-    specs = table_keys(parse_specs(SPECS), ["PK", "SK"])
+    specs = VIEW_SPEC.attributes
     long_pk = "G#" + "x" * 1500                        # its preview is cut at 200 characters, its digest is not
     row = {"PK": long_pk, "SK": Decimal("7.0"), "note": "n", "version": None}
     digest = load.row_key_digest(row, specs, ["PK", "SK"])
@@ -396,14 +403,14 @@ def test_the_check_tells_a_rejected_row_from_a_lost_item_and_a_cut_log_clears_no
 # ----------------------------------------------------------------------------- verify --full, in the job
 
 
-def full_args(table_name: str, bucket_name: str, sources: list[dict[str, Any]]) -> dict[str, str]:
-    return {"connection_name": "source", "target_table": table_name, "key_names": '["PK", "SK"]',
-            "sources": json.dumps(sources), "result_s3_uri": f"s3://{bucket_name}/verify.json", "segments": "3"}
+def full_args(table_name: str, bucket_name: str, sources: list[verify.Source]) -> dict[str, str]:
+    return {"connection_name": "source", "target_table": table_name,
+            "sources": json.dumps([s.to_doc() for s in sources]), "result_s3_uri": f"s3://{bucket_name}/verify.json", "segments": "3"}
 
 
 def spark_compare(sandbox: lifecycle.SandboxRecord, table_name: str, bucket_name: str) -> verify.VerifyResult:
     """The Spark comparison's two passes, its tasks run in a loop over real slices and segments."""
-    sources = verify.sources_arg(json.dumps(VIEW_SOURCES))
+    sources = view_sources(table_name)
     params = dict(mysql_params("source"))
     ddb = client(sandbox, "dynamodb")
     return spark_verify.compare_on(
@@ -417,13 +424,13 @@ def test_full_verify_counts_the_logged_refusals_as_rejected_rows(sandbox: lifecy
     assert load.main(args(table, bucket, writers="3")) == 0
     ddb, s3 = client(sandbox, "dynamodb"), client(sandbox, "s3")
 
-    def full(sources: list[dict[str, Any]]) -> verify.VerifyResult:
+    def full(sources: list[verify.Source]) -> verify.VerifyResult:
         return verify.run_verify(full_args(table, bucket, sources), dynamodb=ddb, s3=s3)
 
     # without the log the refused rows look missing; with it they are rejected rows and all else matches
-    blind = full([{**VIEW_SOURCES[0], "rejects_prefix": None}])
+    blind = full(view_sources(table, None))
     assert (blind.missing, blind.rejected_by_load, blind.ok) == (len(MARKED), 0, False)
-    for result in (full(VIEW_SOURCES), spark_compare(sandbox, table, bucket)):
+    for result in (full(view_sources(table)), spark_compare(sandbox, table, bucket)):
         assert (result.rows, result.rejected, result.expected_items, result.table_items) == (
             ROWS, 0, ROWS, ROWS - len(MARKED))
         assert (result.missing, result.extra, result.differing, result.rejected_by_load) == (0, 0, 0, len(MARKED))
@@ -436,7 +443,7 @@ def test_full_verify_counts_the_logged_refusals_as_rejected_rows(sandbox: lifecy
     unlisted = sorted(MARKED)[:2]
     cut_log(s3, bucket, "rejects/part-00000", lambda entry: entry["key"]["SK"] in unlisted, len(unlisted))
     missing = sorted([key(lost)] + [key(r) for r in rows() if r["id"] in unlisted])
-    for result in (full(VIEW_SOURCES), spark_compare(sandbox, table, bucket)):
+    for result in (full(view_sources(table)), spark_compare(sandbox, table, bucket)):
         assert (result.missing, result.rejected_by_load, result.unlisted_rejects, result.ok) == (
             len(missing), len(MARKED) - len(unlisted), len(unlisted), False)
         assert sorted((e["key"]["PK"], int(e["key"]["SK"])) for e in result.listed) == missing
@@ -501,7 +508,7 @@ def test_item_key_digest_matches_the_refused_items_logged(sandbox: lifecycle.San
                                                           proxy: Proxy, table: str, bucket: str) -> None:
     """Each refused row's log line carries the digest the checks compute from the row's item."""
     assert load.main(args(table, bucket, writers="3")) == 0
-    specs = table_keys(parse_specs(SPECS), ["PK", "SK"])
+    specs = VIEW_SPEC.attributes
     lines = client(sandbox, "s3").get_object(Bucket=bucket, Key="rejects/part-00000.jsonl")["Body"].read()
     wanted = {key_digest(item_key(load.load_item({**r, "PK": key(r)[0], "SK": r["id"]}, specs), ["PK", "SK"]))
               for r in rows() if r["id"] in MARKED}
