@@ -191,6 +191,10 @@ def test_load_option_findings_name_the_path_and_the_fix() -> None:
     assert findings_of({"write_mode": "insert_only", "version_column": "version"}) == [
         ("warning", "$.tables[0].load.version_column", "`version_column` is ignored with write_mode insert_only")]
     assert findings_of({"write_mode": "version_guarded", "version_column": "version", "partition_column": "id"}) == []
+    # the rules the load job applies to its item spec (runtime.spec.write_mode_problems), asked here too
+    assert findings_of({"write_mode": "version_guarded", "version_column": "id"}) == [
+        ("error", "$.tables[0].load.version_column", "version_column `id` of table `Orders` is a table key, which "
+                                                      "never changes, so no row could ever be newer")]
 
 
 def test_an_entity_inherits_the_table_load_and_findings_point_where_the_key_was_written() -> None:
