@@ -18,8 +18,9 @@ import boto3
 import pytest
 from mcp.types import CallToolResult, TextContent
 
-from migrator.mcp.adapters.awslabs_dataprocessing import HIDDEN, AwsLabsDataProcessingGlue, recognise
-from migrator.mcp.adapters.awslabs_dataprocessing_s3 import AwsLabsDataProcessingS3
+from migrator.mcp.adapters.awslabs_dataprocessing.answers import recognise
+from migrator.mcp.adapters.awslabs_dataprocessing.glue import HIDDEN, AwsLabsDataProcessingGlue
+from migrator.mcp.adapters.awslabs_dataprocessing.s3 import AwsLabsDataProcessingS3
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError

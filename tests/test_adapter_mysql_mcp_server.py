@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from migrator.mcp.adapters.builtin import BuiltinMySQL
-from migrator.mcp.adapters.mysql_mcp_server import MysqlMcpServerAdapter
+from migrator.mcp.adapters.mysql_mcp_server.adapter import MysqlMcpServerAdapter
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.errors import ErrorCode, ToolError

@@ -10,7 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from migrator.errors import ConfigError
-from migrator.mcp.config import ROLES, find_config, load_config, parse_config
+from migrator.mcp.config import find_config, load_config, parse_config
+from migrator.mcp.facades import ROLES
 
 
 def _write(tmp_path: Path, doc: object) -> Path:
@@ -32,7 +33,6 @@ def test_role_mapping_and_env_expansion(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, doc), environ={"DBPW": "s3cret", "PORT": "3307"})
     assert cfg.roles["mysql"].adapter == "mysql_mcp_server"
     assert cfg.servers["db"].env == {"MYSQL_PASSWORD": "s3cret", "P": "3307x"}
-    assert "s3cret" not in json.dumps(cfg.servers["db"].redacted())
 
 
 @pytest.mark.parametrize("doc, expected", [

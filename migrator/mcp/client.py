@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -28,10 +28,12 @@ from mcp.client.stdio import stdio_client
 from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
-from migrator.mcp.config import McpConfig, ServerSpec
 from migrator.mcp.errors import ToolError
 from migrator.mcp.resilience import CircuitBreaker, RetryPolicy
 from migrator.protocol import ErrorCode
+
+if TYPE_CHECKING:  # types only: config reads the adapter registry, and the adapters import this module
+    from migrator.mcp.config import McpConfig, ServerSpec
 
 T = TypeVar("T")
 

@@ -6,7 +6,8 @@
 ```
 
 Without a `migrator` section each role uses the server named `migrator-<role>` with the
-built-in adapter. `${VAR}` and `${env:VAR}` in `env` values are expanded from the
+built-in adapter; the adapter names a role accepts are those the adapters declare
+(`adapters/registry.py`). `${VAR}` and `${env:VAR}` in `env` values are expanded from the
 environment, so passwords can stay out of the file.
 """
 
@@ -20,16 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import ConfigError
-
-ROLES: tuple[str, ...] = ("mysql", "dynamodb", "glue", "s3")
-
-#: adapter kinds per role; the first is the default.
-ADAPTERS: dict[str, tuple[str, ...]] = {
-    "mysql": ("builtin", "mysql_mcp_server"),
-    "dynamodb": ("builtin", "awslabs_dynamodb"),
-    "glue": ("builtin", "awslabs_dataprocessing"),
-    "s3": ("builtin", "awslabs_dataprocessing"),   # the latter uploads text only: doctor says what it lacks
-}
+from migrator.mcp.adapters.registry import DEFAULT, adapter_names
+from migrator.mcp.facades import ROLES
 
 #: where migrator looks when no --mcp-config is given, in order.
 SEARCH_PATH: tuple[Path, ...] = (Path("mcp.json"), Path(".migrator/sandbox/mcp.json"), Path(".vscode/mcp.json"),
@@ -46,10 +39,6 @@ class ServerSpec:
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
-
-    def redacted(self) -> dict[str, Any]:
-        """For display: env names only, never values."""
-        return {"command": self.command, "args": list(self.args), "env": sorted(self.env)}
 
 
 @dataclass(frozen=True)
@@ -173,17 +162,17 @@ def _roles(section: Any, servers: dict[str, ServerSpec], where: str) -> dict[str
     for role in ROLES:
         raw = raw_roles.get(role)
         if raw is None:
-            server, adapter = f"migrator-{role}", ADAPTERS[role][0]
+            server, adapter = f"migrator-{role}", DEFAULT
         elif isinstance(raw, str):
-            server, adapter = raw, ADAPTERS[role][0]
+            server, adapter = raw, DEFAULT
         elif isinstance(raw, dict) and isinstance(raw.get("server"), str):
-            server, adapter = raw["server"], raw.get("adapter", ADAPTERS[role][0])
+            server, adapter = raw["server"], raw.get("adapter", DEFAULT)
         else:
             raise ConfigError(f"{where}: migrator.roles.{role} must name a server",
                               hint='write {"server": "<name in mcpServers>", "adapter": "builtin"}')
-        if adapter not in ADAPTERS[role]:
+        if adapter not in adapter_names(role):
             raise ConfigError(f"{where}: migrator.roles.{role}.adapter {json.dumps(adapter)} is not known",
-                              hint="use one of " + ", ".join(ADAPTERS[role]))
+                              hint="use one of " + ", ".join(adapter_names(role)))
         if raw is not None and server not in servers:
             raise ConfigError(f"{where}: migrator.roles.{role} names server {json.dumps(server)}, "
                               "which mcpServers does not define",

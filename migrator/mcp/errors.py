@@ -1,7 +1,7 @@
 """The error a tool call raises on the client side: `ToolError`, carrying an `ErrorCode`.
 
 The codes themselves are the protocol's (`migrator.protocol.errors`), shared with the
-built-in servers; they are re-exported here for the callers of the client.
+built-in servers; `ErrorCode` is re-exported here for the callers of the client.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from migrator.errors import MigratorError
 from migrator.protocol.errors import TRANSIENT, ErrorCode
 
-__all__ = ["TRANSIENT", "ErrorCode", "ToolError"]
+__all__ = ["ErrorCode", "ToolError"]
 
 
 class ToolError(MigratorError):

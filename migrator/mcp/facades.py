@@ -2,21 +2,28 @@
 
 Each adapter (built-in servers, or a third-party server) implements one of these
 protocols and says, per operation, which tools it needs; `doctor` checks those tools
-against what the configured server lists.
+against what the configured server lists. `Facades` bundles the four roles of one run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from migrator.mcp.errors import ToolError
 from migrator.mysql_schema import Grants, QueryResult, SchemaInfo, ServerInfo
 
-__all__ = ["OPERATIONS", "OPTIONAL", "S3", "DynamoDB", "Glue", "JobRun", "MySQL", "ObjectInfo", "failure_detail"]
+if TYPE_CHECKING:
+    from migrator.mcp.client import McpHub
+
+__all__ = ["OPERATIONS", "OPTIONAL", "ROLES", "S3", "DynamoDB", "Facades", "Glue", "JobRun", "MySQL", "ObjectInfo",
+           "failure_detail"]
 
 # ----------------------------------------------------------------------------- operations
+
+#: the roles a run binds to servers (the fields of `Facades`, the keys of mcp.json's `migrator.roles`)
+ROLES: tuple[str, ...] = ("mysql", "dynamodb", "glue", "s3")
 
 #: every operation a migration may need, per role (doctor reports each).
 OPERATIONS: dict[str, tuple[str, ...]] = {
@@ -73,10 +80,6 @@ class JobRun:
     run_id: str
     state: str
     error_message: str | None = None
-    started_on: str | None = None
-    completed_on: str | None = None
-    execution_seconds: float | None = None
-    arguments: Mapping[str, str] = field(default_factory=dict)
 
     TERMINAL = frozenset({"STOPPED", "SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "EXPIRED"})
 
@@ -140,6 +143,26 @@ class Glue(Protocol):
     async def create_connection(self, connection: Mapping[str, Any]) -> None: ...
     async def get_connection(self, name: str) -> dict[str, Any] | None: ...
     async def delete_connection(self, name: str) -> bool: ...
+
+
+# ----------------------------------------------------------------------------- one run's roles
+
+@dataclass(frozen=True)
+class Facades:
+    """The four roles of one run, each bound to its server through its adapter."""
+
+    mysql: MySQL
+    dynamodb: DynamoDB
+    glue: Glue
+    s3: S3
+
+    @staticmethod
+    def open(hub: McpHub) -> Facades:
+        # imported here: the registry imports the adapters, and they import this module's types
+        from migrator.mcp.adapters.registry import adapter_for
+
+        return Facades(mysql=cast(MySQL, adapter_for(hub, "mysql")), dynamodb=cast(DynamoDB, adapter_for(hub, "dynamodb")),
+                       glue=cast(Glue, adapter_for(hub, "glue")), s3=cast(S3, adapter_for(hub, "s3")))
 
 
 async def failure_detail(glue: Glue, run: JobRun) -> str:

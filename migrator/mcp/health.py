@@ -11,10 +11,9 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.mcp.adapters.base import Adapter
+from migrator.mcp.adapters.registry import adapter_for
 from migrator.mcp.client import McpHub
-from migrator.mcp.config import ROLES
-from migrator.mcp.facades import OPERATIONS, OPTIONAL
-from migrator.mcp.roles import adapter_for
+from migrator.mcp.facades import OPERATIONS, OPTIONAL, ROLES
 
 
 @dataclass

@@ -36,7 +36,6 @@ from migrator.mcp.errors import ToolError
 from migrator.protocol import ErrorCode, json_item
 from migrator.protocol.aws import aws_code_in_text, error_code_for
 
-ADAPTER = "awslabs_dynamodb"
 MEASURED_VERSION = "1.0.9"
 _TEXT_CODES: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple((re.compile(p, re.I), c) for p, c in (
     (r"Mutation not allowed", ErrorCode.ACCESS_DENIED),                # DDB-MCP-READONLY
@@ -77,7 +76,7 @@ def _text_code(text: str) -> ErrorCode:
 
 class AwsLabsDynamoDB(Adapter):
     role = "dynamodb"
-    kind = ADAPTER
+    name = "awslabs_dynamodb"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
         "list_tables": ("list_tables",),
         "create_table": ("create_table", "describe_table", "tag_resource"),

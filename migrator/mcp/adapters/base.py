@@ -38,8 +38,10 @@ def parse_envelope(result: CallToolResult) -> Any:
 class Adapter:
     """One role bound to one server. Subclasses list the tools each operation needs."""
 
+    #: the role it serves and the name `migrator.roles.<role>.adapter` gives it in mcp.json; the
+    #: registry (`adapters/registry.py`) is built from these, so each adapter class declares both
     role: ClassVar[str]
-    kind: ClassVar[str]
+    name: ClassVar[str]
     #: operation -> tools it calls; an operation missing here is not possible with this adapter.
     required_tools: ClassVar[dict[str, tuple[str, ...]]]
     #: operation -> why it cannot be done, for operations this adapter cannot offer at all.

@@ -35,7 +35,7 @@ def schema_from_doc(doc: Mapping[str, Any]) -> SchemaInfo:
 
 class BuiltinMySQL(Adapter):
     role = "mysql"
-    kind = "builtin"
+    name = "builtin"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
         "server_info": ("server_info",), "list_tables": ("list_tables",), "describe_schema": ("describe_schema",),
         "query": ("query",), "grants": ("grants",), "create_view": ("execute_ddl",), "drop_view": ("execute_ddl",),
@@ -84,7 +84,7 @@ class BuiltinMySQL(Adapter):
 
 class BuiltinDynamoDB(Adapter):
     role = "dynamodb"
-    kind = "builtin"
+    name = "builtin"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
         "list_tables": ("list_tables",), "create_table": ("create_table",), "describe_table": ("describe_table",),
         "update_table": ("update_table",), "delete_table": ("delete_table",), "wait_for_table": ("wait_for_table",),
@@ -175,7 +175,7 @@ class BuiltinDynamoDB(Adapter):
 
 class BuiltinS3(Adapter):
     role = "s3"
-    kind = "builtin"
+    name = "builtin"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
         op: (op,) for op in ("list_buckets", "create_bucket", "delete_bucket", "put_object", "get_object",
                              "head_object", "delete_object", "list_objects")}
@@ -237,13 +237,12 @@ class BuiltinS3(Adapter):
 
 def job_run_from_doc(job_name: str, d: Mapping[str, Any]) -> JobRun:
     return JobRun(job_name=d.get("JobName", job_name), run_id=d["Id"], state=d["JobRunState"],
-                  error_message=d.get("ErrorMessage"), started_on=d.get("StartedOn"), completed_on=d.get("CompletedOn"),
-                  execution_seconds=d.get("ExecutionTime"), arguments=d.get("Arguments") or {})
+                  error_message=d.get("ErrorMessage"))
 
 
 class BuiltinGlue(Adapter):
     role = "glue"
-    kind = "builtin"
+    name = "builtin"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {
         op: (op,) for op in ("list_jobs", "create_job", "update_job", "get_job", "delete_job", "start_job_run",
                              "get_job_run", "list_job_runs", "stop_job_run", "get_job_run_logs", "create_connection",

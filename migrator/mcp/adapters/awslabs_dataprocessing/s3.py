@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from migrator.mcp.adapters.awslabs_dataprocessing import recognise
+from migrator.mcp.adapters.awslabs_dataprocessing.answers import recognise
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.client import CallOptions
 from migrator.mcp.errors import ToolError
@@ -32,7 +32,7 @@ def _cannot(what: str) -> str:
 
 class AwsLabsDataProcessingS3(Adapter):
     role = "s3"
-    kind = "awslabs_dataprocessing"
+    name = "awslabs_dataprocessing"
     required_tools: ClassVar[dict[str, tuple[str, ...]]] = {"put_object": (UPLOAD,)}
     unsupported: ClassVar[dict[str, str]] = {
         "list_buckets": _cannot("list buckets"), "create_bucket": _cannot("create a bucket"),

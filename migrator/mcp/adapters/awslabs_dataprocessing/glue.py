@@ -21,57 +21,20 @@ access`), which this adapter maps onto error codes. What it is like, measured:
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mcp.types import CallToolResult
-
-from migrator.mcp.adapters.base import Adapter, result_text
+from migrator.mcp.adapters.awslabs_dataprocessing.answers import recognise
+from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.client import CallOptions
 from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import JobRun
 from migrator.protocol import ErrorCode
-from migrator.protocol.aws import aws_code_in_text, error_code_for
 
-ADAPTER = "awslabs_dataprocessing"
 MEASURED_VERSION = "0.2.2"
 JOBS, CONNECTIONS = "manage_aws_glue_jobs", "manage_aws_glue_connections"
 HIDDEN = ("the run's error message is hidden: the data-processing server runs without "
           "--allow-sensitive-data-access")
-
-
-def recognise(result: CallToolResult) -> Any:
-    """The answer's JSON block, or a ToolError with the code its text means."""
-    text = result_text(result).strip()
-    if result.isError:
-        message = " ".join(text.split())[:500] or "failed"
-        aws_code = aws_code_in_text(message)
-        if aws_code:
-            code = error_code_for(aws_code)
-        elif "not managed by the MCP server" in message or re.search(r"without write access|requires --allow-write",
-                                                                        message):
-            code = ErrorCode.ACCESS_DENIED
-        elif re.search(r"\bnot found\b|\bdoes not exist\b", message, re.I):
-            code = ErrorCode.NOT_FOUND
-        else:
-            code = ErrorCode.INVALID
-        hint = None
-        if "write access" in message or "--allow-write" in message:
-            hint = 'start the server with --allow-write: "args": ["awslabs.aws-dataprocessing-mcp-server", "--allow-write"]'
-        elif "not managed by the MCP server" in message:
-            hint = ("it was not created through this server, which changes only what it created; delete it by hand, "
-                    "or run the server with CUSTOM_TAGS=true")
-        raise ToolError(code, message, hint=hint)
-    for block in reversed([c for c in result.content if getattr(c, "type", "") == "text"]):
-        try:
-            doc = json.loads(getattr(block, "text", ""))
-        except ValueError:
-            continue
-        if isinstance(doc, dict):
-            return doc
-    raise ToolError(ErrorCode.INTERNAL, f"answered without a JSON block: {text[:200]!r}")
 
 
 def _run(name: str, doc: Mapping[str, Any]) -> JobRun:
@@ -79,14 +42,12 @@ def _run(name: str, doc: Mapping[str, Any]) -> JobRun:
     message = doc.get("ErrorMessage")
     if state in ("FAILED", "ERROR") and not message:   # a TIMEOUT may rightly have none
         message = HIDDEN
-    return JobRun(job_name=name, run_id=str(doc.get("Id") or ""), state=state, error_message=message,
-                  started_on=doc.get("StartedOn"), completed_on=doc.get("CompletedOn"),
-                  execution_seconds=doc.get("ExecutionTime"), arguments=dict(doc.get("Arguments") or {}))
+    return JobRun(job_name=name, run_id=str(doc.get("Id") or ""), state=state, error_message=message)
 
 
 class AwsLabsDataProcessingGlue(Adapter):
     role = "glue"
-    kind = ADAPTER
+    name = "awslabs_dataprocessing"
     _JOB_OPS = ("list_jobs", "create_job", "update_job", "get_job", "delete_job", "start_job_run", "get_job_run",
                 "list_job_runs", "stop_job_run")
     _CONNECTION_OPS = ("create_connection", "get_connection", "delete_connection")
