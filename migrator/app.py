@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from migrator.compile.contract import SourceCredentials, compile_contract
+from migrator.compile.contract import Compiled, SourceCredentials, compile_contract
 from migrator.compile.verify_jobs import verify_jobs
 from migrator.contract.load import ValidationReport, read_contract, validate_file
 from migrator.contract.model import Contract
@@ -36,7 +36,7 @@ from migrator.planning.needs import Needs, operations_needed
 from migrator.planning.options import PlanOptions
 from migrator.providers import IMPORTABLE, parse_address
 from migrator.providers import providers as make_providers
-from migrator.providers.base import ProviderContext
+from migrator.providers.base import Provider, RunContext
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
@@ -217,6 +217,14 @@ def source_credentials(config: McpConfig, settings: Settings | None = None) -> S
                              password=env.get("MYSQL_PASSWORD", ""), database=env["MYSQL_DATABASE"])
 
 
+async def compile_live(facades: Facades, contract: Contract, settings: Settings,
+                       source: SourceCredentials) -> Compiled:
+    """The contract compiled against the live MySQL schema: the one compile of a command."""
+    server = await facades.mysql.server_info()
+    schema = await facades.mysql.describe_schema()
+    return compile_contract(contract, schema, server, settings, source)
+
+
 # ---------------------------------------------------------------------------- the session
 
 class Session:
@@ -248,9 +256,18 @@ class Session:
     def _source(self) -> SourceCredentials:
         return source_credentials(self.config, self.settings)
 
-    def _context(self, lineage: str) -> ProviderContext:
-        return ProviderContext(facades=self.facades, settings=self.settings, lineage=lineage,
-                               report=self.hooks.on_event, progress=self.hooks.on_progress)
+    def _run(self, lineage: str, artifacts: Mapping[str, bytes] | None = None) -> RunContext:
+        """The command's one context (with the compiled artifacts, when it compiled): built once, never changed."""
+        return RunContext(facades=self.facades, settings=self.settings, lineage=lineage, artifacts=artifacts or {},
+                          report=self.hooks.on_event, progress=self.hooks.on_progress)
+
+    async def compile_for(self, contract: Contract) -> Compiled:
+        """The command's one compile: the contract against the live MySQL schema."""
+        return await compile_live(self.facades, contract, self.settings, self._source())
+
+    async def _plan(self, contract: Contract, state: State, options: PlanOptions) -> Planned:
+        compiled = await self.compile_for(contract)
+        return await make_plan(compiled, contract, self._run(state.lineage, compiled.artifacts), state, options)
 
     async def _confirm(self, question: str, auto_approve: bool) -> None:
         if auto_approve:
@@ -264,7 +281,7 @@ class Session:
     async def plan(self, contract: Contract, options: PlanOptions | None = None) -> Planned:
         """What apply would do; reads reality, changes nothing (not even the state)."""
         state = self.store.read()
-        return await make_plan(contract, self.facades, self.settings, state, self._source(), options or PlanOptions())
+        return await self._plan(contract, state, options or PlanOptions())
 
     async def apply(self, contract: Contract, request: ApplyRequest | None = None) -> Applied:
         """Plan under the state lock, show it, ask, then execute it, writing state after every step."""
@@ -275,7 +292,7 @@ class Session:
             if saved is not None:
                 check_inputs(saved.file, saved.path, state)
             state = state.with_lineage()  # tables are tagged with it when created
-            planned = await make_plan(contract, self.facades, self.settings, state, self._source(), request.options)
+            planned = await self._plan(contract, state, request.options)
             if saved is not None and not planned.errors:
                 check_same(saved.file, saved.path, planned.plan)
             self.hooks.on_plan(planned.plan)
@@ -285,9 +302,7 @@ class Session:
                 return Applied(planned, None)
             await self._confirm("Do you want to perform these actions?", request.auto_approve)
             self.hooks.on_start()
-            planned.ctx.report = self.hooks.on_event
-            planned.ctx.progress = self.hooks.on_progress
-            result = await apply_plan(planned.plan, planned.providers, planned.ctx, self.store, state,
+            result = await apply_plan(planned.plan, planned.providers, planned.run, self.store, state,
                                       on_event=self.hooks.on_event, parallelism=self.settings.parallelism)
             return Applied(planned, result)
 
@@ -297,48 +312,18 @@ class Session:
             state = self.store.read()
             if not state.resources:
                 return None
-            await self._refuse_protected(state)
-            await self._refuse_other_database(state)
+            providers, run = make_providers(state.lineage), self._run(state.lineage)
+            await refuse_destroy(state, providers, run)
             self.hooks.on_destroy(sorted(state.resources))
             await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
-            return await destroy_state(state, make_providers(state.lineage), self._context(state.lineage),
-                                       self.store, on_event=self.hooks.on_event,
+            return await destroy_state(state, providers, run, self.store, on_event=self.hooks.on_event,
                                        parallelism=self.settings.parallelism)
-
-    async def _refuse_protected(self, state: State) -> None:
-        """A table with deletion protection cannot be deleted, but its indexes, views and jobs can:
-        a destroy would stop halfway. Refuse before anything is touched, and say how to go on."""
-        protected = [a for a in sorted(state.resources) if a.kind == "dynamodb_table"
-                     and (await self.facades.dynamodb.describe_table(a.name) or {}).get("DeletionProtectionEnabled")]
-        if not protected:
-            return
-        names = ", ".join(str(a) for a in protected)
-        raise MigratorError(f"{names} {'has' if len(protected) == 1 else 'have'} deletion protection on, so destroy "
-                            "would stop halfway; nothing was changed",
-                            hint=f"to keep {'it' if len(protected) == 1 else 'them'}, `migrator state rm "
-                                 f"{' '.join(str(a) for a in protected)}` and destroy the rest; to delete, first "
-                                 + "; ".join(f"aws dynamodb update-table --table-name {a.name} "
-                                             "--no-deletion-protection-enabled" for a in protected))
-
-    async def _refuse_other_database(self, state: State) -> None:
-        """Views recorded in another database than the one the mysql server reads now (an apply given
-        --database, a destroy not): refuse before anything is touched rather than stop at the views."""
-        recorded = {str(r.attributes.get("database")) for a, r in state.resources.items()
-                    if a.kind == "mysql_view" and r.attributes.get("database")}
-        if not recorded:
-            return
-        current = (await self.facades.mysql.server_info()).database
-        other = sorted(recorded - {current})
-        if other:
-            raise MigratorError(f"the state's views were created in database {', '.join(other)}, but the mysql "
-                                f"server now reads database {current}; nothing was changed",
-                                hint=f"pass --database {other[0]} (or point mcp.json's MYSQL_DATABASE back at it)")
 
     async def refresh(self) -> list[str]:
         """`plan --refresh-only`: record reality in the state; one note per resource that moved."""
         with self.store.lock("refresh"):
             state = self.store.read()
-            new_state, notes = await refresh_state(state, self.facades, self.settings)
+            new_state, notes = await refresh_state(state, self._run(state.lineage))
             if notes:
                 self.store.write(new_state)
             return notes
@@ -348,13 +333,12 @@ class Session:
         from migrator.contract.load import finding_line
 
         state = self.store.read()
-        planned = await make_plan(contract, self.facades, self.settings, state, self._source())
+        planned = await self._plan(contract, state, PlanOptions())
         warnings = [finding_line(f) for f in planned.plan.findings if f.severity is not Severity.ERROR]
         drift = [f"{c.address}: {c.reason.words(c.dependency)} ({c.reason.repair})"
                  for c in planned.plan.changes if c.reason.drift]
-        live = {c.address.name: {**c.observed, "TimeToLiveAttribute": (c.node.config if c.node else {}).get(
-                    "TimeToLiveAttribute")}
-                for c in planned.plan.changes if c.address.kind == "dynamodb_table" and c.observed is not None}
+        live = {c.address.name: seen for c in planned.plan.changes
+                if (seen := planned.providers[c.address.kind].report_observed(c)) is not None}
         return build_report(state, warnings, drift, live)
 
     async def verify(self, contract: Contract, size: int, seed: str) -> list[SampleOutcome]:
@@ -367,9 +351,7 @@ class Session:
             raise MigratorError(f"--sample must be at least 1, got {size}")
         if not valid_seed(seed):
             raise MigratorError(f"--seed must be letters, digits, '-' or '_', got {seed!r}")
-        server = await self.facades.mysql.server_info()
-        schema = await self.facades.mysql.describe_schema()
-        compiled = compile_contract(contract, schema, server, self.settings, self._source())
+        compiled = await self.compile_for(contract)
         checks = [node for node in compiled.graph if node.address.kind == "check"]
         state = self.store.read()   # read only: the loads' records say where their rejected rows are
         outcomes = []
@@ -395,9 +377,7 @@ class Session:
 
     async def verify_full(self, contract: Contract) -> list[dict[str, Any]]:
         """The full comparison of every table, each in a transient Glue job (rows never reach migrator)."""
-        server = await self.facades.mysql.server_info()
-        schema = await self.facades.mysql.describe_schema()
-        compiled = compile_contract(contract, schema, server, self.settings, self._source())
+        compiled = await self.compile_for(contract)
         lineage = self.store.read().lineage
         results = []
         for full in verify_jobs(compiled.graph, contract.source, self.settings):
@@ -419,11 +399,22 @@ class Session:
                 raise MigratorError(f"{address} is already in the state",
                                     hint="`migrator state rm` it first to re-import")
             observed = await make_providers(state.lineage)[address.kind].read(address, None, None,
-                                                                              self._context(state.lineage))
+                                                                              self._run(state.lineage))
             if observed is None:
                 raise MigratorError(f"there is no {address.kind.replace('_', ' ')} named '{resource_id}' to import")
             self.store.write(state.with_resource(ResourceState(address, observed)))
             return observed
+
+
+async def refuse_destroy(state: State, providers: Mapping[str, Provider], run: RunContext) -> None:
+    """Every kind is asked, before anything is touched, whether destroying its recorded resources
+    would stop halfway (a protected table, views in another database); in the order destroy
+    removes them (the catalogue reversed), the first refusal is the error."""
+    for kind in reversed(KINDS):
+        records = [state.resources[a] for a in sorted(state.resources) if a.kind == kind]
+        refusal = await providers[kind].refuse_destroy(records, run) if records else None
+        if refusal is not None:
+            raise refusal
 
 
 def doctor(mcp_config: Path | None = None, contract: Contract | None = None,
@@ -456,9 +447,7 @@ def _config(mcp_config: Path | None, settings: Settings) -> McpConfig:
 
 async def _plan_needs(hub: McpHub, config: McpConfig, contract: Contract, settings: Settings) -> Needs:
     """The operations the contract's plan calls: its resources' kinds, compiled against the live schema."""
-    mysql = Facades.open(hub).mysql
-    server, schema = await mysql.server_info(), await mysql.describe_schema()
-    compiled = compile_contract(contract, schema, server, settings, source_credentials(config, settings))
+    compiled = await compile_live(Facades.open(hub), contract, settings, source_credentials(config, settings))
     if not compiled.ok:   # a table that does not compile has no resources: what it would need is not counted
         raise MigratorError("the contract does not compile against this database (`migrator plan` says why)")
     return operations_needed({address.kind for address in compiled.graph.nodes})

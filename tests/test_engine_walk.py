@@ -14,7 +14,7 @@ from migrator.engine.walk import dependants, walk
 from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.plan.model import Action, Change, Plan, Reason
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import ApplyContext, Provider, RunContext
 from migrator.providers.dynamodb_gsi import DynamoGsiProvider
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
@@ -123,7 +123,7 @@ class _IndexProvider(Provider):
     def exclusive_group(self, address: Address) -> str | None:
         return DynamoGsiProvider().exclusive_group(address)
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         table = address.name.split("/")[0]
         self.running[table] = self.running.get(table, 0) + 1
         self.peak[table] = max(self.peak.get(table, 0), self.running[table])
@@ -139,7 +139,7 @@ def test_index_changes_of_one_table_never_overlap_but_other_tables_go_in_paralle
     provider = _IndexProvider()
     store = StateStore(tmp_path)
     state = store.write(State("L", 0, priors))
-    ctx = ProviderContext(facades=None, settings=Settings(), lineage="L")  # type: ignore[arg-type]
+    ctx = RunContext(facades=None, settings=Settings(), lineage="L")  # type: ignore[arg-type]
     result = asyncio.run(apply_plan(plan, {"dynamodb_gsi": provider}, ctx, store, state))
     assert result.ok and sorted(result.done) == sorted(gone) and not store.read().resources
     assert provider.peak == {"T": 1, "U": 1}

@@ -19,7 +19,7 @@ from migrator.engine.walk import dependants, walk
 from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.plan.model import Action, Change, Plan
-from migrator.providers.base import Provider, ProviderContext
+from migrator.providers.base import ApplyContext, Provider, RunContext
 from migrator.providers.check import CheckFailed
 from migrator.providers.load import LoadFailed
 from migrator.state.model import ResourceState, State
@@ -77,15 +77,15 @@ class StateWriter:
             self.state = self.store.write(state)
 
 
-async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
+async def apply_plan(plan: Plan, providers: Mapping[str, Provider], run: RunContext, store: StateStore,
                      state: State, on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
+    """Execute `plan` with the command's context `run`; what the walk owns (the state as written so
+    far, checkpoints, what it deletes, capacity leases) lives on an ApplyContext made here."""
     if not state.lineage:
         # Recorded before anything is created: tables carry the lineage, so one created just
         # before a crash is recognised as ours by the next run.
         state = store.write(state.with_lineage())
-    ctx.lineage = state.lineage
     writer = StateWriter(store, state)
-    ctx.current_state = lambda: writer.state
     nodes = {c.address: c.node for c in plan.changes if c.node is not None}
 
     async def checkpoint(address: Address, attributes: Mapping[str, Any]) -> None:
@@ -93,11 +93,12 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
         await writer.record(ResourceState(address, dict(attributes), node.fingerprint, node.depends_on,
                                           status="tainted"))
 
-    ctx.checkpoint = checkpoint
+    deletions = {c.address: c for c in plan.changes if c.action is Action.DELETE}
+    ctx = ApplyContext.within(run, lineage=state.lineage, current_state=lambda: writer.state,
+                              deleting=frozenset(deletions), checkpoint=checkpoint)
     result = ApplyResult(state=state)
     _known_kinds(providers, (c.address for c in plan.changes))
     sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
-    deletions = {c.address: c for c in plan.changes if c.action is Action.DELETE}
     others = {c.address: c for c in plan.changes if c.action is not Action.DELETE}
 
     async def delete(address: Address) -> bool:
@@ -107,11 +108,10 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
             return await _delete_one(address, change.prior, providers[address.kind], ctx, writer, result, on_event)
 
     # Deletions first, on the reversed edges: a resource goes once everything that needs it is gone.
-    ctx.deleting = frozenset(deletions)
     await walk(deletions, dependants({a: c.prior.depends_on if c.prior else () for a, c in deletions.items()}),
                delete, lambda a, cause: _kept(a, cause, result, on_event))
 
-    async def run(address: Address) -> bool:
+    async def execute(address: Address) -> bool:
         change = others[address]
         if change.action is Action.NOOP:
             return True
@@ -123,7 +123,7 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], ctx: Provide
             result.skipped.append(address)
             on_event(address, "skipped: a dependency failed")
 
-    await walk(others, {a: c.node.depends_on if c.node else () for a, c in others.items()}, run, blocked)
+    await walk(others, {a: c.node.depends_on if c.node else () for a, c in others.items()}, execute, blocked)
     result.state = writer.state
     return result
 
@@ -139,7 +139,7 @@ def _kept(address: Address, cause: Address, result: ApplyResult, on_event: Event
     on_event(address, f"kept: {cause} could not be destroyed")
 
 
-async def _delete_one(address: Address, prior: ResourceState, provider: Provider, ctx: ProviderContext,
+async def _delete_one(address: Address, prior: ResourceState, provider: Provider, ctx: ApplyContext,
                       writer: StateWriter, result: ApplyResult, on_event: Event) -> bool:
     on_event(address, "destroying")
     began = time.monotonic()
@@ -155,7 +155,7 @@ async def _delete_one(address: Address, prior: ResourceState, provider: Provider
     return True
 
 
-async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, writer: StateWriter,
+async def _apply_one(change: Change, provider: Provider, ctx: ApplyContext, writer: StateWriter,
                      result: ApplyResult, on_event: Event) -> bool:
     node = change.node
     assert node is not None
@@ -193,16 +193,16 @@ async def _apply_one(change: Change, provider: Provider, ctx: ProviderContext, w
     return True
 
 
-async def destroy_state(state: State, providers: Mapping[str, Provider], ctx: ProviderContext, store: StateStore,
+async def destroy_state(state: State, providers: Mapping[str, Provider], run: RunContext, store: StateStore,
                         on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
     """Delete everything the state records on the reversed dependency graph, in parallel; the
     state shrinks as it goes. What a failed deletion still needs is kept."""
     writer = StateWriter(store, state)
-    ctx.current_state = lambda: writer.state
+    ctx = ApplyContext.within(run, lineage=state.lineage, current_state=lambda: writer.state,
+                              deleting=frozenset(state.resources))
     result = ApplyResult(state=state)
     _known_kinds(providers, state.resources)
     sem, exclusive = asyncio.Semaphore(parallelism), Exclusive()
-    ctx.deleting = frozenset(state.resources)
 
     async def delete(address: Address) -> bool:
         async with sem, exclusive(providers[address.kind], address):

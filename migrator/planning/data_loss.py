@@ -1,27 +1,27 @@
-"""The data-loss refusal: a plan that deletes or replaces a table holding items is an error unless allowed."""
+"""The data-loss refusal: a plan that deletes or replaces a resource holding data is an error unless allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from migrator.contract.model import Contract
 from migrator.findings import Finding, Severity
-from migrator.mcp.roles import Facades
 from migrator.plan.model import Action, Plan
+from migrator.providers.base import Provider, RunContext
 
 
-async def data_loss_findings(plan: Plan, contract: Contract, facades: Facades, allow: bool) -> list[Finding]:
-    """A plan that deletes or replaces a table holding items is an error unless allowed, by
+async def data_loss_findings(plan: Plan, contract: Contract, providers: Mapping[str, Provider], run: RunContext,
+                             allow: bool) -> list[Finding]:
+    """An error per deleted or replaced resource whose provider says it holds data, unless allowed by
     flag or by the table's `allow_data_loss` in the contract (also for tables the contract dropped)."""
     out = []
     for change in plan.changes:
-        if change.address.kind != "dynamodb_table" or change.action not in (Action.DELETE, Action.REPLACE):
+        if change.action not in (Action.DELETE, Action.REPLACE):
             continue
         table = contract.table(change.address.name)
         if allow or (table is not None and table.allow_data_loss):
             continue
-        if await facades.dynamodb.describe_table(change.address.name) is None:
-            continue
-        page = await facades.dynamodb.scan_page(change.address.name, limit=1, select="COUNT")
-        if int(page.get("count") or 0) == 0 and not page.get("last_evaluated_key"):
+        if not await providers[change.address.kind].holds_data(change.address, run):
             continue
         verb = "destroy" if change.action is Action.DELETE else "replace"
         out.append(Finding(Severity.ERROR, table.path if table else "$.tables",

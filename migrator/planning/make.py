@@ -1,7 +1,8 @@
-"""The entry of planning: read the source schema, compile the contract, refresh every resource, decide.
+"""The entry of planning: from the compiled contract and the state, refresh every resource and decide.
 
 The engine only executes plans; everything that decides what a run would do lives here,
-so `plan`, `apply` and `plan --refresh-only` share one path.
+so `plan`, `apply` and `plan --refresh-only` share one path. Compiling is the caller's one step
+(the service compiles once per command), so a plan never compiles again.
 """
 
 from __future__ import annotations
@@ -9,18 +10,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from migrator.compile.contract import Compiled, SourceCredentials, compile_contract
+from migrator.compile.contract import Compiled
 from migrator.contract.model import Contract
 from migrator.findings import Finding, Severity
-from migrator.mcp.roles import Facades
 from migrator.plan.model import Plan
 from migrator.planning.data_loss import data_loss_findings
 from migrator.planning.decide import decide, refresh
 from migrator.planning.live_checks import data_findings, key_size_findings, row_count_findings
 from migrator.planning.options import PlanOptions, option_findings
+from migrator.providers import Providers
 from migrator.providers import providers as make_providers
-from migrator.providers.base import Provider, ProviderContext
-from migrator.settings import Settings
+from migrator.providers.base import RunContext
 from migrator.state.model import State
 
 
@@ -32,46 +32,45 @@ def merge_findings(offline: tuple[Finding, ...], live: tuple[Finding, ...]) -> t
     return tuple(dict.fromkeys(kept + live))   # lint and compile may say the same thing: once
 
 
-@dataclass
+@dataclass(frozen=True)
 class Planned:
     compiled: Compiled
     plan: Plan
-    providers: dict[str, Provider]
-    ctx: ProviderContext
+    providers: Providers
+    #: the command's context the plan was made with; apply executes the plan with it
+    run: RunContext
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.plan.findings if f.severity is Severity.ERROR]
 
 
-async def make_plan(contract: Contract, facades: Facades, settings: Settings, state: State,
-                    source: SourceCredentials, options: PlanOptions | None = None) -> Planned:
+async def make_plan(compiled: Compiled, contract: Contract, run: RunContext, state: State,
+                    options: PlanOptions | None = None) -> Planned:
+    """The plan of `compiled` (the contract compiled once by the caller against the live schema)
+    given the recorded `state`: the findings, then, if none is an error, every resource read and decided."""
     options = options or PlanOptions()
-    server = await facades.mysql.server_info()
-    schema = await facades.mysql.describe_schema()
-    compiled = compile_contract(contract, schema, server, settings, source)
-    provs = make_providers(state.lineage)
-    ctx = ProviderContext(facades=facades, settings=settings, lineage=state.lineage, artifacts=compiled.artifacts)
+    provs = make_providers(run.lineage)
     findings = merge_findings(contract.findings, compiled.findings) + tuple(option_findings(compiled, state, options))
     if not compiled.ok or any(f.severity is Severity.ERROR for f in findings):
-        return Planned(compiled, Plan((), state.lineage, state.serial, findings), provs, ctx)
+        return Planned(compiled, Plan((), state.lineage, state.serial, findings), provs, run)
+    facades = run.facades
     observed, counts, sizes, data = await asyncio.gather(
-        refresh(compiled.graph, state, provs, ctx, settings.parallelism), row_count_findings(compiled, facades),
+        refresh(compiled.graph, state, provs, run, run.settings.parallelism), row_count_findings(compiled, facades),
         key_size_findings(compiled, facades), data_findings(compiled, contract, facades))
     plan = decide(compiled.graph, state, provs, observed, replace=options.replace, targets=options.targets)
-    loss = await data_loss_findings(plan, contract, facades, options.allow_data_loss)
+    loss = await data_loss_findings(plan, contract, provs, run, options.allow_data_loss)
     plan = replace(plan, findings=findings + tuple(counts) + tuple(sizes) + tuple(data) + tuple(loss))
-    return Planned(compiled, plan, provs, ctx)
+    return Planned(compiled, plan, provs, run)
 
 
-async def refresh_state(state: State, facades: Facades, settings: Settings) -> tuple[State, list[str]]:
+async def refresh_state(state: State, run: RunContext) -> tuple[State, list[str]]:
     """`plan --refresh-only`: what the state records becomes what is. A resource that vanished
     leaves the state; one that changed keeps its new attributes and loses its config
     fingerprint, so the next plan compares it with the contract afresh."""
-    provs = make_providers(state.lineage)
-    ctx = ProviderContext(facades=facades, settings=settings, lineage=state.lineage)
+    provs = make_providers(run.lineage)
     addresses = sorted(state.resources)
-    observed = await asyncio.gather(*(provs[a.kind].read(a, None, state.resources[a], ctx) for a in addresses))
+    observed = await asyncio.gather(*(provs[a.kind].read(a, None, state.resources[a], run) for a in addresses))
     notes: list[str] = []
     for address, seen in zip(addresses, observed):
         recorded = state.resources[address]

@@ -6,11 +6,12 @@ decides the action and its reason. The I/O methods return the attributes to reco
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.roles import Facades
 from migrator.plan.diff import attribute_changes
@@ -20,23 +21,49 @@ from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 
 
-@dataclass
-class ProviderContext:
+def _quiet(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every provider call of one command sees: built once per command (by the service, after
+    compiling) and never changed, so planning and applying cannot disagree about it."""
+
     facades: Facades
     settings: Settings
+    #: the lineage of the state this command records into (tables and objects carry it)
     lineage: str
+    #: the compiled artifacts by name (scripts, the job bundle) that `s3_object` uploads
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
-    report: Callable[[Address, str], None] = lambda address, message: None
+    report: Callable[[Address, str], None] = _quiet
     #: live figures of a running load (`providers.load.progress_figures`), for a progress bar
-    progress: Callable[[Address, Mapping[str, Any]], None] = lambda address, figures: None
+    progress: Callable[[Address, Mapping[str, Any]], None] = _quiet
+
+
+@dataclass(frozen=True)
+class ApplyContext(RunContext):
+    """What a create, update or delete sees: the run's context plus what the engine owns while it
+    applies (the state as written so far, what this walk deletes, checkpoints, capacity leases).
+    The engine builds one per apply or destroy (`ApplyContext.within`); nothing else makes one."""
+
     current_state: Callable[[], State] | None = None
     #: what the running walk deletes: a resource whose container goes too may leave the work to it
     deleting: frozenset[Address] = frozenset()
     #: records attributes for a resource still being made (as tainted: a crash leaves them for the
-    #: next plan, which replaces it); set by the engine during an apply
+    #: next plan, which replaces it)
     checkpoint: Callable[[Address, Mapping[str, Any]], Awaitable[None]] | None = None
     #: this apply's write-capacity leases, by table (the loads of one table share one raise)
     capacity: CapacityLeases = field(default_factory=CapacityLeases)
+
+    @classmethod
+    def within(cls, run: RunContext, *, lineage: str, current_state: Callable[[], State],
+               deleting: frozenset[Address],
+               checkpoint: Callable[[Address, Mapping[str, Any]], Awaitable[None]] | None = None) -> ApplyContext:
+        """The engine's context for one walk, over `run`; `lineage` is the state's as the engine wrote it."""
+        shared = {f.name: getattr(run, f.name) for f in fields(RunContext)}
+        return cls(**{**shared, "lineage": lineage}, current_state=current_state, deleting=deleting,
+                   checkpoint=checkpoint)
 
     def recorded(self, address: Address) -> ResourceState | None:
         return self.current_state().get(address) if self.current_state else None
@@ -77,7 +104,7 @@ class Provider:
         self.lineage = lineage
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         raise NotImplementedError
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,14 +158,30 @@ class Provider:
             return Reason.REPLACE_BECAUSE_CHANGED_OUTSIDE_MIGRATOR
         return self.replace_reason_for_config
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    # -- what the service and planning ask of a kind, so they need not know the kinds ---------------
+
+    async def holds_data(self, address: Address, ctx: RunContext) -> bool:
+        """Whether the resource holds data that deleting or replacing it would lose (planning
+        refuses such a plan unless allowed). Default: it holds none."""
+        return False
+
+    async def refuse_destroy(self, records: Sequence[ResourceState], ctx: RunContext) -> MigratorError | None:
+        """Why destroying these recorded resources of this kind would stop halfway (the sentence
+        and what to do), asked before anything is touched; None: nothing in the way."""
+        return None
+
+    def report_observed(self, change: Change) -> dict[str, Any] | None:
+        """What the report shows of this resource as it is (a table's live settings); None: nothing."""
+        return None
+
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         raise NotImplementedError
 
-    async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+    async def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         assert change.node is not None
         return await self.create(change.node, ctx)
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         raise NotImplementedError
 
 
@@ -154,7 +197,7 @@ class RunProvider(Provider):
     reruns_with_dependencies = True
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         return dict(prior.attributes) if prior is not None and prior.status == "ok" else None
 
     def comparable(self, config: Mapping[str, Any]) -> dict[str, Any]:

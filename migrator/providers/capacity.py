@@ -78,7 +78,7 @@ class _Lease:
 
 @dataclass
 class CapacityLeases:
-    """One apply's leases, by table (lives on the ProviderContext: no global state)."""
+    """One apply's leases, by table (lives on the ApplyContext: no global state)."""
 
     _leases: dict[str, _Lease] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

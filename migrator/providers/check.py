@@ -14,7 +14,7 @@ from typing import Any
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import ProviderContext, RunProvider, uses
+from migrator.providers.base import ApplyContext, RunProvider, uses
 from migrator.providers.dynamodb_table import table_keys
 from migrator.mcp.facades import DynamoDB
 from migrator.state.model import ResourceState
@@ -78,7 +78,7 @@ class CheckProvider(RunProvider):
                       s3=("list_objects", "get_object"))   # the loads' rejects logs
     computed = ("source_rows", "view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         c = node.config
         totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0, "items_skipped": 0}
         loads: dict[str, Mapping[str, Any]] = {}
@@ -119,11 +119,11 @@ class CheckProvider(RunProvider):
             raise CheckFailed(f"{node.address}: " + "; ".join(problems), result)
         return result
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         """A check has nothing outside the state file."""
 
 
-async def index_coverage(ctx: ProviderContext, layout: Mapping[str, Sequence[str]],
+async def index_coverage(ctx: ApplyContext, layout: Mapping[str, Sequence[str]],
                          indexed: Mapping[str, tuple[int, int]], sources: Sequence[Mapping[str, Any]],
                          keys: Sequence[tuple[str, str]], other_rejections: int) -> list[IndexCoverage]:
     """Each index's counts, with the range the views give when every entity overwrites (a load that

@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
@@ -87,7 +87,7 @@ class DynamoGsiProvider(Provider):
         return f"dynamodb_table.{split_name(address)[0]}"
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         table, _ = split_name(address)
         return observed_index(address, await ctx.facades.dynamodb.describe_table(table))
 
@@ -105,7 +105,7 @@ class DynamoGsiProvider(Provider):
             return super().plan(address, node, ResourceState(address, dict(observed)), observed)
         return super().plan(address, node, prior, observed)
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         table, _index = split_name(node.address)
         desc = await ctx.facades.dynamodb.describe_table(table) or {}
         if observed_index(node.address, desc) is None:
@@ -120,7 +120,7 @@ class DynamoGsiProvider(Provider):
         await ctx.facades.dynamodb.wait_for_table(table, "ACTIVE", timeout=ctx.settings.job_timeout_minutes * 60)
         return await self.read(node.address, node, None, ctx) or {}
 
-    async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+    async def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         """The index's capacity; an index "created but not recorded" is waited for and recorded."""
         assert change.node is not None
         wanted = change.node.config.get("ProvisionedThroughput")
@@ -130,7 +130,7 @@ class DynamoGsiProvider(Provider):
             await ctx.facades.dynamodb.update_table(table, gsi_throughput={index: throughput(wanted)})
         return await self.create(change.node, ctx)
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         table, index = split_name(address)
         if Address("dynamodb_table", table) in ctx.deleting:
             return  # its table goes in the same run and takes the index with it: no backfill wait for nothing

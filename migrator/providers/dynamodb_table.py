@@ -9,13 +9,13 @@ change is a replace. Its global secondary indexes are nodes of their own
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
@@ -63,7 +63,7 @@ class DynamoTableProvider(Provider):
         return out
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         desc = await ctx.facades.dynamodb.describe_table(address.name)
         if desc is None:
             return None
@@ -74,7 +74,7 @@ class DynamoTableProvider(Provider):
         observed["Tags"] = await ctx.facades.dynamodb.list_tags(address.name)
         return {**observed, **await self._settings(address.name, desc, ctx)}
 
-    async def _settings(self, name: str, desc: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any]:
+    async def _settings(self, name: str, desc: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
         """What protects and expires the table's items; read so the report says what is, not what to check."""
         backups = await ctx.facades.dynamodb.describe_continuous_backups(name)
         ttl = await ctx.facades.dynamodb.describe_time_to_live(name)
@@ -118,7 +118,36 @@ class DynamoTableProvider(Provider):
             return Action.REPLACE
         return Action.UPDATE
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def holds_data(self, address: Address, ctx: RunContext) -> bool:
+        """A table holds data while it exists and one counted scan finds an item."""
+        if await ctx.facades.dynamodb.describe_table(address.name) is None:
+            return False
+        page = await ctx.facades.dynamodb.scan_page(address.name, limit=1, select="COUNT")
+        return not (int(page.get("count") or 0) == 0 and not page.get("last_evaluated_key"))
+
+    async def refuse_destroy(self, records: Sequence[ResourceState], ctx: RunContext) -> MigratorError | None:
+        """A table with deletion protection cannot be deleted, but its indexes, views and jobs can:
+        a destroy would stop halfway. Refused before anything is touched, saying how to go on."""
+        protected = [r.address for r in records
+                     if (await ctx.facades.dynamodb.describe_table(r.address.name) or {}).get("DeletionProtectionEnabled")]
+        if not protected:
+            return None
+        names = ", ".join(str(a) for a in protected)
+        return MigratorError(f"{names} {'has' if len(protected) == 1 else 'have'} deletion protection on, so destroy "
+                             "would stop halfway; nothing was changed",
+                             hint=f"to keep {'it' if len(protected) == 1 else 'them'}, `migrator state rm "
+                                  f"{' '.join(str(a) for a in protected)}` and destroy the rest; to delete, first "
+                                  + "; ".join(f"aws dynamodb update-table --table-name {a.name} "
+                                              "--no-deletion-protection-enabled" for a in protected))
+
+    def report_observed(self, change: Change) -> dict[str, Any] | None:
+        """The table as read (its protection, backups, TTL) with the TTL attribute the contract declares."""
+        if change.observed is None:
+            return None
+        return {**change.observed, "TimeToLiveAttribute": (change.node.config if change.node else {}).get(
+            "TimeToLiveAttribute")}
+
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         c = node.config
         await ctx.facades.dynamodb.create_table({
             "table_name": c["TableName"], "key_schema": c["KeySchema"], "attribute_definitions": c["AttributeDefinitions"],
@@ -129,14 +158,14 @@ class DynamoTableProvider(Provider):
         await ctx.facades.dynamodb.wait_for_table(c["TableName"], "ACTIVE")
         return await self._observed(node, ctx)
 
-    async def _observed(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def _observed(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         observed = await self.read(node.address, node, None, ctx) or {}
         observed.pop("ItemCount", None)  # changes with every load; not part of the resource's identity
         if node.config.get("TimeToLiveAttribute"):  # declared, never enabled by migrator: the report compares
             observed["TimeToLiveAttribute"] = node.config["TimeToLiveAttribute"]
         return observed
 
-    async def update(self, change: Change, ctx: ProviderContext) -> dict[str, Any]:
+    async def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         assert change.node is not None
         node, name = change.node, change.node.address.name
         if change.observed is None:
@@ -157,7 +186,7 @@ class DynamoTableProvider(Provider):
             await ctx.facades.dynamodb.wait_for_table(name, "ACTIVE")
         return await self._observed(node, ctx)
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         if await ctx.facades.dynamodb.delete_table(address.name) is not None:
             ctx.report(address, "waiting for deletion")
             await ctx.facades.dynamodb.wait_for_table(address.name, "DELETED")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.state.model import ResourceState
 
 
@@ -23,7 +23,7 @@ class GlueConnectionProvider(Provider):
         return {"name": config.get("name"), "jdbc_url": config.get("jdbc_url"), "username": config.get("username")}
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         doc = await ctx.facades.glue.get_connection(address.name)
         if doc is None:
             return None
@@ -31,7 +31,7 @@ class GlueConnectionProvider(Provider):
         return {"name": doc.get("Name", address.name), "jdbc_url": props.get("JDBC_CONNECTION_URL"),
                 "username": props.get("USERNAME")}
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         c = node.config
         await ctx.facades.glue.delete_connection(c["name"])  # no update tool: replace in place
         await ctx.facades.glue.create_connection({
@@ -40,5 +40,5 @@ class GlueConnectionProvider(Provider):
                                      "PASSWORD": c["password"]}})
         return await self.read(node.address, node, None, ctx) or {}
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         await ctx.facades.glue.delete_connection(address.name)

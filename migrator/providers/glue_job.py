@@ -9,7 +9,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.state.model import ResourceState
 
 _FIELDS = ("Role", "Command", "DefaultArguments", "MaxCapacity", "WorkerType", "NumberOfWorkers", "Timeout",
@@ -36,13 +36,13 @@ class GlueJobProvider(Provider):
         return out
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         doc = await ctx.facades.glue.get_job(address.name)
         if doc is None:
             return None
         return {"Name": doc.get("Name", address.name), **self.comparable(doc)}
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         existing = await ctx.facades.glue.get_job(node.address.name)
         if existing is None:
             await ctx.facades.glue.create_job(dict(node.config))
@@ -51,7 +51,7 @@ class GlueJobProvider(Provider):
                                                                   if k not in ("Name", "Tags")})
         return await self.read(node.address, node, None, ctx) or {}
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         """Runs still going (left by an interrupted apply) are stopped first: none may write after destroy."""
         glue = ctx.facades.glue
         if await glue.get_job(address.name) is None:

@@ -18,7 +18,7 @@ from migrator.budget import RejectBudget
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import JobRun, failure_detail
-from migrator.providers.base import ProviderContext, RunProvider, uses
+from migrator.providers.base import ApplyContext, RunProvider, uses
 from migrator.providers.capacity import restore
 from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.runtime.progress import merge_progress
@@ -121,7 +121,7 @@ class LoadProvider(RunProvider):
                   dynamodb=("describe_table", "update_table", "wait_for_table"))   # the capacity raise
     computed = ("run_id", "state", *RESULT_FIELDS, "timeline", "reject_budget", "finished", "within_budget")
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         c = node.config
         glue, job = ctx.facades.glue, c["job"]
         for earlier in await glue.list_job_runs(job):
@@ -182,7 +182,7 @@ class LoadProvider(RunProvider):
             raise LoadFailed(message, {**done, "error": f"{message}: {hint}"}, hint=hint, finished=True)
         return done
 
-    async def _partial_figures(self, config: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any]:
+    async def _partial_figures(self, config: Mapping[str, Any], ctx: ApplyContext) -> dict[str, Any]:
         """What a run that stopped part way had done, from its writers' progress objects (nothing
         when they cannot be read: the failure itself is what matters)."""
         merged = await self._read_progress(config, ctx)
@@ -191,7 +191,7 @@ class LoadProvider(RunProvider):
         return {k: int(merged.get(k) or 0) for k in ("rows_read", "items_written", "items_rejected",
                                                      "items_skipped")}
 
-    async def _raise_capacity(self, node: Node, units: int, ctx: ProviderContext) -> None:
+    async def _raise_capacity(self, node: Node, units: int, ctx: ApplyContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
         async def checkpoint(attributes: Mapping[str, Any]) -> None:
             if ctx.checkpoint is not None:
@@ -200,7 +200,7 @@ class LoadProvider(RunProvider):
         await ctx.capacity.acquire(ctx.facades.dynamodb, node.config["table"], units, node.address, checkpoint,
                                    lambda message: ctx.report(node.address, message))
 
-    async def _wait(self, node: Node, job: str, run_id: str, ctx: ProviderContext,
+    async def _wait(self, node: Node, job: str, run_id: str, ctx: ApplyContext,
                     timeline: list[list[float]] | None = None) -> JobRun:
         """Poll the run to its end; with a `timeline`, read the progress too and keep its points."""
         watch = timeline is not None
@@ -218,7 +218,7 @@ class LoadProvider(RunProvider):
             await asyncio.sleep(min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch
                                 else ctx.settings.poll_seconds)
 
-    async def _report_progress(self, node: Node, run_state: str, ctx: ProviderContext,
+    async def _report_progress(self, node: Node, run_state: str, ctx: ApplyContext,
                                timeline: list[list[float]] | None = None) -> None:
         """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
         merged = await self._read_progress(node.config, ctx)
@@ -228,7 +228,7 @@ class LoadProvider(RunProvider):
                                  int(merged["items_written"])])
             ctx.progress(node.address, progress_figures(merged, node.notes.get("rows_estimate"), run_state))
 
-    async def _read_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> dict[str, Any] | None:
+    async def _read_progress(self, config: Mapping[str, Any], ctx: ApplyContext) -> dict[str, Any] | None:
         """The writers' progress objects summed; None when there are none yet or they cannot be read."""
         prefix = config.get("progress_prefix")
         if not prefix:
@@ -245,14 +245,14 @@ class LoadProvider(RunProvider):
             return None
         return merge_progress(docs) if docs else None
 
-    async def _clear_progress(self, config: Mapping[str, Any], ctx: ProviderContext) -> None:
+    async def _clear_progress(self, config: Mapping[str, Any], ctx: ApplyContext) -> None:
         """An earlier run's figures and rejected rows must not show as this run's."""
         for prefix in (config.get("progress_prefix"), config.get("rejects_prefix")):
             if prefix:
                 for info in await ctx.facades.s3.list_objects(config["result_bucket"], prefix):
                     await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         """The result and progress objects go; the items go with their table. A capacity raise an
         interrupted run recorded is put back, unless a load of this apply holds it again."""
         base = prior.attributes.get("capacity_restore")

@@ -7,14 +7,14 @@ outside migrator as a definition different from the one recorded after apply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.plan.diff import attribute_changes
 from migrator.plan.model import Action, Change, Reason
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.state.model import ResourceState
 
 
@@ -28,7 +28,7 @@ class MysqlViewProvider(Provider):
         return {"definition": config.get("definition"), "columns": list(config.get("columns") or [])}
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         schema = await ctx.facades.mysql.describe_schema([address.name])
         _same_database(address, prior, schema.database)
         view = schema.views.get(address.name)
@@ -58,12 +58,26 @@ class MysqlViewProvider(Provider):
                                                         "columns": observed.get("columns")}), **common)
         return Change(address, Action.NOOP, Reason.NO_CHANGES, **common)
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def refuse_destroy(self, records: Sequence[ResourceState], ctx: RunContext) -> MigratorError | None:
+        """Views recorded in another database than the one the mysql server reads now (an apply given
+        --database, a destroy not): refused before anything is touched rather than stop at the views."""
+        recorded = {str(r.attributes.get("database")) for r in records if r.attributes.get("database")}
+        if not recorded:
+            return None
+        current = (await ctx.facades.mysql.server_info()).database
+        other = sorted(recorded - {current})
+        if not other:
+            return None
+        return MigratorError(f"the state's views were created in database {', '.join(other)}, but the mysql "
+                             f"server now reads database {current}; nothing was changed",
+                             hint=f"pass --database {other[0]} (or point mcp.json's MYSQL_DATABASE back at it)")
+
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         await ctx.facades.mysql.create_view(node.config["name"], node.config["sql"])
         observed = await self.read(node.address, node, None, ctx)
         return {**(observed or {}), "sql": node.config["sql"]}
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         # Never in another database: a plan's `read` refuses one, and destroy refuses before it starts.
         await ctx.facades.mysql.drop_view(address.name)
 

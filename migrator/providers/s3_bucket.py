@@ -14,7 +14,7 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.mcp.facades import ObjectInfo
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.runtime.lineage import LINEAGE_METADATA
 from migrator.state.model import ResourceState
 
@@ -27,14 +27,14 @@ class S3BucketProvider(Provider):
                           "delete_object"))
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         return {"bucket": address.name} if address.name in await ctx.facades.s3.list_buckets() else None
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         await ctx.facades.s3.create_bucket(node.address.name)
         return {"bucket": node.address.name}
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         s3 = ctx.facades.s3
         if address.name not in await s3.list_buckets():
             return
@@ -47,7 +47,7 @@ class S3BucketProvider(Provider):
         await s3.delete_bucket(address.name)
 
 
-async def _delete_own_objects(bucket: str, ctx: ProviderContext) -> list[str]:
+async def _delete_own_objects(bucket: str, ctx: ApplyContext) -> list[str]:
     """Delete the objects that carry our lineage; return the keys of the others, sorted."""
     s3 = ctx.facades.s3
     limit = asyncio.Semaphore(_HEADS_AT_ONCE)

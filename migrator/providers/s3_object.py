@@ -7,7 +7,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.providers.base import Provider, ProviderContext, uses
+from migrator.providers.base import ApplyContext, Provider, RunContext, uses
 from migrator.runtime.lineage import lineage_metadata
 from migrator.state.model import ResourceState
 
@@ -21,14 +21,14 @@ class S3ObjectProvider(Provider):
                 "size": config.get("size")}
 
     async def read(self, address: Address, node: Node | None, prior: ResourceState | None,
-                   ctx: ProviderContext) -> dict[str, Any] | None:
+                   ctx: RunContext) -> dict[str, Any] | None:
         bucket = (node.config if node else prior.attributes if prior else {}).get("bucket", ctx.settings.bucket)
         info = await ctx.facades.s3.head_object(bucket, address.name)
         if info is None:
             return None
         return {"bucket": bucket, "key": address.name, "sha256": info.sha256, "size": info.size}
 
-    async def create(self, node: Node, ctx: ProviderContext) -> dict[str, Any]:
+    async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
         content = ctx.artifacts.get(node.address.name)
         if content is None:
             raise MigratorError(f"{node.address}: the content of this artifact was not compiled (internal error)")
@@ -36,5 +36,5 @@ class S3ObjectProvider(Provider):
                                                node.config.get("content_type"), lineage_metadata(ctx.lineage))
         return {"bucket": info.bucket, "key": info.key, "sha256": info.sha256, "size": info.size}
 
-    async def delete(self, address: Address, prior: ResourceState, ctx: ProviderContext) -> None:
+    async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         await ctx.facades.s3.delete_object(str(prior.attributes.get("bucket", ctx.settings.bucket)), address.name)
