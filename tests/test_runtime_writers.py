@@ -10,7 +10,6 @@ records the order in which it applied them and can delay, throttle or fail chose
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -28,12 +27,13 @@ from hypothesis import strategies as st
 from migrator.runtime import load
 from migrator.runtime import writer as writer_module
 from migrator.runtime.writer import batch as writer_batch
+from tests.item_specs import spec_json
 from migrator.runtime.writer import MAX_BATCH, BatchWriteFailed, BatchWriter, ParallelWriter, SharedBackoff, TokenBucket
 
 KEY_SCHEMA = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
 KEY_ATTRS = [{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "N"}]
-ATTRIBUTES = json.dumps([{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
-                         {"name": "value", "type": "S"}])
+ATTRIBUTES = [{"name": "PK", "type": "S", "key": True}, {"name": "SK", "type": "N", "key": True},
+              {"name": "value", "type": "S"}]
 
 
 def item(key: int, value: str) -> dict[str, Any]:
@@ -303,7 +303,7 @@ def test_a_failing_writer_thread_fails_the_load_with_one_sentence_and_true_count
     fake = FakeDynamo(answer=answer, delay=lambda r: 0.01)
     rows = [{"PK": f"P#{k % 5}", "SK": k, "value": "v"} for k in range(5000)]
     with pytest.raises(load.LoadError) as failed:
-        load.run_load({"connection_name": "c", "source_view": "v", "target_table": "T", "attributes": ATTRIBUTES,
+        load.run_load({"connection_name": "c", "item_spec": spec_json("v", "T", ATTRIBUTES),
                        "writers": "3"}, dynamodb=fake, rows=lambda config: iter(rows))
     text = str(failed.value)
     assert text.startswith("BatchWriteFailed: ") and "\n" not in text and "AccessDeniedException" in text
@@ -318,7 +318,7 @@ def test_run_load_reports_the_failure_counts_in_its_result(monkeypatch: pytest.M
         delay=lambda r: 0.005)
     rows = [{"PK": "p", "SK": k, "value": "v"} for k in range(3000)]
     with pytest.raises(load.LoadError):
-        load.run_load({"connection_name": "c", "source_view": "v", "target_table": "T", "attributes": ATTRIBUTES,
+        load.run_load({"connection_name": "c", "item_spec": spec_json("v", "T", ATTRIBUTES),
                        "writers": "4", "result_s3_uri": "s3://b/k.json"}, dynamodb=fake, s3=object(),
                       rows=lambda config: iter(rows))
     (doc,) = captured
@@ -424,7 +424,7 @@ def test_the_source_is_not_read_far_ahead_of_the_writes() -> None:
 
 
 def test_writer_arguments() -> None:
-    base = {"connection_name": "c", "source_view": "v", "target_table": "T", "attributes": ATTRIBUTES}
+    base = {"connection_name": "c", "item_spec": spec_json("v", "T", ATTRIBUTES)}
     config = load.load_config(base)
     assert (config.writers, config.max_items_per_second) == (load.DEFAULT_WRITERS, None)
     config = load.load_config({**base, "writers": "1", "max_items_per_second": "250.5"})
@@ -495,8 +495,7 @@ def test_run_load_on_moto_later_rows_win_and_writer_counts_do_not_change_the_ite
     tables = []
     for extra in ({"writers": "1"}, {"writers": "8", "max_items_per_second": "100000"}):
         table = new_table()
-        result = load.run_load({"connection_name": "c", "source_view": "v", "target_table": table,
-                                "attributes": ATTRIBUTES, **extra}, dynamodb=ddb, rows=lambda config: iter(rows))
+        result = load.run_load({"connection_name": "c", "item_spec": spec_json("v", table, ATTRIBUTES), **extra}, dynamodb=ddb, rows=lambda config: iter(rows))
         assert result.status == "succeeded" and result.items_written == 2000 == result.writer["written"]
         got = {(i["PK"]["S"], Decimal(i["SK"]["N"])): i["value"]["S"] for i in scan(ddb, table)}
         assert got == expected

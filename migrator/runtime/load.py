@@ -52,7 +52,8 @@ from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.spec import ItemSpec, SpecError, index_key_roles
-from migrator.runtime.writer import BatchWriter, Item, ParallelWriter, Refused, TokenBucket, key_row, put_condition
+from migrator.runtime.writer import (BatchWriter, Item, ParallelWriter, Refused, TokenBucket, Writer, key_row,
+                                     put_condition)
 
 ARG_CONNECTION = "connection_name"
 ARG_SPEC = "item_spec"
@@ -172,7 +173,7 @@ def _writers_arg(args: Mapping[str, str]) -> int:
     return writers
 
 
-def make_writer(dynamodb: Any, config: LoadConfig, on_refused: Optional[Refused] = None) -> BatchWriter:
+def make_writer(dynamodb: Any, config: LoadConfig, on_refused: Optional[Refused] = None) -> Writer:
     """One BatchWriter for --writers 1, else a ParallelWriter; both spend the optional budget.
     `on_refused` takes the items DynamoDB refuses (Rejections.refused); without it they fail the load."""
     limiter = TokenBucket(config.max_items_per_second) if config.max_items_per_second else None
@@ -258,7 +259,7 @@ def row_key_digest(row: Mapping[str, Any], specs: Sequence[AttributeSpec], key_n
 # ----------------------------------------------------------------------------- the job
 
 
-def progress_snapshot(result: LoadResult, writer: BatchWriter) -> Dict[str, Any]:
+def progress_snapshot(result: LoadResult, writer: Writer) -> Dict[str, Any]:
     """The live figures (runtime.progress.COUNT_FIELDS) of one writer; read from another thread,
     so only counters are read, each once."""
     stats = writer.stats()
@@ -267,7 +268,7 @@ def progress_snapshot(result: LoadResult, writer: BatchWriter) -> Dict[str, Any]
             "consumed_wcu": stats["consumed_wcu"]}
 
 
-def _progress(result: LoadResult, writer: BatchWriter, started: float, event: str = "progress") -> None:
+def _progress(result: LoadResult, writer: Writer, started: float, event: str = "progress") -> None:
     elapsed = time.monotonic() - started
     print(json.dumps({"event": event, "rows_read": result.rows_read, "items_written": writer.written,
                       "items_rejected": result.items_rejected, "items_skipped": writer.skipped,
@@ -276,7 +277,7 @@ def _progress(result: LoadResult, writer: BatchWriter, started: float, event: st
           flush=True)
 
 
-def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: BatchWriter, result: LoadResult,
+def copy_rows(rows: Iterable[Mapping[str, Any]], config: LoadConfig, writer: Writer, result: LoadResult,
               on_progress: Callable[[], None], rejections: Optional[Rejections] = None) -> None:
     """Convert and write every row; rejected rows are counted, never dropped silently. Give the
     `rejections` the writer hands refused items to, so both count into one result."""

@@ -225,8 +225,13 @@ class ItemSpec:
         keys = doc.get("keys")
         if not isinstance(keys, list):
             raise SpecError("the item spec's keys must be a list of one or two attribute names")
-        return ItemSpec.of(doc.get("view"), doc.get("table"), attributes, keys, doc.get("write_mode"),
-                           doc.get("version_column"))
+        view, table = doc.get("view"), doc.get("table")
+        if not isinstance(view, str) or not isinstance(table, str):
+            raise SpecError("an item spec needs a view and a table name")
+        mode, version = doc.get("write_mode"), doc.get("version_column")
+        if not isinstance(mode, (str, type(None))) or not isinstance(version, (str, type(None))):
+            raise SpecError("an item spec's write_mode and version_column must be text")
+        return ItemSpec.of(view, table, attributes, keys, mode, version)
 
     @staticmethod
     def from_json(text: Union[str, bytes]) -> ItemSpec:
