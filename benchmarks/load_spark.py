@@ -39,7 +39,7 @@ import pymysql
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from migrator.runtime.items import item_python  # noqa: E402
+from migrator.runtime.decode import item_python  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402
 
 BASE = dt.datetime(2024, 1, 1)

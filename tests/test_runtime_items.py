@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrator.runtime import items
-from migrator.runtime.items import RowRejected, item_key, python_value, to_attribute_value, to_item
+from migrator.runtime.decode import item_key, item_python, python_value
+from migrator.runtime.items import RowRejected, to_attribute_value, to_item
 from migrator.runtime.spec import TYPES, AttributeSpec, ItemSpec, SpecError
 
 UTC = dt.UTC
@@ -468,7 +468,7 @@ def test_python_value_and_item_key() -> None:
             "ss": {"SS": ["x"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"\x00"]}}
     assert item_key(item, ["PK", "SK"]) == item_key({"PK": {"S": "a"}, "SK": {"N": "1"}}, ["PK", "SK"])
     assert hash(item_key(item, ["PK", "SK"])) == hash(("a", Decimal(1)))
-    assert items.item_python(item) == {"PK": "a", "SK": Decimal(1), "m": {"l": [None, True]}, "ss": {"x"},
+    assert item_python(item) == {"PK": "a", "SK": Decimal(1), "m": {"l": [None, True]}, "ss": {"x"},
                                        "ns": {Decimal(1), Decimal("2.5")}, "bs": {b"\x00"}}
     with pytest.raises(KeyError):
         item_key(item, ["PK", "nope"])
@@ -480,7 +480,7 @@ def test_python_value_and_item_key() -> None:
 def test_to_item_then_python_value_round_trips(d: Decimal, key: str) -> None:
     specs = [AttributeSpec("PK", "S", key=True), AttributeSpec("amount", "N")]
     item = to_item({"PK": key, "amount": d}, specs)
-    assert items.item_python(item) == {"PK": key, "amount": d}
+    assert item_python(item) == {"PK": key, "amount": d}
 
 
 # ----------------------------------------------------------------------------- encodings (compile/types.py)

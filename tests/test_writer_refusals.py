@@ -29,7 +29,8 @@ import pytest
 
 from migrator.runtime import job, load, spark_load, spark_verify, verify
 from migrator.runtime.connections import mysql_params
-from migrator.runtime.items import RowRejected, item_key
+from migrator.runtime.decode import item_key
+from migrator.runtime.items import RowRejected
 from migrator.runtime.rejects import RejectLog, key_digest, scan_log
 from migrator.runtime.writer import BREAKER_ITEMS, MAX_BATCH, BatchWriter
 from migrator.sandbox import lifecycle

@@ -1,5 +1,8 @@
 """MySQL row -> DynamoDB item: the one mapping shared by the Glue job and by validation.
 
+What each attribute is (type, key role, encoding) comes from the item spec (spec.py), decided
+by the plan; reading items back for comparisons is decode.py.
+
 Items come out in the shape boto3's low-level client takes and returns ("DynamoDB JSON"
 such as ``{"S": "x"}``, ``{"N": "1.50"}``), with one boto3 convention: binary values
 (``B``, ``BS``) are ``bytes``; boto3 base64-encodes them on the wire. A SQL NULL (None)
@@ -48,14 +51,12 @@ whole batch carrying it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import math
 import re
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from migrator.runtime import mysql_time
 from migrator.runtime.spec import ENCODINGS, SET_SPLIT, AttributeSpec
@@ -425,61 +426,6 @@ def to_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec]) -> Dict[str,
     if item_size(item) > MAX_ITEM_BYTES:
         raise RowRejected(ITEM_TOO_LARGE, None, f"more than {MAX_ITEM_BYTES} bytes")
     return {s.name: item[s.name] for s in specs if s.name in item}
-
-
-# ----------------------------------------------------------------------------- reading items back
-
-
-def python_value(av: Mapping[str, Any]) -> Any:
-    """DynamoDB JSON -> Python for comparisons: N -> Decimal, B -> bytes (raw or base64 text),
-    sets -> set, M -> dict, L -> list, NULL -> None."""
-    if len(av) != 1:
-        raise ValueError(f"an attribute value has exactly one type key, got {sorted(av)}")
-    (kind, v), = av.items()
-    if kind == "S":
-        return v
-    if kind == "N":
-        return Decimal(v)
-    if kind == "B":
-        return _binary(v)
-    if kind == "BOOL":
-        return bool(v)
-    if kind == "NULL":
-        return None
-    if kind == "M":
-        return {k: python_value(e) for k, e in v.items()}
-    if kind == "L":
-        return [python_value(e) for e in v]
-    if kind == "SS":
-        return set(v)
-    if kind == "NS":
-        return {Decimal(e) for e in v}
-    if kind == "BS":
-        return {_binary(e) for e in v}
-    raise ValueError(f"unknown attribute value type {kind!r}")
-
-
-def _binary(v: Any) -> bytes:
-    if isinstance(v, _BYTES):
-        return bytes(v)
-    try:
-        return base64.b64decode(v, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        raise ValueError("a B value must be bytes or base64 text") from None
-
-
-def item_python(item: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
-    return {name: python_value(av) for name, av in item.items()}
-
-
-def item_key(item: Mapping[str, Mapping[str, Any]], key_names: Iterable[str]) -> Tuple[Any, ...]:
-    """The item's primary key as a hashable tuple; equal for keys DynamoDB treats as equal (N 1.0 == 1)."""
-    out = []
-    for name in key_names:
-        if name not in item:
-            raise KeyError(f"the item has no key attribute {name!r}")
-        out.append(python_value(item[name]))
-    return tuple(out)
 
 
 def load_item(row: Mapping[str, Any], specs: Sequence[AttributeSpec],

@@ -45,13 +45,14 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.faults import exit_after_rows
 from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
-from migrator.runtime.items import ITEM_REFUSED, AttributeSpec, RowRejected, item_key, load_item, to_item
+from migrator.runtime.decode import item_key
+from migrator.runtime.items import ITEM_REFUSED, RowRejected, load_item, to_item
 from migrator.runtime.job import JobError, int_arg, job_main, now, one_line, put_doc, rate_arg, split_s3_uri
 from migrator.runtime.rejects import ARG_REJECTS, RejectLog, key_digest, preview
 from migrator.runtime.rejects import split_prefix as split_rejects
 from migrator.runtime.progress import ARG_PROGRESS, DEFAULT_EVERY_SECONDS, ProgressReporter, part_name, split_prefix
 from migrator.runtime.source import select_sql, stream_rows
-from migrator.runtime.spec import ItemSpec, SpecError, index_key_roles
+from migrator.runtime.spec import AttributeSpec, ItemSpec, SpecError, index_key_roles
 from migrator.runtime.writer import (BatchWriter, Item, ParallelWriter, Refused, TokenBucket, Writer, key_row,
                                      put_condition)
 

@@ -41,7 +41,7 @@ KEYS_SUFFIX = ".keys"      # the digests-only object beside each log object
 
 
 def key_digest(key: Sequence[Any]) -> str:
-    """A digest of an item's key (`items.item_key`: str, Decimal or bytes per attribute), equal for
+    """A digest of an item's key (`decode.item_key`: str, Decimal or bytes per attribute), equal for
     keys DynamoDB treats as equal (N 1.0 == 1). Why a digest and not the key: exact whatever the
     key's length (a preview is cut at PREVIEW_CHARS), 32 characters a line, and no value in it."""
     parts: List[List[str]] = []

@@ -41,7 +41,8 @@ from migrator.runtime import aws
 from migrator.runtime.connections import mysql_params
 from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.runtime.job import JobError, job_main, put_doc, split_s3_uri
-from migrator.runtime.items import RowRejected, item_key, load_item, python_value
+from migrator.runtime.decode import item_key, python_value
+from migrator.runtime.items import RowRejected, load_item
 from migrator.runtime.rejects import LogScan, key_digest, read_logs
 from migrator.runtime.source import select_sql, stream_rows
 from migrator.runtime.spec import ItemSpec, SpecError, index_key_roles

@@ -11,7 +11,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.mcp.facades import S3, DynamoDB, MySQL
-from migrator.runtime.items import item_key
+from migrator.runtime.decode import item_key
 from migrator.runtime.spec import index_key_roles
 from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
 from migrator.runtime.verify import Source

@@ -24,7 +24,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.runtime.items import RowRejected, item_key, load_item, python_value
+from migrator.runtime.decode import item_key, python_value
+from migrator.runtime.items import RowRejected, load_item
 from migrator.runtime.spec import ItemSpec
 
 DEFAULT_SAMPLE = 1000

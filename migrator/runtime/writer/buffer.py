@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Sequence, Set
 
-from migrator.runtime.items import item_key
+from migrator.runtime.decode import item_key
 from migrator.runtime.writer.interface import Item, Key
 
 HandOver = Callable[[List[Item], Set[Key]], None]

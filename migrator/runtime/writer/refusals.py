@@ -16,7 +16,7 @@ import threading
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from migrator.runtime.items import python_value
+from migrator.runtime.decode import python_value
 from migrator.runtime.writer.interface import Item
 
 # DynamoDB refused what the request carries (an item's content), not the caller, table or rate:
