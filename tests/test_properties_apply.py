@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
-from migrator.app import ApplyRequest, Session
+from migrator.service.files import ApplyRequest
+from migrator.service.session import Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.roles import Facades

@@ -113,7 +113,7 @@ def test_verify_catches_a_join_that_multiplies_after_the_load(
         sandbox: lifecycle.SandboxRecord, mysql_db: str, tmp_path: Path) -> None:
     """A join on a column that is unique only by accident plans and loads clean; when the source
     later gives it a second partner, `verify` counts the view against its source table and says so,
-    though every sampled item still matches (`verify --full` adds the same counts: app.verify_full);
+    though every sampled item still matches (`verify --full` adds the same counts: Session.verify_full);
     a saved plan is checked again."""
     conn = root_connection(sandbox, mysql_db)
     with conn.cursor() as cur:

@@ -113,7 +113,7 @@ class _Refuses(Provider):
 
 
 def test_a_destroy_refusal_is_asked_of_each_kind_in_destroy_order() -> None:
-    from migrator.app import refuse_destroy
+    from migrator.service.session import refuse_destroy
 
     asked: list[str] = []
     kinds = ("mysql_view", "dynamodb_table")

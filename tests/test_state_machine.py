@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from migrator.app import ApplyRequest, Applied, PlanHasErrors, Session
+from migrator.service.errors import PlanHasErrors
+from migrator.service.files import ApplyRequest
+from migrator.service.session import Applied, Session
 from migrator.contract.build import build_contract
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config

@@ -1,7 +1,7 @@
 """The `migrator` command line: one Typer app, every command registered here, by name.
 
 The command modules only parse options and render; they call the service layer
-(`migrator.app`). Nothing registers itself by being imported.
+(`migrator.service`). Nothing registers itself by being imported.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from migrator.cli.common import Database, JsonFlag, McpConfigOpt, emit_json, gua
 def validate(contract: Annotated[Path, typer.Argument(help="The migration contract (JSON).", show_default=False)],
              as_json: JsonFlag = False) -> None:
     """Check a contract against the schema and lint it (no I/O); exit 1 when it has errors."""
-    from migrator import app
+    from migrator.service import files
     from migrator.contract.load import finding_line
 
-    report = guarded(lambda: app.validate(contract))
+    report = guarded(lambda: files.validate(contract))
     if as_json:
         emit_json(report.to_json())
     else:
@@ -33,11 +33,11 @@ def doctor(contract: Annotated[Path | None, typer.Argument(
                show_default=False)] = None,
            mcp_config: McpConfigOpt = None, database: Database = None, as_json: JsonFlag = False) -> None:
     """Check that every MCP server starts, has the tools migrator needs, and answers a probe."""
-    from migrator import app
+    from migrator.service.doctor import check_servers
     from migrator.cli.common import read_contract
 
     parsed = guarded(lambda: read_contract(contract)) if contract is not None else None
-    report = guarded(lambda: app.doctor(mcp_config, parsed, settings(Path("state"), database=database)))
+    report = guarded(lambda: check_servers(mcp_config, parsed, settings(Path("state"), database=database)))
     if as_json:
         emit_json(report.to_json())
     else:

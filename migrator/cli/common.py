@@ -114,10 +114,11 @@ def emit_findings(findings: Sequence[Finding]) -> None:
 
 def read_contract(path: Path) -> Contract:
     """The contract; when it has errors, every finding is listed before the one-sentence error."""
-    from migrator import app
+    from migrator.service import files
+    from migrator.service.errors import ContractInvalid
 
     try:
-        return app.load_contract(path)
-    except app.ContractInvalid as exc:
+        return files.load_contract(path)
+    except ContractInvalid as exc:
         emit_findings(exc.findings)
         raise

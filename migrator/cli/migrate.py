@@ -1,5 +1,5 @@
 """`migrator plan | apply | destroy`: the Terraform-shaped commands. They parse and render;
-the Session (migrator/app.py) does the work."""
+the Session (migrator/service/session.py) does the work."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from migrator.errors import MigratorError
 from migrator.graph import Address
 
 if TYPE_CHECKING:
-    from migrator.app import Applied, Hooks
+    from migrator.service.session import Applied, Hooks
     from migrator.engine.apply import ApplyResult
     from migrator.plan.model import Plan
     from migrator.planning.options import PlanOptions
@@ -34,11 +34,11 @@ Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=100, help=
 
 
 def _options(targets: Sequence[str] | None, replace: Sequence[str] | None, allow_data_loss: bool) -> PlanOptions:
-    from migrator import app
+    from migrator.service import files
     from migrator.planning.options import PlanOptions
 
-    return PlanOptions(targets=frozenset(app.address(t) for t in targets or ()),
-                       replace=frozenset(app.address(r) for r in replace or ()), allow_data_loss=allow_data_loss)
+    return PlanOptions(targets=frozenset(files.resource_address(t) for t in targets or ()),
+                       replace=frozenset(files.resource_address(r) for r in replace or ()), allow_data_loss=allow_data_loss)
 
 
 def _confirm(question: str) -> None:
@@ -50,7 +50,7 @@ def _confirm(question: str) -> None:
 
 
 def _hooks(view: ApplyView) -> Hooks:
-    from migrator.app import Hooks
+    from migrator.service.session import Hooks
     from migrator.plan.render_json import plan_json
     from migrator.plan.render_text import render_plan
 
@@ -89,7 +89,8 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Datab
          no_truncate: Annotated[bool, typer.Option("--no-truncate", help="Show every value whole (the text plan "
                                                    f"cuts values longer than {WIDTH} characters).")] = False) -> None:
     """Show what apply would do: compile the contract, read reality through MCP, diff."""
-    from migrator import app
+    from migrator.service import files
+    from migrator.service import session as service
     from migrator.plan.render_json import plan_json
     from migrator.plan.render_text import render_plan
 
@@ -100,8 +101,8 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Datab
                             spark_threshold_rows=spark_threshold_rows, database=database)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
     parsed = guarded(lambda: read_contract(contract))
-    guarded(lambda: app.read_state(state_dir))  # a broken state file is reported before any server starts
-    planned = guarded(lambda: app.run(lambda session: session.plan(parsed, options), run_settings, mcp_config))
+    guarded(lambda: files.read_state(state_dir))  # a broken state file is reported before any server starts
+    planned = guarded(lambda: service.run(lambda session: session.plan(parsed, options), run_settings, mcp_config))
     if as_json:
         emit_json(plan_json(planned.plan))
     elif markdown:
@@ -114,7 +115,7 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Datab
     if planned.errors:
         raise typer.Exit(1)
     if out is not None:
-        guarded(lambda: app.save_plan(out, planned.plan, contract, run_settings, options))
+        guarded(lambda: files.save_plan(out, planned.plan, contract, run_settings, options))
         if not as_json and not markdown:
             typer.echo(f"\nSaved the plan to {out}: `migrator apply {out}` applies exactly it.")
     if detailed_exitcode and not planned.plan.empty:
@@ -122,9 +123,9 @@ def plan(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Datab
 
 
 def _refresh_only(mcp_config: Path | None, state_dir: Path, database: str | None) -> None:
-    from migrator import app
+    from migrator.service import session as service
 
-    notes = guarded(lambda: app.run(lambda session: session.refresh(), settings(state_dir, database=database),
+    notes = guarded(lambda: service.run(lambda session: session.refresh(), settings(state_dir, database=database),
                                     mcp_config))
     for note in notes:
         typer.echo(note)
@@ -143,12 +144,14 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
               "--json", help="One JSON object per line: the plan, every event and load progress, the summary "
                              "(needs --auto-approve or a saved plan).")] = False) -> None:
     """Plan, then create, update and load in dependency order, writing state after every step."""
-    from migrator import app
+    from migrator.service import files
+    from migrator.service import session as service
+    from migrator.service.errors import PlanHasErrors
 
     run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism,
                             spark_threshold_rows, database)
     options = guarded(lambda: _options(target, replace, allow_data_loss))
-    request, run_settings = guarded(lambda: app.resolve_apply(contract, run_settings, options, auto_approve))
+    request, run_settings = guarded(lambda: files.resolve_apply(contract, run_settings, options, auto_approve))
     if as_json and not request.auto_approve:
         fail("apply --json cannot ask for confirmation: add --auto-approve, or apply a plan saved by `plan --out`", 2)
     parsed = guarded(lambda: read_contract(request.contract))
@@ -156,9 +159,9 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
 
     def go() -> Applied | None:
         try:
-            return app.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
+            return service.run(lambda session: session.apply(parsed, request), run_settings, mcp_config,
                            hooks=_hooks(view))
-        except app.PlanHasErrors:   # the plan said so, each error once, and that it failed
+        except PlanHasErrors:   # the plan said so, each error once, and that it failed
             return None
 
     try:
@@ -180,11 +183,11 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
 def _print_report_summary(state_dir: Path, result: ApplyResult) -> None:
     """The report in two lines; a state the report cannot read must not hide the apply's outcome,
     and an apply that failed is never summed up as passed."""
-    from migrator import app
+    from migrator.service import files
     from migrator.report.render_text import summary_lines
 
     try:
-        built = app.report(state_dir)
+        built = files.report_from_state(state_dir)
     except MigratorError:
         return
     failed = sorted(set(result.failed) | set(result.skipped))
@@ -247,7 +250,7 @@ def destroy(contract: Annotated[Path | None, typer.Argument(
             mcp_config: McpConfigOpt = None, database: Database = None, state_dir: StateDir = Path("state"),
             auto_approve: AutoApprove = False) -> None:
     """Remove everything migrator created, as recorded in the state file."""
-    from migrator import app
+    from migrator.service import session as service
 
     if contract is not None and not contract.is_file():   # a mistyped name says so rather than going on
         fail(f"{contract} is not a file; destroy needs no contract (it removes what the state records), "
@@ -255,7 +258,7 @@ def destroy(contract: Annotated[Path | None, typer.Argument(
 
     view = ApplyView.for_output(False)
     try:
-        result = guarded(lambda: app.run(lambda session: session.destroy(auto_approve),
+        result = guarded(lambda: service.run(lambda session: session.destroy(auto_approve),
                                          settings(state_dir, database=database),
                                          mcp_config, hooks=_hooks(view)))
     finally:

@@ -26,15 +26,16 @@ def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mc
     """Rows read, written and rejected, success rates, speed, retries, throttles, capacity, checks and guidance.
 
     From the state file alone; given the contract, it also reads reality (the plan's warnings, drift)."""
-    from migrator import app
+    from migrator.service import files
+    from migrator.service import session as service
     from migrator.report.render_markdown import render_markdown
     from migrator.report.render_text import render_report
 
     if contract is None:
-        built = guarded(lambda: app.report(state_dir))
+        built = guarded(lambda: files.report_from_state(state_dir))
     else:
         parsed = guarded(lambda: read_contract(contract))
-        built = guarded(lambda: app.run(lambda session: session.report(parsed), settings(state_dir, bucket, glue_role, database=database),
+        built = guarded(lambda: service.run(lambda session: session.report(parsed), settings(state_dir, bucket, glue_role, database=database),
                                         mcp_config))
     if html is not None:
         from migrator.report.render_html import render_html

@@ -15,9 +15,9 @@ from migrator.errors import MigratorError
 
 def state_list(state_dir: StateDir = Path("state"), as_json: JsonFlag = False) -> None:
     """The addresses the state records, in order."""
-    from migrator import app
+    from migrator.service import files
 
-    state = guarded(lambda: app.read_state(state_dir))
+    state = guarded(lambda: files.read_state(state_dir))
     if as_json:
         emit_json({"lineage": state.lineage, "serial": state.serial,
                    "resources": [{"address": str(a), "status": r.status} for a, r in sorted(state.resources.items())]})
@@ -28,10 +28,10 @@ def state_list(state_dir: StateDir = Path("state"), as_json: JsonFlag = False) -
 
 def state_show(address: Annotated[str, typer.Argument(help="KIND.NAME")], state_dir: StateDir = Path("state")) -> None:
     """One resource as recorded: attributes observed after apply, dependencies, status."""
-    from migrator import app
+    from migrator.service import files
 
-    state = guarded(lambda: app.read_state(state_dir))
-    addr = guarded(lambda: app.address(address))
+    state = guarded(lambda: files.read_state(state_dir))
+    addr = guarded(lambda: files.resource_address(address))
     resource = state.get(addr)
     if resource is None:
         fail(str(MigratorError(f"{address} is not in the state", hint="`migrator state list` shows what is")))
@@ -41,10 +41,10 @@ def state_show(address: Annotated[str, typer.Argument(help="KIND.NAME")], state_
 def state_rm(addresses: Annotated[list[str], typer.Argument(help="KIND.NAME ...")],
              state_dir: StateDir = Path("state")) -> None:
     """Forget resources: migrator stops managing them; they are not destroyed."""
-    from migrator import app
+    from migrator.service import files
 
-    parsed = guarded(lambda: [app.address(a) for a in addresses])
-    guarded(lambda: app.forget(state_dir, parsed))
+    parsed = guarded(lambda: [files.resource_address(a) for a in addresses])
+    guarded(lambda: files.forget(state_dir, parsed))
     for address in parsed:
         typer.echo(f"Removed {address} from the state; the resource itself is untouched.")
 
@@ -52,9 +52,9 @@ def state_rm(addresses: Annotated[list[str], typer.Argument(help="KIND.NAME ..."
 def force_unlock(lock_id: Annotated[str, typer.Argument(help="The lock ID from the message that reported the lock.")],
                  state_dir: StateDir = Path("state")) -> None:
     """Break a lock left by a run that died (check that it really is not running)."""
-    from migrator import app
+    from migrator.service import files
 
-    holder = guarded(lambda: app.force_unlock(state_dir, lock_id))
+    holder = guarded(lambda: files.force_unlock(state_dir, lock_id))
     typer.echo(f"Lock {lock_id} removed (it was held by {holder.get('who')} for {holder.get('operation')} since "
                f"{holder.get('created')}).")
 
@@ -64,11 +64,12 @@ def import_(address: Annotated[str, typer.Argument(help="dynamodb_table.NAME or 
             mcp_config: McpConfigOpt = None, database: Database = None,
             state_dir: StateDir = Path("state")) -> None:
     """Adopt an existing DynamoDB table or MySQL view into the state; the next plan reconciles it."""
-    from migrator import app
+    from migrator.service import files
+    from migrator.service import session as service
 
-    addr = guarded(lambda: app.address(address))
-    guarded(lambda: app.check_importable(addr, resource_id))  # before any server starts
-    observed = guarded(lambda: app.run(lambda session: session.import_(addr, resource_id),
+    addr = guarded(lambda: files.resource_address(address))
+    guarded(lambda: files.check_importable(addr, resource_id))  # before any server starts
+    observed = guarded(lambda: service.run(lambda session: session.import_(addr, resource_id),
                                        settings(state_dir, database=database),
                                        mcp_config))
     typer.echo(f"Imported {addr}. The next plan compares it with the contract.")

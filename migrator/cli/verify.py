@@ -51,14 +51,14 @@ def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Dat
     """Compare the rows, mapped as the load maps them, with the stored items; exit 1 on a difference.
 
     By default a seeded sample of each view, compared here; with --full every row, in Glue."""
-    from migrator import app
+    from migrator.service import session as service
 
     parsed = guarded(lambda: read_contract(contract))
     run_settings = settings(state_dir, bucket, glue_role, database=database)
     if full:
         _verify_full(parsed, run_settings, mcp_config, as_json)
         return
-    outcomes = guarded(lambda: app.run(lambda session: session.verify(parsed, sample, seed), run_settings,
+    outcomes = guarded(lambda: service.run(lambda session: session.verify(parsed, sample, seed), run_settings,
                                        mcp_config))
     ok = all(o.ok for o in outcomes)
     if as_json:
@@ -76,10 +76,10 @@ def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Dat
 
 
 def _verify_full(contract: Contract, run_settings: Settings, mcp_config: Path | None, as_json: bool) -> None:
-    from migrator import app
+    from migrator.service import session as service
     from migrator.validate.full import full_lines
 
-    docs = guarded(lambda: app.run(lambda session: session.verify_full(contract), run_settings, mcp_config))
+    docs = guarded(lambda: service.run(lambda session: session.verify_full(contract), run_settings, mcp_config))
     ok = all(d.get("ok") for d in docs)
     if as_json:
         emit_json({"ok": ok, "full": True, "tables": docs})

@@ -21,10 +21,6 @@ from migrator.providers.capacity import throughput
 from migrator.state.model import ResourceState
 
 
-def gsi_address(table: str, index: str) -> Address:
-    return Address("dynamodb_gsi", f"{table}/{index}")
-
-
 def split_name(address: Address) -> tuple[str, str]:
     table, _, index = address.name.partition("/")
     return table, index

@@ -8,7 +8,6 @@ writes its counts to a result object in S3, which becomes this resource's record
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -17,10 +16,10 @@ from typing import Any
 from migrator.budget import RejectBudget
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.mcp.facades import JobRun, failure_detail
+from migrator.glue_run import failure, read_result, start_run, wait_for_run
+from migrator.mcp.facades import JobRun
 from migrator.providers.base import ApplyContext, RunProvider, uses
 from migrator.providers.capacity import restore
-from migrator.runtime.lineage import ARG_LINEAGE
 from migrator.runtime.progress import merge_progress
 from migrator.state.model import ResourceState
 
@@ -135,7 +134,7 @@ class LoadProvider(RunProvider):
             await self._raise_capacity(node, int(units), ctx)
         timeline: list[list[float]] = []
         try:
-            run_id = await glue.start_job_run(job, {f"--{ARG_LINEAGE}": ctx.lineage})
+            run_id = await start_run(glue, job, ctx.lineage)
             ctx.report(node.address, f"job {job} run {run_id} started")
             run = await self._wait(node, job, run_id, ctx, timeline=timeline)
         finally:
@@ -147,21 +146,20 @@ class LoadProvider(RunProvider):
                   "result_bucket": c["result_bucket"], "result_key": c["result_key"],
                   "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
                   "write_units_during_load": units, "timeline": thin(timeline), "reject_budget": budget.to_doc()}
-        if run.state != "SUCCEEDED":
-            detail = await failure_detail(glue, run)
+        detail = await failure(glue, run)
+        if detail is not None:
             message = f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}"
             partial = await self._partial_figures(c, ctx)
             raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
                              hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}",
                              finished=False)
-        raw = await ctx.facades.s3.get_object(c["result_bucket"], c["result_key"])
-        if raw is None:
+        result = await read_result(ctx.facades.s3, c["result_bucket"], c["result_key"])
+        if result is None:
             message = (f"{node.address}: the job succeeded but wrote no result to "
                        f"s3://{c['result_bucket']}/{c['result_key']}")
             partial = await self._partial_figures(c, ctx)
             raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
                              hint="check the job's logs", finished=False)
-        result = json.loads(raw)
         figures = {k: result.get(k) for k in RESULT_FIELDS}
         duration = result.get("duration_seconds") or 0
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
@@ -205,18 +203,18 @@ class LoadProvider(RunProvider):
         """Poll the run to its end; with a `timeline`, read the progress too and keep its points."""
         watch = timeline is not None
         began, last_state, last_read = time.monotonic(), "", 0.0
-        while True:
-            run = await ctx.facades.glue.get_job_run(job, run_id)
+
+        async def on_poll(run: JobRun) -> None:
+            nonlocal last_state, last_read
             if run.state != last_state:
                 ctx.report(node.address, f"{run.state.lower()} ({time.monotonic() - began:.0f}s)")
                 last_state = run.state
             if watch and (run.done or time.monotonic() - last_read >= PROGRESS_SECONDS):
                 last_read = time.monotonic()
                 await self._report_progress(node, run.state, ctx, timeline)
-            if run.done:
-                return run
-            await asyncio.sleep(min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch
-                                else ctx.settings.poll_seconds)
+
+        poll = min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch else ctx.settings.poll_seconds
+        return await wait_for_run(ctx.facades.glue, job, run_id, poll, on_poll=on_poll)
 
     async def _report_progress(self, node: Node, run_state: str, ctx: ApplyContext,
                                timeline: list[list[float]] | None = None) -> None:

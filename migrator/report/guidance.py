@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from migrator.budget import NOTE, RejectBudget
 from migrator.graph import Address
-from migrator.report.model import Advice, LoadReport, Report, TableReport
+from migrator.report.model import Advice, LoadReport, Report
 from migrator.state.model import State
 
 Rule = Callable[[Report, State], list[Advice]]
@@ -216,6 +216,3 @@ RULES: Sequence[Rule] = (failed_checks, unfinished_loads, drifted, rejected_rows
 def advise(report: Report, state: State) -> list[Advice]:
     return [advice for rule in RULES for advice in rule(report, state)]
 
-
-def table_advice(report: Report, table: TableReport) -> list[Advice]:
-    return [a for a in report.advice if a.table == table.name]

@@ -9,17 +9,14 @@ migrator only reads the result.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from migrator.compile.verify_jobs import FullJob
 from migrator.errors import MigratorError
-from migrator.mcp.facades import failure_detail
+from migrator.glue_run import RunTimedOut, failure, read_result, start_run, wait_for_run
 from migrator.mcp.roles import Facades
-from migrator.runtime.lineage import ARG_LINEAGE, lineage_metadata
+from migrator.runtime.lineage import lineage_metadata
 
 
 async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: float = 1.0,
@@ -33,25 +30,20 @@ async def run_full(facades: Facades, full: FullJob, lineage: str, poll_seconds: 
         await glue.delete_job(name)   # left by an interrupted verify
     await glue.create_job(full.job)
     try:
-        run_id = await glue.start_job_run(name, {f"--{ARG_LINEAGE}": lineage})
-        began = time.monotonic()
-        while True:
-            run = await glue.get_job_run(name, run_id)
-            if run.done:
-                break
-            if time.monotonic() - began > timeout_seconds:
-                await glue.stop_job_run(name, run_id)
-                raise MigratorError(f"the full comparison of {full.table} did not end within {timeout_seconds:.0f} s",
-                                    hint="use --sample for a quicker check")
-            await asyncio.sleep(poll_seconds)
-        if run.state != "SUCCEEDED":
-            detail = await failure_detail(glue, run)
+        run_id = await start_run(glue, name, lineage)
+        try:
+            run = await wait_for_run(glue, name, run_id, poll_seconds, timeout_seconds=timeout_seconds)
+        except RunTimedOut:
+            raise MigratorError(f"the full comparison of {full.table} did not end within {timeout_seconds:.0f} s",
+                                hint="use --sample for a quicker check") from None
+        detail = await failure(glue, run)
+        if detail is not None:
             raise MigratorError(f"the full comparison of {full.table} (Glue job {name} run {run_id}) ended "
                                 f"{run.state}: {detail}", hint="fix the cause and run verify --full again")
-        raw = await s3.get_object(full.bucket, full.result_key)
-        if raw is None:
+        result = await read_result(s3, full.bucket, full.result_key)
+        if result is None:
             raise MigratorError(f"the full comparison of {full.table} wrote no result", hint="check the job's logs")
-        return dict(json.loads(raw))
+        return result
     finally:
         await glue.delete_job(name)
         await s3.delete_object(full.bucket, full.script_key)
