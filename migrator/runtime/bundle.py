@@ -8,7 +8,6 @@ only changes when the code does and plan/apply can compare it with what is in S3
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import zipfile
@@ -78,6 +77,3 @@ def build_bundle() -> bytes:
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     return buffer.getvalue()
 
-
-def bundle_sha256() -> str:
-    return hashlib.sha256(build_bundle()).hexdigest()
