@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator import __version__
+from migrator.compile.checks import CheckSpec, EntitySource
 from migrator.compile.key_lint import key_findings
 from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, reject_budget,
                                     row_estimate, tuning_arguments, write_budget)
@@ -188,10 +189,8 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
         table_ok = not any(f.severity is Severity.ERROR for f in table_findings)
         table_node = Node(Address("dynamodb_table", table.name), config)
         gsi_nodes = index_nodes(table_node)
-        loads: list[Address] = []
-        views: list[str] = []
-        samples: list[dict[str, Any]] = []
-        sources: list[dict[str, str]] = []
+        entities: list[EntitySource] = []
+        samples: list[Source] = []
         entity_nodes: list[Node] = []
         for ep in plans:
             view = view_name(table.name, ep.entity_type)
@@ -205,7 +204,6 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
             sizes = key_size_count(spec.select_sql, ep.entity.owner, spec.source_table,
                                    key_limits(table, ep.entity.attributes))
             key_sizes += [sizes] if sizes is not None else []
-            sources.append({"view": view, "source_table": spec.source_table, "load": f"load.{label}"})
             view_node = Node(Address("mysql_view", view), {"name": view, "sql": spec.select_sql,
                                                             "columns": list(spec.columns)})
             slug = label.replace("/", "__")
@@ -253,16 +251,12 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                                      load_write_units(ep.load, table.capacity)),
                        **reject_budget(ep.load, ep.load.path or f"{ep.entity.path}.load").notes()})
             entity_nodes += [view_node, script_node, job_node, load_node]
-            loads.append(load_node.address)
-            views.append(view)
-            samples.append(Source(items, rejects_prefix).to_doc())
+            entities.append(EntitySource(view, spec.source_table, load_node.address))
+            samples.append(Source(items, rejects_prefix))
         if not table_ok:
             continue
-        check_node = Node(Address("check", table.name), {
-            "table": table.name, "views": views, "loads": [str(a) for a in loads], "sources": sources,
-            "sample": {"size": settings.sample_size, "seed": settings.sample_seed,
-                       "keys": [k for k in (table.pk, table.sk) if k], "sources": samples}},
-            depends_on=tuple(loads))
+        check = CheckSpec(table.name, tuple(entities), tuple(samples), settings.sample_size, settings.sample_seed)
+        check_node = Node(Address("check", table.name), check.to_config(), depends_on=tuple(check.loads))
         nodes += [table_node, *gsi_nodes, *entity_nodes, check_node]
     graph = Graph.build(nodes)
     return Compiled(graph=graph, artifacts=artifacts, findings=tuple(findings), row_counts=tuple(row_counts),

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator import __version__
+from migrator.compile.checks import CheckSpec
 from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, job_command
 from migrator.compile.names import job_name
 from migrator.compile.scripts import render_verify_script
 from migrator.graph import Address, Graph
-from migrator.runtime.verify import Source
 from migrator.settings import Settings
 
 
@@ -36,9 +36,9 @@ class FullJob:
 def verify_jobs(graph: Graph, contract_source: str, settings: Settings) -> list[FullJob]:
     out = []
     for check in (n for n in graph if n.address.kind == "check"):
-        table, sample = check.config["table"], check.config["sample"]
-        load_jobs = [graph.nodes[Address("glue_job", graph.nodes[Address.parse(a)].config["job"])].config
-                     for a in check.config["loads"]]
+        spec = CheckSpec.from_config(check.config)
+        table = spec.table
+        load_jobs = [graph.nodes[Address("glue_job", graph.nodes[a].config["job"])].config for a in spec.loads]
         load_job = load_jobs[0]
         spark = next((j for j in load_jobs if j["Command"]["Name"] == GLUEETL), None)
         engine = Engine(PYTHONSHELL, "verify") if spark is None else Engine(
@@ -48,7 +48,7 @@ def verify_jobs(graph: Graph, contract_source: str, settings: Settings) -> list[
         script_key = f"{settings.prefix}scripts/verify_{slug}.py"
         result_key = f"{settings.prefix}results/verify_{slug}.json"
         script = render_verify_script(table=table, contract=contract_source,
-                                      sources=[Source.from_doc(s) for s in sample["sources"]],
+                                      sources=spec.sources,
                                       connection=settings.connection_name,
                                       result_uri=settings.s3_uri(result_key), version=__version__,
                                       spark_partitions=partitions)
