@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from migrator.compile.checks import CheckSpec
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
@@ -79,38 +80,35 @@ class CheckProvider(RunProvider):
     computed = ("source_rows", "view_rows", "table_items", "distinct_keys", "overwritten", "indexes", "sample", "ok", "problems")
 
     async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
-        c = node.config
+        c = CheckSpec.from_config(node.config)
         totals = {"rows_read": 0, "items_written": 0, "items_rejected": 0, "items_skipped": 0}
         loads: dict[str, Mapping[str, Any]] = {}
-        for text in c["loads"]:
-            load = ctx.recorded(Address.parse(text))
+        for address in c.loads:
+            load = ctx.recorded(address)
             if load is None:
-                raise MigratorError(f"{node.address}: there is no recorded {text} to check")
-            loads[text] = load.attributes
+                raise MigratorError(f"{node.address}: there is no recorded {address} to check")
+            loads[str(address)] = load.attributes
             for key in totals:
                 totals[key] += int(load.attributes.get(key) or 0)
-        entities = await count_entities(ctx.facades.mysql, c["sources"])
+        entities = await count_entities(ctx.facades.mysql, c.entities)
         view_rows = sum(e.view_rows for e in entities)
-        description = await ctx.facades.dynamodb.describe_table(c["table"]) or {}
+        description = await ctx.facades.dynamodb.describe_table(c.table) or {}
         layout = index_layout(description)
-        table_items, indexed = await count_table(ctx.facades.dynamodb, c["table"], layout)
-        table = ctx.recorded(Address("dynamodb_table", c["table"]))
+        table_items, indexed = await count_table(ctx.facades.dynamodb, c.table, layout)
+        table = ctx.recorded(Address("dynamodb_table", c.table))
         keys = table_keys(dict(table.attributes)) if table else []
-        stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c["views"], keys))).rows[0])
+        stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c.views, keys))).rows[0])
         problems = check_problems(entities, loads, totals, table_items, stats)
-        sample = c.get("sample") or {}
-        coverage = await index_coverage(ctx, layout, indexed, sample.get("sources") or [], keys,
-                                        other_rejected(totals, stats))
+        coverage = await index_coverage(ctx, layout, indexed, c.sources, keys, other_rejected(totals, stats))
         for cov in coverage:
-            problems += cov.problems(c["table"])
+            problems += cov.problems(c.table)
         result: dict[str, Any] = {"source_rows": sum(e.source_rows for e in entities), "view_rows": view_rows,
                                   **totals, "table_items": table_items,
                                   "distinct_keys": stats.keys, "overwritten": stats.overwritten,
                                   "indexes": [cov.to_doc() for cov in coverage]}
-        if sample.get("size") and sample.get("sources"):
-            outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c["table"], sample["keys"],
-                                         [Source.from_doc(s) for s in sample["sources"]], int(sample["size"]),
-                                         str(sample["seed"]), description,
+        if c.sample_size and c.sources:
+            outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c.table, c.keys, c.sources,
+                                         c.sample_size, c.sample_seed, description,
                                          rejects_lookup(ctx.facades.s3, list(loads.values())))
             result["sample"] = outcome.to_doc()
             problems += sample_problems(outcome)
@@ -124,14 +122,13 @@ class CheckProvider(RunProvider):
 
 
 async def index_coverage(ctx: ApplyContext, layout: Mapping[str, Sequence[str]],
-                         indexed: Mapping[str, tuple[int, int]], sources: Sequence[Mapping[str, Any]],
+                         indexed: Mapping[str, tuple[int, int]], sources: Sequence[Source],
                          keys: Sequence[tuple[str, str]], other_rejections: int) -> list[IndexCoverage]:
     """Each index's counts, with the range the views give when every entity overwrites (a load that
     keeps older items leaves their index keys as they were, so no range can be said)."""
     bounds: dict[str, tuple[int, int]] = {}
-    parsed = [Source.from_doc(s) for s in sources]
-    if layout and parsed and keys and all(s.spec.write_mode == "overwrite" for s in parsed):
-        views = [CoverageSource(s.view, frozenset(a.name for a in s.spec.attributes)) for s in parsed]
+    if layout and sources and keys and all(s.spec.write_mode == "overwrite" for s in sources):
+        views = [CoverageSource(s.view, frozenset(a.name for a in s.spec.attributes)) for s in sources]
         bounds = carried_bounds((await ctx.facades.mysql.query(carried_sql(views, keys, layout))).rows[0], layout)
     out = []
     for name in sorted(layout):

@@ -3,17 +3,17 @@ compared in a transient Glue job per table. Reads only; each is handed the comma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from migrator.compile.checks import CheckSpec, EntitySource
 from migrator.compile.contract import Compiled
 from migrator.compile.verify_jobs import verify_jobs
 from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.mcp.facades import MySQL
 from migrator.mcp.roles import Facades
-from migrator.runtime.verify import Source
 from migrator.settings import Settings
 from migrator.state.model import State
 from migrator.validate.deep import rejects_lookup, sample_table
@@ -37,21 +37,18 @@ async def verify_sample(facades: Facades, compiled: Compiled, state: State, size
     The rows are mapped by the job's own code, so a mapping the load got wrong and an item
     changed since both show. A table that does not exist yet is one sentence (apply first).
     `state` is read only: the loads' records say where their rejected rows are."""
-    checks = [node for node in compiled.graph if node.address.kind == "check"]
+    checks = [CheckSpec.from_config(node.config) for node in compiled.graph if node.address.kind == "check"]
     outcomes = []
-    for node in checks:
-        sample = node.config["sample"]
-        table = node.config["table"]
+    for check in checks:
+        table = check.table
         description = await facades.dynamodb.describe_table(table)
         if description is None:
             raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                 hint="run `migrator apply` first")
-        loads = [state.resources[a].attributes for a in map(Address.parse, node.config["loads"])
-                 if a in state.resources]
-        outcome = await sample_table(facades.mysql, facades.dynamodb, table, sample["keys"],
-                                     [Source.from_doc(s) for s in sample["sources"]], size, seed, description,
-                                     rejects_lookup(facades.s3, loads))
-        outcomes.append(replace(outcome, row_problems=await row_problems(facades.mysql, node.config["sources"])))
+        loads = [state.resources[a].attributes for a in check.loads if a in state.resources]
+        outcome = await sample_table(facades.mysql, facades.dynamodb, table, check.keys, check.sources, size, seed,
+                                     description, rejects_lookup(facades.s3, loads))
+        outcomes.append(replace(outcome, row_problems=await row_problems(facades.mysql, check.entities)))
     return outcomes
 
 
@@ -64,13 +61,13 @@ async def verify_full(facades: Facades, compiled: Compiled, contract_source: str
             raise MigratorError(f"dynamodb_table.{full.table} does not exist, so there is nothing to verify",
                                 hint="run `migrator apply` first")
         result = dict(await run_full(facades, full, lineage, settings.poll_seconds))
-        check = compiled.graph.nodes[Address("check", full.table)]
-        rows = await row_problems(facades.mysql, check.config["sources"])
+        check = CheckSpec.from_config(compiled.graph.nodes[Address("check", full.table)].config)
+        rows = await row_problems(facades.mysql, check.entities)
         results.append({**result, "row_problems": list(rows), "ok": bool(result.get("ok")) and not rows})
     return results
 
 
-async def row_problems(mysql: MySQL, sources: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+async def row_problems(mysql: MySQL, sources: Sequence[EntitySource]) -> tuple[str, ...]:
     """Each view against its source table: one row per source row (counted in MySQL, independent
     of the mapping the sample compare reuses)."""
     return tuple(p for e in await count_entities(mysql, sources) for p in e.problems())

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.compile.checks import EntitySource
 from migrator.compile.rowcount import source_count_sql, view_count_sql
 from migrator.mcp.facades import MySQL
 
@@ -34,12 +35,12 @@ class EntityRows:
                 f"{self.source_rows}: the view {change} rows (`migrator plan` names the join)"]
 
 
-async def count_entities(mysql: MySQL, sources: Sequence[Mapping[str, Any]]) -> list[EntityRows]:
-    """`sources`: the check's {"view", "source_table", "load"} entries."""
-    async def one(source: Mapping[str, Any]) -> EntityRows:
-        view_rows, source_rows = await asyncio.gather(mysql.query(view_count_sql(str(source["view"]))),
-                                                      mysql.query(source_count_sql(str(source["source_table"]))))
-        return EntityRows(str(source["view"]), str(source["source_table"]), source.get("load"),
+async def count_entities(mysql: MySQL, sources: Sequence[EntitySource]) -> list[EntityRows]:
+    """Each entity of a check (CheckSpec.entities): its view and its source table, counted."""
+    async def one(source: EntitySource) -> EntityRows:
+        view_rows, source_rows = await asyncio.gather(mysql.query(view_count_sql(source.view)),
+                                                      mysql.query(source_count_sql(source.source_table)))
+        return EntityRows(source.view, source.source_table, str(source.load),
                           int(source_rows.scalar() or 0), int(view_rows.scalar() or 0))
 
     return list(await asyncio.gather(*(one(s) for s in sources)))
