@@ -1,7 +1,7 @@
 """A load's rejection budget: how many rejected rows a run may leave and still pass.
 
 A judgement of a run's result, so it sits at the bottom: the compiler makes one from the contract,
-the load provider judges its run by it, the planner compares a recorded run with the current one
+the load provider judges its run by it, planning compares a recorded run with the current one
 and the report (built from the state alone) reads the one recorded with the run. Pure: it imports
 nothing of migrator. Percentages are compared exactly (as the decimal the contract wrote), never
 as binary floats: 0.57% of 10,000 rows allows 57 of them.

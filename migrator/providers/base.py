@@ -75,8 +75,9 @@ def uses(**roles: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
 
 
 class Provider:
-    """One node kind. The class attributes declare the kind to the rest of migrator: the graph's
-    kinds, the plan schema's enums, `KNOWN_AFTER_APPLY` and `migrator import` derive from them."""
+    """One node kind. The class attributes declare the kind to the rest of migrator: which addresses
+    parse, what a change knows only after apply (planning copies `computed` onto each `Change`),
+    `migrator import` and `doctor CONTRACT` derive from them."""
 
     #: the part of an address before the dot (`dynamodb_table.orders`)
     kind: ClassVar[str]
