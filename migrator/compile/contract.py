@@ -17,7 +17,7 @@ from typing import Any
 from migrator import __version__
 from migrator.compile.checks import CheckSpec, EntitySource
 from migrator.compile.key_lint import key_findings
-from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, reject_budget,
+from migrator.compile.loads import (LoadOutputs, LoadRun, capacity_note, choose_engine, job_command, load_write_units, reject_budget,
                                     row_estimate, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.keysize import KeySizeCount, key_limits, key_size_count
@@ -238,13 +238,11 @@ def compile_contract(contract: Contract, schema: SchemaInfo, server: ServerInfo,
                 "Timeout": settings.job_timeout_minutes, "ExecutionProperty": {"MaxConcurrentRuns": 1},
                 "Connections": {"Connections": [settings.connection_name]}, "Tags": {"managed-by": "migrator"}},
                 depends_on=(script_node.address, bundle_node.address, connection.address))
-            load_node = Node(Address("load", label), {
-                "table": table.name, "view": view, "job": job, "result_bucket": settings.bucket,
-                "result_key": result_key, "progress_prefix": progress_prefix,
-                "rejects_prefix": rejects_prefix,
-                "inputs": fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
-                                       "items": items.to_doc(),
-                                       "bundle": bundle_node.config["sha256"]})},
+            run = LoadRun(table.name, view, job, LoadOutputs(settings.bucket, result_key, progress_prefix,
+                                                              rejects_prefix),
+                          fingerprint({"view": view_node.fingerprint, "table": key_fingerprint(config),
+                                       "items": items.to_doc(), "bundle": bundle_node.config["sha256"]}))
+            load_node = Node(Address("load", label), run.to_config(),
                 depends_on=(view_node.address, table_node.address, job_node.address, bucket.address,
                             *(g.address for g in gsi_nodes)),
                 notes={**_load_notes(engine.describe(), estimate, table.name, table.capacity,

@@ -14,7 +14,7 @@ from typing import Any
 
 from migrator import __version__
 from migrator.compile.checks import CheckSpec
-from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, job_command
+from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, LoadRun, job_command
 from migrator.compile.names import job_name
 from migrator.compile.scripts import render_verify_script
 from migrator.graph import Address, Graph
@@ -38,7 +38,8 @@ def verify_jobs(graph: Graph, contract_source: str, settings: Settings) -> list[
     for check in (n for n in graph if n.address.kind == "check"):
         spec = CheckSpec.from_config(check.config)
         table = spec.table
-        load_jobs = [graph.nodes[Address("glue_job", graph.nodes[a].config["job"])].config for a in spec.loads]
+        load_jobs = [graph.nodes[Address("glue_job", LoadRun.from_config(graph.nodes[a].config).job)].config
+                     for a in spec.loads]
         load_job = load_jobs[0]
         spark = next((j for j in load_jobs if j["Command"]["Name"] == GLUEETL), None)
         engine = Engine(PYTHONSHELL, "verify") if spark is None else Engine(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.budget import RejectBudget
+from migrator.compile.loads import LoadOutputs, LoadRun
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.glue_run import failure, read_result, start_run, wait_for_run
@@ -121,14 +122,14 @@ class LoadProvider(RunProvider):
     computed = ("run_id", "state", *RESULT_FIELDS, "timeline", "reject_budget", "finished", "within_budget")
 
     async def create(self, node: Node, ctx: ApplyContext) -> dict[str, Any]:
-        c = node.config
-        glue, job = ctx.facades.glue, c["job"]
+        c = LoadRun.from_config(node.config)
+        glue, job = ctx.facades.glue, c.job
         for earlier in await glue.list_job_runs(job):
             if not earlier.done:  # left running by an apply that was interrupted: let it finish first
                 ctx.report(node.address, f"waiting for run {earlier.run_id}, left by an interrupted apply")
                 await self._wait(node, job, earlier.run_id, ctx)
-        await ctx.facades.s3.delete_object(c["result_bucket"], c["result_key"])  # never read a stale result
-        await self._clear_progress(c, ctx)
+        await ctx.facades.s3.delete_object(c.outputs.bucket, c.outputs.result_key)  # never read a stale result
+        await self._clear_progress(c.outputs, ctx)
         units = node.notes.get("write_units")
         if units:
             await self._raise_capacity(node, int(units), ctx)
@@ -139,32 +140,30 @@ class LoadProvider(RunProvider):
             run = await self._wait(node, job, run_id, ctx, timeline=timeline)
         finally:
             if units:
-                await ctx.capacity.release(ctx.facades.dynamodb, c["table"], node.address,
+                await ctx.capacity.release(ctx.facades.dynamodb, c.table, node.address,
                                            lambda message: ctx.report(node.address, message))
         budget = RejectBudget.from_notes(node.notes)
-        record = {"job": job, "run_id": run_id, "state": run.state, "view": c["view"], "table": c["table"],
-                  "result_bucket": c["result_bucket"], "result_key": c["result_key"],
-                  "progress_prefix": c.get("progress_prefix"), "rejects_prefix": c.get("rejects_prefix"),
-                  "write_units_during_load": units, "timeline": thin(timeline), "reject_budget": budget.to_doc()}
+        record = {"job": job, "run_id": run_id, "state": run.state, "view": c.view, "table": c.table,
+                  **c.outputs.fields(), "write_units_during_load": units, "timeline": thin(timeline), "reject_budget": budget.to_doc()}
         detail = await failure(glue, run)
         if detail is not None:
             message = f"{node.address}: Glue job {job} run {run_id} ended {run.state}: {detail}"
-            partial = await self._partial_figures(c, ctx)
+            partial = await self._partial_figures(c.outputs, ctx)
             raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
                              hint=f"fix the cause and run apply again; logs: get_job_run_logs {job} {run_id}",
                              finished=False)
-        result = await read_result(ctx.facades.s3, c["result_bucket"], c["result_key"])
+        result = await read_result(ctx.facades.s3, c.outputs.bucket, c.outputs.result_key)
         if result is None:
             message = (f"{node.address}: the job succeeded but wrote no result to "
-                       f"s3://{c['result_bucket']}/{c['result_key']}")
-            partial = await self._partial_figures(c, ctx)
+                       f"s3://{c.outputs.bucket}/{c.outputs.result_key}")
+            partial = await self._partial_figures(c.outputs, ctx)
             raise LoadFailed(message, {**record, **partial, "finished": False, "error": message},
                              hint="check the job's logs", finished=False)
         figures = {k: result.get(k) for k in RESULT_FIELDS}
         duration = result.get("duration_seconds") or 0
         figures["rows_per_second"] = round(result.get("rows_read", 0) / duration, 1) if duration else None
-        location = (f"s3://{c['result_bucket']}/{c['rejects_prefix']}"
-                    if c.get("rejects_prefix") and figures.get("rejects_logged") else None)
+        location = (f"s3://{c.outputs.bucket}/{c.outputs.rejects_prefix}"
+                    if c.outputs.rejects_prefix and figures.get("rejects_logged") else None)
         mismatch = unaccounted(node.address, figures)
         if mismatch is not None:
             raise LoadFailed(mismatch, {**record, **figures, "finished": True,
@@ -180,10 +179,10 @@ class LoadProvider(RunProvider):
             raise LoadFailed(message, {**done, "error": f"{message}: {hint}"}, hint=hint, finished=True)
         return done
 
-    async def _partial_figures(self, config: Mapping[str, Any], ctx: ApplyContext) -> dict[str, Any]:
+    async def _partial_figures(self, outputs: LoadOutputs, ctx: ApplyContext) -> dict[str, Any]:
         """What a run that stopped part way had done, from its writers' progress objects (nothing
         when they cannot be read: the failure itself is what matters)."""
-        merged = await self._read_progress(config, ctx)
+        merged = await self._read_progress(outputs, ctx)
         if merged is None:
             return {}
         return {k: int(merged.get(k) or 0) for k in ("rows_read", "items_written", "items_rejected",
@@ -191,11 +190,13 @@ class LoadProvider(RunProvider):
 
     async def _raise_capacity(self, node: Node, units: int, ctx: ApplyContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
+        table = LoadRun.from_config(node.config).table
+
         async def checkpoint(attributes: Mapping[str, Any]) -> None:
             if ctx.checkpoint is not None:
-                await ctx.checkpoint(node.address, {**attributes, "table": node.config["table"]})
+                await ctx.checkpoint(node.address, {**attributes, "table": table})
 
-        await ctx.capacity.acquire(ctx.facades.dynamodb, node.config["table"], units, node.address, checkpoint,
+        await ctx.capacity.acquire(ctx.facades.dynamodb, table, units, node.address, checkpoint,
                                    lambda message: ctx.report(node.address, message))
 
     async def _wait(self, node: Node, job: str, run_id: str, ctx: ApplyContext,
@@ -219,19 +220,19 @@ class LoadProvider(RunProvider):
     async def _report_progress(self, node: Node, run_state: str, ctx: ApplyContext,
                                timeline: list[list[float]] | None = None) -> None:
         """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
-        merged = await self._read_progress(node.config, ctx)
+        merged = await self._read_progress(LoadRun.from_config(node.config).outputs, ctx)
         if merged is not None:
             if timeline is not None:
                 timeline.append([float(merged["elapsed_seconds"]), int(merged["rows_read"]),
                                  int(merged["items_written"])])
             ctx.progress(node.address, progress_figures(merged, node.notes.get("rows_estimate"), run_state))
 
-    async def _read_progress(self, config: Mapping[str, Any], ctx: ApplyContext) -> dict[str, Any] | None:
+    async def _read_progress(self, outputs: LoadOutputs, ctx: ApplyContext) -> dict[str, Any] | None:
         """The writers' progress objects summed; None when there are none yet or they cannot be read."""
-        prefix = config.get("progress_prefix")
+        prefix = outputs.progress_prefix
         if not prefix:
             return None
-        bucket = config["result_bucket"]
+        bucket = outputs.bucket
         try:
             objects = await ctx.facades.s3.list_objects(bucket, prefix)
             docs = {}
@@ -243,12 +244,12 @@ class LoadProvider(RunProvider):
             return None
         return merge_progress(docs) if docs else None
 
-    async def _clear_progress(self, config: Mapping[str, Any], ctx: ApplyContext) -> None:
+    async def _clear_progress(self, outputs: LoadOutputs, ctx: ApplyContext) -> None:
         """An earlier run's figures and rejected rows must not show as this run's."""
-        for prefix in (config.get("progress_prefix"), config.get("rejects_prefix")):
+        for prefix in (outputs.progress_prefix, outputs.rejects_prefix):
             if prefix:
-                for info in await ctx.facades.s3.list_objects(config["result_bucket"], prefix):
-                    await ctx.facades.s3.delete_object(config["result_bucket"], info.key)
+                for info in await ctx.facades.s3.list_objects(outputs.bucket, prefix):
+                    await ctx.facades.s3.delete_object(outputs.bucket, info.key)
 
     async def delete(self, address: Address, prior: ResourceState, ctx: ApplyContext) -> None:
         """The result and progress objects go; the items go with their table. A capacity raise an
@@ -258,7 +259,7 @@ class LoadProvider(RunProvider):
                 and Address("dynamodb_table", str(base.get("table"))) not in ctx.deleting \
                 and await restore(ctx.facades.dynamodb, base):
             ctx.report(address, f"put back the write capacity an interrupted load left on {base['table']}")
-        bucket, key = prior.attributes.get("result_bucket"), prior.attributes.get("result_key")
-        if bucket and key:
-            await ctx.facades.s3.delete_object(str(bucket), str(key))
-            await self._clear_progress({"result_bucket": bucket, **prior.attributes}, ctx)
+        outputs = LoadOutputs.of(prior.attributes)
+        if outputs is not None:
+            await ctx.facades.s3.delete_object(outputs.bucket, outputs.result_key)
+            await self._clear_progress(outputs, ctx)
