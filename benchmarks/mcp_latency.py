@@ -24,7 +24,7 @@ import pymysql
 
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.sandbox import lifecycle
 
 

@@ -28,7 +28,7 @@ from migrator.service.files import ApplyRequest
 from migrator.service.session import Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.planning.needs import operations_needed
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings

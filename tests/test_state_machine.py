@@ -23,7 +23,7 @@ from migrator.service.session import Applied, Session
 from migrator.contract.build import build_contract
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.planning.options import PlanOptions
 from migrator.sandbox import lifecycle
 from migrator.settings import Settings

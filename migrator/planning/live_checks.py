@@ -15,7 +15,7 @@ from migrator.contract.model import Contract
 from migrator.errors import MigratorError
 from migrator.findings import Finding, Severity
 from migrator.graph import Address
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.providers.dynamodb_table import table_keys
 
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.plan.diff import attribute_changes
 from migrator.plan.model import Action, Change, Reason
 from migrator.providers.capacity import CapacityLeases

@@ -12,7 +12,7 @@ from migrator.kinds import KINDS
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import McpConfig
 from migrator.mcp.health import DoctorReport, run_doctor
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.planning.needs import Needs, operations_needed
 from migrator.service.servers import compile_live, config_in_use, source_credentials
 from migrator.settings import Settings

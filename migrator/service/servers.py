@@ -10,7 +10,7 @@ from migrator.compile.contract import Compiled, SourceCredentials, compile_contr
 from migrator.contract.model import Contract
 from migrator.errors import ConfigError
 from migrator.mcp.config import McpConfig, find_config, load_config
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.settings import Settings
 
 

@@ -24,7 +24,7 @@ from migrator.graph import Address
 from migrator.kinds import KINDS
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import McpConfig
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.plan.model import Plan
 from migrator.plan.planfile import check_inputs, check_same
 from migrator.planning.make import Planned, make_plan, refresh_state

@@ -13,7 +13,7 @@ from migrator.compile.verify_jobs import verify_jobs
 from migrator.errors import MigratorError
 from migrator.graph import Address
 from migrator.mcp.facades import MySQL
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.settings import Settings
 from migrator.state.model import State
 from migrator.validate.deep import rejects_lookup, sample_table

@@ -15,7 +15,7 @@ from typing import Any
 from migrator.compile.verify_jobs import FullJob
 from migrator.errors import MigratorError
 from migrator.glue_run import RunTimedOut, failure, read_result, start_run, wait_for_run
-from migrator.mcp.roles import Facades
+from migrator.mcp.facades import Facades
 from migrator.runtime.lineage import lineage_metadata
 
 

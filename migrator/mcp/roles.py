@@ -1,5 +1,0 @@
-"""Temporary: `Facades` moved to migrator.mcp.facades; this module goes once its importers use that."""
-
-from migrator.mcp.facades import Facades
-
-__all__ = ["Facades"]
