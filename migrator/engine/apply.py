@@ -81,9 +81,10 @@ async def apply_plan(plan: Plan, providers: Mapping[str, Provider], run: RunCont
                      state: State, on_event: Event = lambda a, m: None, parallelism: int = 10) -> ApplyResult:
     """Execute `plan` with the command's context `run`; what the walk owns (the state as written so
     far, checkpoints, what it deletes, capacity leases) lives on an ApplyContext made here."""
-    if not state.lineage:
+    if not state.lineage or store.read().lineage != state.lineage:
         # Recorded before anything is created: tables carry the lineage, so one created just
-        # before a crash is recognised as ours by the next run.
+        # before a crash is recognised as ours by the next run. The plan gave a fresh state its
+        # lineage in memory only; a first apply writes it here, once.
         state = store.write(state.with_lineage())
     writer = StateWriter(store, state)
     nodes = {c.address: c.node for c in plan.changes if c.node is not None}
