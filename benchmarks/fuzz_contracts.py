@@ -35,7 +35,7 @@ from migrator.contract.build import build_contract  # noqa: E402
 from migrator.contract.load import check_contract  # noqa: E402
 from migrator.errors import MigratorError  # noqa: E402
 from migrator.findings import Severity  # noqa: E402
-from migrator.mcp.adapters.builtin import schema_from_doc  # noqa: E402
+from migrator.mysql_schema import schema_from_doc  # noqa: E402
 from migrator.mysql_schema import ServerInfo  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402
 from migrator.servers.mysql import MySQLTools, Settings as MySQLSettings  # noqa: E402

@@ -118,3 +118,18 @@ class Grants:
     @property
     def can_drop(self) -> bool:
         return "DROP" in self.privileges
+
+
+def schema_from_doc(doc: Mapping[str, Any]) -> SchemaInfo:
+    """The schema from its JSON form (the built-in MySQL server's `describe_schema`, and saved schemas)."""
+    tables = {}
+    for t in doc["tables"]:
+        tables[t["name"]] = TableInfo(
+            name=t["name"], kind=t["type"], row_estimate=t.get("row_estimate"),
+            columns=tuple(ColumnInfo(c["name"], c["data_type"], c["column_type"], bool(c["nullable"]), c.get("key") or "")
+                          for c in t["columns"]),
+            primary_key=tuple(t.get("primary_key", ())),
+            foreign_keys=tuple(ForeignKey(f["name"], tuple(f["columns"]), f["referenced_table"],
+                                          tuple(f["referenced_columns"])) for f in t.get("foreign_keys", ())))
+    views = {v["name"]: ViewInfo(v["name"], v.get("definition") or "") for v in doc.get("views", ())}
+    return SchemaInfo(database=doc["database"], tables=tables, views=views)

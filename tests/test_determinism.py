@@ -20,7 +20,7 @@ from pathlib import Path
 from migrator.compile.contract import SourceCredentials, compile_contract
 from migrator.contract.load import read_contract
 from migrator.graph import canonical_json
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import ServerInfo
 from migrator.settings import Settings
 

@@ -17,7 +17,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.sandbox import lifecycle
 from migrator.servers.mysql import MySQLTools, Settings

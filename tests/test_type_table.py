@@ -27,7 +27,7 @@ from migrator.compile.contract import entity_plans, item_spec
 from migrator.compile.names import view_name
 from migrator.compile.views import compile_view
 from migrator.findings import Severity
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.runtime.items import RowRejected, to_item
 from migrator.runtime.spec import ItemSpec

@@ -25,7 +25,7 @@ from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
 from migrator.contract.model import Table
 from migrator.findings import Finding, Severity
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.servers.mysql import MySQLTools, Settings
 from tests.patterns.reference import SourceTable, expected_rows, sql_literal

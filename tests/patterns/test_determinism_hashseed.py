@@ -25,7 +25,7 @@ from migrator.compile.names import view_name
 from migrator.compile.views import compile_view
 from migrator.contract.build import build_contract
 from migrator.contract.load import check_contract
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import ServerInfo
 
 doc = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))

@@ -10,27 +10,12 @@ from typing import Any, ClassVar
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import JobRun, ObjectInfo
-from migrator.mysql_schema import (Column, ColumnInfo, ForeignKey, Grants, QueryResult, SchemaInfo, ServerInfo, TableInfo,
-                                   ViewInfo)
+from migrator.mysql_schema import Column, Grants, QueryResult, SchemaInfo, ServerInfo, schema_from_doc
 from migrator.protocol import ErrorCode, decode_cell, json_item
 
 
 def quote_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
-
-
-def schema_from_doc(doc: Mapping[str, Any]) -> SchemaInfo:
-    tables = {}
-    for t in doc["tables"]:
-        tables[t["name"]] = TableInfo(
-            name=t["name"], kind=t["type"], row_estimate=t.get("row_estimate"),
-            columns=tuple(ColumnInfo(c["name"], c["data_type"], c["column_type"], bool(c["nullable"]), c.get("key") or "")
-                          for c in t["columns"]),
-            primary_key=tuple(t.get("primary_key", ())),
-            foreign_keys=tuple(ForeignKey(f["name"], tuple(f["columns"]), f["referenced_table"],
-                                          tuple(f["referenced_columns"])) for f in t.get("foreign_keys", ())))
-    views = {v["name"]: ViewInfo(v["name"], v.get("definition") or "") for v in doc.get("views", ())}
-    return SchemaInfo(database=doc["database"], tables=tables, views=views)
 
 
 class BuiltinMySQL(Adapter):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from migrator.mcp.adapters.builtin import schema_from_doc
+from migrator.mysql_schema import schema_from_doc
 from migrator.mcp.adapters.mysql_mcp_server.fields import STRING as _T
 from migrator.mcp.adapters.mysql_mcp_server.fields import KnownRead
 from migrator.mysql_schema import SchemaInfo, json_check_column
