@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from migrator.compile.contract import SourceCredentials, compile_contract  # noqa: E402
-from migrator.contract.build import build_contract  # noqa: E402
-from migrator.contract.load import check_contract  # noqa: E402
+from migrator.contract.typed import build_contract  # noqa: E402
+from migrator.contract.document import check_contract  # noqa: E402
 from migrator.errors import MigratorError  # noqa: E402
 from migrator.findings import Severity  # noqa: E402
 from migrator.mysql_schema import schema_from_doc  # noqa: E402

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from migrator.compile.contract import entity_plans  # noqa: E402
 from migrator.compile.views import compile_view  # noqa: E402
-from migrator.contract.build import build_contract  # noqa: E402
+from migrator.contract.typed import build_contract  # noqa: E402
 from migrator.mysql_schema import schema_from_doc  # noqa: E402
 from migrator.mysql_schema import ServerInfo  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402

@@ -1,7 +1,7 @@
 """One Glue job run from start to end: started with the state's lineage, polled until it ends
 (stopped past a deadline, when there is one), why it failed, and the result document it wrote.
 
-A load (`providers.load`) and `verify --full` (`validate.full`) both run jobs this way. A neutral
+A load (`providers.load`) and `verify --full` (`compare.full`) both run jobs this way. A neutral
 module (it needs only the facades), so both layers may import it: `validate` is below `providers`.
 """
 

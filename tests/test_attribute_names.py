@@ -15,7 +15,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from migrator.contract.load import check_contract
+from migrator.contract.document import check_contract
 from migrator.findings import Severity
 from migrator.sandbox import lifecycle
 from tests.helpers import run_cli

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from migrator.compile.contract import SourceCredentials, compile_contract
 from migrator.compile.loads import choose_engine
-from migrator.contract.load import check_contract, read_contract
+from migrator.contract.document import check_contract, read_contract
 from migrator.contract.model import LoadOptions
 from migrator.findings import Severity
 from migrator.graph import Address
@@ -237,7 +237,7 @@ def test_any_load_block_validates_or_fails_with_a_sentence_at_its_path(load: dic
 
 
 def read_contract_doc(doc: dict[str, Any]) -> Any:
-    from migrator.contract.build import build_contract
+    from migrator.contract.typed import build_contract
 
     return build_contract(doc)
 

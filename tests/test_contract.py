@@ -22,9 +22,11 @@ from jsonschema import Draft7Validator
 import migrator
 import migrator.contract.schema
 from migrator.compile.tables import table_config
-from migrator.contract.build import build_contract, build_draft
+from migrator.contract.typed import build_contract, build_draft
 from migrator.contract.lint.keys import column_type_findings
-from migrator.contract.load import check_contract, load_contract, parse_json, read_contract, validate_file
+from migrator.contract.document import check_contract, parse_json, read_contract, validate_file
+from migrator.service.errors import ContractInvalid
+from migrator.service.files import load_contract
 from migrator.contract.model import Contract
 from migrator.contract.paths import PathPart, child, json_path, parse_path
 from migrator.contract.schema import SCHEMA_FILE, contract_schema, schema_findings, schema_path
@@ -481,9 +483,9 @@ def test_load_errors_are_one_sentence(tmp_path: Path) -> None:
         load_contract(tmp_path / "latin1.json")
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps({"tables": [{}]}))
-    with pytest.raises(MigratorError) as info:
+    with pytest.raises(ContractInvalid) as info:
         load_contract(invalid)
-    assert str(info.value).count("\n") == 0 and "(and 5 more)" in str(info.value)
+    assert str(info.value).count("\n") == 0 and "has 6 error(s)" in str(info.value) and len(info.value.findings) >= 6
     assert read_contract(invalid)[0] is None
 
 

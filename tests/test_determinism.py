@@ -18,7 +18,7 @@ SCRIPT = r"""
 import hashlib, json, sys
 from pathlib import Path
 from migrator.compile.contract import SourceCredentials, compile_contract
-from migrator.contract.load import read_contract
+from migrator.contract.document import read_contract
 from migrator.graph import canonical_json
 from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import ServerInfo

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrator.contract.build import build_contract
-from migrator.contract.load import check_contract
+from migrator.contract.typed import build_contract
+from migrator.contract.document import check_contract
 from migrator.service.files import ApplyRequest
 from migrator.service.session import Session
 from migrator.mcp.client import McpHub

@@ -16,7 +16,7 @@ from typing import Any
 from migrator.sandbox import lifecycle
 from migrator.compile.keystats import KeyStats
 from migrator.providers.check import check_problems
-from migrator.validate.rowcount import EntityRows
+from migrator.compare.rowcount import EntityRows
 from tests.conftest import root_connection
 from tests.helpers import aws, project, project_cli, scan_items
 

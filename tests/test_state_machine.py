@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from migrator.service.errors import PlanHasErrors
 from migrator.service.files import ApplyRequest
 from migrator.service.session import Applied, Session
-from migrator.contract.build import build_contract
+from migrator.contract.typed import build_contract
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
 from migrator.mcp.facades import Facades

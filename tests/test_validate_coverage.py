@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from migrator.providers import check
 from migrator.sandbox import lifecycle
-from migrator.validate.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
+from migrator.compare.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
 from tests.conftest import root_connection
 
 KEYS = [("pk", "S"), ("sk", "N")]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from migrator.runtime.spec import AttributeSpec, ItemSpec
-from migrator.validate.sample import (MAX_FINDINGS, SampleOutcome, compare_item, expected_items, judge, sample_sql,
+from migrator.compare.sample import (MAX_FINDINGS, SampleOutcome, compare_item, expected_items, judge, sample_sql,
                                       valid_seed)
 
 KEYS = ["PK", "SK"]

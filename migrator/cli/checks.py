@@ -14,7 +14,7 @@ def validate(contract: Annotated[Path, typer.Argument(help="The migration contra
              as_json: JsonFlag = False) -> None:
     """Check a contract against the schema and lint it (no I/O); exit 1 when it has errors."""
     from migrator.service import files
-    from migrator.contract.load import finding_line
+    from migrator.contract.document import finding_line
 
     report = guarded(lambda: files.validate(contract))
     if as_json:

@@ -13,7 +13,7 @@ from migrator.cli.common import (Bucket, ContractArg, Database, GlueRole, JsonFl
 if TYPE_CHECKING:
     from migrator.contract.model import Contract
     from migrator.settings import Settings
-    from migrator.validate.sample import SampleOutcome
+    from migrator.compare.sample import SampleOutcome
 
 SampleOpt = Annotated[int, typer.Option("--sample", help="Rows per source view to map and compare.", min=1)]
 SeedOpt = Annotated[str, typer.Option("--seed", help="Picks the sample; the same seed picks the same rows.")]
@@ -77,7 +77,7 @@ def verify(contract: ContractArg, mcp_config: McpConfigOpt = None, database: Dat
 
 def _verify_full(contract: Contract, run_settings: Settings, mcp_config: Path | None, as_json: bool) -> None:
     from migrator.service import session as service
-    from migrator.validate.full import full_lines
+    from migrator.compare.full import full_lines
 
     docs = guarded(lambda: service.run(lambda session: session.verify_full(contract), run_settings, mcp_config))
     ok = all(d.get("ok") for d in docs)

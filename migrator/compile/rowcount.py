@@ -5,7 +5,7 @@ meets several rows (it multiplies) or an aggregate outside a subquery (it collap
 Pure: what to count and how. The plan counts the compiled SELECT against the source table
 before anything exists (plan/live_checks.py) and, when they differ, counts again after each
 join the contract wrote, in the order the SELECT joins them, to name the first that
-multiplies; the check after a load and `verify` count the view itself (validate/rowcount.py).
+multiplies; the check after a load and `verify` count the view itself (compare/rowcount.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`check.<table>`: after a load, the view's row count, the items written and the table's
 item count (a counted scan) must agree, every index must hold exactly the items that carry its
-keys, as many as the rows give (validate.coverage), and a seeded sample of rows, mapped with the
-job's own code, must equal the items stored under their keys (validate.sample), an absent item
+keys, as many as the rows give (compare.coverage), and a seeded sample of rows, mapped with the
+job's own code, must equal the items stored under their keys (compare.sample), an absent item
 whose key a load's rejects log lists being a rejected row, not a missing one; the result is
 recorded either way."""
 
@@ -20,10 +20,10 @@ from migrator.providers.dynamodb_table import table_keys
 from migrator.mcp.facades import DynamoDB
 from migrator.state.model import ResourceState
 from migrator.runtime.verify import Source, index_layout
-from migrator.validate.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
-from migrator.validate.deep import rejects_lookup, sample_table
-from migrator.validate.rowcount import EntityRows, count_entities, load_problems
-from migrator.validate.sample import SampleOutcome
+from migrator.compare.coverage import CoverageSource, IndexCoverage, carried_bounds, carried_sql
+from migrator.compare.deep import rejects_lookup, sample_table
+from migrator.compare.rowcount import EntityRows, count_entities, load_problems
+from migrator.compare.sample import SampleOutcome
 
 SHOWN_DIFFERENCES = 5
 COUNT_SEGMENTS = 4

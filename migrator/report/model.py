@@ -130,7 +130,7 @@ class LoadReport:
 
 @dataclass(frozen=True)
 class IndexReport:
-    """An index's coverage as the check counted it (validate.coverage)."""
+    """An index's coverage as the check counted it (compare.coverage)."""
 
     index: str
     keys: list[str]

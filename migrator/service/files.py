@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from migrator.contract.load import ValidationReport, read_contract, validate_file
+from migrator.contract.document import ValidationReport, read_contract, validate_file
 from migrator.contract.model import Contract
 from migrator.errors import MigratorError
 from migrator.findings import Severity

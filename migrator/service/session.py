@@ -40,7 +40,7 @@ from migrator.service.verify import check_sample_options, verify_full, verify_sa
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
 from migrator.state.store import StateStore
-from migrator.validate.sample import SampleOutcome
+from migrator.compare.sample import SampleOutcome
 
 T = TypeVar("T")
 
@@ -180,7 +180,7 @@ class Session:
 
     async def report(self, contract: Contract) -> Report:
         """The report with what only reality tells: the plan's warnings and what drifted."""
-        from migrator.contract.load import finding_line
+        from migrator.contract.document import finding_line
 
         state = self.store.read()
         planned = await self._plan(contract, state, PlanOptions())

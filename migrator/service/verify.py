@@ -16,10 +16,10 @@ from migrator.mcp.facades import MySQL
 from migrator.mcp.facades import Facades
 from migrator.settings import Settings
 from migrator.state.model import State
-from migrator.validate.deep import rejects_lookup, sample_table
-from migrator.validate.full import run_full
-from migrator.validate.rowcount import count_entities
-from migrator.validate.sample import SampleOutcome, valid_seed
+from migrator.compare.deep import rejects_lookup, sample_table
+from migrator.compare.full import run_full
+from migrator.compare.rowcount import count_entities
+from migrator.compare.sample import SampleOutcome, valid_seed
 
 
 def check_sample_options(size: int, seed: str) -> None:

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from migrator.compile.contract import entity_plans
 from migrator.compile.names import view_name
 from migrator.compile.views import ViewSpec, compile_view
-from migrator.contract.build import build_contract
-from migrator.contract.load import check_contract
+from migrator.contract.typed import build_contract
+from migrator.contract.document import check_contract
 from migrator.contract.model import Table
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import schema_from_doc

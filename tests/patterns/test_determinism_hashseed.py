@@ -23,8 +23,8 @@ from pathlib import Path
 from migrator.compile.contract import entity_plans
 from migrator.compile.names import view_name
 from migrator.compile.views import compile_view
-from migrator.contract.build import build_contract
-from migrator.contract.load import check_contract
+from migrator.contract.typed import build_contract
+from migrator.contract.document import check_contract
 from migrator.mysql_schema import schema_from_doc
 from migrator.mysql_schema import ServerInfo
 

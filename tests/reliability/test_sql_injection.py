@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from migrator.contract.load import check_contract
+from migrator.contract.document import check_contract
 from migrator.findings import Severity
 from migrator.sandbox import lifecycle
 from tests.patterns.contracts import agg, fk

@@ -8,7 +8,7 @@ check's finding, not a crash or a guess here.
 
 from __future__ import annotations
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint import (
     attributes,
     calculations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, Owner, linted_tables, name_of, owners, text
 from migrator.contract.model import Attribute
 from migrator.contract.paths import child

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.model import Attribute, Entity, Table
 from migrator.findings import Severity
 

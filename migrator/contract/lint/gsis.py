@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, defined_names, linted_tables
 from migrator.contract.model import Gsi
 from migrator.contract.paths import child

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import (
     E,
     W,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, by_name, kind_of, linted_tables
 from migrator.contract.model import Attribute, LoadOptions, Table
 from migrator.findings import Finding

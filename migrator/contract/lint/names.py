@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, Owner, linted_tables, name_of, owners, table_keys, text
 from migrator.contract.model import Table
 from migrator.contract.paths import child

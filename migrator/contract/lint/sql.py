@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, owners
 from migrator.contract.model import Calculation, Join
 from migrator.contract.paths import child

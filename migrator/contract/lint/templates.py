@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, by_name, linted_tables, table_keys, text
 from migrator.contract.model import Attribute, Entity, Table
 from migrator.contract.paths import child

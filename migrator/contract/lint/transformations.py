@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, kind_of, linted_tables, owners
 from migrator.contract.lint.templates import template_findings
 from migrator.contract.model import Attribute, Transformation

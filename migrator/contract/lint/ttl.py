@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrator.contract.build import Draft
+from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, kind_of, linted_tables, name_of, owners
 from migrator.contract.paths import child
 from migrator.findings import Finding

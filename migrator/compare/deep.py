@@ -15,7 +15,7 @@ from migrator.runtime.decode import item_key
 from migrator.runtime.spec import index_key_roles
 from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
 from migrator.runtime.verify import Source
-from migrator.validate.sample import Item, SampleOutcome, expected_items, judge, sample_sql
+from migrator.compare.sample import Item, SampleOutcome, expected_items, judge, sample_sql
 
 MAX_BATCH_GET = 100
 MAX_ROUNDS = 8

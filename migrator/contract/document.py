@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.contract.build import build_contract, build_draft
+from migrator.contract.typed import build_contract, build_draft
 from migrator.contract.lint import lint, sql_findings
 from migrator.contract.model import Contract
 from migrator.contract.paths import ROOT, child, sort_key
@@ -137,17 +137,6 @@ def read_contract(path: Path) -> tuple[Contract | None, list[Finding]]:
     if has_errors(findings):
         return None, findings
     return build_contract(doc, str(path), findings), findings
-
-
-def load_contract(path: Path) -> Contract:
-    """The typed contract, or one MigratorError sentence naming the first error and how many there are."""
-    contract, findings = read_contract(path)
-    if contract is not None:
-        return contract
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    raise MigratorError(f"contract {path} is invalid{more}: {errors[0].path}: {_text(errors[0]).rstrip('.?')}",
-                        hint=f"run `migrator validate {path}` to see every problem")
 
 
 # ---------------------------------------------------------------------------- the validate command

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.validate.sample import quote
+from migrator.compare.sample import quote
 
 
 @dataclass(frozen=True)
