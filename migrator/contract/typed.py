@@ -14,8 +14,8 @@ malformed and which were empty (null, [], "", ...), so rules can tell "absent" f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 from migrator.contract.model import (
@@ -311,16 +311,12 @@ class _Builder:
                 return None
             return None if value is None else float(value)
 
-        return LoadOptions(path=path, engine=self.opt_str(node, "engine", path),
-                           worker_type=self.opt_str(node, "worker_type", path), workers=integer("workers"),
-                           partitions=integer("partitions"),
-                           partition_column=self.opt_str(node, "partition_column", path),
-                           writers=integer("writers"), max_items_per_second=number("max_items_per_second"),
-                           write_mode=self.opt_str(node, "write_mode", path),
-                           version_column=self.opt_str(node, "version_column", path),
-                           write_units=integer("write_units"), write_percent=number("write_percent"),
-                           max_rejected_rows=integer("max_rejected_rows"),
-                           max_rejected_percent=number("max_rejected_percent"))
+        # Each option is read by its declared type (model.LoadOptions): a new plain option is its
+        # field there, its entry in the JSON schema and the code that uses it.
+        readers: dict[str, Callable[[str], Any]] = {"str | None": lambda key: self.opt_str(node, key, path),
+                                                    "int | None": integer, "float | None": number}
+        values: dict[str, Any] = {f.name: readers[str(f.type)](f.name) for f in fields(LoadOptions) if f.name != "path"}
+        return LoadOptions(path=path, **values)
 
     def capacity(self, parent: Node, path: str) -> Capacity | None:
         """The `capacity` extension; lenient: anything not two whole numbers is on-demand (the schema says why)."""
