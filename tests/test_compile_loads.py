@@ -84,14 +84,14 @@ def test_auto_picks_spark_from_the_estimate_and_says_why() -> None:
 
 def test_a_spark_load_compiles_to_a_glueetl_job(tmp_path: Path) -> None:
     job, load, script = nodes(compiled(tmp_path, {"engine": "auto", "writers": 4, "max_items_per_second": 500,
-                                                  "partition_column": "id"}, rows=2_000_000))
+                                                  "partition_column": "id", "fetch_size": 5000}, rows=2_000_000))
     assert job.config["Command"]["Name"] == "glueetl" and job.config["GlueVersion"] == "5.0"
     assert (job.config["WorkerType"], job.config["NumberOfWorkers"]) == ("G.1X", 2)
     assert "MaxCapacity" not in job.config
     assert job.config["DefaultArguments"] == {
         "--extra-py-files": "s3://migrator-artifacts/migrator/runtime/migrator_runtime.zip",
-        "--job-language": "python", "--writers": "4", "--max_items_per_second": "500", "--partitions": "8",
-        "--partition_column": "id"}
+        "--job-language": "python", "--writers": "4", "--fetch_size": "5000", "--max_items_per_second": "500",
+        "--partitions": "8", "--partition_column": "id"}
     assert b"migrator.runtime.spark_load" in script and b'"write_mode": "overwrite"' in script
     assert load.notes == {"engine": "glueetl, 2 × G.1X workers, 8 partitions (auto: ~2,000,000 rows in `orders` "
                                     "≥ 1,000,000)", "rows_estimate": 2_000_000,

@@ -114,6 +114,8 @@ def tuning_arguments(options: LoadOptions, engine: Engine, budget: float | None 
     out: dict[str, str] = {}
     if options.writers is not None:
         out["--writers"] = str(options.writers)
+    if options.fetch_size is not None:
+        out["--fetch_size"] = str(options.fetch_size)
     if budget is not None:
         out["--max_items_per_second"] = format(budget, "g")
     if engine.spark:

@@ -146,6 +146,7 @@ class LoadOptions:
     partitions: int | None = None
     partition_column: str | None = None
     writers: int | None = None
+    fetch_size: int | None = None          # rows per MySQL round trip in each reading process
     max_items_per_second: float | None = None
     write_mode: str | None = None          # overwrite | insert_only | version_guarded
     version_column: str | None = None
