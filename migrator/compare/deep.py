@@ -1,16 +1,18 @@
 """The sampled deep compare run against the servers: rows from MySQL's MCP server, items by key
-from DynamoDB's, compared with validate.sample (pure); the keys of absent items looked up in the
+from DynamoDB's, compared with compare.sample (pure); the keys of absent items looked up in the
 loads' rejects logs in S3, so a row the load rejected is not called missing."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.mcp.facades import S3, DynamoDB, MySQL
+from migrator.runtime.backoff import backoff_delay
 from migrator.runtime.decode import item_key
 from migrator.runtime.spec import index_key_roles
 from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
@@ -95,6 +97,7 @@ async def fetch_items(dynamodb: DynamoDB, table: str, items: Sequence[Item],
         keys[item_key(item, key_names)] = {k: dict(item[k]) for k in key_names}
     wanted = list(keys.values())
     found: dict[tuple[Any, ...], Item] = {}
+    rng = random.Random()   # only the waits are random: jitter spreads the re-asks of throttled keys
     for start in range(0, len(wanted), MAX_BATCH_GET):
         pending = wanted[start:start + MAX_BATCH_GET]
         for attempt in range(MAX_ROUNDS):
@@ -103,7 +106,7 @@ async def fetch_items(dynamodb: DynamoDB, table: str, items: Sequence[Item],
                 found[item_key(stored, key_names)] = stored
             if not pending:
                 break
-            await asyncio.sleep(min(2.0, 0.05 * 2 ** attempt))
+            await asyncio.sleep(backoff_delay(attempt + 1, 0.05, 2.0, rng))
         if pending:
             raise MigratorError(f"dynamodb_table.{table}: {len(pending)} key(s) stayed unprocessed by BatchGetItem "
                                 f"after {MAX_ROUNDS} rounds", hint="the table is throttled; verify again later")

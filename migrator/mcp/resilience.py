@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from migrator.mcp.errors import ToolError
+from migrator.runtime.backoff import backoff_delay
 from migrator.protocol import ErrorCode
 
 
@@ -24,8 +25,8 @@ class RetryPolicy:
     cap_seconds: float = 5.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (AWS architecture blog)."""
-        return rng.uniform(0.0, min(self.cap_seconds, self.base_seconds * (2 ** attempt)))
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)], the writers' rule (runtime.backoff)."""
+        return backoff_delay(attempt + 1, self.base_seconds, self.cap_seconds, rng)
 
 
 class BreakerState(Enum):

@@ -23,7 +23,8 @@ from migrator.runtime.writer.modes import WRITE_MODES, Condition, put_condition
 from migrator.runtime.writer.parallel import ParallelWriter
 from migrator.runtime.writer.refusals import (BREAKER_ITEMS, MAX_DETAIL_CHARS, REFUSED_CODES, RefusalBreaker, key_row,
                                               refusal_detail)
-from migrator.runtime.writer.throttle import SharedBackoff, TokenBucket, backoff_delay
+from migrator.runtime.backoff import backoff_delay
+from migrator.runtime.writer.throttle import SharedBackoff, TokenBucket
 
 __all__ = [
     "BREAKER_ITEMS", "CONDITION_FAILED", "MAX_BATCH", "MAX_DETAIL_CHARS", "REFUSED_CODES", "RETRYABLE_CODES",

@@ -8,7 +8,7 @@ backoff, never gives up, and counts nothing. This writer:
 - forms its batches with a BatchBuffer (buffer.py: at most 25 items, no key twice, the later
   row of a key wins);
 - re-sends UnprocessedItems and retries throttling / internal errors with exponential
-  backoff and full jitter (throttle.backoff_delay);
+  backoff and full jitter (runtime.backoff);
 - gives up after `max_attempts` requests for the same items with BatchWriteFailed,
   saying how many items were not written;
 - counts what it did, botocore's own silent retries included (`stats()`);
@@ -42,7 +42,8 @@ from migrator.runtime.writer.buffer import BatchBuffer
 from migrator.runtime.writer.interface import MAX_BATCH, STAT_NAMES, BatchWriteFailed, Item, Key, Refused
 from migrator.runtime.writer.modes import Condition
 from migrator.runtime.writer.refusals import REFUSED_CODES, RefusalBreaker, refusal_detail
-from migrator.runtime.writer.throttle import SharedBackoff, TokenBucket, backoff_delay
+from migrator.runtime.backoff import backoff_delay
+from migrator.runtime.writer.throttle import SharedBackoff, TokenBucket
 
 RETRYABLE_CODES = codes_meaning(THROTTLED, UNAVAILABLE)
 THROTTLING_CODES = codes_meaning(THROTTLED)

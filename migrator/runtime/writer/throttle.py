@@ -9,18 +9,11 @@ second for all the threads of a load, re-sends included.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from typing import Callable, Optional
 
 from migrator.runtime.writer.interface import MAX_BATCH
-
-
-def backoff_delay(attempt: int, base_delay: float, max_delay: float, rng: random.Random) -> float:
-    """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(attempt-1))] before attempt+1."""
-    ceiling = min(max_delay, base_delay * (2 ** min(attempt - 1, 62)))
-    return rng.uniform(0.0, ceiling)
 
 
 class TokenBucket:
