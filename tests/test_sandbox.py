@@ -15,7 +15,7 @@ import pymysql
 import pytest
 
 from migrator.errors import MigratorError
-from migrator.sandbox import glue_runtime, lifecycle, mariadb, processes
+from migrator.sandbox import glue_prerequisites, lifecycle, mariadb, processes
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -137,9 +137,9 @@ def test_missing_java_is_one_line_naming_the_package(tmp_path: Path) -> None:
 
 def test_prerequisite_messages() -> None:
     with pytest.raises(MigratorError, match="libmariadb-java"):
-        glue_runtime.require(glue_runtime.GlueRuntimeInfo(java="17", pyspark="3.5", jdbc_jar=None))
+        glue_prerequisites.require(glue_prerequisites.GlueRuntimeInfo(java="17", pyspark="3.5", jdbc_jar=None))
     with pytest.raises(MigratorError, match=re.escape("pip install 'pyspark==3.5")):
-        glue_runtime.require(glue_runtime.GlueRuntimeInfo(java="17", pyspark=None, jdbc_jar="x.jar"))
+        glue_prerequisites.require(glue_prerequisites.GlueRuntimeInfo(java="17", pyspark=None, jdbc_jar="x.jar"))
 
 
 def test_corrupt_record_is_a_sentence(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from migrator.errors import ConfigError
 from migrator.fileio import atomic_write
-from migrator.sandbox import glue_api, glue_runtime, mariadb, moto, processes
+from migrator.sandbox import glue_api, glue_prerequisites, mariadb, moto, processes
 
 DEFAULT_DIR = Path(".migrator/sandbox")
 DATABASE = "migrator"
@@ -146,7 +146,7 @@ def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
         check_database_name(database)
     root = root.resolve()
     mariadb.binaries()
-    glue_runtime.require(glue_runtime.probe())
+    glue_prerequisites.require(glue_prerequisites.probe())
     root.mkdir(parents=True, exist_ok=True)
     record = load_record(root) or SandboxRecord(
         root=str(root), mysql_port=processes.free_port(), mysql_user=USER,
@@ -237,7 +237,7 @@ def status(root: Path = DEFAULT_DIR) -> list[ComponentStatus]:
     my_run = processes.is_ours(record.mysql())
     moto_run = processes.is_ours(record.moto())
     api_run = processes.is_ours(record.glue_api())
-    info = glue_runtime.probe()
+    info = glue_prerequisites.probe()
     from migrator.servers.glue_local import active_runs
 
     active = active_runs(record.glue_dir)
