@@ -3,7 +3,7 @@ source table. A LEFT JOIN never drops a row, so the only ways to break it are a 
 meets several rows (it multiplies) or an aggregate outside a subquery (it collapses).
 
 Pure: what to count and how. The plan counts the compiled SELECT against the source table
-before anything exists (plan/live_checks.py) and, when they differ, counts again after each
+before anything exists (planning/live_checks.py) and, when they differ, counts again after each
 join the contract wrote, in the order the SELECT joins them, to name the first that
 multiplies; the check after a load and `verify` count the view itself (compare/rowcount.py).
 """
