@@ -150,7 +150,7 @@ def _create(result: dict[str, Any]) -> dict[str, Any]:
     ctx = SimpleNamespace(facades=SimpleNamespace(glue=_Glue(), s3=_S3(result)), lineage="l",
                           report=lambda *a: None, progress=lambda *a: None, settings=SimpleNamespace(poll_seconds=0))
     node = Node(LOAD, config={"job": "job", "view": "v", "table": "Things", "result_bucket": "b",
-                              "result_key": "result.json"}, notes=RejectBudget(5).notes())
+                              "result_key": "result.json", "inputs": "x"}, notes=RejectBudget(5).notes())
     created: dict[str, Any] = asyncio.run(LoadProvider().create(node, ctx))  # type: ignore[arg-type]
     return created
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.compile.checks import EntitySource
+from migrator.node_configs import EntitySource
 from migrator.compile.rowcount import source_count_sql, view_count_sql
 from migrator.mcp.facades import MySQL
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator import __version__
-from migrator.compile.checks import CheckSpec, EntitySource
+from migrator.node_configs import CheckSpec, EntitySource, LoadOutputs, LoadRun
 from migrator.compile.key_lint import key_findings
-from migrator.compile.loads import (LoadOutputs, LoadRun, capacity_note, choose_engine, job_command, load_write_units, reject_budget,
+from migrator.compile.loads import (capacity_note, choose_engine, job_command, load_write_units, reject_budget,
                                     row_estimate, tuning_arguments, write_budget)
 from migrator.compile.names import job_name, view_name
 from migrator.compile.keysize import KeySizeCount, key_limits, key_size_count

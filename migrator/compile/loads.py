@@ -10,7 +10,6 @@ argument, so tuning a finished load updates its job in place without loading it 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,55 +132,3 @@ def job_command(engine: Engine, script_uri: str, python_version: str) -> dict[st
                 "NumberOfWorkers": engine.workers}
     return {"Command": {"Name": PYTHONSHELL, "ScriptLocation": script_uri, "PythonVersion": python_version},
             "GlueVersion": PYTHONSHELL_GLUE_VERSION, "MaxCapacity": 0.0625}
-
-
-@dataclass(frozen=True)
-class LoadOutputs:
-    """Where a load's job writes besides the table: its result, its live progress, its rejected rows.
-
-    The load node's config carries these fields and so does the load's record in the state (a
-    destroy reads them from there, the node being gone)."""
-
-    bucket: str
-    result_key: str
-    progress_prefix: str | None = None
-    rejects_prefix: str | None = None
-
-    def fields(self) -> dict[str, Any]:
-        return {"result_bucket": self.bucket, "result_key": self.result_key,
-                "progress_prefix": self.progress_prefix, "rejects_prefix": self.rejects_prefix}
-
-    @staticmethod
-    def of(fields: Mapping[str, Any]) -> LoadOutputs | None:
-        """From a node's config or a recorded load; None when it names no result (an old record)."""
-        bucket, key = fields.get("result_bucket"), fields.get("result_key")
-        if not bucket or not key:
-            return None
-        progress, rejects = fields.get("progress_prefix"), fields.get("rejects_prefix")
-        return LoadOutputs(str(bucket), str(key), str(progress) if progress else None,
-                           str(rejects) if rejects else None)
-
-
-@dataclass(frozen=True)
-class LoadRun:
-    """The load node's config as one typed shape: the view it reads, the table it fills, the job
-    that moves the rows, where that job writes, and `inputs` (what its items depend on: a change
-    re-runs it)."""
-
-    table: str
-    view: str
-    job: str
-    outputs: LoadOutputs
-    inputs: str
-
-    def to_config(self) -> dict[str, Any]:
-        return {"table": self.table, "view": self.view, "job": self.job, **self.outputs.fields(),
-                "inputs": self.inputs}
-
-    @staticmethod
-    def from_config(config: Mapping[str, Any]) -> LoadRun:
-        outputs = LoadOutputs.of(config)
-        if outputs is None:
-            raise ValueError("a load node's config names its result_bucket and result_key")
-        return LoadRun(str(config["table"]), str(config["view"]), str(config["job"]), outputs,
-                       str(config["inputs"]))

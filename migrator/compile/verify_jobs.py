@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator import __version__
-from migrator.compile.checks import CheckSpec
-from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, LoadRun, job_command
+from migrator.node_configs import CheckSpec
+from migrator.compile.loads import GLUEETL, PYTHONSHELL, Engine, job_command
+from migrator.node_configs import LoadRun
 from migrator.compile.names import job_name
 from migrator.compile.scripts import render_verify_script
 from migrator.graph import Address, Graph

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.budget import RejectBudget
-from migrator.compile.loads import LoadOutputs, LoadRun
+from migrator.node_configs import LoadOutputs, LoadRun
 from migrator.errors import MigratorError
 from migrator.graph import Address, Node
 from migrator.glue_run import failure, read_result, start_run, wait_for_run

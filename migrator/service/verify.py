@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from migrator.compile.checks import CheckSpec, EntitySource
+from migrator.node_configs import CheckSpec, EntitySource
 from migrator.compile.contract import Compiled
 from migrator.compile.verify_jobs import verify_jobs
 from migrator.errors import MigratorError
