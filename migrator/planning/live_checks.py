@@ -9,6 +9,7 @@ import asyncio
 
 from migrator.compile.contract import Compiled
 from migrator.compile.keysize import KeySizeCount
+from migrator.node_configs import CheckSpec
 from migrator.compile.rowcount import RowCount
 from migrator.compile.keystats import KeyStats, key_stats, key_stats_sql
 from migrator.contract.model import Contract
@@ -45,7 +46,7 @@ async def data_findings(compiled: Compiled, contract: Contract, facades: Facades
         check = graph.nodes.get(Address("check", table_address.name))
         if check is None:
             return []
-        views = [graph.nodes[Address("mysql_view", v)].config["sql"] for v in check.config["views"]]
+        views = [graph.nodes[Address("mysql_view", v)].config["sql"] for v in CheckSpec.from_config(check.config).views]
         table = contract.table(table_address.name)
         path = table.path if table else "$"
         try:
