@@ -165,6 +165,10 @@ def _required_findings(error: ValidationError) -> Iterator[Finding]:
         typo = near(key, [k for k in instance if isinstance(k, str) and _property(error, k) is None])
         if typo is not None:
             fix = f"rename `{typo}` to `{key}`"
+        elif key == "source_column" and kind == "attribute" and ("join" in instance or "calculation" in instance):
+            via = "join" if "join" in instance else "calculation"
+            fix = (f"add `source_column`: a column of the attribute's `source_table`, its key column for one (the "
+                   f"value comes from the {via}; the contract format requires the field)")
         elif key == "entities" and "attributes" in instance:
             fix = ("describe its items in `entities` (one per entity type, each with its own source_table, "
                    "pk_template, sk_template and attributes); `attributes` are for single-entity tables")
