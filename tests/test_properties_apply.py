@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from migrator.contract.typed import build_contract
 from migrator.contract.document import check_contract
 from migrator.service.files import ApplyRequest
+from migrator.service import session as session_module
 from migrator.service.session import Session
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import parse_config
@@ -202,18 +203,40 @@ def test_apply_then_plan_is_empty_items_match_and_destroy_leaves_nothing(
     calls: list[tuple[str, str]] = []
     session = Session(world["config"], recording(world["facades"], calls), settings_, store=store)
 
+    compiles: list[str] = []            # each command compiles its contract once (Session.compile_for)
+    compiled_by: dict[str, int] = {}
+
+    async def counting_compile(*args: Any, **kwargs: Any) -> Any:
+        compiles.append("compile")
+        return await live_compile(*args, **kwargs)
+
+    async def counted(command: str, body: Any) -> Any:
+        before = len(compiles)
+        result = await body
+        compiled_by[command] = len(compiles) - before
+        return result
+
     async def flow() -> dict[str, Any]:
-        applied = await session.apply(contract, ApplyRequest(Path(contract.source), auto_approve=True))
+        applied = await counted("apply", session.apply(contract, ApplyRequest(Path(contract.source),
+                                                                                auto_approve=True)))
         assert not applied.planned.errors, applied.planned.plan.findings
         assert applied.result is not None and applied.result.ok, applied.result
-        again = await session.plan(contract)
+        again = await counted("plan", session.plan(contract))
+        await counted("report", session.report(contract))
+        await counted("verify", session.verify(contract, 5, "prop"))
         items = scan_items(aws(sandbox, "dynamodb"), table)
-        destroyed = await session.destroy(auto_approve=True)
+        destroyed = await counted("destroy", session.destroy(auto_approve=True))
         return {"empty": again.plan.empty, "again": again.plan, "items": items, "destroyed": destroyed,
                 "kinds": {a.kind for a in applied.planned.compiled.graph.nodes}}
 
-    out = world["portal"].call(flow)
+    live_compile = session_module.compile_live
+    session_module.compile_live = counting_compile
+    try:
+        out = world["portal"].call(flow)
+    finally:
+        session_module.compile_live = live_compile
     assert out["empty"], [(str(c.address), c.reason) for c in out["again"].actionable]
+    assert compiled_by == {"apply": 1, "plan": 1, "report": 1, "verify": 1, "destroy": 0}, compiled_by
     # Every operation the flow called is one `doctor CONTRACT` requires of the servers for this plan.
     declared = operations_needed(out["kinds"])
     called = {(role, OPERATION_OF.get(method, method)) for role, method in calls}
