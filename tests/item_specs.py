@@ -3,10 +3,12 @@ constructor (runtime.spec.ItemSpec.of), so a test cannot hand the job a spec the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migrator.runtime.spec import AttributeSpec, ItemSpec
+from migrator.runtime.verify import Source
 
 
 def item_spec(view: str, table: str, attributes: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None,
@@ -25,7 +27,4 @@ def spec_json(view: str, table: str, attributes: Sequence[Mapping[str, Any]], ke
 
 def sources_json(*sources: tuple[ItemSpec, str | None]) -> str:
     """The `--sources` argument of a verify job: (spec, rejects_prefix) per view."""
-    from migrator.runtime.verify import Source
-
-    import json
     return json.dumps([Source(spec, prefix).to_doc() for spec, prefix in sources])

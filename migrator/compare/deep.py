@@ -16,7 +16,7 @@ from migrator.runtime.backoff import backoff_delay
 from migrator.runtime.decode import item_key
 from migrator.runtime.spec import index_key_roles
 from migrator.runtime.rejects import KEYS_SUFFIX, LogScan, key_digest, scan_log
-from migrator.runtime.verify import Source
+from migrator.node_configs import CheckSpec
 from migrator.compare.sample import Item, SampleOutcome, expected_items, judge, sample_sql
 
 MAX_BATCH_GET = 100
@@ -113,19 +113,20 @@ async def fetch_items(dynamodb: DynamoDB, table: str, items: Sequence[Item],
     return found
 
 
-async def sample_table(mysql: MySQL, dynamodb: DynamoDB, table: str, key_names: Sequence[str],
-                       sources: Sequence[Source], size: int, seed: str, description: Mapping[str, Any],
-                       rejects: RejectsLookup | None = None) -> SampleOutcome:
-    """Up to `size` rows of each source view, their items as the job makes them, against the table
-    (`description`: the table as the caller just read it, for its index keys). `rejects`: the
-    table's loads' rejects logs (`rejects_lookup`); without it every absent item is missing."""
+async def sample_table(mysql: MySQL, dynamodb: DynamoDB, check: CheckSpec, size: int, seed: str,
+                       description: Mapping[str, Any], rejects: RejectsLookup | None = None) -> SampleOutcome:
+    """Up to `size` rows of each of the check's source views, their items as the job makes them,
+    against the table (`description`: the table as the caller just read it, for its index keys).
+    `rejects`: the table's loads' rejects logs (`rejects_lookup`); without it every absent item is
+    missing."""
+    table, key_names = check.table, check.keys
     outcome = SampleOutcome(table)
     cap = dynamodb.sample_cap
     if cap is not None and cap < size:
         size, outcome.capped_at = cap, cap
     live = index_keys_of(description)
     fetched = []
-    for source in sources:
+    for source in check.sources:
         spec = source.spec.with_index_keys(live)
         rows = (await mysql.query(sample_sql(spec.view, spec.names, key_names, size, seed))).dicts()
         outcome.sampled += len(rows)

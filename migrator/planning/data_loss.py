@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from migrator.contract.model import Contract
@@ -14,15 +15,19 @@ async def data_loss_findings(plan: Plan, contract: Contract, providers: Mapping[
                              allow: bool) -> list[Finding]:
     """An error per deleted or replaced resource whose provider says it holds data, unless allowed by
     flag or by the table's `allow_data_loss` in the contract (also for tables the contract dropped)."""
+    def allowed(name: str) -> bool:
+        table = contract.table(name)
+        return allow or (table is not None and table.allow_data_loss)
+
+    candidates = [c for c in plan.changes
+                  if c.action in (Action.DELETE, Action.REPLACE) and not allowed(c.address.name)]
+    # one round trip per candidate, all at once: a plan that drops many tables does not wait for each in turn
+    holding = await asyncio.gather(*(providers[c.address.kind].holds_data(c.address, run) for c in candidates))
     out = []
-    for change in plan.changes:
-        if change.action not in (Action.DELETE, Action.REPLACE):
+    for change, holds in zip(candidates, holding):
+        if not holds:
             continue
         table = contract.table(change.address.name)
-        if allow or (table is not None and table.allow_data_loss):
-            continue
-        if not await providers[change.address.kind].holds_data(change.address, run):
-            continue
         verb = "destroy" if change.action is Action.DELETE else "replace"
         out.append(Finding(Severity.ERROR, table.path if table else "$.tables",
                            f"{change.address} holds items and the plan would {verb} it ({change.reason.words(change.dependency)}); "

@@ -107,7 +107,7 @@ class CheckProvider(RunProvider):
                                   "distinct_keys": stats.keys, "overwritten": stats.overwritten,
                                   "indexes": [cov.to_doc() for cov in coverage]}
         if c.sample_size and c.sources:
-            outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c.table, c.keys, c.sources,
+            outcome = await sample_table(ctx.facades.mysql, ctx.facades.dynamodb, c,
                                          c.sample_size, c.sample_seed, description,
                                          rejects_lookup(ctx.facades.s3, list(loads.values())))
             result["sample"] = outcome.to_doc()

@@ -127,17 +127,17 @@ class LoadProvider(RunProvider):
         for earlier in await glue.list_job_runs(job):
             if not earlier.done:  # left running by an apply that was interrupted: let it finish first
                 ctx.report(node.address, f"waiting for run {earlier.run_id}, left by an interrupted apply")
-                await self._wait(node, job, earlier.run_id, ctx)
+                await self._wait(node, c, earlier.run_id, ctx)
         await ctx.facades.s3.delete_object(c.outputs.bucket, c.outputs.result_key)  # never read a stale result
         await self._clear_progress(c.outputs, ctx)
         units = node.notes.get("write_units")
         if units:
-            await self._raise_capacity(node, int(units), ctx)
+            await self._raise_capacity(node, c.table, int(units), ctx)
         timeline: list[list[float]] = []
         try:
             run_id = await start_run(glue, job, ctx.lineage)
             ctx.report(node.address, f"job {job} run {run_id} started")
-            run = await self._wait(node, job, run_id, ctx, timeline=timeline)
+            run = await self._wait(node, c, run_id, ctx, timeline=timeline)
         finally:
             if units:
                 await ctx.capacity.release(ctx.facades.dynamodb, c.table, node.address,
@@ -188,10 +188,8 @@ class LoadProvider(RunProvider):
         return {k: int(merged.get(k) or 0) for k in ("rows_read", "items_written", "items_rejected",
                                                      "items_skipped")}
 
-    async def _raise_capacity(self, node: Node, units: int, ctx: ApplyContext) -> None:
+    async def _raise_capacity(self, node: Node, table: str, units: int, ctx: ApplyContext) -> None:
         """Join the table's capacity lease; the base capacity is checkpointed in the state first."""
-        table = LoadRun.from_config(node.config).table
-
         async def checkpoint(attributes: Mapping[str, Any]) -> None:
             if ctx.checkpoint is not None:
                 await ctx.checkpoint(node.address, {**attributes, "table": table})
@@ -199,7 +197,7 @@ class LoadProvider(RunProvider):
         await ctx.capacity.acquire(ctx.facades.dynamodb, table, units, node.address, checkpoint,
                                    lambda message: ctx.report(node.address, message))
 
-    async def _wait(self, node: Node, job: str, run_id: str, ctx: ApplyContext,
+    async def _wait(self, node: Node, load: LoadRun, run_id: str, ctx: ApplyContext,
                     timeline: list[list[float]] | None = None) -> JobRun:
         """Poll the run to its end; with a `timeline`, read the progress too and keep its points."""
         watch = timeline is not None
@@ -212,15 +210,15 @@ class LoadProvider(RunProvider):
                 last_state = run.state
             if watch and (run.done or time.monotonic() - last_read >= PROGRESS_SECONDS):
                 last_read = time.monotonic()
-                await self._report_progress(node, run.state, ctx, timeline)
+                await self._report_progress(node, load.outputs, run.state, ctx, timeline)
 
         poll = min(ctx.settings.poll_seconds, PROGRESS_SECONDS) if watch else ctx.settings.poll_seconds
-        return await wait_for_run(ctx.facades.glue, job, run_id, poll, on_poll=on_poll)
+        return await wait_for_run(ctx.facades.glue, load.job, run_id, poll, on_poll=on_poll)
 
-    async def _report_progress(self, node: Node, run_state: str, ctx: ApplyContext,
+    async def _report_progress(self, node: Node, outputs: LoadOutputs, run_state: str, ctx: ApplyContext,
                                timeline: list[list[float]] | None = None) -> None:
         """Sum the writers' progress objects; none yet (the job is starting) reports nothing."""
-        merged = await self._read_progress(LoadRun.from_config(node.config).outputs, ctx)
+        merged = await self._read_progress(outputs, ctx)
         if merged is not None:
             if timeline is not None:
                 timeline.append([float(merged["elapsed_seconds"]), int(merged["rows_read"]),

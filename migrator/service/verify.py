@@ -46,7 +46,7 @@ async def verify_sample(facades: Facades, compiled: Compiled, state: State, size
             raise MigratorError(f"dynamodb_table.{table} does not exist, so there is nothing to verify",
                                 hint="run `migrator apply` first")
         loads = [state.resources[a].attributes for a in check.loads if a in state.resources]
-        outcome = await sample_table(facades.mysql, facades.dynamodb, table, check.keys, check.sources, size, seed,
+        outcome = await sample_table(facades.mysql, facades.dynamodb, check, size, seed,
                                      description, rejects_lookup(facades.s3, loads))
         outcomes.append(replace(outcome, row_problems=await row_problems(facades.mysql, check.entities)))
     return outcomes

@@ -39,7 +39,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 from migrator.runtime.aws_errors import THROTTLED, UNAVAILABLE, codes_meaning, error_code
 from migrator.runtime.writer.buffer import BatchBuffer
-from migrator.runtime.writer.interface import MAX_BATCH, STAT_NAMES, BatchWriteFailed, Item, Key, Refused
+from migrator.runtime.writer.interface import (MAX_BATCH, STAT_NAMES, BatchWriteFailed, ClosesOnExit, Item, Key,
+                                              Refused)
 from migrator.runtime.writer.modes import Condition
 from migrator.runtime.writer.refusals import REFUSED_CODES, RefusalBreaker, refusal_detail
 from migrator.runtime.backoff import backoff_delay
@@ -71,7 +72,7 @@ def _consumed(response: Any) -> float:
     return total
 
 
-class BatchWriter:
+class BatchWriter(ClosesOnExit):
     """Buffered, deduplicated, retrying BatchWriteItem for one table (see the module docstring);
     a Writer. `send` sends one batch now, from the caller's thread."""
 
@@ -161,15 +162,6 @@ class BatchWriter:
         """The counters; all are whole numbers but consumed_wcu (to one decimal)."""
         return {name: round(float(getattr(self, name)), 1) if name == "consumed_wcu" else int(getattr(self, name))
                 for name in STAT_NAMES}
-
-    def __enter__(self) -> BatchWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     # -- sending
 

@@ -8,7 +8,7 @@ the counts, so it needs neither class, only this shape.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Protocol, Tuple
+from typing import Any, Callable, Dict, Protocol, Tuple, TypeVar
 
 MAX_BATCH = 25   # items per BatchWriteItem request: DynamoDB's limit (moto accepts more, AWS does not)
 
@@ -25,6 +25,29 @@ class BatchWriteFailed(RuntimeError):
     def __init__(self, message: str, unwritten: int) -> None:
         super().__init__(message)
         self.unwritten = unwritten
+
+
+W = TypeVar("W", bound="ClosesOnExit")
+
+
+class ClosesOnExit:
+    """`with writer:` closes it (everything buffered is sent) when the block ends, and aborts it
+    when the block raises: one definition for both writers."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: W) -> W:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class Writer(Protocol):

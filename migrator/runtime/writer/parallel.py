@@ -15,13 +15,14 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tu
 
 from migrator.runtime.writer.batch import BatchWriter
 from migrator.runtime.writer.buffer import BatchBuffer
-from migrator.runtime.writer.interface import MAX_BATCH, STAT_NAMES, BatchWriteFailed, Item, Key, Refused
+from migrator.runtime.writer.interface import (MAX_BATCH, STAT_NAMES, BatchWriteFailed, ClosesOnExit, Item, Key,
+                                              Refused)
 from migrator.runtime.writer.modes import Condition
 from migrator.runtime.writer.refusals import RefusalBreaker
 from migrator.runtime.writer.throttle import SharedBackoff, TokenBucket
 
 
-class ParallelWriter:
+class ParallelWriter(ClosesOnExit):
     """A Writer whose batches are sent by `writers` threads, with a BatchWriter's guarantees.
 
     The caller's thread forms exactly the batches a BatchWriter forms (≤ 25 items, a duplicate
@@ -134,15 +135,6 @@ class ParallelWriter:
         self._closed = True
         self._buffer.drop()
         self._stop(drop=True)
-
-    def __enter__(self) -> ParallelWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def _stop(self, drop: bool) -> None:
         with self._cond:
