@@ -3,16 +3,15 @@ construction a correlated subquery that never multiplies or collapses rows."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
 from migrator.compile.hierarchies import suggestion
-from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, ViewJoin, fn
+from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, aggregate_with_order, fn
 from migrator.contract.model import Attribute, ChainStep, Join
 from migrator.mysql_schema import TableInfo
-from migrator.sql.fragments import FragmentError, parse_fragment, split_order
+from migrator.sql.fragments import FragmentError, parse_fragment
 
 
 class JoinCompiler(BuilderCore):
@@ -57,18 +56,13 @@ class JoinCompiler(BuilderCore):
             ns = Namespace({**names, source.name.lower(): (jn, target)}, default=jn)
         return jn, ns, condition
 
-    def _add_join(self, alias: str, info: TableInfo, condition: exp.Expression, path: str) -> None:
-        node = exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
-                        on=condition, side="LEFT")
-        self.joins.append(ViewJoin(path, alias, info.name, node))
-
     def to_one_join(self, attr: Attribute, join: Join) -> exp.Expression:
         conditions = list(join.join_conditions) if join.type == "multi-column" else None
         if join.type == "multi-column" and not conditions:
             raise CompileError(f"{join.path}.join_conditions", "multi-column join needs join_conditions",
                                "list the conditions", "join.condition")
         jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions)
-        self._add_join(jn, self.aliases[jn], condition, join.path)
+        self.add_left_join(jn, self.aliases[jn], condition, join.path)
         return self.fragment(join.select_column, f"{join.path}.select_column", ns)
 
     def self_join(self, attr: Attribute, join: Join) -> exp.Expression:
@@ -78,7 +72,7 @@ class JoinCompiler(BuilderCore):
         source = self.source()
         target = join.target_table or self.foreign_target(join, source) or source.name
         jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
-        self._add_join(jn, self.aliases[jn], condition, join.path)
+        self.add_left_join(jn, self.aliases[jn], condition, join.path)
         suggested = suggestion(attr, join, source, self.aliases[jn])
         if suggested is not None and suggested not in self.findings:
             self.findings.append(suggested)
@@ -122,7 +116,7 @@ class JoinCompiler(BuilderCore):
 
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
         jn, ns, condition = self._join_to(join, join.target_table, join.path)
-        self._add_join(jn, self.aliases[jn], condition, join.path)
+        self.add_left_join(jn, self.aliases[jn], condition, join.path)
         source = self.source()
         base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
         when = self.fragment(join.condition, f"{join.path}.condition", base_ns)
@@ -144,7 +138,7 @@ class JoinCompiler(BuilderCore):
             target = self.table_info(step.target_table, f"{step.path}.target_table")
             jn = self.new_alias(target)
             condition = self._chain_condition(step, path_names, previous, (jn, target))
-            self._add_join(jn, target, condition, step.path)
+            self.add_left_join(jn, target, condition, step.path)
             path_names.update({previous[1].name.lower(): previous, target.name.lower(): (jn, target), jn: (jn, target)})
             values.append(self.fragment(step.select_column, f"{step.path}.select_column",
                                         Namespace(dict(path_names), default=jn)))
@@ -223,7 +217,7 @@ class JoinCompiler(BuilderCore):
         for key, text in c.select_columns:
             pairs += [exp.Literal.string(key), self.as_text(self.fragment(text, f"{path}.select_columns.{key}", value_ns))]
         obj = fn("JSON_OBJECT", *pairs)
-        order = self.order_by(c.order_by, f"{path}.order_by", value_ns, jn, target)
+        order = self.order_by(c.order_by, f"{path}.order_by", value_ns, [(jn, target)])
         table = exp.alias_(exp.to_table(target.name, quoted=True), jn, table=True, quoted=True)
         if c.type == "object":
             query = exp.select(obj).from_(table).where(where).order_by(*order).limit(1)
@@ -237,7 +231,7 @@ class JoinCompiler(BuilderCore):
                 raise CompileError(f"{path}.limit", "limit must be a whole number >= 0", None, "join.construction")
             limit = int(c.limit)
         if self.server.flavour == "mariadb":
-            ordered = _aggregate_with_order(obj, order, limit)
+            ordered = aggregate_with_order(obj, order, limit)
             query = exp.select(fn("COALESCE", ordered, fn("JSON_ARRAY"))).from_(table).where(where)
             return exp.Subquery(this=query)
         # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the rows in a derived
@@ -255,30 +249,6 @@ class JoinCompiler(BuilderCore):
         if limit is not None:
             query = query.where(exp.LTE(this=exp.column("__rn", table=jn), expression=exp.Literal.number(limit)))
         return exp.Subquery(this=query)
-
-    def order_by(self, text: str | None, path: str, ns: Namespace, alias: str, target: TableInfo) -> list[exp.Ordered]:
-        """The contract's order, then the target's primary key: ties always break the same way."""
-        out: list[exp.Ordered] = []
-        if text:
-            for _i, part in enumerate(split_order(text)):
-                desc = False
-                body = part.strip()
-                m = re.match(r"^(.*?)\s+(ASC|DESC)$", body, re.IGNORECASE)
-                if m:
-                    body, desc = m.group(1), m.group(2).upper() == "DESC"
-                out.append(exp.Ordered(this=self.fragment(body, path, ns), desc=desc, nulls_first=not desc))
-        keys = target.primary_key or tuple(c.name for c in target.columns)
-        out += [exp.Ordered(this=exp.column(k, table=alias, quoted=True), nulls_first=True) for k in keys]
-        return out
-
-
-def _aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: int | None) -> exp.Expression:
-    """MariaDB's `JSON_ARRAYAGG(expr ORDER BY ... LIMIT n)`."""
-    body: exp.Expression = exp.Order(this=obj, expressions=order)
-    if limit is not None:
-        body = exp.Limit(this=body, expression=exp.Literal.number(limit))
-    return exp.Anonymous(this="JSON_ARRAYAGG", expressions=[body])
-
 
 def _unconstrained(text: str, target: TableInfo, previous: TableInfo, prev_alias: str, misses_target: bool) -> str:
     """Why a chain step's condition does not tie the joined row to the row before it."""

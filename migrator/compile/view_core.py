@@ -5,15 +5,15 @@ templates. The patterns live in joins.py, calculations.py, transformations.py an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from migrator.contract.model import Attribute, Calculation, Hierarchy, Join
+from migrator.contract.model import Attribute, Calculation, Hierarchy, Join, RelationalPath
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
-from migrator.sql.fragments import FragmentError, parse_fragment
+from migrator.sql.fragments import FragmentError, parse_fragment, split_order
 
 BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -223,6 +223,31 @@ class BuilderCore:
 
         return rewrite
 
+    def add_left_join(self, alias: str, info: TableInfo, condition: exp.Expression, path: str) -> None:
+        """`LEFT JOIN info AS alias ON condition`, recorded with the contract path that wrote it (the
+        row-count invariant names the first join that multiplies by it)."""
+        node = exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
+                        on=condition, side="LEFT")
+        self.joins.append(ViewJoin(path, alias, info.name, node))
+
+    def order_by(self, text: str | None, path: str, ns: Namespace,
+                 ties: Sequence[tuple[str, TableInfo]]) -> list[exp.Ordered]:
+        """The contract's order, then the primary key of each of `ties` (alias, table): ties always
+        break the same way, so the same rows give the same list."""
+        out: list[exp.Ordered] = []
+        if text:
+            for part in split_order(text):
+                desc = False
+                body = part.strip()
+                m = re.match(r"^(.*?)\s+(ASC|DESC)$", body, re.IGNORECASE)
+                if m:
+                    body, desc = m.group(1), m.group(2).upper() == "DESC"
+                out.append(exp.Ordered(this=self.fragment(body, path, ns), desc=desc, nulls_first=not desc))
+        for alias, table in ties:
+            keys = table.primary_key or tuple(c.name for c in table.columns)
+            out += [exp.Ordered(this=exp.column(k, table=alias, quoted=True), nulls_first=True) for k in keys]
+        return out
+
     def value(self, attr: Attribute) -> exp.Expression:
         """The SQL expression of an attribute's value (memoised; cycles are errors)."""
         if attr.name in self._values:
@@ -244,6 +269,8 @@ class BuilderCore:
                       "remove one of them", "attribute.join_and_calculation")
         if attr.hierarchy is not None:
             return self.hierarchy_value(attr, attr.hierarchy)
+        if attr.relational_path is not None:
+            return self.path_value(attr, attr.relational_path)
         if attr.calculation is not None:
             return self.calculation(attr, attr.calculation)
         if attr.join is not None:
@@ -305,6 +332,13 @@ class BuilderCore:
             return col.data_type.lower() if col else None
         return None
 
+    def full_column_type(self, expr: exp.Expression) -> str | None:
+        """The column's whole MySQL type (`tinyint(1)`, `decimal(10,2)`), None for what is no column."""
+        if isinstance(expr, exp.Column) and expr.table in self.aliases:
+            col = self.aliases[expr.table].column(expr.name)
+            return col.column_type.lower() if col else None
+        return None
+
     def as_text(self, expr: exp.Expression) -> exp.Expression:
         """A column as the text built values (keys, concatenations, JSON) hold: temporal columns as
         ISO-8601 UTC with milliseconds, like the runtime encodes them; BIT as its number; binary
@@ -343,6 +377,9 @@ class BuilderCore:
     def hierarchy_value(self, attr: Attribute, hierarchy: Hierarchy) -> exp.Expression:
         raise NotImplementedError
 
+    def path_value(self, attr: Attribute, path: RelationalPath) -> exp.Expression:
+        raise NotImplementedError
+
     def transformed(self, attr: Attribute, base_value: Callable[[], exp.Expression]) -> exp.Expression:
         raise NotImplementedError
 
@@ -350,6 +387,14 @@ class BuilderCore:
         """The view column of `attr`: its value, encoded as the plan decided for its MySQL type
         (compile/types.py); records the encoding the runtime applies in `encodings`."""
         return value
+
+
+def aggregate_with_order(obj: exp.Expression, order: list[exp.Ordered], limit: int | None) -> exp.Expression:
+    """MariaDB's `JSON_ARRAYAGG(expr ORDER BY ... LIMIT n)`."""
+    body: exp.Expression = exp.Order(this=obj, expressions=order)
+    if limit is not None:
+        body = exp.Limit(this=body, expression=exp.Literal.number(limit))
+    return exp.Anonymous(this="JSON_ARRAYAGG", expressions=[body])
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:

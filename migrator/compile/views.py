@@ -13,7 +13,9 @@ from sqlglot import exp
 
 from migrator.compile.calculations import CalculationCompiler
 from migrator.compile.hierarchies import MAX_TABLES, HierarchyCompiler
-from migrator.compile.joins import JoinCompiler, split_order
+from migrator.compile.joins import JoinCompiler
+from migrator.compile.paths import PathCompiler
+from migrator.sql.fragments import split_order
 from migrator.compile.transformations import TransformationCompiler
 from migrator.compile.types import TypeCompiler
 from migrator.compile.view_core import (BASE, PLACEHOLDER, CompileError, Entity, Namespace, ViewSpec, fn,
@@ -26,7 +28,7 @@ __all__ = ["BASE", "PLACEHOLDER", "CompileError", "Entity", "Namespace", "ViewBu
            "fn", "iso_timestamp", "split_order"]
 
 
-class ViewBuilder(JoinCompiler, CalculationCompiler, TransformationCompiler, HierarchyCompiler, TypeCompiler):
+class ViewBuilder(PathCompiler, JoinCompiler, CalculationCompiler, TransformationCompiler, HierarchyCompiler, TypeCompiler):
     """Every pattern compiler over one shared core; `build` assembles the SELECT."""
 
     def build(self, name: str, table: str, entity: str | None = None) -> ViewSpec | None:

@@ -96,6 +96,72 @@ class Hierarchy:
 
 
 @dataclass(frozen=True)
+class PathStep:
+    """One step of a relational path: the rows of `table` (named `alias` in fragments) that match
+    `on`, or the columns of the foreign key `foreign_key`, against the row of the step before
+    (the entity's own row for the first). Neither given: the one foreign key between the two."""
+
+    table: str
+    path: str
+    alias: str | None = None
+    on: str | None = None
+    foreign_key: str | None = None
+
+    @property
+    def name(self) -> str:
+        """What fragments call this step's row."""
+        return self.alias or self.table
+
+
+@dataclass(frozen=True)
+class PathAggregate:
+    """COUNT, SUM, AVG, MIN or MAX of `of` over the rows at the end of the path (COUNT of
+    nothing is 0, the others give no value); `distinct` and a `filter` on those rows."""
+
+    function: str
+    path: str
+    of: str | None = None          # None or "*": COUNT(*)
+    distinct: bool = False
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class PathField:
+    """One typed value of a collection's element: `key` None when the element is the value itself."""
+
+    expression: str
+    path: str
+    key: str | None = None
+    type: str | None = None        # S N BOOL M L; None: from the MySQL type of the column it reads
+
+
+@dataclass(frozen=True)
+class PathCollection:
+    """The rows at the end of the path as JSON: a `list` of elements (ordered, limited), or the
+    first row's `object`; an element is one value or an object of `fields`."""
+
+    type: str                      # list | object
+    fields: tuple[PathField, ...]
+    path: str
+    scalar: bool = False           # the element is the one field's value, not an object
+    order_by: str | None = None
+    limit: int | float | None = None
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class RelationalPath:
+    """migrator extension: an attribute's value reached through `steps`, ending in exactly one of
+    a `value` (an expression over every row on the path), an `aggregate` or a `collection`."""
+
+    steps: tuple[PathStep, ...]
+    path: str
+    value: str | None = None
+    aggregate: PathAggregate | None = None
+    collection: PathCollection | None = None
+
+
+@dataclass(frozen=True)
 class Attribute:
     name: str
     type: str  # S N B BOOL NULL M L SS NS BS
@@ -108,6 +174,7 @@ class Attribute:
     denormalized: bool = False
     justification: str | None = None
     hierarchy: Hierarchy | None = None
+    relational_path: RelationalPath | None = None   # the `path` extension
 
     @property
     def column(self) -> str:

@@ -31,6 +31,11 @@ from migrator.contract.model import (
     Hierarchy,
     Join,
     LoadOptions,
+    PathAggregate,
+    PathCollection,
+    PathField,
+    PathStep,
+    RelationalPath,
     Table,
     Transformation,
 )
@@ -217,6 +222,66 @@ class _Builder:
                          separator="/" if separator is None else separator,
                          max_depth=16 if max_depth is None else max_depth)
 
+    # ------------------------------------------------------------------------ relational paths
+
+    def path_step(self, raw: Node, path: str) -> PathStep:
+        node = self.typed(raw, "path_step")
+        return PathStep(table=self.req_str(node, "table", path), path=path, alias=self.opt_str(node, "as", path),
+                        on=self.opt_str(node, "on", path), foreign_key=self.opt_str(node, "foreign_key", path))
+
+    def opt_bool(self, node: Node, key: str, path: str) -> bool:
+        value = node.get(key, False)
+        if not isinstance(value, bool):
+            self.bad(child(path, key), "true or false")
+            return False
+        return value
+
+    def path_aggregate(self, raw: Node, path: str) -> PathAggregate:
+        node = self.typed(raw, "path_aggregate")
+        return PathAggregate(function=self.req_str(node, "function", path), path=path,
+                             of=self.opt_str(node, "of", path), distinct=self.opt_bool(node, "distinct", path),
+                             filter=self.opt_str(node, "filter", path))
+
+    def path_fields(self, node: Node, path: str) -> tuple[tuple[PathField, ...], bool]:
+        """`values`: one expression (the element is that value) or an object of key -> expression or
+        {expression, type}."""
+        values = node.get("values")
+        vpath = child(path, "values")
+        if isinstance(values, str):
+            return (PathField(values, vpath),), True
+        if isinstance(values, dict) and not self.strict and not values:
+            return (), False
+        if not isinstance(values, dict):
+            self.bad(vpath, "an expression or an object of key -> expression")
+            return (), False
+        out = []
+        for key, spec in values.items():
+            fpath = child(vpath, key)
+            if isinstance(spec, str):
+                out.append(PathField(spec, fpath, key))
+            elif (field_node := self.node(spec, fpath)) is not None:
+                out.append(PathField(self.req_str(field_node, "expression", fpath), fpath, key,
+                                     self.opt_str(field_node, "type", fpath)))
+        return tuple(out), False
+
+    def path_collection(self, raw: Node, path: str) -> PathCollection:
+        node = self.typed(raw, "path_collection")
+        fields_, scalar = self.path_fields(node, path)
+        return PathCollection(type=self.req_str(node, "type", path), fields=fields_, path=path, scalar=scalar,
+                              order_by=self.opt_str(node, "order_by", path),
+                              limit=self.opt_number(node, "limit", path), filter=self.opt_str(node, "filter", path))
+
+    def relational_path(self, raw: Node, path: str) -> RelationalPath:
+        node = self.typed(raw, "relational_path")
+        aggregate = self.child_node(node, "aggregate", path)
+        collection = self.child_node(node, "collect", path)
+        return RelationalPath(
+            steps=tuple(self.path_step(n, p) for p, n in self.nodes(node.get("steps"), child(path, "steps"))),
+            path=path, value=self.opt_str(node, "value", path),
+            aggregate=None if aggregate is None else self.path_aggregate(aggregate, child(path, "aggregate")),
+            collection=None if collection is None else self.path_collection(collection, child(path, "collect")),
+        )
+
     # ------------------------------------------------------------------------ calculations, transformations
 
     def value(self, node: Node, path: str) -> str | int | float | None:
@@ -261,6 +326,7 @@ class _Builder:
         calculation = self.child_node(node, "calculation", path)
         transformation = self.child_node(node, "transformation", path)
         hierarchy = self.child_node(node, "hierarchy", path)
+        relational_path = self.child_node(node, "path", path)
         denormalized = node.get("denormalized", False)
         if not isinstance(denormalized, bool):
             self.bad(child(path, "denormalized"), "true or false")
@@ -275,6 +341,8 @@ class _Builder:
                 transformation, child(path, "transformation")),
             denormalized=denormalized, justification=self.opt_str(node, "justification", path),
             hierarchy=None if hierarchy is None else self.hierarchy(hierarchy, child(path, "hierarchy")),
+            relational_path=None if relational_path is None else self.relational_path(relational_path,
+                                                                                      child(path, "path")),
         )
 
     def attributes(self, node: Node, path: str) -> tuple[Attribute, ...]:
