@@ -202,6 +202,14 @@ def _error_finding(error: ValidationError) -> Finding:
     if v == "oneOf" and error.absolute_path and error.absolute_path[-1] == "source_column":
         return Finding(Severity.ERROR, path, "must be a column name or a list of column names",
                        'write "column" or ["column_a", "column_b"]', "schema.one_of")
+    if v == "oneOf" and error.absolute_path and error.absolute_path[-1] == "path" and isinstance(value, Mapping):
+        ends = [k for k in ("value", "aggregate", "collect") if k in value]
+        if ends:
+            return Finding(Severity.ERROR, path, "a path ends in exactly one of value, aggregate or collect; this one "
+                           f"gives {' and '.join(ends)}", "keep the one that says what the attribute holds",
+                           "path.end")
+        return Finding(Severity.ERROR, path, "a path needs an end: value, aggregate or collect",
+                       'add one, e.g. "value": "<step>.<column>"', "path.end")
     if v == "minItems":
         n = error.validator_value
         return Finding(Severity.ERROR, path, f"must have at least {n} item{'s' if n != 1 else ''}",

@@ -18,6 +18,7 @@ from migrator.contract.lint import (
     keys,
     load,
     names,
+    paths,
     tables,
     templates,
     transformations,
@@ -26,7 +27,7 @@ from migrator.contract.lint import (
 from migrator.findings import Finding
 
 RULES = (tables, names, keys, gsis, templates, attributes, joins, calculations, transformations, load, ttl,
-         hierarchies)
+         hierarchies, paths)
 
 
 def lint(draft: Draft) -> list[Finding]:

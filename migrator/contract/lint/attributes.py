@@ -28,7 +28,8 @@ def _attribute(draft: Draft, attribute: Attribute, owner: Owner) -> Iterator[Fin
                       "give the attribute the name it has in the DynamoDB item", "attribute.name")
     source = text(draft, path, "source_table", attribute.source_table)
     # a join or a calculation says itself which tables it reads; only a plain column must be the entity's own
-    if attribute.join is None and attribute.calculation is None and source is not None \
+    if attribute.join is None and attribute.calculation is None and attribute.relational_path is None \
+            and source is not None \
             and owner.source_table is not None and source.lower() != owner.source_table.lower():
         yield Finding(E, child(path, "source_table"),
                       f"attribute `{name}` reads table `{source}` without a join, but {owner.label} "

@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, owners
-from migrator.contract.model import Calculation, Join
+from migrator.contract.model import Calculation, Join, RelationalPath
 from migrator.contract.paths import child
 from migrator.findings import Finding
 from migrator.sql.fragments import FragmentError, parse_fragment, split_order
@@ -67,6 +67,33 @@ def _calculation_fragments(draft: Draft, calculation: Calculation, source: str) 
             yield calculation.else_value, child(path, "else"), {source.lower()}
 
 
+def _path_fragments(path: RelationalPath, source: str) -> Iterator[Fragment]:
+    """A step's `on` may name the rows before it and its own; the end, every row on the path."""
+    names = {source.lower()}
+    for step in path.steps:
+        names.add(step.name.lower())
+        if step.on is not None:
+            yield step.on, child(step.path, "on"), set(names)
+    if path.value is not None:
+        yield path.value, child(path.path, "value"), names
+    agg = path.aggregate
+    if agg is not None:
+        if agg.of is not None and agg.of.strip() != "*":
+            yield agg.of, child(agg.path, "of"), names
+        if agg.filter is not None:
+            yield agg.filter, child(agg.path, "filter"), names
+    c = path.collection
+    if c is not None:
+        for f in c.fields:
+            if f.expression:   # a missing one is the schema's finding
+                yield f.expression, f.path, names
+        if c.filter is not None:
+            yield c.filter, child(c.path, "filter"), names
+        if c.order_by is not None:
+            for part in _order_parts(c.order_by):
+                yield part, child(c.path, "order_by"), names
+
+
 def _fragments(draft: Draft) -> Iterator[Fragment]:
     for table in draft.contract.tables:
         for owner in owners(draft, table):
@@ -76,6 +103,8 @@ def _fragments(draft: Draft) -> Iterator[Fragment]:
                     yield from _join_fragments(draft, attribute.join, source)
                 if attribute.calculation is not None:
                     yield from _calculation_fragments(draft, attribute.calculation, source)
+                if attribute.relational_path is not None:
+                    yield from _path_fragments(attribute.relational_path, source)
 
 
 def findings(draft: Draft) -> Iterator[Finding]:
