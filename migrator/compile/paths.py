@@ -109,8 +109,9 @@ class PathCompiler(BuilderCore):
         return Walked(tuple(rows), tuple(conditions))
 
     def step_condition(self, step: PathStep, index: int, before: Sequence[PathRow], row: PathRow) -> exp.Expression:
-        """The step's `on` (or foreign key) with its names resolved; it must tie the step's row to the
-        row before it, or every row of the table would be paired with every row before."""
+        """The step's `on` (or foreign key) with its names resolved; it must name the step's row and a
+        row before it (usually the previous step's), or every row of the table would be paired with
+        every row before."""
         previous = before[-1]
         if step.on is not None and step.foreign_key is not None:
             raise CompileError(f"{step.path}.foreign_key", "a step gives both `on` and `foreign_key`; only one can "
@@ -121,13 +122,14 @@ class PathCompiler(BuilderCore):
         names.update({r.alias: (r.alias, r.info) for r in (*before, row)})
         condition = self.fragment(step.on, f"{step.path}.on", Namespace(names, default=None))
         used = {c.table for c in condition.find_all(exp.Column)}
-        if row.alias not in used or previous.alias not in used:
-            missing = row if row.alias not in used else previous
-            whose = "this step's" if missing is row else ("the entity's" if missing.alias == BASE
-                                                          else "the previous step's")
-            raise CompileError(f"{step.path}.on", f"'{step.on}' names no column of {whose} row '{missing.name}', so "
-                               "the step is not tied to the row before it and every pair of rows would match",
-                               _tie_fix(previous, row), "path.unconstrained")
+        if row.alias not in used:
+            raise CompileError(f"{step.path}.on", f"'{step.on}' names no column of this step's row '{row.name}', so "
+                               "every row of its table would match", _tie_fix(previous, row), "path.unconstrained")
+        if not used & {r.alias for r in before}:
+            whose = "the entity's row" if len(before) == 1 else "any row before it on the path"
+            raise CompileError(f"{step.path}.on", f"'{step.on}' names no column of {whose}, so the step is not "
+                               "tied to the path and every pair of rows would match", _tie_fix(previous, row),
+                               "path.unconstrained")
         return condition
 
     def foreign_key_condition(self, step: PathStep, index: int, previous: PathRow, row: PathRow) -> exp.Expression:
