@@ -4,8 +4,10 @@ music store, MIT licence), migrated end to end on the sandbox's MariaDB and moto
 Its MySQL script is loaded as its author ships it (only the lines that create and select its own
 database are left out, so it loads into the test's database). Every item of every table is
 compared with a model computed in Python from the raw rows of each MySQL table read alone (no SQL
-join): joins, a chain through two tables, a self-join, aggregates, a JSON list of child rows,
-exact decimals, datetimes. Then the plan is empty and destroy leaves nothing.
+join): joins, a chain through two tables, a self-join, aggregates, relational paths (a JSON list
+through a link table, lines with their track's name, distinct customers and revenue across four
+tables, a filtered count, a step back to the entity's own table), exact decimals, datetimes. Then
+the plan is empty and destroy leaves nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from tests.conftest import root_connection
 from tests.helpers import aws, project, project_cli, scan_items
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chinook"
-TABLES = ("Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType", "Track")
+TABLES = ("Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType", "Playlist",
+          "PlaylistTrack", "Track")
 
 
 def load_chinook(sandbox: lifecycle.SandboxRecord, database: str, folder: Path) -> None:
@@ -60,7 +63,7 @@ def present(item: dict[str, Any]) -> dict[str, Any]:
 def model(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Any, dict[str, Any]]]:
     """Every table's items by key, computed from the raw rows alone."""
     by_id = {t: {r[f"{t}Id"]: r for r in raw[t]} for t in ("Album", "Artist", "Genre", "MediaType", "Customer",
-                                                           "Employee")}
+                                                           "Employee", "Track", "Invoice")}
     tracks = {}
     for t in raw["Track"]:
         album = by_id["Album"].get(t["AlbumId"])
@@ -79,23 +82,44 @@ def model(raw: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Any, dict[str,
             "EmployeeId": Decimal(e["EmployeeId"]), "FullName": f"{e['FirstName']} {e['LastName']}",
             "Title": e["Title"], "Manager": boss["LastName"] if boss else None,
             "HireDate": iso(e["HireDate"]) if e["HireDate"] else None,
-            "Customers": Decimal(sum(1 for c in raw["Customer"] if c["SupportRepId"] == e["EmployeeId"]))})
+            "Customers": Decimal(sum(1 for c in raw["Customer"] if c["SupportRepId"] == e["EmployeeId"])),
+            "ManagerName": f"{boss['FirstName']} {boss['LastName']}" if boss else None,
+            "DirectReports": Decimal(sum(1 for r in raw["Employee"] if r["ReportsTo"] == e["EmployeeId"]))})
     lines: dict[int, list[dict[str, Any]]] = {}
     for line in sorted(raw["InvoiceLine"], key=lambda r: r["InvoiceLineId"]):
         lines.setdefault(line["InvoiceId"], []).append(
-            {"TrackId": Decimal(line["TrackId"]), "UnitPrice": line["UnitPrice"], "Quantity": Decimal(line["Quantity"])})
+            {"TrackId": Decimal(line["TrackId"]), "Track": by_id["Track"][line["TrackId"]]["Name"],
+             "UnitPrice": line["UnitPrice"], "Quantity": Decimal(line["Quantity"])})
     invoices = {i["InvoiceId"]: present({
         "InvoiceId": Decimal(i["InvoiceId"]), "CustomerEmail": by_id["Customer"][i["CustomerId"]]["Email"],
         "InvoiceDate": iso(i["InvoiceDate"]), "Total": i["Total"], "Lines": lines.get(i["InvoiceId"], []),
         "LineCount": Decimal(len(lines.get(i["InvoiceId"], [])))}) for i in raw["Invoice"]}
-    artists = {a["ArtistId"]: present({
-        "ArtistId": Decimal(a["ArtistId"]), "Name": a["Name"],
-        "Albums": Decimal(sum(1 for al in raw["Album"] if al["ArtistId"] == a["ArtistId"]))}) for a in raw["Artist"]}
-    return {"ChinookTracks": tracks, "ChinookStaff": staff, "ChinookInvoices": invoices, "ChinookArtists": artists}
+    artists = {}
+    for a in raw["Artist"]:     # artist -> albums -> tracks -> invoice lines -> invoices, followed row by row
+        albums = {al["AlbumId"] for al in raw["Album"] if al["ArtistId"] == a["ArtistId"]}
+        their = [t for t in raw["Track"] if t["AlbumId"] in albums]
+        ids = {t["TrackId"] for t in their}
+        sold = [ln for ln in raw["InvoiceLine"] if ln["TrackId"] in ids]
+        rock = [t for t in their if t["GenreId"] in by_id["Genre"] and by_id["Genre"][t["GenreId"]]["Name"] == "Rock"]
+        artists[a["ArtistId"]] = present({
+            "ArtistId": Decimal(a["ArtistId"]), "Name": a["Name"], "Albums": Decimal(len(albums)),
+            "Customers": Decimal(len({by_id["Invoice"][ln["InvoiceId"]]["CustomerId"] for ln in sold})),
+            "Revenue": sum(ln["UnitPrice"] * ln["Quantity"] for ln in sold) if sold else None,
+            "RockTracks": Decimal(len(rock))})
+    playlists = {}
+    for pl in raw["Playlist"]:  # playlist -> playlist_track -> track: many to many through the link table
+        tracks_of = sorted((by_id["Track"][pt["TrackId"]] for pt in raw["PlaylistTrack"]
+                            if pt["PlaylistId"] == pl["PlaylistId"]), key=lambda t: t["TrackId"])
+        playlists[pl["PlaylistId"]] = present({
+            "PlaylistId": Decimal(pl["PlaylistId"]), "Name": pl["Name"], "TrackCount": Decimal(len(tracks_of)),
+            "Tracks": [{"TrackId": Decimal(t["TrackId"]), "Name": t["Name"], "Seconds": Decimal(t["Milliseconds"] // 1000)}
+                       for t in tracks_of[:25]]})
+    return {"ChinookTracks": tracks, "ChinookStaff": staff, "ChinookInvoices": invoices, "ChinookArtists": artists,
+            "ChinookPlaylists": playlists}
 
 
 KEYS = {"ChinookTracks": "TrackId", "ChinookStaff": "EmployeeId", "ChinookInvoices": "InvoiceId",
-        "ChinookArtists": "ArtistId"}
+        "ChinookArtists": "ArtistId", "ChinookPlaylists": "PlaylistId"}
 
 
 def test_chinook_migrates_exactly_then_plans_empty_and_destroys_clean(sandbox: lifecycle.SandboxRecord,
