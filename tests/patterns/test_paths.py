@@ -438,3 +438,23 @@ def test_a_value_path_that_meets_several_rows_is_caught_by_the_row_count_invaria
         assert step.path.endswith(".path.steps[0]")
         cur.execute(step.count_sql)
         assert cur.fetchone() == (2,)
+
+
+@pytest.mark.parametrize("flavour", ["mariadb", "mysql8"])
+def test_path_views_parse_as_mysql_and_mysql8_has_no_ordered_arrayagg(pathdb: PathDB, flavour: str) -> None:
+    """MySQL 8 is not available here: its variant (numbered rows and GROUP_CONCAT for ordered lists,
+    outer references in a derived table, MySQL >= 8.0.14) is compiled and parsed, never run."""
+    import sqlglot
+    from sqlglot import exp
+
+    from tests.patterns.test_sql_parses import MYSQL8_MODE, _arrayagg_with_order
+
+    if flavour == "mysql8":
+        pathdb.server = ServerInfo("8.0.36", "mysql", (8, 0, 36), MYSQL8_MODE, True, "+00:00", "db", "u@%")
+    for doc in (PRODUCTS, ORDERS, LINES, STAFF):
+        sql, findings = pathdb.compile(doc)
+        assert sql is not None, [f.sentence() for f in findings]
+        tree = sqlglot.parse_one(sql, read="mysql")
+        assert isinstance(tree, exp.Select)
+        ordered = _arrayagg_with_order(tree)
+        assert bool(ordered) == (flavour == "mariadb" and doc is not LINES), ordered
