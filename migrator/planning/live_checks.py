@@ -83,14 +83,16 @@ async def row_count_findings(compiled: Compiled, facades: Facades) -> list[Findi
             return [Finding(Severity.WARNING, rc.path, f"the row count of {rc.owner} could not be checked: {exc}",
                             None, "data.check_failed")]
         if culprit is not None:
+            in_path = ".path.steps[" in culprit.path
+            gather = ('end the path in an "aggregate" or a "collect" instead of a "value"' if in_path else
+                      "gather the related rows with a calculation of type aggregate or a json-construction")
             return [Finding(Severity.ERROR, culprit.path,
-                            f"this join multiplies the rows of {rc.owner}: {rc.source_table} has "
-                            f"{_rows(source_rows)}, but joined with {culprit.table} here there are {culprit_rows} "
-                            f"({culprit_rows - source_rows} more), so some rows of {rc.source_table} meet several "
-                            f"rows of {culprit.table} and one item per row cannot be made",
-                            f"join {culprit.table} on a unique key of it (each row must meet at most one), or "
-                            "gather the related rows with a calculation of type aggregate or a json-construction",
-                            "view.multiplies")]
+                            f"this {'step' if in_path else 'join'} multiplies the rows of {rc.owner}: "
+                            f"{rc.source_table} has {_rows(source_rows)}, but joined with {culprit.table} here there "
+                            f"are {culprit_rows:,} ({culprit_rows - source_rows:,} more), so some rows of "
+                            f"{rc.source_table} meet several rows of {culprit.table} and one item per row cannot be "
+                            "made", f"join {culprit.table} on a unique key of it (each row must meet at most one), or "
+                            f"{gather}", "view.multiplies")]
         change = "multiplies" if view_rows > source_rows else "collapses"
         return [Finding(Severity.ERROR, rc.path,
                         f"the view of {rc.owner} {change} its rows: {rc.source_table} has {_rows(source_rows)} but "
