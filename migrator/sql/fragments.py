@@ -3,9 +3,9 @@
 A fragment (`join_condition`, `select_column`, ...) must be one expression: no second
 statement, no comment, no subquery, no DDL or DML, no user or system variable, and no call
 that could act beyond computing a value: a function sqlglot does not know by type must be
-a MySQL built-in named in PURE_FUNCTIONS (SLEEP, BENCHMARK, LOAD_FILE, GET_LOCK and stored
-functions are refused: the view runs them for every row it is read), no aggregate and no window
-function (a fragment's value is one row's value: an aggregate collapses the entity's rows into one,
+a built-in of the catalog in `migrator.sql.functions` (SLEEP, LOAD_FILE, GET_LOCK, the clock and
+stored functions are refused, each with the rule it breaks: the view runs them for every row each
+time it is read), no aggregate and no window function (a fragment's value is one row's value: an aggregate collapses the entity's rows into one,
 a window reads other rows of the view; aggregates over related rows are a calculation of type
 aggregate, which wraps the operation itself). Column references are rewritten onto the compiler's
 aliases through the AST, never by string replacement.
@@ -22,14 +22,15 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from migrator.sql.functions import CLOCK_FUNCTIONS, PURE_FUNCTIONS, REFUSED_FUNCTIONS, closest, refusal
+
+__all__ = ["AGGREGATE_FUNCTIONS", "CALCULATION_OPERATIONS", "CLOCK_FUNCTIONS", "PURE_FUNCTIONS", "REFUSED_FUNCTIONS",
+           "WINDOW_FUNCTIONS", "Fragment", "FragmentError", "parse_fragment", "split_order", "written_name"]
+
 _FORBIDDEN: tuple[type, ...] = (
     exp.Query, exp.Subquery, exp.DDL, exp.DML, exp.Command, exp.Create, exp.Drop, exp.Insert, exp.Update,
     exp.Delete, exp.Merge, exp.Use, exp.Set, exp.Transaction, exp.Commit, exp.Rollback,
 )
-
-
-#: MySQL/MariaDB built-ins that only compute a value, for the calls sqlglot parses untyped.
-PURE_FUNCTIONS = frozenset(["ABS", "ACOS", "ADDDATE", "ADDTIME", "ASCII", "ASIN", "ATAN", "ATAN2", "BIN", "BIN_TO_UUID", "BIT_COUNT", "BIT_LENGTH", "CEIL", "CEILING", "CHAR", "CHARACTER_LENGTH", "CHARSET", "CHAR_LENGTH", "CHR", "COALESCE", "COERCIBILITY", "COLLATION", "CONCAT", "CONCAT_WS", "CONV", "CONVERT", "CONVERT_TZ", "COS", "COT", "CRC32", "CURDATE", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURTIME", "DATE", "DATEDIFF", "DATE_ADD", "DATE_FORMAT", "DATE_SUB", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK", "DAYOFYEAR", "DEGREES", "ELT", "EXP", "EXPORT_SET", "EXTRACT", "FIELD", "FIND_IN_SET", "FLOOR", "FORMAT", "FROM_BASE64", "FROM_DAYS", "FROM_UNIXTIME", "GET_FORMAT", "GREATEST", "HEX", "HOUR", "IF", "IFNULL", "INET6_ATON", "INET6_NTOA", "INET_ATON", "INET_NTOA", "INSERT", "INSTR", "ISNULL", "IS_IPV4", "IS_IPV6", "JSON_ARRAY", "JSON_ARRAY_APPEND", "JSON_ARRAY_INSERT", "JSON_COMPACT", "JSON_CONTAINS", "JSON_CONTAINS_PATH", "JSON_DEPTH", "JSON_DETAILED", "JSON_EXISTS", "JSON_EXTRACT", "JSON_INSERT", "JSON_KEYS", "JSON_LENGTH", "JSON_LOOSE", "JSON_MERGE", "JSON_MERGE_PATCH", "JSON_MERGE_PRESERVE", "JSON_OBJECT", "JSON_PRETTY", "JSON_QUERY", "JSON_QUOTE", "JSON_REMOVE", "JSON_REPLACE", "JSON_SEARCH", "JSON_SET", "JSON_TYPE", "JSON_UNQUOTE", "JSON_VALID", "JSON_VALUE", "LAST_DAY", "LCASE", "LEAST", "LEFT", "LENGTH", "LENGTHB", "LN", "LOCALTIME", "LOCALTIMESTAMP", "LOCATE", "LOG", "LOG10", "LOG2", "LOWER", "LPAD", "LTRIM", "MAKEDATE", "MAKETIME", "MAKE_SET", "MD5", "MICROSECOND", "MID", "MINUTE", "MOD", "MONTH", "MONTHNAME", "NATURAL_SORT_KEY", "NOW", "NULLIF", "NVL", "NVL2", "OCT", "OCTET_LENGTH", "ORD", "PERIOD_ADD", "PERIOD_DIFF", "PI", "POINT", "POSITION", "POW", "POWER", "QUARTER", "QUOTE", "RADIANS", "REGEXP_INSTR", "REGEXP_LIKE", "REGEXP_REPLACE", "REGEXP_SUBSTR", "REPEAT", "REPLACE", "REVERSE", "RIGHT", "ROUND", "RPAD", "RTRIM", "SECOND", "SEC_TO_TIME", "SHA", "SHA1", "SHA2", "SIGN", "SIN", "SOUNDEX", "SPACE", "SQRT", "STRCMP", "STR_TO_DATE", "ST_AREA", "ST_ASBINARY", "ST_ASGEOJSON", "ST_ASTEXT", "ST_ASWKB", "ST_ASWKT", "ST_BOUNDARY", "ST_BUFFER", "ST_CENTROID", "ST_CONTAINS", "ST_CONVEXHULL", "ST_CROSSES", "ST_DIFFERENCE", "ST_DIMENSION", "ST_DISJOINT", "ST_DISTANCE", "ST_DISTANCE_SPHERE", "ST_ENDPOINT", "ST_ENVELOPE", "ST_EQUALS", "ST_EXTERIORRING", "ST_GEOMCOLLFROMTEXT", "ST_GEOMETRYFROMTEXT", "ST_GEOMETRYN", "ST_GEOMETRYTYPE", "ST_GEOMFROMGEOJSON", "ST_GEOMFROMTEXT", "ST_GEOMFROMWKB", "ST_INTERIORRINGN", "ST_INTERSECTION", "ST_INTERSECTS", "ST_ISCLOSED", "ST_ISEMPTY", "ST_ISRING", "ST_ISSIMPLE", "ST_ISVALID", "ST_LENGTH", "ST_LINEFROMTEXT", "ST_MPOINTFROMTEXT", "ST_NUMGEOMETRIES", "ST_NUMINTERIORRINGS", "ST_NUMPOINTS", "ST_OVERLAPS", "ST_POINTFROMTEXT", "ST_POINTN", "ST_POLYFROMTEXT", "ST_RELATE", "ST_SRID", "ST_STARTPOINT", "ST_SYMDIFFERENCE", "ST_TOUCHES", "ST_UNION", "ST_WITHIN", "ST_X", "ST_Y", "SUBDATE", "SUBSTR", "SUBSTRING", "SUBSTRING_INDEX", "SUBTIME", "SYSDATE", "TAN", "TIME", "TIMEDIFF", "TIMESTAMP", "TIMESTAMPADD", "TIMESTAMPDIFF", "TIME_FORMAT", "TIME_TO_SEC", "TO_BASE64", "TO_DAYS", "TO_SECONDS", "TRIM", "TRUNCATE", "UCASE", "UNHEX", "UNIX_TIMESTAMP", "UPPER", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UUID_TO_BIN", "WEEK", "WEEKDAY", "WEEKOFYEAR", "WEIGHT_STRING", "YEAR", "YEARWEEK"])
 
 
 #: aggregate functions sqlglot may parse untyped (the typed ones are `exp.AggFunc`)
@@ -42,24 +43,6 @@ WINDOW_FUNCTIONS = frozenset(["CUME_DIST", "DENSE_RANK", "FIRST_VALUE", "LAG", "
                               "NTILE", "PERCENT_RANK", "RANK", "ROW_NUMBER"])
 #: the operations a calculation of type aggregate wraps around its select_column
 CALCULATION_OPERATIONS = ("SUM", "COUNT", "AVG", "MIN", "MAX")
-#: functions whose value is the time of the read (UNIX_TIMESTAMP only without an argument)
-CLOCK_FUNCTIONS = ("NOW", "SYSDATE", "CURDATE", "CURTIME", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP",
-                   "LOCALTIME", "LOCALTIMESTAMP", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "UNIX_TIMESTAMP")
-#: calls refused by name, with the rule each breaks (docs/contract.md, "SQL fragments")
-REFUSED_FUNCTIONS: dict[str, str] = {
-    **dict.fromkeys(["SLEEP", "BENCHMARK", "MASTER_POS_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET"],
-                    "waits or burns time, for every row each time the view is read"),
-    "LOAD_FILE": "reads a file on the database server, outside the row",
-    **dict.fromkeys(["GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_FREE_LOCK", "IS_USED_LOCK"],
-                    "takes or reads a server lock, outside the row"),
-    **dict.fromkeys(["RAND", "UUID", "UUID_SHORT", "RANDOM_BYTES", "SYS_GUID"],
-                    "gives another value at every read, so the load and its checks could never agree"),
-    **dict.fromkeys(["LAST_INSERT_ID", "ROW_COUNT", "FOUND_ROWS", "CONNECTION_ID"],
-                    "reads the state of the session, not the row"),
-    **dict.fromkeys(CLOCK_FUNCTIONS, "reads the clock, so the value changes between the load and its checks "
-                    "(and at every re-run): the items could never be checked against their rows"),
-}
-
 
 #: a word of a fragment (outside quotes): a call's name is one
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -108,6 +91,9 @@ def _parse_expression(text: str) -> exp.Expression:
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else "syntax error"
         raise FragmentError(f"is not valid MySQL ({first})") from None
+    except AttributeError:
+        # sqlglot 30 fails so on a DATE_ADD or DATE_SUB without its INTERVAL, instead of a ParseError
+        raise FragmentError("is not valid MySQL (a call lacks an argument its syntax requires)") from None
     present = [s for s in statements if s is not None]
     if len(present) != 1:
         raise FragmentError("holds more than one statement; write one expression without ';'")
@@ -132,19 +118,33 @@ def _check_call_or_variable(node: exp.Expression, text: str) -> None:
     name = _function_name(node)
     if name == "UNIX_TIMESTAMP" and node.expressions:
         name = ""   # of a value given: computes from the row
-    if name in REFUSED_FUNCTIONS or isinstance(node, (exp.Rand, exp.Uuid)):
-        fix = ("read a column that holds the time (such as the row's own updated_at), or write the date as a "
-               "literal" if name in CLOCK_FUNCTIONS else "compute it in a MySQL view of your own and read that")
-        raise FragmentError(f"calls {written_name(node, text)}(), which "
-                            f"{REFUSED_FUNCTIONS.get(name, REFUSED_FUNCTIONS['RAND'])}; a "
-                            f"fragment may only compute a value from the row — {fix}", "sql.function")
+    refused = refusal("RAND" if isinstance(node, (exp.Rand, exp.Uuid)) else name)
+    if refused is None and name and name not in PURE_FUNCTIONS and not isinstance(node, exp.Anonymous):
+        # sqlglot names some typed calls its own way (DATABASE() is CURRENT_SCHEMA): the author's word decides
+        refused = refusal(written_name(node, text))
+    if refused is not None:
+        raise FragmentError(f"calls {written_name(node, text)}(), which {refused.rule}; a fragment may only "
+                            f"compute a value from the row — {refused.fix}", "sql.function")
     if isinstance(node, exp.Anonymous):
         qualified = isinstance(node.parent, exp.Dot)
         if qualified or node.name.upper() not in PURE_FUNCTIONS:
-            call = node.parent.sql(dialect="mysql") if qualified and node.parent else f"{node.name}()"
-            raise FragmentError(f"calls {call}, which is not a MySQL built-in function (a stored function may "
-                                "read or write outside the row, and is refused); compute the value in a MySQL view "
-                                "of your own and read that", "sql.function")
+            raise _unknown_function(node, qualified)
+
+
+def _unknown_function(node: exp.Anonymous, qualified: bool) -> FragmentError:
+    """A call of a name no catalog topic holds: a misspelt built-in, or a stored function, which may read or
+    write outside the row. The way out stays in the fragment: the built-in meant, or built-ins that compute
+    the value (a view of one's own would need write access to the source database)."""
+    call = node.parent.sql(dialect="mysql") if qualified and node.parent else f"{node.name}()"
+    meant = None if qualified else closest(node.name)
+    if meant is not None:
+        return FragmentError(f"calls {call}, which is not a MySQL built-in function that migrator knows (did you "
+                             f"mean {meant}?), so it would be a stored function, which may read or write outside "
+                             "the row and is refused", "sql.function")
+    return FragmentError(f"calls {call}, which is not a MySQL built-in function that migrator knows, so it would "
+                         "be a stored function, which may read or write outside the row and is refused; compute "
+                         "the value with built-in functions in the fragment itself (docs/contract.md, \"SQL "
+                         "fragments\", lists them by topic)", "sql.function")
 
 
 def _function_name(node: exp.Expression) -> str:
