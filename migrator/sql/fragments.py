@@ -175,7 +175,7 @@ def _parses_to(word: str, kind: str) -> bool:
         try:
             if type(sqlglot.parse_one(form, read="mysql")).__name__ == kind:
                 return True
-        except (ParseError, TokenError):
+        except (ParseError, TokenError, AttributeError):   # sqlglot 30: DATE_ADD(x) raises AttributeError
             continue
     return False
 
