@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # a finding is plain data: the edit types are only named here
+    from migrator.contract.edits import Edit
 
 
 class Severity(StrEnum):
@@ -13,13 +17,18 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem in a contract: where, what, and what to do."""
+    """One problem in a contract: where, what, and what to do.
+
+    `fix` says it in prose; `edit` is the same change as data when it is one concrete change to
+    the document (migrator.contract.edits), for tools to apply.
+    """
 
     severity: Severity
     path: str
     message: str
     fix: str | None = None
     code: str = ""
+    edit: Edit | None = None
 
     def sentence(self) -> str:
         text = f"{self.path}: {self.message.rstrip('.')}"

@@ -538,7 +538,8 @@ def test_cli_json(tmp_path: Path) -> None:
     assert (out["valid"], out["tables"]) == (False, 3)
     assert out["findings"][1] == {"severity": "error", "path": "$.tables[1].pk", "code": "key.undefined",
                                   "message": "the partition key is `PKK`, which is not an attribute of the table",
-                                  "fix": "did you mean `PK`?"}
+                                  "fix": "did you mean `PK`?",
+                                  "edit": {"op": "set", "path": "$.tables[1].pk", "value": "PK"}}
     result = run_cli(str(FIXTURES / "modernizr.json"), "--json", cwd=tmp_path)
     assert result.returncode == 0 and json.loads(result.stdout)["valid"] is True
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migrator.contract.edits import edit_json
 from migrator.contract.typed import build_contract, build_draft
 from migrator.contract.lint import lint, sql_findings
 from migrator.contract.model import Contract
@@ -162,9 +163,11 @@ class ValidationReport:
         return self.errors == 0
 
     def to_json(self) -> dict[str, Any]:
+        """`edit` is the fix as a change a tool can apply (`edits.edit_json`), or null."""
         return {"valid": self.valid, "tables": self.tables,
                 "findings": [{"severity": str(f.severity), "path": f.path, "code": f.code, "message": f.message,
-                              "fix": f.fix} for f in self.findings]}
+                              "fix": f.fix, "edit": None if f.edit is None else edit_json(f.edit)}
+                             for f in self.findings]}
 
     def summary(self) -> str:
         if self.valid:

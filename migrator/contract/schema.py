@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 import migrator
 from migrator.findings import Finding, Severity
+from migrator.contract.edits import Edit, Remove, Rename, SetValue
 from migrator.contract.paths import PathPart, child, json_path, node_name
 from migrator.errors import MigratorError
 
@@ -151,7 +152,72 @@ def near(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
     return close[0] if close else None
 
 
-def _required_findings(error: ValidationError) -> Iterator[Finding]:
+#: an attribute's sources of its value: at most one of them
+VALUE_SOURCES = ("join", "calculation", "hierarchy")
+
+
+def _fits(value: Any, prop: Schema | None) -> bool:
+    """`value` is valid for the property schema `prop` (so renaming a key to it adds no error)."""
+    return prop is not None and _validator().evolve(schema=prop).is_valid(value)
+
+
+def rename_fix(instance: Mapping[str, Any], path: str, typo: str, key: str,
+               prop: Schema | None) -> tuple[str, Edit | None]:
+    """How to turn the misspelled key `typo` (at `path`) into `key`: a rename when the value fits
+    and the node has no `key` yet; a removal when the node has it already (or a rename would give an
+    attribute a second source of its value, an error of its own)."""
+    if key in instance:
+        return f"remove it: `{key}` is given", Remove(path)
+    others = [k for k in VALUE_SOURCES if k in instance and k != key] if key in VALUE_SOURCES else []
+    if others:
+        return f"remove it: as `{key}` it would conflict with the attribute's `{others[0]}`", Remove(path)
+    if not _fits(instance[typo], prop):
+        return f"rename `{typo}` to `{key}`, and correct its value", None
+    return f"rename `{typo}` to `{key}`", Rename(path, key)
+
+
+def _template_fix(doc: Any, parts: tuple[PathPart, ...], instance: Mapping[str, Any],
+                  key: str) -> tuple[str, Edit] | None:
+    """`""` for an entity's missing key template when that is decidable: the table has no sort
+    key, or an attribute of the entity gives the key."""
+    if key not in ("pk_template", "sk_template") or len(parts) != 4 or parts[0] != "tables":
+        return None
+    table = _node(doc, parts[:2])
+    if not isinstance(table, dict):
+        return None
+    key_name = table.get(key[:2])
+    attributes = instance.get("attributes")
+    names = {a.get("name") for a in attributes if isinstance(a, dict)} if isinstance(attributes, list) else set()
+    if key == "sk_template" and key_name is None:
+        why = "the table has no sort key"
+    elif isinstance(key_name, str) and key_name in names:
+        why = f"attribute `{key_name}` gives the key"
+    else:
+        return None
+    return f'add `{key}` as "" ({why})', SetValue(child(json_path(parts), key), "")
+
+
+def _node(doc: Any, parts: tuple[PathPart, ...]) -> Any:
+    for part in parts:
+        if isinstance(part, int) and isinstance(doc, list) and part < len(doc):
+            doc = doc[part]
+        elif isinstance(part, str) and isinstance(doc, dict):
+            doc = doc.get(part)
+        else:
+            return None
+    return doc
+
+
+def _owner_table(doc: Any, parts: tuple[PathPart, ...]) -> str | None:
+    """The source table of the table or entity whose attribute is at `parts` (when given as text)."""
+    if len(parts) < 2 or parts[-2] != "attributes":
+        return None
+    owner = _node(doc, parts[:-2])
+    source = owner.get("source_table") if isinstance(owner, dict) else None
+    return source if isinstance(source, str) and source else None
+
+
+def _required_findings(error: ValidationError, doc: Any) -> Iterator[Finding]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     parts = tuple(error.absolute_path)
     kind = node_name(parts)
@@ -163,8 +229,14 @@ def _required_findings(error: ValidationError) -> Iterator[Finding]:
     for key in (k for k in error.validator_value if k not in instance):
         message = f"{owner} needs `{key}`"
         typo = near(key, [k for k in instance if isinstance(k, str) and _property(error, k) is None])
+        edit: Edit | None = None
         if typo is not None:
-            fix = f"rename `{typo}` to `{key}`"
+            fix, edit = rename_fix(instance, json_path((*parts, typo)), typo, key, _property(error, key))
+        elif (template := _template_fix(doc, parts, instance, key)) is not None:
+            fix, edit = template
+        elif key == "source_table" and kind == "attribute" and (own := _owner_table(doc, parts)) is not None:
+            fix = f"add `source_table`: `{own}` (the source table of its items)"
+            edit = SetValue(child(json_path(parts), key), own)
         elif key == "source_column" and kind == "attribute" and ("join" in instance or "calculation" in instance):
             via = "join" if "join" in instance else "calculation"
             fix = (f"add `source_column`: a column of the attribute's `source_table`, its key column for one (the "
@@ -174,7 +246,7 @@ def _required_findings(error: ValidationError) -> Iterator[Finding]:
                    "pk_template, sk_template and attributes); `attributes` are for single-entity tables")
         else:
             fix = _add_fix(key, _property(error, key))
-        yield Finding(Severity.ERROR, child(json_path(parts), key), message, fix, "schema.required")
+        yield Finding(Severity.ERROR, child(json_path(parts), key), message, fix, "schema.required", edit)
 
 
 def _expected(types: Any) -> str:
@@ -198,7 +270,7 @@ def _error_finding(error: ValidationError) -> Finding:
         close = near(value, choices) if isinstance(value, str) else None
         return Finding(Severity.ERROR, path, f"{json.dumps(value)} is not one of {', '.join(choices)}",
                        f"did you mean {json.dumps(close)}?" if close else f"use one of {', '.join(choices)}",
-                       "schema.enum")
+                       "schema.enum", None if close is None else SetValue(path, close))
     if v == "oneOf" and error.absolute_path and error.absolute_path[-1] == "source_column":
         return Finding(Severity.ERROR, path, "must be a column name or a list of column names",
                        'write "column" or ["column_a", "column_b"]', "schema.one_of")
@@ -214,12 +286,11 @@ def _error_finding(error: ValidationError) -> Finding:
         n = error.validator_value
         return Finding(Severity.ERROR, path, f"must have at least {n} item{'s' if n != 1 else ''}",
                        "add the missing items", "schema.min_items")
-    if v == "minimum":
-        return Finding(Severity.ERROR, path, f"must be at least {error.validator_value}",
-                       f"use a value of {error.validator_value} or more", "schema.minimum")
-    if v == "maximum":
-        return Finding(Severity.ERROR, path, f"must be at most {error.validator_value}",
-                       f"use a value of {error.validator_value} or less", "schema.maximum")
+    if v in ("minimum", "maximum"):   # the edit: the nearest value allowed
+        bound = error.validator_value
+        least = v == "minimum"
+        return Finding(Severity.ERROR, path, f"must be at {'least' if least else 'most'} {bound}",
+                       f"use a value of {bound} or {'more' if least else 'less'}", _code(v), SetValue(path, bound))
     if v == "minLength":
         return Finding(Severity.ERROR, path, "must not be empty", "write at least one character", "schema.min_length")
     return Finding(Severity.ERROR, path, error.message, None, _code(str(v)))
@@ -234,7 +305,7 @@ def schema_findings(doc: Any) -> list[Finding]:
         if error.validator != "type" and tuple(error.absolute_path) in typed:
             continue
         if error.validator == "required":
-            findings.extend(_required_findings(error))
+            findings.extend(_required_findings(error, doc))
         else:
             findings.append(_error_finding(error))
     return findings
@@ -290,11 +361,17 @@ def _unknown(instance: Mapping[str, Any], key: str, fragment: Schema, parts: tup
             return None
         owner = selected if kind == "join" and selected.endswith("join") else f"{selected} {kind}"
         return Finding(Severity.WARNING, path, f"`{key}` is not used by {_article(owner)}",
-                       "remove it, or change the type", "contract.unused_key")
+                       "remove it, or change the type", "contract.unused_key", Remove(path))
     close = near(key, sorted(active))
-    fix = f"did you mean `{close}`?" if close else f"remove it; the {kind} knows: {', '.join(sorted(active))}"
+    edit: Edit | None = Remove(path)
+    if close is None:
+        fix = f"remove it; the {kind} knows: {', '.join(sorted(active))}"
+    else:
+        fix, edit = rename_fix(instance, path, key, close, _resolve(active[close]))
+        if isinstance(edit, Rename):
+            fix = f"did you mean `{close}`?"
     return Finding(Severity.WARNING, path, f"unknown key `{key}` in the {kind} (ignored)", fix,
-                   "contract.unknown_key")
+                   "contract.unknown_key", edit)
 
 
 def unknown_key_findings(doc: Any) -> list[Finding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migrator.contract.edits import SetValue
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, Owner, linted_tables, name_of, owners, text
 from migrator.contract.model import Attribute
@@ -31,11 +32,14 @@ def _attribute(draft: Draft, attribute: Attribute, owner: Owner) -> Iterator[Fin
     if attribute.join is None and attribute.calculation is None and attribute.relational_path is None \
             and source is not None \
             and owner.source_table is not None and source.lower() != owner.source_table.lower():
+        # a hierarchy starts from the item's own row: a join beside it would be a second source of the value
+        fix = f"set source_table to `{owner.source_table}`" + (
+            " (a hierarchy starts from the item's own row)" if attribute.hierarchy is not None
+            else f", or add a join to `{source}`")
         yield Finding(E, child(path, "source_table"),
                       f"attribute `{name}` reads table `{source}` without a join, but {owner.label} "
-                      f"reads `{owner.source_table}`",
-                      f"add a join to `{source}`, or set source_table to `{owner.source_table}`",
-                      "attribute.source_table")
+                      f"reads `{owner.source_table}`", fix, "attribute.source_table",
+                      SetValue(child(path, "source_table"), owner.source_table))
     if _blank_column(draft, attribute):
         yield Finding(E, child(path, "source_column"), "`source_column` names no column",
                       "name the column of the source table the value comes from", "attribute.source_column")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migrator.contract.edits import Edit, Remove, SetValue
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, defined_names, linted_tables
 from migrator.contract.model import Gsi
@@ -21,17 +22,25 @@ def _projection(draft: Draft, gsi: Gsi, defined: set[str]) -> Iterator[Finding]:
     if projection == "INCLUDE" and (not draft.has(gsi.path, "projected_attributes")
                                     or draft.is_falsy(gsi.path, "projected_attributes")):
         yield Finding(E, child(gsi.path, "projection"), "projection INCLUDE needs `projected_attributes`",
-                      "list the non-key attributes to copy into the index, or use ALL or KEYS_ONLY", "gsi.projection")
+                      "use projection ALL (it copies every attribute), or list the non-key attributes to copy into "
+                      "the index", "gsi.projection", SetValue(child(gsi.path, "projection"), "ALL"))
     elif projection in ("ALL", "KEYS_ONLY") and given and projected:
         yield Finding(W, projected_path, f"`projected_attributes` are ignored with projection {projection}",
-                      "remove them, or use projection INCLUDE", "gsi.projection_ignored")
+                      "remove them, or use projection INCLUDE", "gsi.projection_ignored", Remove(projected_path))
     elif projection == "INCLUDE" and given:
         for k, name in enumerate(projected):
             if name not in defined:
+                at = child(projected_path, k)
                 close = near(name, defined)
-                yield Finding(W, child(projected_path, k), f"no attribute named `{name}` to project",
-                              f"did you mean `{close}`?" if close else "remove it or define the attribute",
-                              "gsi.projected_undefined")
+                edit: Edit | None
+                if close is not None:
+                    fix, edit = f"did you mean `{close}`?", SetValue(at, close)
+                elif len(projected) > 1:
+                    fix, edit = "remove it or define the attribute", Remove(at)
+                else:   # INCLUDE with no projected attributes is an error of its own
+                    fix, edit = "define the attribute, or name another one to project", None
+                yield Finding(W, at, f"no attribute named `{name}` to project", fix, "gsi.projected_undefined",
+                              edit)
 
 
 def findings(draft: Draft) -> Iterator[Finding]:

@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrator.contract.typed import Draft
-from migrator.contract.lint.common import E, kind_of, linted_tables, owners
+from migrator.contract.lint.common import E, HIERARCHY_TYPES, kind_of, linted_tables, owners, retype
 from migrator.contract.paths import child
 from migrator.findings import Finding
-
-#: the DynamoDB types each value can be written as
-TYPES = {"path": frozenset({"S"}), "depth": frozenset({"N", "S"}), "root_id": frozenset({"N", "S", "B"})}
 
 
 def findings(draft: Draft) -> Iterator[Finding]:
@@ -30,8 +27,10 @@ def findings(draft: Draft) -> Iterator[Finding]:
                     yield Finding(E, child(hierarchy.path, "path_column"), "a path needs the column it is made of",
                                   'add "path_column" (the name column of the tree table)', "hierarchy.path_column")
                 kind = kind_of(attribute)
-                allowed = TYPES.get(hierarchy.value)
+                allowed = HIERARCHY_TYPES.get(hierarchy.value)
                 if kind is not None and allowed is not None and kind not in allowed:
+                    # the edit: N for a depth, else S (every hierarchy value can be text)
+                    edit = retype(draft, table, attribute, "N") if hierarchy.value == "depth" else None
                     yield Finding(E, child(attribute.path, "type"), f"a hierarchy {hierarchy.value} cannot be "
                                   f"written as type {kind}", f"use type {' or '.join(sorted(allowed))}",
-                                  "hierarchy.type")
+                                  "hierarchy.type", edit or retype(draft, table, attribute, "S"))

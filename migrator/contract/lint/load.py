@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migrator.contract.edits import Remove
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, by_name, kind_of, linted_tables
 from migrator.contract.model import Attribute, LoadOptions, Table
@@ -28,11 +29,13 @@ def _combinations(options: LoadOptions) -> Iterator[Finding]:
         for key in SPARK_ONLY:
             if getattr(options, key) is not None:
                 yield Finding(W, f"{options.path}.{key}", f"`{key}` is ignored by the pythonshell engine",
-                              "remove it, or set engine to spark or auto", "load.spark_only")
+                              "remove it, or set engine to spark or auto", "load.spark_only",
+                              Remove(f"{options.path}.{key}"))
     if options.version_column is not None and options.write_mode not in (None, "version_guarded"):
         yield Finding(W, f"{options.path}.version_column",
                       f"`version_column` is ignored with write_mode {options.write_mode}",
-                      "remove it, or set write_mode to version_guarded", "load.version_ignored")
+                      "remove it, or set write_mode to version_guarded", "load.version_ignored",
+                      Remove(f"{options.path}.version_column"))
 
 
 def _budget(options: LoadOptions) -> Iterator[Finding]:
@@ -48,12 +51,14 @@ def _capacity(options: LoadOptions, table: Table) -> Iterator[Finding]:
     if options.write_percent is not None and table.capacity is None and options.write_units is None:
         yield Finding(W, f"{options.path}.write_percent",
                       f"`write_percent` is ignored: table `{table.name}` is on-demand and no write_units are given",
-                      "give the table a `capacity` or the load write_units, or remove it", "load.capacity_ignored")
+                      "remove it, or give the table a `capacity` or the load write_units", "load.capacity_ignored",
+                      Remove(f"{options.path}.write_percent"))
     if table.capacity is not None and options.write_units is not None \
             and options.write_units < table.capacity.write_units:
         yield Finding(W, f"{options.path}.write_units",
                       f"write_units {options.write_units} is below the table's {table.capacity.write_units}: "
-                      "the load runs at the table's capacity", "raise it, or remove it", "load.write_units_low")
+                      "the load runs at the table's capacity", "remove it, or raise it", "load.write_units_low",
+                      Remove(f"{options.path}.write_units"))
 
 
 def findings(draft: Draft) -> Iterator[Finding]:

@@ -8,7 +8,19 @@ import re
 from collections.abc import Iterable, Iterator
 
 from migrator.contract.typed import Draft
-from migrator.contract.lint.common import E, Owner, linted_tables, name_of, owners, table_keys, text
+from migrator.contract.edits import SetValue
+from migrator.contract.lint.common import (
+    E,
+    Owner,
+    defined_names,
+    linted_tables,
+    name_of,
+    name_refs,
+    owners,
+    rename,
+    table_keys,
+    text,
+)
 from migrator.contract.model import Table
 from migrator.contract.paths import child
 from migrator.findings import Finding
@@ -32,14 +44,21 @@ def duplicates(named: Iterable[tuple[str, str]], what: str, code: str, fix: str)
     return findings
 
 
-def dynamodb_name(name: str, path: str, what: str, code: str) -> list[Finding]:
+def dynamodb_name(name: str, path: str, what: str, code: str, taken: Iterable[str] = ()) -> list[Finding]:
+    """An error for a name DynamoDB refuses; the suggested name is valid and not one of `taken`."""
     if DYNAMODB_NAME.match(name):
         return []
     reason = (f"has {len(name)} characters (3 to 255 allowed)" if not 3 <= len(name) <= 255
               else "may only contain letters, digits, '_', '-' and '.'")
     suggestion = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name)
-    fix = f"rename it, e.g. `{suggestion}`" if DYNAMODB_NAME.match(suggestion) else "rename it"
-    return [Finding(E, path, f"{what} `{name}` is not a valid DynamoDB name: it {reason}", fix, code)]
+    used = set(taken)
+    if DYNAMODB_NAME.match(suggestion) and suggestion in used:
+        suggestion = next((c for n in range(2, 100) if DYNAMODB_NAME.match(c := f"{suggestion[:250]}_{n}")
+                           and c not in used), "")
+    if DYNAMODB_NAME.match(suggestion):
+        return [Finding(E, path, f"{what} `{name}` is not a valid DynamoDB name: it {reason}",
+                        f"rename it, e.g. `{suggestion}`", code, SetValue(path, suggestion))]
+    return [Finding(E, path, f"{what} `{name}` is not a valid DynamoDB name: it {reason}", "rename it", code)]
 
 
 def _attributes(draft: Draft, owner: Owner) -> list[Finding]:
@@ -89,11 +108,20 @@ def _view_columns(draft: Draft, table: Table, owner: Owner) -> list[tuple[str, s
     return columns
 
 
+def _rename_fix(draft: Draft, table: Table, name: str, better: str | None, what: str = "rename it") -> str:
+    """`rename it, e.g. `x``, naming the fields that must follow (a key, the ttl attribute, ...)."""
+    if better is None:
+        return what
+    refs = [p.rsplit(".", 1)[-1] for p, _ in name_refs(draft, table, name)]
+    also = f", and the {' and '.join(dict.fromkeys(refs))} that name{'s' if len(refs) == 1 else ''} it" if refs else ""
+    return f"{what}, e.g. `{better}`{also}"
+
+
 def view_column_names(draft: Draft, table: Table, owner: Owner) -> list[Finding]:
     """Attribute names as MySQL sees them: refused names (error 1166, 1300) and names that differ only
     in case (error 1060): DynamoDB tells `email` from `EMAIL`, a MySQL view does not."""
     columns = _view_columns(draft, table, owner)
-    taken = {n.lower() for _, n, _ in columns}
+    taken = {n.lower() for _, n, _ in columns} | {n.lower() for n in defined_names(draft, table)}
     findings: list[Finding] = []
     first: dict[str, tuple[str, str]] = {}
     for path, name, what in columns:
@@ -101,8 +129,8 @@ def view_column_names(draft: Draft, table: Table, owner: Owner) -> list[Finding]
         if problem is not None:
             better = _renamed(name, taken - {name.lower()})
             findings.append(Finding(E, path, f"in {owner.label}, {what} `{name}` becomes a column of its MySQL view "
-                                    f"and {problem}", f"rename it, e.g. `{better}`" if better else "rename it",
-                                    "attribute.mysql_name"))
+                                    f"and {problem}", _rename_fix(draft, table, name, better),
+                                    "attribute.mysql_name", None if better is None else rename(draft, table, path, name, better)))
             continue
         seen = first.get(name.lower())
         if seen is None:
@@ -112,8 +140,8 @@ def view_column_names(draft: Draft, table: Table, owner: Owner) -> list[Finding]
             findings.append(Finding(
                 E, path, f"in {owner.label}, {what} `{name}` and `{seen[1]}` (at {seen[0]}) differ only in case: "
                 "DynamoDB tells them apart, but both become columns of one MySQL view, whose column names ignore "
-                "case (error 1060)", f"rename one of them, e.g. `{better}`" if better else "rename one of them",
-                "attribute.case_duplicate"))
+                "case (error 1060)", _rename_fix(draft, table, name, better, "rename one of them"),
+                "attribute.case_duplicate", None if better is None else rename(draft, table, path, name, better)))
     return findings
 
 
@@ -122,13 +150,13 @@ def findings(draft: Draft) -> Iterator[Finding]:
     named = [(child(t.path, "table"), n) for t in tables if (n := text(draft, t.path, "table", t.name)) is not None]
     yield from duplicates(named, "table", "table.duplicate", "give each DynamoDB table one entry (merge or rename them)")
     for path, name in named:
-        yield from dynamodb_name(name, path, "table name", "table.name")
+        yield from dynamodb_name(name, path, "table name", "table.name", (n for _, n in named))
     for table in linted_tables(draft):
         indexes = [(child(g.path, "index_name"), n) for g in table.gsis
                    if (n := text(draft, g.path, "index_name", g.index_name)) is not None]
         yield from duplicates(indexes, "GSI", "gsi.duplicate", "rename one of them")
         for path, name in indexes:
-            yield from dynamodb_name(name, path, "index name", "gsi.name")
+            yield from dynamodb_name(name, path, "index name", "gsi.name", (n for _, n in indexes))
         if table.type == "multi-entity":
             types = [(child(e.path, "entity_type"), n) for e in table.entities
                      if (n := text(draft, e.path, "entity_type", e.entity_type)) is not None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migrator.contract.edits import Remove
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W
 from migrator.contract.paths import ROOT, child
@@ -25,7 +26,8 @@ def findings(draft: Draft) -> Iterator[Finding]:
                           "move large values out of the item (e.g. to S3) or split the entity", "table.item_size")
         if table.type == "single-entity" and draft.has(table.path, "entities"):
             yield Finding(W, child(table.path, "entities"), "a single-entity table's `entities` are ignored",
-                          "remove them, or make the table multi-entity", "table.entities_ignored")
+                          "remove them, or make the table multi-entity", "table.entities_ignored",
+                          Remove(child(table.path, "entities")))
         if table.type == "multi-entity":
             if draft.has(table.path, "attributes"):
                 yield Finding(W, child(table.path, "attributes"), "a multi-entity table's `attributes` are ignored",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from migrator.contract.edits import SetValue
 from migrator.contract.typed import Draft
 from migrator.contract.lint.common import E, W, by_name, linted_tables, table_keys, text
 from migrator.contract.model import Attribute, Entity, Table
@@ -97,7 +98,8 @@ def _entity(draft: Draft, table: Table, entity: Entity) -> Iterator[Finding]:
         if key is None:
             if field == "sk_template" and template.strip() and table.sk is None and not draft.bad(table.path, "sk"):
                 yield Finding(W, template_path, "the table has no sort key, so `sk_template` is ignored",
-                              'set it to "" or give the table a sort key', "template.ignored")
+                              'set it to "" or give the table a sort key', "template.ignored",
+                              SetValue(template_path, ""))
             continue
         explicit = named.get(key)
         if explicit is None and not template:
@@ -108,8 +110,8 @@ def _entity(draft: Draft, table: Table, entity: Entity) -> Iterator[Finding]:
             if held is not None and held != _canonical(draft, template, named):
                 yield Finding(W, template_path, f"the template `{template}` disagrees with attribute `{key}` (which "
                               f"holds `{held}`); the attribute wins",
-                              f"make the template match attribute `{key}`, or remove that attribute",
-                              "template.mismatch")
+                              f'set it to "" (attribute `{key}` gives the key), make it match the attribute, or '
+                              "remove that attribute", "template.mismatch", SetValue(template_path, ""))
 
 
 def findings(draft: Draft) -> Iterator[Finding]:

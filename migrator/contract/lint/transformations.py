@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migrator.contract.edits import Edit, Remove, SetValue
 from migrator.contract.typed import Draft
-from migrator.contract.lint.common import E, W, kind_of, linted_tables, owners
+from migrator.contract.lint.common import E, W, kind_of, linted_tables, owners, retype
 from migrator.contract.lint.templates import template_findings
-from migrator.contract.model import Attribute, Transformation
+from migrator.contract.model import Attribute, Table, Transformation
 from migrator.contract.paths import child
 from migrator.contract.schema import near
 from migrator.findings import Finding
@@ -16,7 +17,8 @@ from migrator.findings import Finding
 SOURCE_FORMATS = ("timestamp", "date", "epoch_seconds", "epoch_millis")
 
 
-def _transformation(draft: Draft, attribute: Attribute, transformation: Transformation) -> Iterator[Finding]:
+def _transformation(draft: Draft, table: Table, attribute: Attribute,
+                    transformation: Transformation) -> Iterator[Finding]:
     form, path = transformation.type, transformation.path
     kind = kind_of(attribute)
     type_path = child(attribute.path, "type")
@@ -30,16 +32,23 @@ def _transformation(draft: Draft, attribute: Attribute, transformation: Transfor
         source_format = transformation.source_format
         if source_format is not None and source_format not in SOURCE_FORMATS:
             close = near(source_format, SOURCE_FORMATS)
-            yield Finding(E, child(path, "source_format"), f"source_format `{source_format}` is not one of "
-                          f"{', '.join(SOURCE_FORMATS)}", f"did you mean `{close}`?" if close
-                          else f"use one of {', '.join(SOURCE_FORMATS)}", "transformation.source_format")
+            at = child(path, "source_format")
+            yield Finding(E, at, f"source_format `{source_format}` is not one of {', '.join(SOURCE_FORMATS)}",
+                          f"did you mean `{close}`?" if close else f"use one of {', '.join(SOURCE_FORMATS)}",
+                          "transformation.source_format", None if close is None else SetValue(at, close))
     elif form == "number-format":
         if not draft.has(path, "decimals") and not draft.has(path, "pad"):
             yield Finding(E, child(path, "decimals"), "a number-format transformation needs `decimals` or `pad`",
                           "give `decimals` (rounding) and/or `pad` (zero-padding width)", "transformation.required")
         elif draft.has(path, "pad") and kind == "N":
+            edit: Edit | None = retype(draft, table, attribute, "S")
+            fix = "declare the attribute S to keep the padding"
+            if edit is None:   # a key, ttl or load column that must stay a number
+                fix, edit = ("remove `pad` (the attribute must stay a number)", Remove(child(path, "pad"))) \
+                    if draft.has(path, "decimals") else \
+                    ("remove the transformation (the attribute must stay a number)", Remove(path))
             yield Finding(W, child(path, "pad"), "zero padding is lost on an N attribute (numbers have no leading "
-                          "zeros)", "declare the attribute S to keep the padding", "transformation.pad_number")
+                          "zeros)", fix, "transformation.pad_number", edit)
     elif form == "json-parse":
         if kind == "S":
             yield Finding(W, type_path, "json-parse has no effect on an S attribute: the JSON text is stored as is",
@@ -54,4 +63,4 @@ def findings(draft: Draft) -> Iterator[Finding]:
         for owner in owners(draft, table):
             for attribute in owner.attributes:
                 if attribute.transformation is not None:
-                    yield from _transformation(draft, attribute, attribute.transformation)
+                    yield from _transformation(draft, table, attribute, attribute.transformation)
