@@ -280,7 +280,7 @@ class BuilderCore:
             raise CompileError(f"{attr.path}.source_table",
                                f"attribute '{attr.name}' reads table '{attr.source_table}' without a join; "
                                f"a plain attribute reads its own source table '{source.name}'",
-                               "add a join or set source_table to the entity's table", "attribute.source_table")
+                               "set source_table to the entity's table, or reach the other table with a join or a path", "attribute.source_table")
         column = self.column_name(source, attr.column, f"{attr.path}.source_column")
         return exp.column(column, table=BASE, quoted=True)
 

@@ -109,6 +109,10 @@ def name_refs(draft: Draft, table: Table, name: str) -> list[tuple[str, frozense
     return refs
 
 
+#: the DynamoDB types each end of a relational path can be written as
+PATH_END_TYPES = {"aggregate": frozenset({"N", "S"}), "list": frozenset({"L"}), "object": frozenset({"M"})}
+
+
 def own_types(attribute: Attribute) -> frozenset[str]:
     """The types the attribute's own value allows (its hierarchy, JSON join or transformation)."""
     allowed = ATTRIBUTE_TYPES
@@ -121,6 +125,11 @@ def own_types(attribute: Attribute) -> frozenset[str]:
         allowed &= {"M", "L"}
     if transformation is not None and transformation.type == "string-format":
         allowed -= {"N"}   # it builds text
+    path = attribute.relational_path
+    if path is not None and path.aggregate is not None:
+        allowed &= PATH_END_TYPES["aggregate"]
+    elif path is not None and path.collection is not None:
+        allowed &= PATH_END_TYPES.get(path.collection.type, allowed)
     return allowed
 
 

@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrator.contract.typed import Draft
-from migrator.contract.lint.common import E, kind_of, linted_tables, owners
-from migrator.contract.model import Attribute, RelationalPath
+from migrator.contract.edits import Remove, SetValue
+from migrator.contract.lint.common import PATH_END_TYPES, E, kind_of, linted_tables, owners, retype
+from migrator.contract.model import Attribute, RelationalPath, Table
 from migrator.contract.paths import child
 from migrator.findings import Finding
-
-#: the DynamoDB types each end of a path can be written as
-TYPES = {"aggregate": frozenset({"N", "S"}), "list": frozenset({"L"}), "object": frozenset({"M"})}
-
 
 def _end(path: RelationalPath) -> str | None:
     if path.aggregate is not None:
@@ -36,7 +33,8 @@ def _names(path: RelationalPath, source: str | None) -> Iterator[Finding]:
             free = _free(step.table, taken)
             yield Finding(E, where, f"step {i + 1} names its row '{step.name}', which already names {taken[name]}, so "
                           "its conditions could not tell the two apart",
-                          f'give the step a name of its own: "as": "{free}"', "path.name_taken")
+                          f'give the step a name of its own, "as": "{free}", and call its row so in the conditions '
+                          "and values that mean it", "path.name_taken", SetValue(child(step.path, "as"), free))
         taken.setdefault(name, f"step {i + 1}'s row")
 
 
@@ -47,7 +45,7 @@ def _free(table: str, taken: dict[str, str]) -> str:
     return f"{table.lower()}{n}"
 
 
-def _attribute(attribute: Attribute, source: str | None) -> Iterator[Finding]:
+def _attribute(draft: Draft, table: Table, attribute: Attribute, source: str | None) -> Iterator[Finding]:
     path = attribute.relational_path
     if path is None:
         return
@@ -55,19 +53,21 @@ def _attribute(attribute: Attribute, source: str | None) -> Iterator[Finding]:
                              ("hierarchy", attribute.hierarchy)) if v is not None]
     if others:
         yield Finding(E, path.path, f"the attribute takes its value from a path and a {others[0]}",
-                      f"keep one of them: remove `{others[0]}` or `path`", "path.two_sources")
+                      f"keep one of them: remove `{others[0]}` or `path`", "path.two_sources",
+                      Remove(child(attribute.path, others[0])))
     yield from _names(path, source)
     end = _end(path)
     kind = kind_of(attribute)
-    allowed = TYPES.get(end or "")
+    allowed = PATH_END_TYPES.get(end or "")
     if kind is not None and allowed is not None and kind not in allowed:
         what = "an aggregate" if end == "aggregate" else f"a collected {end}"
+        edit = next((e for k in sorted(allowed) if (e := retype(draft, table, attribute, k)) is not None), None)
         yield Finding(E, child(attribute.path, "type"), f"{what} cannot be written as type {kind}",
-                      f"use type {' or '.join(sorted(allowed))}", "path.type")
+                      f"use type {' or '.join(sorted(allowed))}", "path.type", edit)
 
 
 def findings(draft: Draft) -> Iterator[Finding]:
     for table in linted_tables(draft):
         for owner in owners(draft, table):
             for attribute in owner.attributes:
-                yield from _attribute(attribute, owner.source_table)
+                yield from _attribute(draft, table, attribute, owner.source_table)
