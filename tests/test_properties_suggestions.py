@@ -356,7 +356,7 @@ def path_type(doc: Any, pick: Pick) -> None:
 
 def path_name_taken(doc: Any, pick: Pick) -> None:
     """A step without `as` to a table already on the path (the entity's own, or an earlier step's)."""
-    table, owner, attribute = pick([x for x in _attributes(doc) if x[2].get("path", {}).get("steps")])
+    _, owner, attribute = pick([x for x in _attributes(doc) if x[2].get("path", {}).get("steps")])
     steps = attribute["path"]["steps"]
     i = pick(list(range(len(steps))))
     taken = [owner["source_table"], *[st.get("as", st["table"]) for st in steps[:i]]]
