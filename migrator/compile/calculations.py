@@ -1,17 +1,20 @@
-"""Calculations (docs/patterns.md): aggregate as a correlated subquery, case, concat, date-math."""
+"""Calculations (docs/patterns.md): aggregate (a one-step path, emitted by compile/path_sql.py), case,
+concat, date-math."""
 
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from sqlglot import exp
 
-from migrator.compile.view_core import AGGREGATES, BASE, DATE_UNITS, BuilderCore, CompileError, Namespace, fn
+from migrator.compile.path_sql import PathEmitter, one_step
+from migrator.compile.view_core import AGGREGATES, BASE, DATE_UNITS, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, Calculation
 from migrator.sql.fragments import FragmentError, parse_fragment
 
 
-class CalculationCompiler(BuilderCore):
+class CalculationCompiler(PathEmitter):
     """The four calculation types, over the entity's own row or a correlated subquery."""
 
     def calculation(self, attr: Attribute, calc: Calculation) -> exp.Expression:
@@ -39,9 +42,9 @@ class CalculationCompiler(BuilderCore):
         value_ns = Namespace({**names, source.name.lower(): (jn, target)} if same else names, default=jn)
         column = self.fragment(calc.select_column or "*", f"{calc.path}.select_column", value_ns) \
             if calc.select_column not in (None, "*") else exp.Star()
-        func = exp.func(op, column)
-        table = exp.alias_(exp.to_table(target.name, quoted=True), jn, table=True, quoted=True)
-        return exp.Subquery(this=exp.select(func).from_(table).where(where))
+        call = cast(exp.Expression, exp.func(op, column))
+        return self.emit_aggregate(one_step(source, target.name, jn, target, where), call, None, calc.path,
+                                   count=op == "COUNT")
 
     def case(self, attr: Attribute, calc: Calculation) -> exp.Expression:
         if not calc.cases:

@@ -8,13 +8,14 @@ from collections.abc import Callable, Sequence
 from sqlglot import exp
 
 from migrator.compile.hierarchies import suggestion
-from migrator.compile.view_core import BASE, BuilderCore, CompileError, Namespace, aggregate_with_order, fn
+from migrator.compile.path_sql import PathEmitter, PathRow, Walked, one_step
+from migrator.compile.view_core import BASE, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, ChainStep, Join
 from migrator.mysql_schema import TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment
 
 
-class JoinCompiler(BuilderCore):
+class JoinCompiler(PathEmitter):
     """The seven join types; each adds its LEFT JOIN (or subquery) and returns the value."""
 
     def join_value(self, attr: Attribute, join: Join) -> exp.Expression:
@@ -56,13 +57,18 @@ class JoinCompiler(BuilderCore):
             ns = Namespace({**names, source.name.lower(): (jn, target)}, default=jn)
         return jn, ns, condition
 
+    def join_one(self, alias: str, condition: exp.Expression, path: str) -> None:
+        """A one-step path from the entity's row, LEFT JOINed (the emitter records it for the row count)."""
+        info = self.aliases[alias]
+        self.emit_joined(one_step(self.source(), info.name, alias, info, condition), [path])
+
     def to_one_join(self, attr: Attribute, join: Join) -> exp.Expression:
         conditions = list(join.join_conditions) if join.type == "multi-column" else None
         if join.type == "multi-column" and not conditions:
             raise CompileError(f"{join.path}.join_conditions", "multi-column join needs join_conditions",
                                "list the conditions", "join.condition")
         jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions)
-        self.add_left_join(jn, self.aliases[jn], condition, join.path)
+        self.join_one(jn, condition, join.path)
         return self.fragment(join.select_column, f"{join.path}.select_column", ns)
 
     def self_join(self, attr: Attribute, join: Join) -> exp.Expression:
@@ -72,7 +78,7 @@ class JoinCompiler(BuilderCore):
         source = self.source()
         target = join.target_table or self.foreign_target(join, source) or source.name
         jn, ns, condition = self._join_to(join, target, join.path, alias=join.join_alias)
-        self.add_left_join(jn, self.aliases[jn], condition, join.path)
+        self.join_one(jn, condition, join.path)
         suggested = suggestion(attr, join, source, self.aliases[jn])
         if suggested is not None and suggested not in self.findings:
             self.findings.append(suggested)
@@ -116,7 +122,7 @@ class JoinCompiler(BuilderCore):
 
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
         jn, ns, condition = self._join_to(join, join.target_table, join.path)
-        self.add_left_join(jn, self.aliases[jn], condition, join.path)
+        self.join_one(jn, condition, join.path)
         source = self.source()
         base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
         when = self.fragment(join.condition, f"{join.path}.condition", base_ns)
@@ -134,15 +140,18 @@ class JoinCompiler(BuilderCore):
         path_names: dict[str, tuple[str, TableInfo]] = {source.name.lower(): (BASE, source), BASE: (BASE, source)}
         previous: tuple[str, TableInfo] = (BASE, source)
         values: list[exp.Expression] = []
+        rows = [PathRow(source.name, BASE, source)]
+        conditions: list[exp.Expression] = []
         for step in join.joins:
             target = self.table_info(step.target_table, f"{step.path}.target_table")
             jn = self.new_alias(target)
-            condition = self._chain_condition(step, path_names, previous, (jn, target))
-            self.add_left_join(jn, target, condition, step.path)
+            conditions.append(self._chain_condition(step, path_names, previous, (jn, target)))
+            rows.append(PathRow(target.name, jn, target))
             path_names.update({previous[1].name.lower(): previous, target.name.lower(): (jn, target), jn: (jn, target)})
             values.append(self.fragment(step.select_column, f"{step.path}.select_column",
                                         Namespace(dict(path_names), default=jn)))
             previous = (jn, target)
+        self.emit_joined(Walked(tuple(rows), tuple(conditions)), [step.path for step in join.joins])
         if join.chain_separator is None:
             return values[-1]
         return fn("CONCAT_WS", exp.Literal.string(join.chain_separator), *[self.as_text(v) for v in values])
@@ -218,10 +227,9 @@ class JoinCompiler(BuilderCore):
             pairs += [exp.Literal.string(key), self.as_text(self.fragment(text, f"{path}.select_columns.{key}", value_ns))]
         obj = fn("JSON_OBJECT", *pairs)
         order = self.order_by(c.order_by, f"{path}.order_by", value_ns, [(jn, target)])
-        table = exp.alias_(exp.to_table(target.name, quoted=True), jn, table=True, quoted=True)
+        walked = one_step(source, target.name, jn, target, where)
         if c.type == "object":
-            query = exp.select(obj).from_(table).where(where).order_by(*order).limit(1)
-            return exp.Subquery(this=query)
+            return self.emit_first(walked, obj, order, None)
         if c.type != "array":
             raise CompileError(f"{path}.type", f"construction type '{c.type}' is not array or object", None,
                                "join.construction")
@@ -230,25 +238,8 @@ class JoinCompiler(BuilderCore):
             if int(c.limit) != c.limit or c.limit < 0:
                 raise CompileError(f"{path}.limit", "limit must be a whole number >= 0", None, "join.construction")
             limit = int(c.limit)
-        if self.server.flavour == "mariadb":
-            ordered = aggregate_with_order(obj, order, limit)
-            query = exp.select(fn("COALESCE", ordered, fn("JSON_ARRAY"))).from_(table).where(where)
-            return exp.Subquery(this=query)
-        # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the rows in a derived
-        # table, keep the first `limit`, and concatenate in order with GROUP_CONCAT.
-        numbered = exp.select(exp.Star()).from_(table).where(where)
-        numbered = numbered.select(exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)),
-                                              "__rn"), append=True)
-        derived = exp.alias_(exp.Subquery(this=numbered), jn, table=True)
-        concat = exp.GroupConcat(this=exp.Order(this=obj, expressions=[exp.Ordered(this=exp.column("__rn", table=jn),
-                                                                                     nulls_first=True)]),
-                                 separator=exp.Literal.string(","))
-        array = exp.Cast(this=fn("CONCAT", exp.Literal.string("["), concat, exp.Literal.string("]")),
-                         to=exp.DataType.build("JSON"))
-        query = exp.select(fn("COALESCE", array, fn("JSON_ARRAY"))).from_(derived)
-        if limit is not None:
-            query = query.where(exp.LTE(this=exp.column("__rn", table=jn), expression=exp.Literal.number(limit)))
-        return exp.Subquery(this=query)
+        return self.emit_list(walked, obj, order, limit, None, scalar=False)
+
 
 def _unconstrained(text: str, target: TableInfo, previous: TableInfo, prev_alias: str, misses_target: bool) -> str:
     """Why a chain step's condition does not tie the joined row to the row before it."""

@@ -1,19 +1,11 @@
 """Relational paths (docs/contract.md, "Relational paths"): an attribute's value reached through
 steps from the entity's row, ending in a value, an aggregate or a collection.
 
-Two shapes, one rule each:
-
-- a path ending in `value` is a LEFT JOIN per step, recorded with the step's contract path: the
-  plan's row-count invariant (compile/rowcount.py) counts the rows after every step on the live
-  data and names the first step that meets several rows. This is the one place a path can
-  multiply rows, and it is guarded.
-- a path ending in `aggregate` or `collect` reads the rows at the end of the path inside a
-  subquery (INNER JOINs from the first step on), so it can neither multiply nor collapse the
-  entity's rows. Aggregates whose first step is keyed on the entity's columns are a derived table
-  grouped by that key and LEFT JOINed on it (one row per key: it cannot multiply either); the
-  rest are correlated subqueries. The choice is measured by benchmarks/path_shapes.py on 100k
-  rows (MariaDB 10.11): aggregates read 1.3x faster grouped, JSON lists 5x faster correlated;
-  keyed reads (a sample, a re-derived item) cost the same either way for aggregates.
+This module is the front end of the `path` extension: it resolves steps (names, `on` or a
+foreign key, the rule that a step is tied to the rows before it) into a `Walked`, and types the
+values of a collection. The SQL is emitted by compile/path_sql.py, the one compiler path that
+the join kinds and aggregate calculations share: a value path is a LEFT JOIN per step under the
+plan's row-count invariant; aggregates and collections are subqueries that cannot multiply rows.
 
 Every step's row has a name in fragments: its `as`, else its table's name; the entity's row is
 named by its table. A table already on the path needs an `as`, so no name means two rows.
@@ -22,13 +14,12 @@ named by its table. A table already on the path needs an `as`, so no name means 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import cast
 
 from sqlglot import exp
 
-from migrator.compile.view_core import (AGGREGATES, BASE, BuilderCore, CompileError, Namespace, ViewJoin,
-                                        aggregate_with_order, fn)
+from migrator.compile.path_sql import PathEmitter, PathRow, Walked, conjunction
+from migrator.compile.view_core import AGGREGATES, BASE, CompileError, Namespace, fn
 from migrator.contract.model import Attribute, PathAggregate, PathCollection, PathField, PathStep, RelationalPath
 from migrator.mysql_schema import ForeignKey, TableInfo
 
@@ -36,35 +27,7 @@ from migrator.mysql_schema import ForeignKey, TableInfo
 FIELD_TYPES = ("S", "N", "BOOL", "M", "L")
 
 
-@dataclass(frozen=True)
-class PathRow:
-    """One row on a path: its name in fragments, its SQL alias, its table."""
-
-    name: str
-    alias: str
-    info: TableInfo
-
-
-@dataclass(frozen=True)
-class Walked:
-    """A path's steps resolved: each step's row and its condition on the rows before it."""
-
-    rows: tuple[PathRow, ...]             # the entity's row first, then one per step
-    conditions: tuple[exp.Expression, ...]  # one per step
-
-    def namespace(self, default: str | None) -> Namespace:
-        names: dict[str, tuple[str, TableInfo]] = {}
-        for row in self.rows:
-            names[row.name.lower()] = (row.alias, row.info)
-            names[row.alias] = (row.alias, row.info)
-        return Namespace(names, default=default)
-
-    @property
-    def last(self) -> PathRow:
-        return self.rows[-1]
-
-
-class PathCompiler(BuilderCore):
+class PathCompiler(PathEmitter):
     """Compiles an attribute's `path` into the view's SELECT."""
 
     def path_value(self, attr: Attribute, rp: RelationalPath) -> exp.Expression:
@@ -79,8 +42,7 @@ class PathCompiler(BuilderCore):
                                "path.steps")
         if rp.value is not None:
             walked = self.walk(rp.steps)
-            for row, condition, step in zip(walked.rows[1:], walked.conditions, rp.steps):
-                self.add_left_join(row.alias, row.info, condition, step.path)
+            self.emit_joined(walked, [step.path for step in rp.steps])
             return self.fragment(rp.value, f"{rp.path}.value", walked.namespace(walked.last.alias))
         if rp.aggregate is not None:
             return self.path_aggregate(rp.steps, rp.aggregate)
@@ -154,7 +116,7 @@ class PathCompiler(BuilderCore):
         parts = [exp.EQ(this=exp.column(c, table=child.alias, quoted=True),
                         expression=exp.column(r, table=parent.alias, quoted=True))
                  for c, r in zip(fk.columns, fk.referenced_columns)]
-        return _all(parts)
+        return conjunction(parts)
 
     # -- aggregates ----------------------------------------------------------------------
 
@@ -176,51 +138,8 @@ class PathCompiler(BuilderCore):
         if agg.distinct:
             operand = exp.Distinct(expressions=[operand])
         call = cast(exp.Expression, exp.func(op, operand))
-        where = self.filtered(walked.conditions[0], agg.filter, f"{agg.path}.filter", ns)
-        grouped = self.grouped(walked, call, where, agg.path)
-        if grouped is not None:
-            return fn("COALESCE", grouped, exp.Literal.number(0)) if op == "COUNT" else grouped
-        return exp.Subquery(this=self.rows_at_end(walked).select(call).where(where))
-
-    def grouped(self, walked: Walked, call: exp.Expression, where: exp.Expression,
-                path: str) -> exp.Expression | None:
-        """The aggregate as `LEFT JOIN (SELECT key, AGG(...) ... GROUP BY key) AS g ON g.key = entity.column`
-        when the first step's condition is only equalities between its columns and the entity's
-        (else None: a correlated subquery is the general shape)."""
-        first = walked.rows[1]
-        pairs = _equalities(walked.conditions[0], first.alias)
-        if pairs is None:
-            return None
-        group = self.new_alias(first.info)
-        keys = [exp.alias_(exp.column(col, table=first.alias, quoted=True), f"k{i}", quoted=True)
-                for i, (col, _) in enumerate(pairs)]
-        rest = _without_tie(where, walked.conditions[0])
-        query = self.rows_at_end(walked).select(*keys, exp.alias_(call, "v", quoted=True))
-        if rest is not None:
-            query = query.where(rest)
-        query = query.group_by(*[exp.column(col, table=first.alias, quoted=True) for col, _ in pairs])
-        on = [exp.EQ(this=exp.column(f"k{i}", table=group, quoted=True), expression=outer)
-              for i, (_, outer) in enumerate(pairs)]
-        condition = _all(on)
-        derived = exp.alias_(exp.Subquery(this=query), group, table=True, quoted=True)
-        self.joins.append(ViewJoin(path, group, first.info.name, exp.Join(this=derived, on=condition, side="LEFT")))
-        return exp.column("v", table=group, quoted=True)
-
-    def rows_at_end(self, walked: Walked) -> exp.Select:
-        """FROM the first step's table, INNER JOIN each next step on its condition: the rows at the
-        end of the path (a step with no row ends that branch)."""
-        first = walked.rows[1]
-        query = exp.select().from_(exp.alias_(exp.to_table(first.info.name, quoted=True), first.alias,
-                                              table=True, quoted=True))
-        for row, condition in zip(walked.rows[2:], walked.conditions[1:]):
-            query = query.join(exp.alias_(exp.to_table(row.info.name, quoted=True), row.alias, table=True,
-                                          quoted=True), on=condition, join_type="INNER")
-        return query
-
-    def filtered(self, tie: exp.Expression, text: str | None, path: str, ns: Namespace) -> exp.Expression:
-        if text is None:
-            return tie
-        return exp.And(this=tie, expression=exp.Paren(this=self.fragment(text, path, ns)))
+        filter_ = None if agg.filter is None else self.fragment(agg.filter, f"{agg.path}.filter", ns)
+        return self.emit_aggregate(walked, call, filter_, agg.path, count=op == "COUNT")
 
     # -- collections ---------------------------------------------------------------------
 
@@ -243,36 +162,15 @@ class PathCompiler(BuilderCore):
             for f in c.fields:
                 pairs += [exp.Literal.string(str(f.key)), self.field_value(f, ns)]
             element = fn("JSON_OBJECT", *pairs)
-        order = self.order_by(c.order_by, f"{c.path}.order_by", ns,
-                              [(r.alias, r.info) for r in reversed(walked.rows[1:])])
-        where = self.filtered(walked.conditions[0], c.filter, f"{c.path}.filter", ns)
-        rows = self.rows_at_end(walked)
+        order = self.order_by(c.order_by, f"{c.path}.order_by", ns, walked.ties)
+        filter_ = None if c.filter is None else self.fragment(c.filter, f"{c.path}.filter", ns)
         if c.type == "object":
             if c.scalar:
                 raise CompileError(f"{c.path}.values", "an object is made of keys: values is one expression",
                                    'write values as an object, e.g. {"name": "' + c.fields[0].expression + '"}',
                                    "path.collect")
-            return exp.Subquery(this=rows.select(element).where(where).order_by(*order).limit(1))
-        if self.server.flavour == "mariadb":
-            query = rows.select(fn("COALESCE", aggregate_with_order(element, order, limit), fn("JSON_ARRAY")))
-            return exp.Subquery(this=query.where(where))
-        # MySQL 8 has no ORDER BY / LIMIT inside JSON_ARRAYAGG: number the elements in a derived
-        # table (each as JSON text), keep the first `limit`, concatenate them in order.
-        numbered = rows.select(exp.alias_(_as_json_text(element, c.scalar), "__e"),
-                               exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)),
-                                          "__rn")).where(where)
-        inner = self.new_alias(walked.last.info)
-        concat = exp.GroupConcat(this=exp.Order(this=exp.column("__e", table=inner),
-                                                expressions=[exp.Ordered(this=exp.column("__rn", table=inner),
-                                                                         nulls_first=True)]),
-                                 separator=exp.Literal.string(","))
-        array = exp.Cast(this=fn("CONCAT", exp.Literal.string("["), concat, exp.Literal.string("]")),
-                         to=exp.DataType.build("JSON"))
-        query = exp.select(fn("COALESCE", array, fn("JSON_ARRAY"))).from_(
-            exp.alias_(exp.Subquery(this=numbered), inner, table=True))
-        if limit is not None:
-            query = query.where(exp.LTE(this=exp.column("__rn", table=inner), expression=exp.Literal.number(limit)))
-        return exp.Subquery(this=query)
+            return self.emit_first(walked, element, order, filter_)
+        return self.emit_list(walked, element, order, limit, filter_, c.scalar)
 
     def field_value(self, f: PathField, ns: Namespace) -> exp.Expression:
         """One value of an element, typed: BOOL as JSON true/false, N an exact number, S text (dates
@@ -307,14 +205,6 @@ _NUMERIC = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "big
                       "double", "real", "bit", "year"})
 
 
-def _all(parts: Sequence[exp.Expression]) -> exp.Expression:
-    """`a AND b AND ...` of one or more conditions."""
-    condition = parts[0]
-    for part in parts[1:]:
-        condition = exp.And(this=condition, expression=part)
-    return condition
-
-
 def _is_boolean(column_type: str | None) -> bool:
     """MySQL's BOOLEAN is TINYINT(1); BIT(1) is the other one-bit truth."""
     kind = (column_type or "").lower().replace(" unsigned", "").strip()
@@ -332,14 +222,6 @@ def _truth(value: exp.Expression, kind: str | None) -> exp.Expression:
 def _json_literal(text: str) -> exp.Expression:
     """A JSON value (not a string) inside JSON_OBJECT/JSON_ARRAYAGG on MariaDB and MySQL alike."""
     return fn("JSON_EXTRACT", exp.Literal.string(text), exp.Literal.string("$"))
-
-
-def _as_json_text(element: exp.Expression, scalar: bool) -> exp.Expression:
-    """An element as the JSON text GROUP_CONCAT joins: an object is JSON already; a scalar goes
-    through a one-element array so a string gets its quotes."""
-    if not scalar:
-        return element
-    return fn("JSON_EXTRACT", fn("JSON_ARRAY", element), exp.Literal.string("$[0]"))
 
 
 def _foreign_keys(previous: TableInfo, table: TableInfo) -> list[tuple[ForeignKey, bool]]:
@@ -381,23 +263,3 @@ def _free_name(table: str, rows: Sequence[PathRow]) -> str:
     return f"{base}{n}"
 
 
-def _equalities(condition: exp.Expression, alias: str) -> list[tuple[str, exp.Expression]] | None:
-    """`first.a = t0.x AND first.b = t0.y` as [(a, t0.x), (b, t0.y)]; None for any other shape."""
-    parts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
-    out: list[tuple[str, exp.Expression]] = []
-    for part in parts:
-        if not isinstance(part, exp.EQ) or not all(isinstance(s, exp.Column) for s in (part.this, part.expression)):
-            return None
-        sides = {part.this.table: part.this, part.expression.table: part.expression}
-        if set(sides) != {alias, BASE}:
-            return None
-        out.append((sides[alias].name, sides[BASE].copy()))
-    return out
-
-
-def _without_tie(where: exp.Expression, tie: exp.Expression) -> exp.Expression | None:
-    """The filter part of `tie AND (filter)`, None when there is none."""
-    if where is tie:
-        return None
-    assert isinstance(where, exp.And)
-    return where.expression

@@ -134,9 +134,9 @@ def shop(draw: st.DrawFn) -> Rows:
                  "attrs": draw(st.none() | st.sampled_from(['{"a": 1}', '[1, "x", true]', '{"b": {"c": 1.50}}']))}
                 for i in draw(IDS)]
     tags = [{"id": i, "name": draw(NAME), "featured": draw(st.none() | st.booleans())} for i in draw(IDS)]
-    pairs = draw(st.lists(st.tuples(_ref([p["id"] for p in products]).filter(lambda v: v is not None),
-                                    _ref([t["id"] for t in tags]).filter(lambda v: v is not None)),
-                          unique=True, max_size=12))
+    # link rows: existing ids, and 9 (never an id) for a link whose row is gone
+    pairs = draw(st.lists(st.tuples(st.sampled_from([p["id"] for p in products] + [9]),
+                                    st.sampled_from([t["id"] for t in tags] + [9])), unique=True, max_size=12))
     orders = [{"id": i, "customer_id": draw(_ref([c["id"] for c in customers])),
                "ordered_at": draw(st.none() | st.sampled_from([dt.datetime(2019, 12, 31, 23, 59, 59),
                                                                dt.datetime(2020, 1, 1), dt.datetime(2021, 6, 15, 8)]))}
