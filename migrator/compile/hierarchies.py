@@ -19,7 +19,8 @@ import re
 
 from sqlglot import exp
 
-from migrator.compile.view_core import BASE, BuilderCore, CompileError, ViewJoin, fn
+from migrator.compile.path_sql import PathEmitter, PathRow, Walked
+from migrator.compile.view_core import BASE, CompileError, fn
 from migrator.contract.lint.keys import NUMERIC_COLUMNS
 from migrator.contract.model import Attribute, Hierarchy, Join
 from migrator.findings import Finding, Severity
@@ -32,7 +33,7 @@ PATH_LIKE = re.compile(r"path|breadcrumb|hierarch|lineage|ancestr|trail", re.IGN
 MAX_TABLES = 61
 
 
-class HierarchyCompiler(BuilderCore):
+class HierarchyCompiler(PathEmitter):
     """`hierarchy` attributes: path, depth or root id of the row the source column names."""
 
     def hierarchy_value(self, attr: Attribute, h: Hierarchy) -> exp.Expression:
@@ -103,14 +104,16 @@ class HierarchyCompiler(BuilderCore):
                                f"and with this view's {len(self.joins) + 1} others that is more than the "
                                f"{MAX_TABLES} MySQL joins in one SELECT", "lower max_depth", "hierarchy.max_depth")
         aliases: list[str] = []
+        rows = [PathRow(self.source().name, BASE, self.source())]
+        conditions: list[exp.Expression] = []
         previous = exp.column(start, table=BASE, quoted=True)
         for _ in range(h.max_depth + 1):
             alias = self.new_alias(tree)
-            self.joins.append(ViewJoin(h.path, alias, tree.name, exp.Join(
-                this=exp.alias_(exp.to_table(tree.name, quoted=True), alias, table=True, quoted=True),
-                on=exp.EQ(this=exp.column(ident, table=alias, quoted=True), expression=previous), side="LEFT")))
+            rows.append(PathRow(tree.name, alias, tree))
+            conditions.append(exp.EQ(this=exp.column(ident, table=alias, quoted=True), expression=previous))
             previous = exp.column(parent, table=alias, quoted=True)
             aliases.append(alias)
+        self.emit_joined(Walked(tuple(rows), tuple(conditions)), [h.path] * len(conditions))
         self._chains[key] = aliases
         return aliases
 

@@ -65,7 +65,9 @@ class PathEmitter(BuilderCore):
     def emit_joined(self, walked: Walked, paths: Sequence[str]) -> None:
         """A LEFT JOIN per step (`paths`: the contract path of each, for the row-count invariant)."""
         for row, condition, path in zip(walked.rows[1:], walked.conditions, paths, strict=True):
-            self.add_left_join(row.alias, row.info, condition, path)
+            node = exp.Join(this=exp.alias_(exp.to_table(row.info.name, quoted=True), row.alias, table=True,
+                                            quoted=True), on=condition, side="LEFT")
+            self.joins.append(ViewJoin(path, row.alias, row.info.name, node))
 
     def rows_at_end(self, walked: Walked) -> exp.Select:
         """FROM the first step's table, INNER JOIN each next step on its condition: the rows at the

@@ -223,13 +223,6 @@ class BuilderCore:
 
         return rewrite
 
-    def add_left_join(self, alias: str, info: TableInfo, condition: exp.Expression, path: str) -> None:
-        """`LEFT JOIN info AS alias ON condition`, recorded with the contract path that wrote it (the
-        row-count invariant names the first join that multiplies by it)."""
-        node = exp.Join(this=exp.alias_(exp.to_table(info.name, quoted=True), alias, table=True, quoted=True),
-                        on=condition, side="LEFT")
-        self.joins.append(ViewJoin(path, alias, info.name, node))
-
     def order_by(self, text: str | None, path: str, ns: Namespace,
                  ties: Sequence[tuple[str, TableInfo]]) -> list[exp.Ordered]:
         """The contract's order, then the primary key of each of `ties` (alias, table): ties always
