@@ -14,6 +14,7 @@ from migrator.contract.model import Attribute, Calculation, Hierarchy, Join, Rel
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment, split_order
+from migrator.sql.functions import server_only
 
 BASE = "t0"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -146,6 +147,7 @@ class BuilderCore:
             raise CompileError(path, f"'{text}' {exc}", None, exc.code) from None
         if self_ref is not None:
             tree = self_ref(tree)
+        self.server_functions(tree, str(text), path)
         known = {a for a, _ in ns.tables()}
 
         def visit(node: exp.Expression) -> exp.Expression:
@@ -154,6 +156,16 @@ class BuilderCore:
             return exp.column(node.name and self._resolve(node, ns, known, text, path), table=self._alias_of(node, ns, known, text, path), quoted=True)
 
         return tree.transform(visit)
+
+    def server_functions(self, tree: exp.Expression, text: str, path: str) -> None:
+        """A built-in only the other server has would fail when the view is created: say so now."""
+        for call in tree.find_all(exp.Anonymous):
+            only = server_only(call.name)
+            if only is not None and only != self.server.flavour:
+                has = "MySQL 8" if only == "mysql" else "MariaDB"
+                raise CompileError(path, f"'{text}' calls {call.name.upper()}(), which only {has} has, and this "
+                                   f"server is {self.server.version}", "write it with functions both servers have "
+                                   "(docs/contract.md, SQL fragments)", "sql.function_server")
 
     def _alias_of(self, col: exp.Column, ns: Namespace, known: set[str], text: str, path: str) -> str:
         if col.table:

@@ -458,3 +458,18 @@ def test_path_views_parse_as_mysql_and_mysql8_has_no_ordered_arrayagg(pathdb: Pa
         assert isinstance(tree, exp.Select)
         ordered = _arrayagg_with_order(tree)
         assert bool(ordered) == (flavour == "mariadb" and doc is not LINES), ordered
+
+
+def test_a_function_only_the_other_server_has_is_refused_at_plan_time(pathdb: PathDB) -> None:
+    """NATURAL_SORT_KEY is MariaDB's: it compiles for MariaDB and is refused, with the server named, for MySQL 8."""
+    from tests.patterns.test_sql_parses import MYSQL8_MODE
+
+    doc = table("PathProducts", "products", [attr("id", "N", "products"), attr("sort", "L", "products", {
+        "steps": [{"table": "product_tags"}, {"table": "tags"}],
+        "collect": {"type": "list", "values": "tags.name", "order_by": "NATURAL_SORT_KEY(tags.name)"}})])
+    _, findings = pathdb.compile(doc)
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    pathdb.server = ServerInfo("8.0.36", "mysql", (8, 0, 36), MYSQL8_MODE, True, "+00:00", "db", "u@%")
+    _, findings = pathdb.compile(doc)
+    [error] = [f for f in findings if f.severity is Severity.ERROR]
+    assert error.code == "sql.function_server" and "only MariaDB has" in error.message and "8.0.36" in error.message
