@@ -147,7 +147,7 @@ def test_plan_refuses_max_in_a_join_and_the_aggregate_calculation_it_suggests_lo
     out = project_cli(company, "plan", str(path))
     assert out.returncode != 0
     line = _first_error_at(out, "$.tables[0].attributes[1].join.select_column")
-    assert "use a calculation of type aggregate (operation MAX" in line, line
+    assert "end a path in an aggregate (\"aggregate\": {\"function\": \"MAX\"" in line and "calculation of type aggregate" in line, line
     calc = {"name": "dept", "type": "S", "source_table": "employee", "source_column": "department_id",
             "calculation": {"type": "aggregate", "operation": "MAX", "target_table": "department",
                             "join_condition": "department.id = employee.department_id",

@@ -196,13 +196,14 @@ def _check_rows(node: exp.Expression, text: str) -> None:
 
 def _aggregate_error(name: str) -> FragmentError:
     if name in CALCULATION_OPERATIONS:
-        fix = (f"use a calculation of type aggregate (operation {name}, its argument as select_column, with the "
-               "target_table and join_condition of the related rows)")
+        fix = (f'end a path in an aggregate ("aggregate": {{"function": "{name}", "of": <its argument>}}, after the '
+               "steps that reach the related rows), or use a calculation of type aggregate")
     elif name in ("GROUP_CONCAT", "JSON_ARRAYAGG", "JSON_OBJECTAGG"):
-        fix = "collect the related rows with a json-construction join of construction type array"
+        fix = ('end a path in a collection ("collect": {"type": "list", "values": ...}), or use a '
+               "json-construction join of construction type array")
     else:
-        fix = ("use a calculation of type aggregate (" + ", ".join(CALCULATION_OPERATIONS) + "), or compute the "
-               "value in a MySQL view of your own and read that")
+        fix = ("end a path in an aggregate (" + ", ".join(CALCULATION_OPERATIONS) + "), or compute the value in a "
+               "MySQL view of your own and read that")
     return FragmentError(f"uses the aggregate function {name}(): a join's or an expression's value is one row's "
                          f"value, and an aggregate collapses the entity's rows into one — {fix}", "sql.aggregate")
 
