@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from migrator.compile.view_core import BASE, BuilderCore, Namespace, ViewJoin, aggregate_with_order, fn
 from migrator.mysql_schema import TableInfo
+from migrator.sql.dialect import generate
 
 
 @dataclass(frozen=True)
@@ -92,23 +93,34 @@ class PathEmitter(BuilderCore):
     def grouped(self, walked: Walked, call: exp.Expression, filter_: exp.Expression | None,
                 path: str) -> exp.Expression | None:
         """`LEFT JOIN (SELECT key, AGG(...) ... GROUP BY key) AS g ON g.key = entity.column` when the first
-        step's condition is only equalities between its columns and the entity's (else None)."""
+        step's condition is only equalities between its columns and the entity's (else None). Aggregates
+        over the same rows (same steps, conditions and filter) share one derived table: each extra one
+        is a column of it, not another pass over the related table."""
         first = walked.rows[1]
         pairs = _equalities(walked.conditions[0], first.alias)
         if pairs is None:
             return None
+        signature = _signature(walked, filter_)
+        shared = self._groups.get(signature)
+        if shared is not None:
+            group, query, aliases = shared
+            mapping = dict(zip((r.alias for r in walked.rows[1:]), aliases, strict=True))
+            name = f"v{len(query.expressions) - len(pairs)}"
+            query.select(exp.alias_(_renamed(call, mapping), name, quoted=True), append=True, copy=False)
+            return exp.column(name, table=group, quoted=True)
         group = self.new_alias(first.info)
         keys = [exp.alias_(exp.column(col, table=first.alias, quoted=True), f"k{i}", quoted=True)
                 for i, (col, _) in enumerate(pairs)]
-        query = self.rows_at_end(walked).select(*keys, exp.alias_(call, "v", quoted=True))
+        query = self.rows_at_end(walked).select(*keys, exp.alias_(call, "v0", quoted=True))
         if filter_ is not None:
             query = query.where(filter_)
         query = query.group_by(*[exp.column(col, table=first.alias, quoted=True) for col, _ in pairs])
         on = _all([exp.EQ(this=exp.column(f"k{i}", table=group, quoted=True), expression=outer)
                    for i, (_, outer) in enumerate(pairs)])
-        derived = exp.alias_(exp.Subquery(this=query), group, table=True, quoted=True)
+        derived = exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(group, quoted=True)))
         self.joins.append(ViewJoin(path, group, first.info.name, exp.Join(this=derived, on=on, side="LEFT")))
-        return exp.column("v", table=group, quoted=True)
+        self._groups[signature] = (group, query, tuple(r.alias for r in walked.rows[1:]))
+        return exp.column("v0", table=group, quoted=True)
 
     def emit_first(self, walked: Walked, element: exp.Expression, order: list[exp.Ordered],
                    filter_: exp.Expression | None) -> exp.Expression:
@@ -166,6 +178,24 @@ def _as_json_text(element: exp.Expression, scalar: bool) -> exp.Expression:
     if not scalar:
         return element
     return fn("JSON_EXTRACT", fn("JSON_ARRAY", element), exp.Literal.string("$[0]"))
+
+
+def _renamed(tree: exp.Expression, mapping: dict[str, str]) -> exp.Expression:
+    """`tree` with the columns of the aliases in `mapping` moved to their new alias."""
+    def visit(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table in mapping:
+            return exp.column(node.name, table=mapping[node.table], quoted=True)
+        return node
+    return tree.copy().transform(visit)
+
+
+def _signature(walked: Walked, filter_: exp.Expression | None) -> str:
+    """The rows an aggregate reads, independent of the aliases this walk was given."""
+    positions = {r.alias: f"s{i}" for i, r in enumerate(walked.rows[1:], 1)}
+    parts = [r.info.name for r in walked.rows[1:]]
+    parts += [generate(_renamed(c, positions)) for c in walked.conditions]
+    parts.append("" if filter_ is None else generate(_renamed(filter_, positions)))
+    return "\n".join(parts)
 
 
 def _equalities(condition: exp.Expression, alias: str) -> list[tuple[str, exp.Expression]] | None:

@@ -99,6 +99,8 @@ class BuilderCore:
     encodings: dict[str, str] = field(default_factory=dict)
     #: the join chains of hierarchy walks, by (tree, id, parent, start column, max_depth)
     _chains: dict[tuple[str, str, str, str, int], list[str]] = field(default_factory=dict)
+    #: grouped aggregate tables by the rows they read: (alias, its SELECT, the aliases of its steps)
+    _groups: dict[str, tuple[str, exp.Select, tuple[str, ...]]] = field(default_factory=dict)
 
     # -- schema lookups ----------------------------------------------------------------
 
