@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -29,6 +29,7 @@ from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from migrator.errors import ConfigError
 from migrator.mcp.errors import ToolError
+from migrator.mcp.server_log import BoundedLog, tail_lines
 from migrator.mcp.resilience import CircuitBreaker, RetryPolicy
 from migrator.protocol import ErrorCode
 
@@ -94,7 +95,7 @@ class ServerConnection:
         self.restarts = 0
         self._current: _Session | None = None
         self._lock = asyncio.Lock()
-        self._log: TextIO | None = None
+        self._log: BoundedLog | None = None
 
     def _params(self) -> StdioServerParameters:
         env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}
@@ -117,10 +118,8 @@ class ServerConnection:
             raise ToolError(ErrorCode.UNAVAILABLE, f"command '{self.spec.command}' was not found",
                             server=self.spec.name,
                             hint=f"install it or fix mcpServers.{self.spec.name}.command in your mcp.json")
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: ASYNC230, SIM115 - held for the server's life
-        self._log.write(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}\n")
-        self._log.flush()
+        self._log = BoundedLog(self.log_path)   # the server's stderr, copied into a log of bounded size
+        self._log.note(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}")
         ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
         stop, ended = asyncio.Event(), asyncio.Event()
         began = time.monotonic()
@@ -143,7 +142,7 @@ class ServerConnection:
     async def _hold(self, ready: asyncio.Future[ClientSession], stop: asyncio.Event, ended: asyncio.Event) -> None:
         try:
             assert self._log is not None  # opened by _start before this task runs
-            async with stdio_client(self._params(), errlog=self._log) as (read, write):
+            async with stdio_client(self._params(), errlog=self._log.stream) as (read, write):
                 # The session reads through a relay that sets `ended` when the server's output
                 # ends, so calls waiting on a dead process learn it at once, not at their timeout.
                 relay_in, relay_out = anyio.create_memory_object_stream[Any](0)
@@ -176,11 +175,7 @@ class ServerConnection:
 
     def last_log_line(self) -> str:
         """The last meaningful line the server wrote to stderr (exception lines first)."""
-        try:
-            lines = [l.strip() for l in self.log_path.read_text(errors="replace").splitlines() if l.strip()]
-        except OSError:
-            return ""
-        lines = [l for l in lines if not l.startswith("--- start")]
+        lines = [l for l in tail_lines(self.log_path) if not l.startswith(("--- start", "--- rotated"))]
         for line in reversed(lines[-40:]):
             if "Error" in line or "error" in line or "Exception" in line:
                 return line[:300]
