@@ -78,8 +78,11 @@ def test_version_and_completion_through_the_entry_point() -> None:
     version = subprocess.run([sys.executable, "-m", "migrator", "--version"], capture_output=True, text=True,
                              timeout=60)
     assert (version.returncode, version.stdout) == (0, f"migrator {__version__}\n")
+    # Typer guesses the shell from the process tree unless told not to; then the option takes the
+    # shell named (under nohup or a CI runner without a shell ancestor, the guess finds none).
     script = subprocess.run([sys.executable, "-m", "migrator", "--show-completion", "bash"], capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=60,
+                            env={**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert script.returncode == 0 and "_MIGRATOR_COMPLETE=complete_bash" in script.stdout, script.stdout + script.stderr
 
     def complete(words: str) -> list[str]:
