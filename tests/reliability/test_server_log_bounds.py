@@ -38,9 +38,9 @@ def test_a_flood_keeps_the_log_within_twice_its_cap_and_the_writer_is_never_bloc
 def test_a_server_flooding_its_stderr_while_it_starts_fails_with_its_last_line_and_a_bounded_log(
         tmp_path: Path) -> None:
     script = tmp_path / "flood.py"
-    script.write_text(FLOOD.format(n=20 * 1024) + "import time\ntime.sleep(30)\n")
+    script.write_text(FLOOD.format(n=12 * 1024) + "import time\ntime.sleep(30)\n")
     conn = ServerConnection(ServerSpec(name="flooder", command=sys.executable, args=(str(script),)), tmp_path,
-                            start_timeout=5)
+                            start_timeout=3)
 
     async def start() -> ToolError:
         try:
@@ -52,9 +52,9 @@ def test_a_server_flooding_its_stderr_while_it_starts_fails_with_its_last_line_a
         raise AssertionError("a server that never initialises started")
 
     error = asyncio.run(start())
-    assert "did not initialise within 5 s" in str(error)
+    assert "did not initialise within 3 s" in str(error)
     total = sum(p.stat().st_size for p in tmp_path.glob("flooder.log*"))
-    assert total <= 2 * 5 * 1024 * 1024 + 1024, total     # 20 MiB written, two capped files kept
+    assert total <= 2 * 5 * 1024 * 1024 + 1024, total     # 12 MiB written, two capped files kept
 
 
 @pytest.mark.parametrize("role", ["mysql", "dynamodb", "glue", "s3"])
