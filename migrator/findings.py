@@ -31,5 +31,12 @@ class Finding:
     edit: Edit | None = None
 
     def sentence(self) -> str:
-        text = f"{self.path}: {self.message.rstrip('.')}"
-        return text + (f"; {self.fix.rstrip('.')}." if self.fix else ".")
+        """`path: message; fix.` — one full stop, none after a fix that asks a question."""
+        return f"{self.path}: " + end_sentence(self.message.rstrip(".") + (f"; {self.fix.rstrip('.')}" if self.fix
+                                                                             else ""))
+
+
+def end_sentence(text: str) -> str:
+    """`text` with one closing mark: a full stop unless it already ends in ? or !."""
+    text = text.rstrip()
+    return text if text.endswith(("?", "!", ".")) else text + "."

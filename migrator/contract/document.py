@@ -20,7 +20,7 @@ from migrator.contract.model import Contract
 from migrator.contract.paths import ROOT, child, sort_key
 from migrator.contract.schema import schema_findings, unknown_key_findings
 from migrator.errors import MigratorError
-from migrator.findings import Finding, Severity
+from migrator.findings import end_sentence, Finding, Severity
 
 
 class ContractSyntaxError(MigratorError):
@@ -181,8 +181,7 @@ def _count(n: int, noun: str) -> str:
 
 def _text(finding: Finding) -> str:
     """`message; fix.` (a fix that asks a question keeps its question mark)."""
-    text = finding.message.rstrip(".") + (f"; {finding.fix.rstrip('.')}" if finding.fix else "")
-    return text if text.endswith(("?", "!")) else text + "."
+    return end_sentence(finding.message.rstrip(".") + (f"; {finding.fix.rstrip('.')}" if finding.fix else ""))
 
 
 def finding_line(finding: Finding) -> str:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Finding, Severity, end_sentence
 from migrator.plan.model import DEPENDENCY, Action, Change, Plan, is_drift
 from migrator.plan.render_json import known_after_apply, plan_json, public_change
 from migrator.plan.render_text import errors_of, render_change
@@ -192,7 +192,7 @@ def _findings(plan: Plan) -> _List | None:
 
     def item(f: Finding) -> str:
         line = f"- **{f.severity.value}** {_code(f.path)}: {_prose(f.message.rstrip('.'))}."
-        return line + (f" Fix: {_prose(f.fix.rstrip('.'))}." if f.fix else "")
+        return line + (f" Fix: {end_sentence(_prose(f.fix.rstrip('.')))}" if f.fix else "")
 
     return _List(head=(f"#### Findings: {counts(findings)}", ""), items=tuple(item(f) for f in findings),
                  more=lambda k: "- " + _left(k, len(findings), counts(findings[k:])))
