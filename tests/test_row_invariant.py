@@ -174,3 +174,10 @@ def test_the_checks_accounting_per_entity_and_per_load() -> None:
         "load.T read 9 rows but view ddb_t_view has 10",
         "load.T read 9 rows but wrote 7, rejected 0: 2 rows are not accounted for",
         "the table holds 7 items but the views have 10 distinct loadable keys"]
+    # items whose rows are gone (a re-load after rows were deleted): the cause, and the commands that show and fix it
+    extra = check_problems([fine], {"load.T": load}, load, 12_345, KeyStats(rows=10_000, unloadable=0, keys=10_000,
+                                                                          colliding_rows=0, colliding_keys=0), "T")
+    assert extra == [
+        "the table holds 12,345 items but the views have 10,000 distinct loadable keys: 2,345 items have no row any "
+        "more (rows deleted, or given another key, since an earlier load); `migrator verify --full` lists them, and "
+        "`migrator apply -replace dynamodb_table.T --allow-data-loss` reloads the table from the views alone"]

@@ -50,17 +50,17 @@ class IndexCoverage:
         keys = ", ".join(self.keys)
         out = []
         if self.index_items < self.carrying:
-            out.append(f"index {table}.{self.index} holds {self.index_items} items but {self.carrying} items of "
-                       f"{table} carry its key attributes ({keys}): {self.carrying - self.index_items} are missing "
+            out.append(f"index {table}.{self.index} holds {self.index_items:,} items but {self.carrying:,} items of "
+                       f"{table} carry its key attributes ({keys}): {self.carrying - self.index_items:,} are missing "
                        "from the index")
         elif self.index_items > self.carrying:
-            out.append(f"index {table}.{self.index} holds {self.index_items} items but only {self.carrying} items "
+            out.append(f"index {table}.{self.index} holds {self.index_items:,} items but only {self.carrying:,} items "
                        f"of {table} carry its key attributes ({keys}): it holds "
-                       f"{self.index_items - self.carrying} that lack them")
+                       f"{self.index_items - self.carrying:,} that lack them")
         if self.expected_min is not None and self.carrying < self.expected_min:
-            out.append(f"{self.expected_min - self.carrying} fewer items of {table} carry the key attributes of "
-                       f"index {self.index} ({keys}) than their rows give ({self.carrying} carry them, the views "
-                       f"give at least {self.expected_min})")
+            out.append(f"{self.expected_min - self.carrying:,} fewer items of {table} carry the key attributes of "
+                       f"index {self.index} ({keys}) than their rows give ({self.carrying:,} carry them, the views "
+                       f"give at least {self.expected_min:,})")
         elif self.expected_max is not None and self.carrying > self.expected_max:
             out.append(f"{self.carrying - self.expected_max} more items of {table} carry the key attributes of "
                        f"index {self.index} ({keys}) than any row gives ({self.carrying} carry them, the views "

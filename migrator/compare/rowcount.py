@@ -31,8 +31,8 @@ class EntityRows:
         if self.view_rows == self.source_rows:
             return []
         change = "multiplies" if self.view_rows > self.source_rows else "loses"
-        return [f"view {self.view} has {self.view_rows} rows but its source table {self.source_table} has "
-                f"{self.source_rows}: the view {change} rows (`migrator plan` names the join)"]
+        return [f"view {self.view} has {self.view_rows:,} rows but its source table {self.source_table} has "
+                f"{self.source_rows:,}: the view {change} rows (`migrator plan` names the join)"]
 
 
 async def count_entities(mysql: MySQL, sources: Sequence[EntitySource]) -> list[EntityRows]:
@@ -53,9 +53,17 @@ def load_problems(entity: EntityRows, load: Mapping[str, Any]) -> list[str]:
     written, rejected = load.get("items_written"), int(load.get("items_rejected") or 0)
     skipped = int(load.get("items_skipped") or 0)   # insert_only / version_guarded: left as they were, on purpose
     if read != entity.view_rows:
-        out.append(f"{entity.load} read {read} rows but view {entity.view} has {entity.view_rows}")
+        out.append(f"{entity.load} read {_n(read)} rows but view {entity.view} has {entity.view_rows:,}")
     if written is not None and read is not None and int(written) + rejected + skipped != int(read):
-        out.append(f"{entity.load} read {read} rows but wrote {written}, rejected {rejected}"
-                   + (f" and skipped {skipped}" if skipped else "") + f": {int(read) - int(written) - rejected - skipped} "
-                   "rows are not accounted for")
+        out.append(f"{entity.load} read {_n(read)} rows but wrote {_n(written)}, rejected {rejected:,}"
+                   + (f" and skipped {skipped:,}" if skipped else "")
+                   + f": {int(read) - int(written) - rejected - skipped:,} rows are not accounted for")
     return out
+
+
+def _n(value: Any) -> str:
+    """A count as the check prints it (1,234), or as recorded when it is no number."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)

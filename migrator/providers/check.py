@@ -32,7 +32,7 @@ INDEX_SETTLE_SECONDS = (1.0, 3.0, 10.0)
 
 
 def check_problems(entities: Sequence[EntityRows], loads: Mapping[str, Mapping[str, Any]], totals: Mapping[str, Any],
-                   table_items: int, stats: KeyStats) -> list[str]:
+                   table_items: int, stats: KeyStats, table: str = "<table>") -> list[str]:
     """Disagreements that mean items were lost or invented: per entity, a view that does not have
     one row per source row and a load that did not account for every row of its view; per table,
     items that the distinct loadable keys do not explain. Rows sharing a key are not one (the plan
@@ -44,8 +44,14 @@ def check_problems(entities: Sequence[EntityRows], loads: Mapping[str, Mapping[s
         if load is not None:
             problems += load_problems(entity, load)
     other_rejections = other_rejected(totals, stats)
-    if not stats.keys - other_rejections <= table_items <= stats.keys:
-        problems.append(f"the table holds {table_items} items but the views have {stats.keys} distinct loadable keys")
+    if table_items > stats.keys:
+        problems.append(f"the table holds {table_items:,} items but the views have {stats.keys:,} distinct loadable "
+                        f"keys: {table_items - stats.keys:,} items have no row any more (rows deleted, or given another "
+                        "key, since an earlier load); `migrator verify --full` lists them, and `migrator apply "
+                        f"-replace dynamodb_table.{table} --allow-data-loss` reloads the table from the views alone")
+    elif table_items < stats.keys - other_rejections:
+        problems.append(f"the table holds {table_items:,} items but the views have {stats.keys:,} distinct loadable "
+                        "keys")
     return problems
 
 
@@ -98,7 +104,7 @@ class CheckProvider(RunProvider):
         table = ctx.recorded(Address("dynamodb_table", c.table))
         keys = table_keys(dict(table.attributes)) if table else []
         stats = key_stats((await ctx.facades.mysql.query(key_stats_sql(c.views, keys))).rows[0])
-        problems = check_problems(entities, loads, totals, table_items, stats)
+        problems = check_problems(entities, loads, totals, table_items, stats, c.table)
         coverage = await index_coverage(ctx, layout, indexed, c.sources, keys, other_rejected(totals, stats))
         for cov in coverage:
             problems += cov.problems(c.table)
@@ -145,8 +151,8 @@ def sample_problems(outcome: SampleOutcome) -> list[str]:
         return []
     shown = [d.sentence() for d in outcome.differences[:SHOWN_DIFFERENCES]]
     more = outcome.missing + outcome.differing - len(shown)
-    return [f"{outcome.missing + outcome.differing} of {outcome.compared} sampled items are missing or differ from "
-            f"their rows ({outcome.missing} missing, {outcome.differing} differing)", *shown,
+    return [f"{outcome.missing + outcome.differing:,} of {outcome.compared:,} sampled items are missing or differ "
+            f"from their rows ({outcome.missing:,} missing, {outcome.differing:,} differing)", *shown,
             *([f"and {more} more (`migrator verify` lists up to 100)"] if more > 0 else []),
             *(outcome.notes if outcome.missing else ())]
 
@@ -155,5 +161,7 @@ class CheckFailed(MigratorError):
     """The counts disagree; `result` is still recorded (tainted) so the next apply re-checks."""
 
     def __init__(self, message: str, result: dict[str, Any]) -> None:
-        super().__init__(message, hint="look at the rejected rows and duplicate keys, fix the contract or data, apply again")
+        super().__init__(message, hint="each line above says what disagrees and how to see it; fix the contract or the "
+                         "data and apply again (the load is kept: only the check runs again, unless `-replace "
+                         "load.<table>` reloads it)")
         self.result = result
