@@ -21,8 +21,9 @@ def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mc
            database: Database = None,
            bucket: Bucket = "migrator-artifacts", glue_role: GlueRole = "migrator-glue", as_json: JsonFlag = False,
            markdown: Annotated[bool, typer.Option("--markdown", help="For a pull-request comment.")] = False,
-           html: Annotated[Path | None, typer.Option("--html", help="Also write one self-contained HTML file "
-                                                     "(charts as inline SVG, no network).")] = None) -> None:
+           html: Annotated[Path | None, typer.Option("--html", help="Write the report as one self-contained HTML file "
+                                                     "(charts as inline SVG, no network) instead of printing it; "
+                                                     "--json or --markdown still print.")] = None) -> None:
     """Rows read, written and rejected, success rates, speed, retries, throttles, capacity, checks and guidance.
 
     From the state file alone; given the contract, it also reads reality (the plan's warnings, drift)."""
@@ -45,7 +46,7 @@ def report(contract: ContractOpt = None, state_dir: StateDir = Path("state"), mc
         emit_json(built.to_json())
     elif markdown:
         typer.echo(render_markdown(built))
-    else:
+    elif html is None:
         typer.echo(render_report(built))
     if html is not None and not as_json:
         typer.echo(f"Wrote the HTML report to {html}")
