@@ -128,6 +128,10 @@ def test_a_dump_with_triggers_and_a_failing_statement(home: Path, tmp_path: Path
     assert len(lines) == 1 and lines[0].startswith(f"Error: {bad} line 3 could not be loaded into database broken: "
                                                    "You have an error in your SQL syntax"), failed.stderr
     assert "Traceback" not in failed.stderr
+    # the mcp.json still reads the database the last good load chose, and the error says so
+    assert "still reads database meant" in failed.stderr, failed.stderr
+    mcp = json.loads((home / ".migrator" / "sandbox" / "mcp.json").read_text())
+    assert mcp["mcpServers"]["migrator-mysql"]["env"]["MYSQL_DATABASE"] == "meant"
     conn = _root(home, "broken")
     with conn.cursor() as cur:                       # what came before the error stays, nothing after it ran
         cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'broken' ORDER BY 1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Any, Annotated
 
 import typer
 
@@ -83,15 +83,32 @@ def sandbox_load(sql_file: Annotated[Path, typer.Argument(help="A SQL file: a my
     """Load your own SQL file into a sandbox database (starting the sandbox if need be); that
     database becomes the one migrator reads. Then `migrator plan CONTRACT`."""
     from migrator.sandbox import lifecycle
-    from migrator.sandbox.load import load_sql
 
     if not sql_file.is_file():   # before anything starts or switches database
         fail(f"{sql_file} is not a file; name a SQL file, such as a mysqldump or a schema.sql")
+    before = lifecycle.load_record(root)
     record = guarded(lambda: lifecycle.up(root, database))
-    loaded = guarded(lambda: load_sql(record, sql_file, record.mysql_database))
+    loaded = guarded(lambda: _load_or_switch_back(record, sql_file, root,
+                                                  before.mysql_database if before else None))
     typer.echo(f"loaded {sql_file} into database {loaded.database}: {loaded.tables} tables, {loaded.rows:,} rows")
     for other in loaded.other_databases:
         typer.secho(f"warning: {sql_file} switches to database {other} (USE {other}); what it created there is not "
                     f"in {loaded.database}: remove its USE lines, or load it with --database {other}",
                     fg=typer.colors.YELLOW, err=True)
     typer.echo(f"mcp.json {record.mcp_json} reads database {loaded.database}; next: migrator plan CONTRACT")
+
+
+def _load_or_switch_back(record: Any, sql_file: Path, root: Path, previous: str | None) -> Any:
+    """Load the file; when it fails, the mcp.json reads the database it read before (a database
+    half loaded is not the one to plan against), and the error says so."""
+    from migrator.errors import MigratorError
+    from migrator.sandbox import lifecycle
+    from migrator.sandbox.load import load_sql
+
+    try:
+        return load_sql(record, sql_file, record.mysql_database)
+    except MigratorError as exc:
+        if previous is None or previous == record.mysql_database:
+            raise
+        back = lifecycle.up(root, previous)
+        raise MigratorError(f"{exc.message}; {back.mcp_json} still reads database {previous}", hint=exc.hint) from None
