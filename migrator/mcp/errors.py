@@ -20,6 +20,7 @@ class ToolError(MigratorError):
         self.code = ErrorCode.parse(code)
         self.server = server
         self.tool = tool
+        self.detail = message          # what the server said, without where it came from
         where = f"MCP server '{server}'" + (f" tool '{tool}'" if tool else "") if server else ""
         text = f"{where} failed ({self.code.value}): {message}" if where else message
         super().__init__(text, hint=hint)

@@ -10,6 +10,8 @@ from migrator.compile.contract import Compiled, SourceCredentials, compile_contr
 from migrator.contract.model import Contract
 from migrator.errors import ConfigError
 from migrator.mcp.config import McpConfig, find_config, load_config
+from migrator.mcp.errors import ToolError
+from migrator.protocol import ErrorCode
 from migrator.mcp.facades import Facades
 from migrator.settings import Settings
 
@@ -48,3 +50,17 @@ async def compile_live(facades: Facades, contract: Contract, settings: Settings,
     server = await facades.mysql.server_info()
     schema = await facades.mysql.describe_schema()
     return compile_contract(contract, schema, server, settings, source)
+
+
+def explained(error: ToolError, config: McpConfig) -> ToolError:
+    """A server's failure with the mcp.json it was configured in (a ./mcp.json wins over the
+    sandbox's: the user must see which was read) and, for a sandbox server that cannot be
+    reached, the command that starts the sandbox."""
+    if config.path is None or error.server not in config.servers or "mcp.json " in error.detail:
+        return error
+    detail = f"{error.detail} (mcpServers.{error.server} in {config.path})"
+    hint = error.hint
+    if error.code is ErrorCode.UNAVAILABLE and (config.path.parent / "sandbox.json").exists():
+        hint = ("is the sandbox running? `migrator sandbox status` says, `migrator sandbox up` starts it"
+                + (f"; {hint.rstrip('.')}" if hint else ""))
+    return ToolError(error.code, detail, server=error.server, tool=error.tool, hint=hint)

@@ -24,6 +24,7 @@ from migrator.graph import Address
 from migrator.kinds import KINDS
 from migrator.mcp.client import McpHub
 from migrator.mcp.config import McpConfig
+from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import Facades
 from migrator.plan.model import Plan
 from migrator.plan.planfile import check_inputs, check_same
@@ -35,7 +36,7 @@ from migrator.report.build import build_report
 from migrator.report.model import Report
 from migrator.service.errors import PlanHasErrors
 from migrator.service.files import ApplyRequest, check_importable
-from migrator.service.servers import compile_live, config_in_use, source_credentials
+from migrator.service.servers import compile_live, config_in_use, explained, source_credentials
 from migrator.service.verify import check_sample_options, verify_full, verify_sample
 from migrator.settings import Settings
 from migrator.state.model import ResourceState, State
@@ -98,8 +99,14 @@ class Session:
                    hooks: Hooks | None = None) -> AsyncIterator[Session]:
         """Start the configured MCP servers for the length of the block; always stop them."""
         config = config_in_use(mcp_config, settings)
-        async with McpHub(config) as hub:
-            yield cls(config, Facades.open(hub), settings, hooks=hooks)
+        try:
+            async with McpHub(config) as hub:
+                yield cls(config, Facades.open(hub), settings, hooks=hooks)
+        except ToolError as exc:
+            raise explained(exc, config) from None
+        except BaseExceptionGroup as group:       # concurrent calls: each failure explained alike
+            raise group.derive([explained(e, config) if isinstance(e, ToolError) else e
+                                for e in group.exceptions]) from None
 
     # -- helpers ---------------------------------------------------------------------
 
