@@ -86,3 +86,21 @@ def test_live_bars_close_when_the_last_load_ends() -> None:
     assert view._progress is not None  # Other still runs
     view.event(Address("load", "Other"), "failed: boom")
     assert view._progress is None
+
+
+def test_an_interrupted_apply_names_the_glue_runs_that_go_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: Ctrl-C during apply said nothing of the Glue runs that keep going. The view follows
+    the runs the loads report started and ended, and the sentence names those still running."""
+    view = ApplyView("plain")
+    a, b, c = Address("load", "A"), Address("load", "B"), Address("load", "C")
+    view.event(a, "job migrator-load-A run jr_1 started")
+    view.event(b, "job migrator-load-B run jr_2 started")
+    view.event(c, "job migrator-load-C run jr_3 started")
+    view.event(b, "succeeded (3s)")
+    view.event(c, "failed: the job ended FAILED")
+    text = view.interrupted("state/migrator.state.json")
+    assert text == ("interrupted; what was done is in state/migrator.state.json; still running in Glue: load.A (job "
+                    "migrator-load-A run jr_1). The next `migrator apply` waits for it to end, then continues.")
+    view.event(a, "created (9.1s)")
+    assert view.interrupted("s.json") == ("interrupted; what was done is in s.json, nothing is left running, and the "
+                                          "next `migrator apply` continues from there.")

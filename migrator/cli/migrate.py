@@ -147,6 +147,7 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
     from migrator.service import files
     from migrator.service import session as service
     from migrator.service.errors import PlanHasErrors
+    from migrator.state.store import STATE_FILE
 
     run_settings = settings(state_dir, bucket, glue_role, source_host, source_port, parallelism,
                             spark_threshold_rows, database)
@@ -163,6 +164,9 @@ def apply(contract: Annotated[Path, typer.Argument(help="The migration contract,
                            hooks=_hooks(view))
         except PlanHasErrors:   # the plan said so, each error once, and that it failed
             return None
+        except KeyboardInterrupt:
+            view.close()
+            fail(view.interrupted(str(run_settings.state_dir / STATE_FILE)), 130)
 
     try:
         applied = guarded(go)

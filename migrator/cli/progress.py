@@ -9,6 +9,7 @@ a machine (`--json`) gets one JSON object per line for every event and every pro
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from migrator.graph import Address
 
 PLAIN_EVERY_SECONDS = 10.0
 #: event messages after which an address is no longer running
+_RUN_STARTED = re.compile(r"^job (\S+) run (\S+) started$")
 _ENDINGS = ("created", "replaced", "updated", "failed", "destroyed", "skipped")
 
 
@@ -81,6 +83,8 @@ class ApplyView:
     _tasks: dict[Address, TaskID] = field(default_factory=dict)
     _printed: dict[Address, float] = field(default_factory=dict)
     _rows: dict[Address, int] = field(default_factory=dict)
+    #: Glue runs started and not yet ended, by the load that started them (for an interrupted apply)
+    _runs: dict[Address, tuple[str, str]] = field(default_factory=dict)
 
     @staticmethod
     def for_output(as_json: bool) -> ApplyView:
@@ -89,6 +93,11 @@ class ApplyView:
     # -- the hooks --------------------------------------------------------------------
 
     def event(self, address: Address, message: str) -> None:
+        started = _RUN_STARTED.match(message)
+        if started:
+            self._runs[address] = (started.group(1), started.group(2))
+        elif message.startswith((*_ENDINGS, "succeeded")):
+            self._runs.pop(address, None)
         if self.mode == "json":
             self.emit({"type": "event", "address": str(address), "message": message})
             return
@@ -116,6 +125,16 @@ class ApplyView:
         """One JSON object on one line (`--json`)."""
         self.out.write(json.dumps(doc, sort_keys=True, default=str) + "\n")
         self.out.flush()
+
+    def interrupted(self, state_file: str) -> str:
+        """What an interrupted apply leaves: the state as saved, the Glue runs that go on, what next."""
+        saved = f"interrupted; what was done is in {state_file}"
+        if not self._runs:
+            return f"{saved}, nothing is left running, and the next `migrator apply` continues from there."
+        runs = "; ".join(f"{address} (job {job} run {run})" for address, (job, run) in sorted(
+            self._runs.items(), key=lambda item: str(item[0])))
+        return (f"{saved}; still running in Glue: {runs}. The next `migrator apply` waits for "
+                f"{'it' if len(self._runs) == 1 else 'them'} to end, then continues.")
 
     def close(self) -> None:
         if self._progress is not None:
