@@ -12,7 +12,9 @@ import shutil
 from pathlib import Path
 
 from migrator.sandbox import lifecycle, processes
-from tests.helpers import project, project_cli
+import pytest
+
+from tests.helpers import project, project_cli, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chinook" / "contract.json"
 
@@ -52,3 +54,13 @@ def test_any_other_mcp_json_is_named_without_sandbox_advice(sandbox: lifecycle.S
     assert out.returncode == 1
     error = out.stderr.strip().splitlines()[-1]
     assert f"(mcpServers.migrator-mysql in {mcp_json})" in error and "sandbox up" not in error, error
+
+
+@pytest.mark.parametrize("database", ["information_schema", "MySQL", "performance_schema", "sys"])
+def test_a_system_database_is_refused_before_any_server_starts(database: str, tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "contract.json")
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {}}))
+    out = run_cli({"MIGRATOR_MCP_CONFIG": str(tmp_path / "mcp.json")}, tmp_path, "plan", "contract.json",
+                  "--database", database)
+    assert out.returncode == 1 and out.stderr.startswith(f"Error: --database {database} names one of MySQL's own "
+                                                         "databases"), out.stderr

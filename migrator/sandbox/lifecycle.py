@@ -18,6 +18,7 @@ from typing import Any
 
 from migrator.errors import ConfigError
 from migrator.fileio import atomic_write
+from migrator.mysql_schema import SYSTEM_DATABASES
 from migrator.sandbox import glue_api, glue_prerequisites, mariadb, moto, processes
 
 DEFAULT_DIR = Path(".migrator/sandbox")
@@ -193,8 +194,6 @@ def up(root: Path = DEFAULT_DIR, database: str | None = None) -> SandboxRecord:
     return record
 
 
-#: the server's own databases: never granted to the sandbox user, never migrated from
-SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 
 
 def check_database_name(name: str) -> None:

@@ -13,11 +13,16 @@ from migrator.mcp.config import McpConfig, find_config, load_config
 from migrator.mcp.errors import ToolError
 from migrator.protocol import ErrorCode
 from migrator.mcp.facades import Facades
+from migrator.mysql_schema import SYSTEM_DATABASES
 from migrator.settings import Settings
 
 
 def config_in_use(mcp_config: Path | None, settings: Settings) -> McpConfig:
     """The mcp.json in use, its mysql server reading the database `--database` names (if any)."""
+    if settings.database is not None and settings.database.lower() in SYSTEM_DATABASES:
+        raise ConfigError(f"--database {settings.database} names one of MySQL's own databases, which hold the "
+                          "server's catalog, not an application's tables",
+                          hint="name the database your application's tables are in")
     return load_config(find_config(mcp_config)).with_database(settings.database)
 
 
