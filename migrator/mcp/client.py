@@ -118,6 +118,9 @@ class ServerConnection:
             raise ToolError(ErrorCode.UNAVAILABLE, f"command '{self.spec.command}' was not found",
                             server=self.spec.name,
                             hint=f"install it or fix mcpServers.{self.spec.name}.command in your mcp.json")
+        if self.spec.cwd is not None and not Path(self.spec.cwd).is_dir():  # noqa: ASYNC240 - once per start
+            raise ToolError(ErrorCode.UNAVAILABLE, f"its working directory {self.spec.cwd} does not exist",
+                            server=self.spec.name, hint=f"fix or remove mcpServers.{self.spec.name}.cwd in your mcp.json")
         self._log = BoundedLog(self.log_path)   # the server's stderr, copied into a log of bounded size
         self._log.note(f"--- start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.spec.command}")
         ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()

@@ -71,3 +71,21 @@ def test_a_builtin_server_exits_when_its_client_is_gone(role: str, tmp_path: Pat
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_a_server_whose_working_directory_is_missing_is_one_sentence(tmp_path: Path) -> None:
+    """Issue 24: an mcp.json `cwd` that does not exist gave an unreadable sentence."""
+    missing = tmp_path / "nowhere"
+    conn = ServerConnection(ServerSpec(name="lost", command=sys.executable, args=("-c", "pass"), cwd=str(missing)),
+                            tmp_path)
+
+    async def start() -> ToolError:
+        try:
+            await conn.ensure_started()
+        except ToolError as exc:
+            return exc
+        raise AssertionError("started in a directory that does not exist")
+
+    error = asyncio.run(start())
+    assert str(error) == (f"MCP server 'lost' failed (unavailable): its working directory {missing} does not exist: "
+                          "fix or remove mcpServers.lost.cwd in your mcp.json.")
