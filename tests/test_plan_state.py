@@ -167,9 +167,18 @@ def test_concurrent_runs_one_wins_the_other_names_the_holder(tiny: dict[str, Any
         assert blocked.returncode == 1
         assert "is locked by" in blocked.stderr and f"pid {holder.pid}" in blocked.stderr
         lock_id = json.loads((state_dir / "migrator.lock").read_text())["id"]
-        assert lock_id in blocked.stderr and f"migrator force-unlock {lock_id}" in blocked.stderr
+        # the truth about an flock: a run that holds it is alive, and it goes with its process
+        assert lock_id in blocked.stderr and f"`kill {holder.pid}`" in blocked.stderr
+        assert "force-unlock" not in blocked.stderr and "locked by 0 " not in blocked.stderr
         wrong = _cli(tiny, "force-unlock", "not-the-id")
         assert wrong.returncode == 1 and f"has ID {lock_id}" in wrong.stderr
+        refused = _cli(tiny, "force-unlock", lock_id)     # breaking a live holder's lock would let two runs in
+        assert refused.returncode == 1 and f"held by pid {holder.pid}, which is still running apply" in refused.stderr
+        # a holder on another machine (a shared folder): force-unlock is the way once that machine is gone
+        record = json.loads((state_dir / "migrator.lock").read_text())
+        (state_dir / "migrator.lock").write_text(json.dumps({**record, "host": "elsewhere"}))
+        remote = _cli(tiny, "apply", str(tiny["contract"]), "--auto-approve")
+        assert f"only if that machine is gone, run `migrator force-unlock {lock_id}`" in remote.stderr, remote.stderr
         assert _cli(tiny, "force-unlock", lock_id).returncode == 0
         assert not (state_dir / "migrator.lock").exists()
     finally:

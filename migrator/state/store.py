@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import json
 import os
+import pwd
 import socket
 import time
 import uuid
@@ -71,7 +72,7 @@ class StateStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / LOCK_FILE
         info = {"id": str(uuid.uuid4()), "operation": operation, "pid": os.getpid(), "host": socket.gethostname(),
-                "created": now(), "who": os.environ.get("USER", "") or str(os.getuid())}
+                "created": now(), "who": _user()}
         fd = _acquire(path, info, self.directory)
         try:
             yield
@@ -107,6 +108,11 @@ class StateStore:
         if holder.get("id") != lock_id:
             raise MigratorError(f"the lock on {self.directory} has ID {holder.get('id')}, not {lock_id}",
                                 hint="copy the ID from the message that reported the lock")
+        if holder.get("host") == socket.gethostname() and _alive(holder.get("pid")):
+            raise MigratorError(f"the lock on {self.directory} is held by pid {holder.get('pid')}, which is still "
+                                f"running {holder.get('operation')} on this machine; breaking it would let two runs "
+                                "change the same state at once",
+                                hint=f"wait for it, or stop it (`kill {holder.get('pid')}`): the lock goes with it")
         (self.directory / LOCK_FILE).unlink(missing_ok=True)
         return holder
 
@@ -139,14 +145,43 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 class StateLocked(MigratorError):
-    """Another run holds the state; the message names it and how to break the lock."""
+    """Another run holds the state; the message names it and says the truth about the lock: an flock
+    goes with its process, so a run that died holds nothing and a run that holds it is alive."""
 
     def __init__(self, directory: Path, holder: dict[str, object]) -> None:
         self.holder = holder
+        local = holder.get("host") == socket.gethostname()
+        if local:
+            hint = (f"wait for that run to finish; the lock goes when its process ends, however it ends (to stop it: "
+                    f"`kill {holder.get('pid')}`)")
+        else:
+            hint = (f"wait for that run on {holder.get('host')} to finish; only if that machine is gone, run "
+                    f"`migrator force-unlock {holder.get('id')}`")
         super().__init__(
             f"the state in {directory} is locked by {holder.get('who', '?')} (pid {holder.get('pid')} on "
             f"{holder.get('host')}, {holder.get('operation')} since {holder.get('created')}, lock ID {holder.get('id')})",
-            hint=f"wait for that run to finish, or if it died, run `migrator force-unlock {holder.get('id')}`")
+            hint=hint)
+
+
+def _user() -> str:
+    """Who holds a lock: the login name, else the account's, else its uid (never a bare number)."""
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if name:
+        return name
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
+
+
+def _alive(pid: object) -> bool:
+    try:
+        os.kill(int(str(pid)), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_lock(path: Path) -> dict[str, object]:
