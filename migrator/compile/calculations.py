@@ -30,7 +30,7 @@ class CalculationCompiler(PathEmitter):
             raise CompileError(f"{calc.path}.operation", f"aggregate operation '{calc.operation}' is not one of "
                                + ", ".join(sorted(AGGREGATES)), None, "calculation.operation")
         source = self.source()
-        target = self.table_info(calc.target_table, f"{calc.path}.target_table")
+        target = self.table_info(calc.target_table, f"{calc.path}.target_table", plain=True)
         jn = self.new_alias(target)
         same = target.name.lower() == source.name.lower()
         names = {source.name.lower(): (BASE, source), BASE: (BASE, source), jn: (jn, target)}
@@ -75,7 +75,7 @@ class CalculationCompiler(PathEmitter):
             elif (other := self.entity.attribute(text)) is not None and other.name != attr.name:
                 values.append(self.as_text(self.value(other)))
             else:
-                column = self.column_name(source, text, ppath)
+                column = self.column_name(source, text, ppath, plain=True)
                 values.append(self.as_text(exp.column(column, table=BASE, quoted=True)))
         return fn("CONCAT_WS", exp.Literal.string(calc.separator or ""), *values)
 
@@ -86,11 +86,12 @@ class CalculationCompiler(PathEmitter):
             raise CompileError(f"{calc.path}.unit", f"unit '{calc.unit}' is not one of " + ", ".join(sorted(DATE_UNITS)),
                                None, "calculation.unit")
         source = self.source()
-        column = exp.column(self.column_name(source, attr.column, f"{attr.path}.source_column"), table=BASE, quoted=True)
+        column = exp.column(self.column_name(source, attr.column, f"{attr.path}.source_column",
+                                             plain=isinstance(attr.source_column, str)), table=BASE, quoted=True)
         if op == "diff":
             if calc.other_column:
                 other: exp.Expression = exp.column(self.column_name(source, calc.other_column,
-                                                                    f"{calc.path}.other_column"), table=BASE, quoted=True)
+                                                                    f"{calc.path}.other_column", plain=True), table=BASE, quoted=True)
             elif isinstance(calc.value, str) and calc.value.strip():
                 other = exp.Literal.string(calc.value.strip())  # a date or datetime constant
             else:
@@ -101,7 +102,8 @@ class CalculationCompiler(PathEmitter):
             raise CompileError(f"{calc.path}.operation", f"date-math operation '{calc.operation}' is not add, "
                                "subtract or diff", None, "calculation.operation")
         if calc.other_column:
-            amount: exp.Expression = exp.column(self.column_name(source, calc.other_column, f"{calc.path}.other_column"),
+            amount: exp.Expression = exp.column(self.column_name(source, calc.other_column, f"{calc.path}.other_column",
+                                                                 plain=True),
                                                 table=BASE, quoted=True)
         elif isinstance(calc.value, (int, float)) and not isinstance(calc.value, bool):
             amount = exp.Literal.number(calc.value)

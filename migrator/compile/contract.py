@@ -100,8 +100,8 @@ def entity_plans(table: Table) -> list[EntityPlan]:
     """Single-entity: the table itself. Multi-entity: each entity, its key attributes from its
     templates unless it defines them (the attribute wins, docs/contract.md)."""
     if table.type != "multi-entity":
-        return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path), None, "",
-                           load=table.load)]
+        return [EntityPlan(Entity(f"table {table.name}", table.source_table, table.attributes, table.path, table),
+                           None, "", load=table.load)]
     plans = []
     for entity in table.entities:
         attrs = list(entity.attributes)
@@ -116,7 +116,7 @@ def entity_plans(table: Table) -> list[EntityPlan]:
                                           path=path, transformation=Transformation("string-format", path,
                                                                                    format=template)))
         owner = f"entity {entity.entity_type} of table {table.name}"
-        plans.append(EntityPlan(Entity(owner, entity.source_table, tuple(attrs), entity.path), entity.entity_type,
+        plans.append(EntityPlan(Entity(owner, entity.source_table, tuple(attrs), entity.path, table), entity.entity_type,
                                 f"/{entity.entity_type}", dict(sorted(overridden.items())),
                                 load=table.load.merged(entity.load)))
     return plans

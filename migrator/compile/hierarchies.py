@@ -20,7 +20,8 @@ import re
 from sqlglot import exp
 
 from migrator.compile.path_sql import PathEmitter, PathRow, Walked
-from migrator.compile.view_core import BASE, CompileError, fn
+from migrator.compile.view_core import BASE, CompileError, Entity, fn
+from migrator.contract.edits import Batch, Edit, SetValue
 from migrator.contract.lint.keys import NUMERIC_COLUMNS
 from migrator.contract.model import Attribute, Hierarchy, Join
 from migrator.findings import Finding, Severity
@@ -37,22 +38,24 @@ class HierarchyCompiler(PathEmitter):
     """`hierarchy` attributes: path, depth or root id of the row the source column names."""
 
     def hierarchy_value(self, attr: Attribute, h: Hierarchy) -> exp.Expression:
-        tree = self.table_info(h.table, f"{h.path}.table")
+        tree = self.table_info(h.table, f"{h.path}.table", plain=True)
         id_name = h.id_column or (tree.primary_key[0] if len(tree.primary_key) == 1 else None)
         if id_name is None or [id_name.lower()] != [c.lower() for c in tree.primary_key]:
+            single = tree.primary_key[0] if len(tree.primary_key) == 1 else None
             raise CompileError(f"{h.path}.id_column", f"the walk follows ids that must name one row each; "
                                f"'{id_name or '(none)'}' is not the single-column primary key of '{tree.name}'",
-                               f"use {tree.name}'s primary key" if len(tree.primary_key) == 1 else
-                               f"give '{tree.name}' a single-column primary key", "hierarchy.id_column")
+                               f"use {tree.name}'s primary key, \"id_column\": \"{single}\"" if single else
+                               f"give '{tree.name}' a single-column primary key", "hierarchy.id_column",
+                               SetValue(f"{h.path}.id_column", single) if single else None)
         ident = self.column_name(tree, id_name, f"{h.path}.id_column")
-        parent = self.column_name(tree, h.parent_column, f"{h.path}.parent_column")
+        parent = self.column_name(tree, h.parent_column, f"{h.path}.parent_column", plain=True)
         source = self.source()
         if attr.source_table.lower() != source.name.lower():
+            fix, edit = _start_fix(attr, self.entity, source, tree)
             raise CompileError(f"{attr.path}.source_table", f"a hierarchy starts at a column of the entity's own table "
-                               f"'{source.name}', not of '{attr.source_table}'",
-                               f"set source_table to {source.name} and source_column to its column holding "
-                               f"the {tree.name} id", "hierarchy.source_table")
-        start = self.column_name(source, attr.column, f"{attr.path}.source_column")
+                               f"'{source.name}', not of '{attr.source_table}'", fix, "hierarchy.source_table", edit)
+        start = self.column_name(source, attr.column, f"{attr.path}.source_column",
+                                 plain=isinstance(attr.source_column, str))
         kinds = {_family(info.column(c)) for info, c in ((tree, ident), (tree, parent), (source, start))}
         if len(kinds) > 1:   # '01' = 1 in MySQL: a text id met by a number could name two rows
             raise CompileError(h.path, f"the ids ({tree.name}.{ident}), the parents ({tree.name}.{parent}) and the "
@@ -63,7 +66,7 @@ class HierarchyCompiler(PathEmitter):
             if not h.path_column:
                 raise CompileError(f"{h.path}.path_column", "a path needs the column it is made of",
                                    'add "path_column"', "hierarchy.path_column")
-            named = self.column_name(tree, h.path_column, f"{h.path}.path_column")
+            named = self.column_name(tree, h.path_column, f"{h.path}.path_column", plain=True)
         if h.value not in ("path", "depth", "root_id"):
             raise CompileError(f"{h.path}.value", f"unknown hierarchy value '{h.value}'", "use path, depth or root_id",
                                "hierarchy.value")
@@ -116,6 +119,25 @@ class HierarchyCompiler(PathEmitter):
         self.emit_joined(Walked(tuple(rows), tuple(conditions)), [h.path] * len(conditions))
         self._chains[key] = aliases
         return aliases
+
+
+def _start_fix(attr: Attribute, entity: Entity, source: TableInfo, tree: TableInfo) -> tuple[str, Edit | None]:
+    """The hierarchy read from the entity's own table: from its source column when that table has it, else
+    from the one column of the table that holds a tree id (its one key to the tree, its own id when it is
+    the tree); the prose, and the edit when the column is known."""
+    table = SetValue(f"{attr.path}.source_table", entity.source_table)
+    if isinstance(attr.source_column, str) and source.column(attr.source_column) is not None:
+        return f"set source_table to {entity.source_table} (whose {attr.source_column} holds the {tree.name} id)", table
+    if source.name.lower() == tree.name.lower():
+        starts = list(source.primary_key)
+    else:
+        starts = [fk.columns[0] for fk in source.foreign_keys
+                  if len(fk.columns) == 1 and fk.referenced_table.lower() == tree.name.lower()]
+    if len(starts) == 1:
+        return (f"set source_table to {entity.source_table} and source_column to {starts[0]}, which holds the "
+                f"{tree.name} id", Batch((table, SetValue(f"{attr.path}.source_column", starts[0]))))
+    return (f"set source_table to {entity.source_table} and source_column to its column holding the {tree.name} id",
+            None)
 
 
 def _family(column: ColumnInfo | None) -> str:

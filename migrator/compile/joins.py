@@ -10,7 +10,9 @@ from sqlglot import exp
 from migrator.compile.hierarchies import suggestion
 from migrator.compile.path_sql import PathEmitter, PathRow, Walked, one_step
 from migrator.compile.view_core import BASE, CompileError, Namespace, fn
+from migrator.contract.edits import Batch, SetValue
 from migrator.contract.model import Attribute, ChainStep, Join
+from migrator.contract.paths import child
 from migrator.mysql_schema import TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment
 
@@ -31,7 +33,7 @@ class JoinCompiler(PathEmitter):
                  ) -> tuple[str, Namespace, exp.Expression]:
         """Add `LEFT JOIN target AS jN ON ...`; returns (alias, namespace for the value, condition)."""
         source = self.source()
-        target = self.table_info(target_name, f"{path}.target_table")
+        target = self.table_info(target_name, f"{path}.target_table", plain=target_name == join.target_table)
         jn = self.new_alias(target)
         names: dict[str, tuple[str, TableInfo]] = {source.name.lower(): (BASE, source), BASE: (BASE, source)}
         same = target.name.lower() == source.name.lower()
@@ -67,7 +69,8 @@ class JoinCompiler(PathEmitter):
         if join.type == "multi-column" and not conditions:
             raise CompileError(f"{join.path}.join_conditions", "multi-column join needs join_conditions",
                                "list the conditions", "join.condition")
-        jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions)
+        jn, ns, condition = self._join_to(join, join.target_table, join.path, conditions=conditions,
+                                          alias=join.join_alias)
         self.join_one(jn, condition, join.path)
         return self.fragment(join.select_column, f"{join.path}.select_column", ns)
 
@@ -111,17 +114,25 @@ class JoinCompiler(PathEmitter):
                 if [c.lower() for c in fk.columns] == [based[0].name.lower()] and \
                         [c.lower() for c in fk.referenced_columns] == [aliased[0].name.lower()] and \
                         fk.referenced_table.lower() != source.name.lower():
+                    # the same join written as what it is: a foreign-key join keeps its join_alias (an
+                    # extension any join may have), so its condition and value read as they are; a
+                    # null_value has no foreign-key form, so that one is left to the author
+                    edit = None if join.null_value is not None else Batch((
+                        SetValue(child(join.path, "type"), "foreign-key"),
+                        SetValue(child(join.path, "target_table"), fk.referenced_table)))
+                    keep = (" and its join_alias" if join.null_value is None else
+                            " and its join_alias, and without null_value (a missing row gives no value)")
                     self.warn(f"{join.path}.join_condition",
                               f"this self-join matches {source.name}.{based[0].name}, a foreign key to "
                               f"{fk.referenced_table}.{fk.referenced_columns[0]}, with its own {aliased[0].name}; read "
                               f"as a join of {fk.referenced_table} under '{join.join_alias}'",
-                              f'write a foreign-key join with "target_table": "{fk.referenced_table}"',
-                              "join.self_join_foreign_key")
+                              f'write a foreign-key join with "target_table": "{fk.referenced_table}"{keep}',
+                              "join.self_join_foreign_key", edit)
                     return fk.referenced_table
         return None
 
     def conditional(self, attr: Attribute, join: Join) -> exp.Expression:
-        jn, ns, condition = self._join_to(join, join.target_table, join.path)
+        jn, ns, condition = self._join_to(join, join.target_table, join.path, alias=join.join_alias)
         self.join_one(jn, condition, join.path)
         source = self.source()
         base_ns = Namespace({**ns.names, source.name.lower(): (BASE, source)}, default=BASE)
@@ -143,7 +154,7 @@ class JoinCompiler(PathEmitter):
         rows = [PathRow(source.name, BASE, source)]
         conditions: list[exp.Expression] = []
         for step in join.joins:
-            target = self.table_info(step.target_table, f"{step.path}.target_table")
+            target = self.table_info(step.target_table, f"{step.path}.target_table", plain=True)
             jn = self.new_alias(target)
             conditions.append(self._chain_condition(step, path_names, previous, (jn, target)))
             rows.append(PathRow(target.name, jn, target))
@@ -171,9 +182,10 @@ class JoinCompiler(PathEmitter):
         condition = self.fragment(step.join_condition, path, Namespace(names, default=None), rewrite)
         used = {c.table for c in condition.find_all(exp.Column)}
         if prev_alias not in used or jn not in used:
+            fix, form = _constraint_fix(target, prev_info)
             raise CompileError(path, _unconstrained(str(step.join_condition), target, prev_info, prev_alias,
-                                                    jn not in used), _constraint_fix(target, prev_info),
-                               "join.chain_unconstrained")
+                                                    jn not in used), fix, "join.chain_unconstrained",
+                               None if form is None else SetValue(path, form))
         return condition
 
     def _step_reference(self, text: str, path: str, table: TableInfo, joined: str,
@@ -212,7 +224,7 @@ class JoinCompiler(PathEmitter):
             raise CompileError(f"{path}.select_columns", "select_columns is empty", "name at least one key",
                                "join.construction")
         source = self.source()
-        target = self.table_info(join.target_table, f"{join.path}.target_table")
+        target = self.table_info(join.target_table, f"{join.path}.target_table", plain=True)
         jn = self.new_alias(target)
         names = {source.name.lower(): (BASE, source), BASE: (BASE, source), jn: (jn, target)}
         same = target.name.lower() == source.name.lower()
@@ -254,18 +266,19 @@ def _unconstrained(text: str, target: TableInfo, previous: TableInfo, prev_alias
             f"the step before it and the entity's rows would multiply")
 
 
-def _constraint_fix(target: TableInfo, previous: TableInfo) -> str:
-    """A condition that ties the step to the previous row, from a foreign key between the two when there is one."""
-    for fk in previous.foreign_keys:
-        if fk.referenced_table.lower() == target.name.lower() and len(fk.columns) == 1:
-            return f"join on the key between them, e.g. {target.name}.{fk.referenced_columns[0]} = " \
-                   f"{previous.name}.{fk.columns[0]}"
-    for fk in target.foreign_keys:
-        if fk.referenced_table.lower() == previous.name.lower() and len(fk.columns) == 1:
-            return f"join on the key between them, e.g. {target.name}.{fk.columns[0]} = " \
-                   f"{previous.name}.{fk.referenced_columns[0]}"
-    return f"compare the {target.name} column that identifies the row with the {previous.name} column that holds " \
-           f"it ({target.name}.<key> = {previous.name}.<column>)"
+def _constraint_fix(target: TableInfo, previous: TableInfo) -> tuple[str, str | None]:
+    """A condition that ties the step to the previous row, from a foreign key between the two when there is
+    one; the condition itself when it is the only one (two different tables, one single-column key)."""
+    forms = [f"{target.name}.{fk.referenced_columns[0]} = {previous.name}.{fk.columns[0]}"
+             for fk in previous.foreign_keys if fk.referenced_table.lower() == target.name.lower() and len(fk.columns) == 1]
+    forms += [f"{target.name}.{fk.columns[0]} = {previous.name}.{fk.referenced_columns[0]}"
+              for fk in target.foreign_keys if fk.referenced_table.lower() == previous.name.lower()
+              and len(fk.columns) == 1]
+    if forms:
+        only = forms[0] if len(forms) == 1 and target.name.lower() != previous.name.lower() else None
+        return f"join on the key between them{': ' if only else ', e.g. '}{forms[0]}", only
+    return (f"compare the {target.name} column that identifies the row with the {previous.name} column that holds "
+            f"it ({target.name}.<key> = {previous.name}.<column>)"), None
 
 
 def _same_table_fix(table: TableInfo) -> str:

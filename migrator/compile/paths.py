@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from migrator.compile.path_sql import PathEmitter, PathRow, Walked, conjunction
 from migrator.compile.view_core import AGGREGATES, BASE, CompileError, Namespace, fn
+from migrator.contract.edits import Edit, SetValue
 from migrator.contract.model import Attribute, PathAggregate, PathCollection, PathField, PathStep, RelationalPath
 from migrator.mysql_schema import ForeignKey, TableInfo
 
@@ -56,15 +57,15 @@ class PathCompiler(PathEmitter):
         rows = [PathRow(source.name, BASE, source)]
         conditions: list[exp.Expression] = []
         for i, step in enumerate(steps):
-            info = self.table_info(step.table, f"{step.path}.table")
+            info = self.table_info(step.table, f"{step.path}.table", plain=step.alias is not None)
             taken = next((r for r in rows if r.name.lower() == step.name.lower()), None)
             if taken is not None:
                 where = f"{step.path}.as" if step.alias else f"{step.path}.table"
                 what = "the entity's own row" if taken.alias == BASE else "a row earlier on the path"
                 raise CompileError(where, f"step {i + 1} names its row '{step.name}', which already names {what}, "
                                    "so its conditions could not tell the two apart",
-                                   f'give the step a name of its own: "as": "{_free_name(info.name, rows)}"',
-                                   "path.name_taken")
+                                   f'give the step a name of its own, "as": "{_free_name(info.name, rows)}", and call '
+                                   "its row so in the conditions and values that mean it", "path.name_taken")
             row = PathRow(step.name, self.new_alias(info), info)
             conditions.append(self.step_condition(step, i, rows, row))
             rows.append(row)
@@ -84,14 +85,15 @@ class PathCompiler(PathEmitter):
         names.update({r.alias: (r.alias, r.info) for r in (*before, row)})
         condition = self.fragment(step.on, f"{step.path}.on", Namespace(names, default=None))
         used = {c.table for c in condition.find_all(exp.Column)}
+        at = f"{step.path}.on"
+        fix, edit = _tie_fix(previous, row, at)
         if row.alias not in used:
-            raise CompileError(f"{step.path}.on", f"'{step.on}' names no column of this step's row '{row.name}', so "
-                               "every row of its table would match", _tie_fix(previous, row), "path.unconstrained")
+            raise CompileError(at, f"'{step.on}' names no column of this step's row '{row.name}', so "
+                               "every row of its table would match", fix, "path.unconstrained", edit)
         if not used & {r.alias for r in before}:
             whose = "the entity's row" if len(before) == 1 else "any row before it on the path"
-            raise CompileError(f"{step.path}.on", f"'{step.on}' names no column of {whose}, so the step is not "
-                               "tied to the path and every pair of rows would match", _tie_fix(previous, row),
-                               "path.unconstrained")
+            raise CompileError(at, f"'{step.on}' names no column of {whose}, so the step is not "
+                               "tied to the path and every pair of rows would match", fix, "path.unconstrained", edit)
         return condition
 
     def foreign_key_condition(self, step: PathStep, index: int, previous: PathRow, row: PathRow) -> exp.Expression:
@@ -101,16 +103,20 @@ class PathCompiler(PathEmitter):
         if step.foreign_key is not None:
             named = [c for c in candidates if c[0].name.lower() == step.foreign_key.lower()]
             if not named:
-                known = ", ".join(sorted({fk.name for fk, _ in candidates})) or "none"
-                raise CompileError(f"{step.path}.foreign_key", f"no foreign key '{step.foreign_key}' links "
-                                   f"{previous.info.name} and {row.info.name} (theirs: {known})",
-                                   _tie_fix(previous, row), "path.foreign_key")
+                at = f"{step.path}.foreign_key"
+                names = sorted({fk.name for fk, _ in candidates})
+                fix, edit = _tie_fix(previous, row, None)
+                if len(candidates) == 1:   # the one way along a key between them, by the name the step meant
+                    fix, edit = f'name the key that links them: "foreign_key": "{names[0]}"', SetValue(at, names[0])
+                raise CompileError(at, f"no foreign key '{step.foreign_key}' links "
+                                   f"{previous.info.name} and {row.info.name} (theirs: {', '.join(names) or 'none'})",
+                                   fix, "path.foreign_key", edit)
             candidates = named
         if len(candidates) != 1:
             found = "no foreign key links" if not candidates else "more than one way along a foreign key links"
+            fix, edit = _tie_fix(previous, row, None if step.foreign_key is not None else f"{step.path}.on")
             raise CompileError(f"{step.path}.on", f"step {index + 1} has no `on`, and {found} "
-                               f"{previous.info.name} and {row.info.name}", _tie_fix(previous, row),
-                               "path.foreign_key")
+                               f"{previous.info.name} and {row.info.name}", fix, "path.foreign_key", edit)
         fk, child_is_previous = candidates[0]
         child, parent = (previous, row) if child_is_previous else (row, previous)
         parts = [exp.EQ(this=exp.column(c, table=child.alias, quoted=True),
@@ -238,20 +244,23 @@ def _foreign_keys(previous: TableInfo, table: TableInfo) -> list[tuple[ForeignKe
     return out
 
 
-def _tie_fix(previous: PathRow, row: PathRow) -> str:
-    """An `on` that ties the step to the row before it, written from their foreign keys when they have one."""
+def _tie_fix(previous: PathRow, row: PathRow, on: str | None) -> tuple[str, Edit | None]:
+    """An `on` that ties the step to the row before it, written from their foreign keys when they have one,
+    and the edit that writes it when there is exactly one (`on`: the path of the step's `on`; None when the
+    step gives a `foreign_key`, which an `on` replaces: both are an error)."""
     ways = _foreign_keys(previous.info, row.info)
     forms = []
     for fk, child_is_previous in ways:
-        child, parent = (previous, row) if child_is_previous else (row, previous)
-        forms.append(" AND ".join(f"{child.name}.{c} = {parent.name}.{r}"
+        child_row, parent = (previous, row) if child_is_previous else (row, previous)
+        forms.append(" AND ".join(f"{child_row.name}.{c} = {parent.name}.{r}"
                                   for c, r in zip(fk.columns, fk.referenced_columns)))
+    instead = " instead of `foreign_key`" if on is None else ""
     if len(forms) == 1:
-        return f'write "on": "{forms[0]}"'
+        return f'write "on": "{forms[0]}"{instead}', None if on is None else SetValue(on, forms[0])
     if forms:
-        return "write the one that is meant as `on`: " + "; or ".join(f'"{f}"' for f in forms)
-    return (f'write "on" comparing the {row.info.name} column that identifies the row with the {previous.info.name} '
-            f'column that holds it ("{row.name}.<column> = {previous.name}.<column>")')
+        return f"write the one that is meant as `on`{instead}: " + "; or ".join(f'"{f}"' for f in forms), None
+    return (f'write "on"{instead} comparing the {row.info.name} column that identifies the row with the '
+            f'{previous.info.name} column that holds it ("{row.name}.<column> = {previous.name}.<column>")'), None
 
 
 def _free_name(table: str, rows: Sequence[PathRow]) -> str:

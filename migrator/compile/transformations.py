@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from migrator.contract.edits import Edit, Remove
+from migrator.contract.lint.common import retype
 from migrator.contract.model import Attribute, Transformation
 from migrator.compile.view_core import BuilderCore, CompileError, fn, iso_timestamp, milliseconds
 
@@ -80,8 +82,16 @@ class TransformationCompiler(BuilderCore):
                                    "transformation.pad")
             value = zero_pad(value, tf.pad)
             if attr.type == "N":
+                fix: str = "declare it S"
+                edit: Edit | None = None
+                table = self.entity.table
+                if table is not None and (edit := retype(None, table, attr, "S")) is None:
+                    # a key, ttl or load column that must stay a number (as contract.lint.transformations says)
+                    fix, edit = (("remove `pad` (the attribute must stay a number)", Remove(f"{tf.path}.pad"))
+                                 if tf.decimals is not None else
+                                 ("remove the transformation (the attribute must stay a number)", Remove(tf.path)))
                 self.warn(f"{tf.path}.pad", f"zero-padding makes text, but '{attr.name}' is declared N (the padding "
-                          "is lost)", "declare it S", "transformation.pad_type")
+                          "is lost)", fix, "transformation.pad_type", edit)
         elif tf.decimals is not None and attr.type == "S":
             value = exp.Cast(this=value, to=exp.DataType.build("CHAR"))
         if tf.decimals is None and tf.pad is None:

@@ -11,7 +11,9 @@ that rejects every row, or stores raw bytes as text where they happen to be UTF-
   ST_AsGeoJSON, WKT with ST_AsText, WKB with ST_AsBinary; BIT -> its number with CAST) or in
   the runtime (SET -> SS/NS split on commas: `runtime.items.ENCODINGS`);
 - an error: no value of the column can become that type, or binary data would be stored as
-  text; the finding names the column, its type and the types (with encodings) that fit.
+  text; the finding names the column, its type and the types (with encodings) that fit, and its
+  edit declares the first of them that the attribute's other roles allow (a key stays S, N or B,
+  a ttl attribute N: `contract.lint.common.retype`).
 
 Only plain columns are decided (of the entity's table or a joined one): an expression's type is
 not certain, so it is left to the runtime as before. Pure and deterministic: the table is data.
@@ -20,11 +22,14 @@ not certain, so it is left to the runtime as before. Pure and deterministic: the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from migrator.compile.view_core import BINARY_TYPES, GEOMETRY_TYPES, BuilderCore, fn
+from migrator.contract.edits import Edit
+from migrator.contract.lint.common import retype
 from migrator.contract.model import Attribute
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import ColumnInfo
@@ -173,14 +178,15 @@ def _or(options: tuple[str, ...]) -> str:
     return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
 
 
-def mismatch(attr: Attribute, column: ColumnInfo, table: str, decision: Decision) -> Finding:
-    """The one-sentence error of a cell that does not fit: what, where, what to do."""
+def mismatch(attr: Attribute, column: ColumnInfo, table: str, decision: Decision, edit: Edit | None = None) -> Finding:
+    """The one-sentence error of a cell that does not fit: what, where, what to do (`edit`: the
+    type that fits the value's every column and the attribute's other roles, when there is one)."""
     kind = family(column) or ""
     why = _WHY.get(kind, "no value of that column type can become one")
     return Finding(Severity.ERROR, f"{attr.path}.type",
                    f"attribute '{attr.name}' is declared {attr.type} but reads column {table}.{column.name} of MySQL "
                    f"type {column.column_type}, which cannot become {attr.type} ({why})",
-                   f"declare it {_or(decision.alternatives)}", "type.mismatch")
+                   f"declare it {_or(decision.alternatives)}", "type.mismatch", edit)
 
 
 def encode_sql(value: exp.Expression, encoding: str) -> exp.Expression:
@@ -207,24 +213,50 @@ class TypeCompiler(BuilderCore):
             return self._typed_case(attr, plain)
         if not isinstance(plain, exp.Column):
             return value
-        decided = self._column_decision(attr, plain)
+        decided = self._column_decision(attr, plain, [plain])
         if not decided:
             return value
         self.encodings[attr.name] = decided
         return encode_sql(plain, decided)
 
-    def _column_decision(self, attr: Attribute, value: exp.Column) -> str | None:
-        """The encoding a plain column of a known table needs as `attr` ("" for none); None when the
-        column is not of a known table or cannot be `attr.type` (then the error finding is recorded)."""
+    def _column(self, value: exp.Column) -> tuple[str, ColumnInfo] | None:
+        """(table name, column) of a plain column of a known table."""
         if value.table not in self.aliases:
             return None
         info = self.aliases[value.table]
         column = info.column(value.name)
-        decision = None if column is None else decide(column, attr.type)
-        if column is None or decision is None:
+        return None if column is None else (info.name, column)
+
+    def _retyped(self, attr: Attribute, columns: Sequence[exp.Column]) -> Edit | None:
+        """The first type every one of `columns` (the value's, one per branch) can become that the
+        attribute's own value and the roles its name plays in its table allow."""
+        table = self.entity.table
+        if table is None:
+            return None
+        known = [found[1] for c in columns if (found := self._column(c)) is not None and family(found[1]) is not None]
+        for kind in _PREFERRED:
+            decisions = [decide(column, kind) for column in known]
+            if not all(d is not None and d.fits for d in decisions):
+                continue
+            if len(columns) > 1 and any(d is not None and d.encoding in RUNTIME_ENCODINGS for d in decisions):
+                continue   # the runtime's encoding would apply to every branch's value (see _typed_case)
+            if (edit := retype(None, table, attr, kind)) is not None:
+                return edit
+        return None
+
+    def _column_decision(self, attr: Attribute, value: exp.Column, columns: Sequence[exp.Column]) -> str | None:
+        """The encoding a plain column of a known table needs as `attr` ("" for none); None when the
+        column is not of a known table or cannot be `attr.type` (then the error finding is recorded,
+        its edit a type that fits all `columns` of the value)."""
+        found = self._column(value)
+        if found is None:
+            return None
+        table, column = found
+        decision = decide(column, attr.type)
+        if decision is None:
             return None
         if not decision.fits:
-            finding = mismatch(attr, column, info.name, decision)
+            finding = mismatch(attr, column, table, decision, self._retyped(attr, columns))
             if finding not in self.findings:
                 self.findings.append(finding)
             return None
@@ -238,13 +270,13 @@ class TypeCompiler(BuilderCore):
         branches = [(i.args.get("true"), i, "true") for i in out.args.get("ifs") or ()]
         branches.append((out.args.get("default"), out, "default"))
         runtime: set[str] = set()
-        for branch, owner, key in branches:
-            if branch is None:
-                continue
-            plain = branch.unnest() if isinstance(branch, exp.Paren) else branch
+        plains = [(b.unnest() if isinstance(b, exp.Paren) else b, owner, key) for b, owner, key in branches
+                  if b is not None]
+        columns = [p for p, _, _ in plains if isinstance(p, exp.Column)]
+        for plain, owner, key in plains:
             if not isinstance(plain, exp.Column):
                 continue
-            decided = self._column_decision(attr, plain)
+            decided = self._column_decision(attr, plain, columns)
             if decided in RUNTIME_ENCODINGS:
                 runtime.add(decided)
             elif decided:

@@ -4,13 +4,16 @@ templates. The patterns live in joins.py, calculations.py, transformations.py an
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from migrator.contract.model import Attribute, Calculation, Hierarchy, Join, RelationalPath
+from migrator.contract.edits import Batch, Edit, SetValue
+from migrator.contract.model import Attribute, Calculation, Hierarchy, Join, RelationalPath, Table
+from migrator.contract.paths import child
 from migrator.findings import Finding, Severity
 from migrator.mysql_schema import SchemaInfo, ServerInfo, TableInfo
 from migrator.sql.fragments import FragmentError, parse_fragment, split_order
@@ -52,9 +55,10 @@ class ViewSpec:
 class CompileError(Exception):
     """Raised inside the builder; collected as an error Finding at `path`."""
 
-    def __init__(self, path: str, message: str, fix: str | None = None, code: str = "compile") -> None:
+    def __init__(self, path: str, message: str, fix: str | None = None, code: str = "compile",
+                 edit: Edit | None = None) -> None:
         super().__init__(message)
-        self.finding = Finding(Severity.ERROR, path, message, fix, code)
+        self.finding = Finding(Severity.ERROR, path, message, fix, code, edit)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class Entity:
     source_table: str
     attributes: tuple[Attribute, ...]
     path: str
+    #: the contract table the entity belongs to: what else names its attributes (keys, ttl, load
+    #: columns), for edits that retype one (None: not known, no such edit is offered)
+    table: Table | None = field(default=None, compare=False, repr=False)
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -105,24 +112,50 @@ class BuilderCore:
     # -- schema lookups ----------------------------------------------------------------
 
 
-    def table_info(self, name: str | None, path: str) -> TableInfo:
+    def table_info(self, name: str | None, path: str, plain: bool = False) -> TableInfo:
+        """The MySQL table `name`. `plain`: `path` is a field that holds only the table's name (a path step's
+        `table` names its row too, unless it has an `as`), so a close spelling of a table that exists is
+        offered as an edit."""
         found = self.schema.tables.get(name or "")
         if found is None and name:
             found = next((t for n, t in self.schema.tables.items() if n.lower() == name.lower()), None)
         if found is None:
+            close = difflib.get_close_matches(name or "", sorted(self.schema.tables), n=1, cutoff=0.75)
+            fix = f"did you mean '{close[0]}'? (or create the table first)" if close else \
+                "fix the name, or create the table first"
             raise CompileError(path, f"MySQL table '{name}' does not exist in database '{self.schema.database}'",
-                               "fix the name, or create the table first", "schema.table")
+                               fix, "schema.table", SetValue(path, close[0]) if close and plain else None)
         return found
 
     def source(self) -> TableInfo:
-        info = self.table_info(self.entity.source_table, f"{self.entity.path}.source_table")
+        path = f"{self.entity.path}.source_table"
+        try:
+            info = self.table_info(self.entity.source_table, path, plain=True)
+        except CompileError as err:
+            close = err.finding.edit
+            if not isinstance(close, SetValue):
+                raise
+            # the entity's attributes name its table too: the same typo in theirs is fixed with it
+            old, own = self.entity.source_table.lower(), f"{self.entity.path}.attributes["
+            edits = [close, *(SetValue(child(a.path, "source_table"), close.value) for a in self.entity.attributes
+                              if a.path.startswith(own) and a.source_table.lower() == old)]
+            raise CompileError(path, err.finding.message, err.finding.fix, "schema.table",
+                               edits[0] if len(edits) == 1 else Batch(tuple(edits))) from None
         self.aliases[BASE] = info
         return info
 
-    def column_name(self, table: TableInfo, column: str, path: str) -> str:
+    def column_name(self, table: TableInfo, column: str, path: str, plain: bool = False) -> str:
+        """The column's name as MySQL spells it. `plain`: `path` is a field that holds only the column's
+        name (not a SQL fragment), so a close spelling of a column that exists is offered as an edit."""
         col = table.column(column)
         if col is None:
-            near = ", ".join(c.name for c in table.columns[:12])
+            names = [c.name for c in table.columns]
+            close = difflib.get_close_matches(column, names, n=1, cutoff=0.75)
+            if close:
+                raise CompileError(path, f"column '{column}' does not exist in MySQL table '{table.name}'",
+                                   f"did you mean '{close[0]}'?", "schema.column",
+                                   SetValue(path, close[0]) if plain else None)
+            near = ", ".join(names[:12])
             raise CompileError(path, f"column '{column}' does not exist in MySQL table '{table.name}'",
                                f"use one of: {near}", "schema.column")
         return col.name
@@ -133,8 +166,9 @@ class BuilderCore:
         self.aliases[alias] = info
         return alias
 
-    def warn(self, path: str, message: str, fix: str | None = None, code: str = "lint") -> None:
-        finding = Finding(Severity.WARNING, path, message, fix, code)
+    def warn(self, path: str, message: str, fix: str | None = None, code: str = "lint",
+             edit: Edit | None = None) -> None:
+        finding = Finding(Severity.WARNING, path, message, fix, code, edit)
         if finding not in self.findings:
             self.findings.append(finding)
 
@@ -287,8 +321,11 @@ class BuilderCore:
             raise CompileError(f"{attr.path}.source_table",
                                f"attribute '{attr.name}' reads table '{attr.source_table}' without a join; "
                                f"a plain attribute reads its own source table '{source.name}'",
-                               "set source_table to the entity's table, or reach the other table with a join or a path", "attribute.source_table")
-        column = self.column_name(source, attr.column, f"{attr.path}.source_column")
+                               f"set source_table to '{self.entity.source_table}', or reach the other table with a "
+                               "join or a path", "attribute.source_table",
+                               SetValue(child(attr.path, "source_table"), self.entity.source_table))
+        column = self.column_name(source, attr.column, f"{attr.path}.source_column",
+                                  plain=isinstance(attr.source_column, str))
         return exp.column(column, table=BASE, quoted=True)
 
     def base_namespace(self) -> Namespace:

@@ -41,8 +41,9 @@ class ViewBuilder(PathCompiler, JoinCompiler, CalculationCompiler, Transformatio
                     self.findings.append(err.finding)
         try:
             source = self.source()
-        except CompileError as err:
-            self.findings.append(err.finding)
+        except CompileError as err:   # each attribute met it already, unless there is none
+            if err.finding not in self.findings:
+                self.findings.append(err.finding)
             return None
         if len(self.joins) + 1 > MAX_TABLES:
             self.findings.append(CompileError(

@@ -29,9 +29,10 @@ class Owner:
     attributes: tuple[Attribute, ...]
 
 
-def text(draft: Draft, path: str, key: str, value: str) -> str | None:
-    """A required text field's value when the document gives it as text, else None."""
-    return value if draft.valid(path, key) else None
+def text(draft: Draft | None, path: str, key: str, value: str) -> str | None:
+    """A required text field's value when the document gives it as text, else None (`draft` None:
+    a contract `build_contract` accepted, whose every field is valid: the plan's)."""
+    return value if draft is None or draft.valid(path, key) else None
 
 
 def kind_of(attribute: Attribute) -> str | None:
@@ -39,11 +40,11 @@ def kind_of(attribute: Attribute) -> str | None:
     return attribute.type if attribute.type in ATTRIBUTE_TYPES else None
 
 
-def name_of(draft: Draft, attribute: Attribute) -> str | None:
+def name_of(draft: Draft | None, attribute: Attribute) -> str | None:
     return text(draft, attribute.path, "name", attribute.name)
 
 
-def table_keys(draft: Draft, table: Table) -> tuple[str | None, str | None]:
+def table_keys(draft: Draft | None, table: Table) -> tuple[str | None, str | None]:
     """The table's pk and sk names as given (None when absent, null or not text)."""
     return text(draft, table.path, "pk", table.pk), table.sk
 
@@ -89,7 +90,7 @@ def defined_names(draft: Draft, table: Table) -> set[str]:
 
 # ---------------------------------------------------------------------------- edits that keep the rest valid
 
-def name_refs(draft: Draft, table: Table, name: str) -> list[tuple[str, frozenset[str]]]:
+def name_refs(draft: Draft | None, table: Table, name: str) -> list[tuple[str, frozenset[str]]]:
     """(path, the types that role allows) of every field of the table that names attribute `name`:
     its keys, its GSIs' keys, its ttl_attribute, the load's version and partition columns."""
     refs: list[tuple[str, frozenset[str]]] = []
@@ -133,7 +134,13 @@ def own_types(attribute: Attribute) -> frozenset[str]:
     return allowed
 
 
-def _shared_key_types(draft: Draft, table: Table, attribute: Attribute, name: str) -> set[str]:
+def _has_template(draft: Draft | None, entity: Entity, key: str) -> bool:
+    if draft is None:
+        return bool(entity.pk_template if key == "pk_template" else entity.sk_template)
+    return draft.valid(entity.path, key)
+
+
+def _shared_key_types(draft: Draft | None, table: Table, attribute: Attribute, name: str) -> set[str]:
     """In a multi-entity table, the types the other entities give the key `name` (a template gives S)."""
     pk, sk = table_keys(draft, table)
     types: set[str] = set()
@@ -143,14 +150,15 @@ def _shared_key_types(draft: Draft, table: Table, attribute: Attribute, name: st
             continue
         if same:
             types.update(k for a in same if (k := kind_of(a)) is not None)
-        elif name in (pk, sk) and draft.valid(entity.path, "pk_template" if name == pk else "sk_template"):
+        elif name in (pk, sk) and _has_template(draft, entity, "pk_template" if name == pk else "sk_template"):
             types.add("S")
     return types
 
 
-def retype(draft: Draft, table: Table, attribute: Attribute, kind: str) -> SetValue | None:
+def retype(draft: Draft | None, table: Table, attribute: Attribute, kind: str) -> SetValue | None:
     """Declaring `attribute` of type `kind`, when nothing else about it forbids that type (its value,
-    the roles its name plays, the type other entities give a key of that name)."""
+    the roles its name plays, the type other entities give a key of that name). `draft` None: the
+    contract passed `build_contract` (the plan's edits)."""
     name = name_of(draft, attribute)
     refs = name_refs(draft, table, name) if name is not None else []
     if kind not in own_types(attribute) or any(kind not in allowed for _, allowed in refs):
