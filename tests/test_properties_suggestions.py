@@ -60,7 +60,7 @@ EDIT_CODES = frozenset({
     "gsi.projected_undefined", "template.ignored", "template.mismatch", "attribute.source_table",
     "attribute.json_as_string", "attribute.type_mismatch", "join.limit", "transformation.source_format",
     "transformation.pad_number", "load.spark_only", "load.version_ignored", "load.capacity_ignored",
-    "load.write_units_low", "hierarchy.type", "path.name_taken", "path.two_sources", "path.type",
+    "load.write_units_low", "hierarchy.type", "path.two_sources", "path.type",
 })
 #: codes with an edit that only the plan reports (they need the MySQL column types)
 PLAN_TIME_EDIT_CODES = frozenset({"key.numeric_as_string", "key.text_as_number"})
@@ -544,7 +544,6 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "load.write_units_low": lambda: _put(_put(_shop(), "$.tables[0].capacity", {"read_units": 5, "write_units": 10}),
                                          "$.tables[0].load", {"write_units": 4}),
     "hierarchy.type": lambda: _set(_modernizr(), "$.tables[1].attributes[5].type", "BOOL"),
-    "path.name_taken": lambda: _del(_chinook(), f"{CHINOOK_MANAGER}.path.steps[0].as"),
     "path.two_sources": lambda: _put(_chinook(), f"{CHINOOK_MANAGER}.calculation",
                                      {"type": "case", "cases": [{"when": "1 = 1", "then": "'x'"}]}),
     "path.type": lambda: _set(_chinook(), _chinook_attribute("Revenue") + ".type", "BOOL"),

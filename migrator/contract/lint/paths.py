@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrator.contract.typed import Draft
-from migrator.contract.edits import Remove, SetValue
+from migrator.contract.edits import Remove
 from migrator.contract.lint.common import PATH_END_TYPES, E, kind_of, linted_tables, owners, retype
 from migrator.contract.model import Attribute, RelationalPath, Table
 from migrator.contract.paths import child
@@ -34,7 +34,7 @@ def _names(path: RelationalPath, source: str | None) -> Iterator[Finding]:
             yield Finding(E, where, f"step {i + 1} names its row '{step.name}', which already names {taken[name]}, so "
                           "its conditions could not tell the two apart",
                           f'give the step a name of its own, "as": "{free}", and call its row so in the conditions '
-                          "and values that mean it", "path.name_taken", SetValue(child(step.path, "as"), free))
+                          "and values that mean it", "path.name_taken")   # no edit: which mentions mean it is the author's call
         taken.setdefault(name, f"step {i + 1}'s row")
 
 
