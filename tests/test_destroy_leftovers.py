@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.sandbox import lifecycle
+from tests.conftest import root_connection
 from tests.helpers import aws, run_cli
 
 
@@ -67,3 +68,29 @@ def test_an_object_migrator_did_not_write_is_kept_and_named(sandbox: lifecycle.S
     again = _cli(tiny, "destroy", "--auto-approve")
     assert again.returncode == 0, again.stdout + again.stderr
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_destroy_finishes_when_everything_was_deleted_behind_its_back(sandbox: lifecycle.SandboxRecord,
+                                                                      tiny: dict[str, Any]) -> None:
+    """Issue 24, "gone means done": after a sandbox restart moto forgets every table and object, and a
+    user may delete things by hand. Deleting what no longer exists succeeds, so destroy finishes and
+    the state is empty. Removed here with boto3 and root SQL directly: the table, every object and
+    the bucket, the views."""
+    applied = _cli(tiny, "apply", str(tiny["contract"]), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    s3, ddb, bucket = aws(sandbox, "s3"), aws(sandbox, "dynamodb"), tiny["env"]["MIGRATOR_BUCKET"]
+    ddb.delete_table(TableName=tiny["table"])
+    for key in _keys(s3, bucket):
+        s3.delete_object(Bucket=bucket, Key=key)
+    s3.delete_bucket(Bucket=bucket)
+    conn = root_connection(sandbox, tiny["db"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %s", (tiny["db"],))
+        for (view,) in cur.fetchall():
+            cur.execute(f"DROP VIEW `{view}`")
+    conn.close()
+    gone = _cli(tiny, "destroy", "--auto-approve")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert "it was already gone" in gone.stdout, gone.stdout
+    state = json.loads((tiny["tmp"] / "state" / "migrator.state.json").read_text())
+    assert state["resources"] == {}, sorted(state["resources"])

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from migrator.engine.walk import dependants, walk
 from migrator.errors import MigratorError
 from migrator.graph import Address
+from migrator.mcp.errors import ToolError
 from migrator.plan.model import Action, Change, Plan
+from migrator.protocol import ErrorCode
 from migrator.providers.base import ApplyContext, Provider, RunContext
 from migrator.providers.check import CheckFailed
 from migrator.providers.load import LoadFailed
@@ -145,15 +147,28 @@ async def _delete_one(address: Address, prior: ResourceState, provider: Provider
     on_event(address, "destroying")
     began = time.monotonic()
     try:
-        await provider.delete(address, prior, ctx)
+        gone = await delete_or_gone(provider, address, prior, ctx)
     except MigratorError as exc:
         result.failed[address] = str(exc)
         on_event(address, f"failed: {exc}")
         return False
     await writer.record(None, remove=address)
     result.done.append(address)
-    on_event(address, f"destroyed ({time.monotonic() - began:.1f}s)")
+    on_event(address, f"destroyed ({time.monotonic() - began:.1f}s)" + (": it was already gone" if gone else ""))
     return True
+
+
+async def delete_or_gone(provider: Provider, address: Address, prior: ResourceState, ctx: ApplyContext) -> bool:
+    """Delete the resource; True when it (or what held it: a bucket, a table) no longer existed. Gone
+    means done, as Terraform treats it: a resource deleted by hand, or lost with an emulator's
+    memory, never blocks a destroy or a replace."""
+    try:
+        await provider.delete(address, prior, ctx)
+    except ToolError as exc:
+        if exc.code is not ErrorCode.NOT_FOUND:
+            raise
+        return True
+    return False
 
 
 async def _apply_one(change: Change, provider: Provider, ctx: ApplyContext, writer: StateWriter,
@@ -167,7 +182,7 @@ async def _apply_one(change: Change, provider: Provider, ctx: ApplyContext, writ
         if change.action is Action.REPLACE:
             if change.prior is not None or change.observed is not None:
                 prior = change.prior or ResourceState(change.address, dict(change.observed or {}))
-                await provider.delete(change.address, prior, ctx)
+                await delete_or_gone(provider, change.address, prior, ctx)
             attributes = await provider.create(node, ctx)
         elif change.action is Action.CREATE:
             attributes = await provider.create(node, ctx)
