@@ -146,6 +146,8 @@ def test_chinook_migrates_exactly_then_plans_empty_and_destroys_clean(sandbox: l
     assert again.returncode == 0, again.stdout + again.stderr
     gone = project_cli(proj, "destroy", "--auto-approve")
     assert gone.returncode == 0, gone.stdout + gone.stderr
+    for table, items in want.items():   # what goes is said with how much it holds (issue 24)
+        assert f"dynamodb_table.{table} (held {len(items):,} items at its last check)" in gone.stdout, gone.stdout
     left = set(ddb.list_tables()["TableNames"]) & set(want)
     assert not left, left
     conn = root_connection(sandbox, mysql_db)

@@ -16,10 +16,9 @@ from migrator.cli.common import (AutoApprove, Bucket, ContractArg, Database, Glu
 from migrator.cli.progress import ApplyView, load_line
 from migrator.plan.render_text import WIDTH
 from migrator.errors import MigratorError
-from migrator.graph import Address
 
 if TYPE_CHECKING:
-    from migrator.service.session import Applied, Hooks
+    from migrator.service.session import Applied, DestroyItem, Hooks
     from migrator.engine.apply import ApplyResult
     from migrator.plan.model import Plan
     from migrator.planning.options import PlanOptions
@@ -56,15 +55,18 @@ def _hooks(view: ApplyView) -> Hooks:
 
     if view.mode == "json":
         return Hooks(on_plan=lambda plan: view.emit({"type": "plan", **plan_json(plan)}),
-                     on_destroy=lambda addresses: view.emit({"type": "destroy_plan",
-                                                             "addresses": [str(a) for a in addresses]}),
+                     on_destroy=lambda items: view.emit({"type": "destroy_plan",
+                                                         "addresses": [str(i.address) for i in items],
+                                                         "items": {str(i.address): i.items for i in items
+                                                                   if i.items is not None}}),
                      on_event=view.event, on_progress=view.progress,
                      on_start=lambda: view.emit({"type": "apply_start"}), confirm=None)
 
-    def on_destroy(addresses: Sequence[Address]) -> None:
+    def on_destroy(items: Sequence[DestroyItem]) -> None:
         typer.echo("migrator will destroy:")
-        for address in addresses:
-            typer.echo(f"  - {address}")
+        for item in items:
+            held = f" (held {item.items:,} items at its last check)" if item.items is not None else ""
+            typer.echo(f"  - {item.address}{held}")
 
     def on_plan(plan: Plan) -> None:
         emit_findings(plan.findings)

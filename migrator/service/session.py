@@ -50,6 +50,25 @@ def _ignore(*_: Any) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class DestroyItem:
+    """One resource destroy would remove; `items` the items a table held at its last check."""
+
+    address: Address
+    items: int | None = None
+
+
+def destroy_items(state: State) -> list[DestroyItem]:
+    """What destroy removes, tables with the item count their last check recorded (read from the
+    state: a destroy must not wait on a scan to say what it is about to delete)."""
+    out = []
+    for address in sorted(state.resources):
+        check = state.resources.get(Address("check", address.name)) if address.kind == "dynamodb_table" else None
+        counted = check.attributes.get("table_items") if check is not None else None
+        out.append(DestroyItem(address, int(counted) if isinstance(counted, int) else None))
+    return out
+
+
 @dataclass
 class Hooks:
     """What a front end is shown, and asked, while a Session works.
@@ -60,7 +79,8 @@ class Hooks:
     """
 
     on_plan: Callable[[Plan], None] = _ignore
-    on_destroy: Callable[[Sequence[Address]], None] = _ignore
+    #: what destroy would remove, each with what it holds when that is known (a table's items)
+    on_destroy: Callable[[Sequence[DestroyItem]], None] = _ignore
     on_event: Callable[[Address, str], None] = _ignore
     #: live figures of a running load (see `providers.load.progress_figures`), every few seconds
     on_progress: Callable[[Address, Mapping[str, Any]], None] = _ignore
@@ -171,7 +191,7 @@ class Session:
                 return None
             providers, run = make_providers(state.lineage), self._run(state.lineage)
             await refuse_destroy(state, providers, run)
-            self.hooks.on_destroy(sorted(state.resources))
+            self.hooks.on_destroy(destroy_items(state))
             await self._confirm(f"Destroy {len(state.resources)} resources?", auto_approve)
             return await destroy_state(state, providers, run, self.store, on_event=self.hooks.on_event,
                                        parallelism=self.settings.parallelism)
