@@ -13,6 +13,7 @@ from migrator.contract.model import Attribute, RelationalPath, Table
 from migrator.contract.paths import child
 from migrator.findings import Finding
 
+
 def _end(path: RelationalPath) -> str | None:
     if path.aggregate is not None:
         return "aggregate"
@@ -34,7 +35,7 @@ def _names(path: RelationalPath, source: str | None) -> Iterator[Finding]:
             yield Finding(E, where, f"step {i + 1} names its row '{step.name}', which already names {taken[name]}, so "
                           "its conditions could not tell the two apart",
                           f'give the step a name of its own, "as": "{free}", and call its row so in the conditions '
-                          "and values that mean it", "path.name_taken")   # no edit: which mentions mean it is the author's call
+                          "and values that mean it", "path.name_taken")   # no edit: which mentions mean it is for the author
         taken.setdefault(name, f"step {i + 1}'s row")
 
 
