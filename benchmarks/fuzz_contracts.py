@@ -35,7 +35,7 @@ from migrator.contract.typed import build_contract  # noqa: E402
 from migrator.contract.document import check_contract  # noqa: E402
 from migrator.errors import MigratorError  # noqa: E402
 from migrator.findings import Severity  # noqa: E402
-from migrator.mysql_schema import schema_from_doc  # noqa: E402
+from migrator.mysql_schema import schema_from_doc, server_info_from_doc  # noqa: E402
 from migrator.mysql_schema import ServerInfo  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402
 from migrator.servers.mysql import MySQLTools, Settings as MySQLSettings  # noqa: E402
@@ -60,9 +60,7 @@ def live_schema(record: lifecycle.SandboxRecord) -> tuple[Any, ServerInfo]:
                                      password=env["MYSQL_PASSWORD"], database=record.mysql_database, read_only=True,
                                      connect_timeout=10))
     d = tools.server_info()
-    server = ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                        sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"], time_zone=d["time_zone"],
-                        database=d["database"] or "", current_user=d["current_user"])
+    server = server_info_from_doc(d)
     return schema_from_doc(tools.describe_schema()), server
 
 

@@ -33,8 +33,7 @@ sys.path.insert(0, str(REPO))
 from migrator.compile.contract import entity_plans  # noqa: E402
 from migrator.compile.views import compile_view  # noqa: E402
 from migrator.contract.typed import build_contract  # noqa: E402
-from migrator.mysql_schema import schema_from_doc  # noqa: E402
-from migrator.mysql_schema import ServerInfo  # noqa: E402
+from migrator.mysql_schema import schema_from_doc, server_info_from_doc  # noqa: E402
 from migrator.sandbox import lifecycle  # noqa: E402
 from migrator.servers.mysql import MySQLTools, Settings  # noqa: E402
 
@@ -90,9 +89,7 @@ def main() -> None:
                                         read_only=False, connect_timeout=10))
             schema = schema_from_doc(tools.describe_schema())
             d = tools.server_info()
-            server = ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                                sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"],
-                                time_zone=d["time_zone"], database=d["database"] or "", current_user=d["current_user"])
+            server = server_info_from_doc(d)
             views = {}
             for label, doc in (("baseline", BASELINE), ("hierarchy", hierarchy(args.max_depth))):
                 table = build_contract(doc, f"{label}.json").tables[0]

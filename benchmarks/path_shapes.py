@@ -94,7 +94,7 @@ def compiled(record: lifecycle.SandboxRecord) -> dict[str, str]:
     from migrator.compile.contract import entity_plans
     from migrator.compile.views import compile_view
     from migrator.contract.typed import build_contract
-    from migrator.mysql_schema import ServerInfo, schema_from_doc
+    from migrator.mysql_schema import schema_from_doc, server_info_from_doc
     from migrator.servers.mysql import MySQLTools, Settings
 
     env = record.mysql_env()
@@ -103,9 +103,7 @@ def compiled(record: lifecycle.SandboxRecord) -> dict[str, str]:
                                 connect_timeout=10))
     schema = schema_from_doc(tools.describe_schema())
     d = tools.server_info()
-    server = ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                        sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"], time_zone=d["time_zone"],
-                        database=d["database"] or "", current_user=d["current_user"])
+    server = server_info_from_doc(d)
     out = {}
     for name, attributes in PATH_TABLES.items():
         doc = {"tables": [{"table": f"Bench{name}", "type": "single-entity", "source_table": "products", "pk": "id",

@@ -123,6 +123,13 @@ class Grants:
         return "DROP" in self.privileges
 
 
+def server_info_from_doc(d: Mapping[str, Any]) -> ServerInfo:
+    """The `server_info` tool's answer as the typed ServerInfo (the one reader of that document)."""
+    return ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
+                      sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"], time_zone=d["time_zone"],
+                      database=d["database"] or "", current_user=d["current_user"])
+
+
 def schema_from_doc(doc: Mapping[str, Any]) -> SchemaInfo:
     """The schema from its JSON form (the built-in MySQL server's `describe_schema`, and saved schemas)."""
     tables = {}

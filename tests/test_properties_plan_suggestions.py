@@ -44,7 +44,7 @@ from migrator.contract.document import check_contract
 from migrator.contract.edits import Edit, apply_edit, edit_from_json, edit_json
 from migrator.contract.typed import build_contract
 from migrator.findings import Finding, Severity
-from migrator.mysql_schema import SchemaInfo, ServerInfo, schema_from_doc
+from migrator.mysql_schema import SchemaInfo, ServerInfo, schema_from_doc, server_info_from_doc
 from migrator.sandbox import lifecycle
 from migrator.servers.mysql import MySQLTools, Settings
 
@@ -151,9 +151,7 @@ def plan(sandbox: lifecycle.SandboxRecord) -> Iterator[Plan]:
                                     connect_timeout=10))
         d = tools.server_info()
         yield Plan(schema_from_doc(tools.describe_schema()),
-                   ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                              sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"],
-                              time_zone=d["time_zone"], database=d["database"] or "", current_user=d["current_user"]))
+                   server_info_from_doc(d))
     finally:
         with root.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -17,7 +17,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from migrator.mysql_schema import schema_from_doc
+from migrator.mysql_schema import schema_from_doc, server_info_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.sandbox import lifecycle
 from migrator.servers.mysql import MySQLTools, Settings
@@ -123,9 +123,7 @@ class Source:
 
 def _server(tools: MySQLTools) -> ServerInfo:
     d = tools.server_info()
-    return ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                      sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"], time_zone=d["time_zone"],
-                      database=d["database"] or "", current_user=d["current_user"])
+    return server_info_from_doc(d)
 
 
 @pytest.fixture(scope="module")

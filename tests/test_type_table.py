@@ -27,7 +27,7 @@ from migrator.compile.contract import entity_plans, item_spec
 from migrator.compile.names import view_name
 from migrator.compile.views import compile_view
 from migrator.findings import Severity
-from migrator.mysql_schema import schema_from_doc
+from migrator.mysql_schema import schema_from_doc, server_info_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.runtime.items import RowRejected, to_item
 from migrator.runtime.spec import ItemSpec
@@ -330,9 +330,7 @@ def typed_db(sandbox: Any) -> Iterator[TypedDB]:
     tools = MySQLTools(Settings(host=env["MYSQL_HOST"], port=int(env["MYSQL_PORT"]), user=env["MYSQL_USER"],
                                 password=env["MYSQL_PASSWORD"], database=name, read_only=False, connect_timeout=10))
     d = tools.server_info()
-    server = ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                        sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"], time_zone=d["time_zone"],
-                        database=d["database"] or "", current_user=d["current_user"])
+    server = server_info_from_doc(d)
     try:
         yield TypedDB(root, schema_from_doc(tools.describe_schema()), server)
     finally:

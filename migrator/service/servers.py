@@ -61,7 +61,7 @@ def explained(error: ToolError, config: McpConfig) -> ToolError:
     """A server's failure with the mcp.json it was configured in (a ./mcp.json wins over the
     sandbox's: the user must see which was read) and, for a sandbox server that cannot be
     reached, the command that starts the sandbox."""
-    if config.path is None or error.server not in config.servers or "mcp.json " in error.detail:
+    if config.path is None or error.server not in config.servers:
         return error
     detail = f"{error.detail} (mcpServers.{error.server} in {config.path})"
     hint = error.hint

@@ -25,7 +25,7 @@ from migrator.contract.typed import build_contract
 from migrator.contract.document import check_contract
 from migrator.contract.model import Table
 from migrator.findings import Finding, Severity
-from migrator.mysql_schema import schema_from_doc
+from migrator.mysql_schema import schema_from_doc, server_info_from_doc
 from migrator.mysql_schema import SchemaInfo, ServerInfo
 from migrator.servers.mysql import MySQLTools, Settings
 from tests.patterns.reference import SourceTable, expected_rows, sql_literal
@@ -345,10 +345,7 @@ class PatternDB:
         self.schema_doc = tools.describe_schema()
         self.schema = schema_from_doc(self.schema_doc)
         d = tools.server_info()
-        self.server = ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                                 sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"],
-                                 time_zone=d["time_zone"], database=d["database"] or "",
-                                 current_user=d["current_user"])
+        self.server = server_info_from_doc(d)
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self._filled: set[str] = set()
         self._compiled: dict[str, list[tuple[str | None, str, ViewSpec | None, list[Finding]]]] = {}

@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 from migrator.mcp.adapters.base import Adapter
 from migrator.mcp.errors import ToolError
 from migrator.mcp.facades import JobRun, ObjectInfo
-from migrator.mysql_schema import Column, Grants, QueryResult, SchemaInfo, ServerInfo, schema_from_doc
+from migrator.mysql_schema import (Column, Grants, QueryResult, SchemaInfo, ServerInfo, schema_from_doc,
+                                   server_info_from_doc)
 from migrator.protocol import ErrorCode, decode_cell, json_item
 
 
@@ -28,9 +29,7 @@ class BuiltinMySQL(Adapter):
 
     async def server_info(self) -> ServerInfo:
         d = await self._call("server_info")
-        return ServerInfo(version=d["version"], flavour=d["flavour"], version_number=tuple(d["version_number"]),
-                          sql_mode=d["sql_mode"], only_full_group_by=d["only_full_group_by"],
-                          time_zone=d["time_zone"], database=d["database"] or "", current_user=d["current_user"])
+        return server_info_from_doc(d)
 
     async def list_tables(self) -> dict[str, str]:
         d = await self._call("list_tables")
